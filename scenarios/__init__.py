@@ -1,0 +1,1 @@
+"""Everything around the model: configs, the run pipeline, results, plots and the CLI."""

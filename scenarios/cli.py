@@ -1,0 +1,227 @@
+"""The ``clusterfund`` command line: it parses options and delegates; no model logic here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from scenarios.errors import UserError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+SET_HELP = "Override one config value, e.g. --set members.churn=0.15 (repeatable)."
+
+
+class ClusterfundGroup(click.Group):
+    """A click group that turns bad input into one red line per problem and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            if _debug(ctx):
+                raise
+            for line in exc.lines:
+                click.secho(f"error: {line}", fg="red", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.secho("interrupted; nothing was written", fg="red", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            click.secho(
+                f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+def _debug(ctx: click.Context) -> bool:
+    return bool(ctx.obj and ctx.obj.get("debug"))
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        root = ctx.find_root()
+        root.ensure_object(dict)
+        root.obj["debug"] = True
+
+
+def debug_option(func):  # type: ignore[no-untyped-def]
+    """``--debug`` on a subcommand, the same as on the group."""
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_debug,
+        help="Show the full traceback on errors.",
+    )(func)
+
+
+@click.group(cls=ClusterfundGroup, context_settings=CONTEXT)
+@click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.version_option(package_name="clusterfund")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Simulate and compare funding scenarios for Region Skåne's cluster programme.
+
+    \b
+    Typical use:
+      clusterfund validate configs/baseline.toml
+      clusterfund show configs/baseline.toml
+      clusterfund run configs/baseline.toml            # -> results/baseline/
+      clusterfund run configs/no_arena.toml --runs 500
+      clusterfund allocate configs/baseline.toml --year 2021
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = ctx.obj.get("debug", False) or debug
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@debug_option
+def validate(config: Path, overrides: tuple[str, ...]) -> None:
+    """Check CONFIG (and every file it extends); list every problem at once.
+
+    Exit status 0 when the config is valid; 2 with one line per problem
+    (file, key path, what is wrong) otherwise.
+
+    \b
+    Example:
+      clusterfund validate configs/faster_taper.toml
+    """
+    from scenarios.config import load_config
+
+    loaded = load_config(config, overrides)
+    s = loaded.scenario
+    click.echo(
+        f"{config}: valid — scenario '{s.name}', {len(s.clusters)} clusters, "
+        f"{len(s.projects)} projects, {s.programme.start_year}–{s.programme.horizon}"
+    )
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option(
+    "--provenance", is_flag=True, help="List every number with its source (seed/derived/assumed)."
+)
+@click.option(
+    "--resolved",
+    is_flag=True,
+    help="Print the whole resolved config as TOML-like key = value lines.",
+)
+@debug_option
+def show(config: Path, overrides: tuple[str, ...], provenance: bool, resolved: bool) -> None:
+    """Show a scenario: its clusters and the year-by-year regional funding plan.
+
+    \b
+    Examples:
+      clusterfund show configs/baseline.toml
+      clusterfund show configs/baseline.toml --provenance
+      clusterfund show configs/faster_taper.toml --set programme.horizon=2025
+    """
+    from scenarios.config import load_config
+    from scenarios.describe import describe_provenance, describe_resolved, describe_scenario
+
+    loaded = load_config(config, overrides)
+    if provenance:
+        click.echo(describe_provenance(loaded))
+    elif resolved:
+        click.echo(describe_resolved(loaded))
+    else:
+        click.echo(describe_scenario(loaded))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Results folder [default: results/<scenario name>].",
+)
+@click.option(
+    "--runs", type=click.IntRange(min=1), help="Ensemble size [default: the config's `runs`]."
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), help="Random seed [default: the config's `seed`]."
+)
+@click.option(
+    "--horizon",
+    type=click.IntRange(min=2017, max=2100),
+    help="Last simulated year [default: the config's, 2030].",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes to run the ensemble in; results are identical for any value.",
+)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
+@debug_option
+def run(
+    config: Path,
+    out: Path | None,
+    runs: int | None,
+    seed: int | None,
+    horizon: int | None,
+    jobs: int,
+    overrides: tuple[str, ...],
+    force: bool,
+    no_plots: bool,
+) -> None:
+    """Simulate CONFIG as an ensemble and write a results folder.
+
+    The folder holds yearly.csv (run × year × cluster), allocation.csv,
+    summary.csv (P10/P50/P90), scorecard.csv, events.csv, manifest.json and
+    plots/*.png. It is written completely or not at all, and an existing
+    folder is kept unless --force is given. CONFIG may also be a run's
+    manifest.json, which reproduces that run.
+
+    \b
+    Examples:
+      clusterfund run configs/baseline.toml
+      clusterfund run configs/downturn_2020.toml --runs 1000 --jobs 2
+      clusterfund run configs/baseline.toml --set management.max_fee_rise=0.2 --out results/fees20
+      clusterfund run results/baseline/manifest.json --out results/baseline_again
+    """
+    from scenarios.config import load_config
+    from scenarios.execute import RunRequest, execute_run
+    from scenarios.store import check_output_free
+
+    loaded = load_config(config, overrides, horizon=horizon)
+    scenario = loaded.scenario
+    target = out or Path("results") / scenario.name
+    check_output_free(target, force)
+    request = RunRequest(
+        out=target,
+        runs=runs or scenario.runs,
+        seed=scenario.seed if seed is None else seed,
+        jobs=jobs,
+        force=force,
+        make_plots=not no_plots,
+    )
+    folder = execute_run(loaded, request)
+    click.echo(f"wrote {folder}/ ({request.runs} runs, seed {request.seed})")
+    from scenarios.describe import describe_run
+
+    click.echo(describe_run(folder))
+
+
+def main() -> None:
+    """Entry point of the ``clusterfund`` console script."""
+    cli(obj={})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""``clusterfund run``: ensemble → results folder (CSVs, manifest, plots), written atomically."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from scenarios import plots
+from scenarios.config import LoadedConfig
+from scenarios.pipeline import run_stream
+from scenarios.store import (
+    ALLOCATION_CSV,
+    EVENTS_CSV,
+    PLOTS_DIR,
+    SCORECARD_CSV,
+    SUMMARY_CSV,
+    YEARLY_CSV,
+    StagingFolder,
+    write_csv,
+    write_manifest,
+)
+from scenarios.summary import SCORECARD_COLUMNS, SUMMARY_COLUMNS, EnsembleSummary, ScorecardTally
+from simulator.cluster import YEARLY_COLUMNS
+from simulator.office import ALLOCATION_COLUMNS
+from simulator.scorecard import scored_years
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the user asked ``clusterfund run`` for."""
+
+    out: Path
+    runs: int
+    seed: int
+    jobs: int = 1
+    force: bool = False
+    progress: bool = True
+    make_plots: bool = True
+
+
+def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
+    """Run the ensemble and write the complete results folder; return its path."""
+    scenario = loaded.scenario
+    with StagingFolder(request.out, request.force) as staging:
+        folder = staging.path
+        summary = EnsembleSummary(folder, request.runs, scenario.years, list(scenario.clusters))
+        tally = ScorecardTally(scored_years(scenario))
+        with (
+            (folder / YEARLY_CSV).open("w", newline="", encoding="utf-8") as yearly_file,
+            (folder / ALLOCATION_CSV).open("w", newline="", encoding="utf-8") as allocation_file,
+            (folder / EVENTS_CSV).open("w", newline="", encoding="utf-8") as events_file,
+        ):
+            yearly = csv.writer(yearly_file, lineterminator="\n")
+            allocation = csv.writer(allocation_file, lineterminator="\n")
+            events = csv.writer(events_file, lineterminator="\n")
+            yearly.writerow(("run", *YEARLY_COLUMNS))
+            allocation.writerow(("run", *ALLOCATION_COLUMNS))
+            events.writerow(("run", "year", "cluster", "event"))
+            stream = run_stream(scenario, request.runs, request.seed, request.jobs)
+            bar = tqdm(
+                stream,
+                total=request.runs,
+                desc=f"{scenario.name}",
+                unit="run",
+                disable=None if request.progress else True,
+            )
+            for output in bar:
+                yearly.writerows((output.run, *row) for row in output.yearly_rows)
+                allocation.writerows((output.run, *row) for row in output.allocation_rows)
+                events.writerows((output.run, *row) for row in output.events)
+                summary.add(output.run, output.yearly_rows)
+                tally.add(output.score_met, output.score_value)
+        write_csv(folder / SUMMARY_CSV, SUMMARY_COLUMNS, summary.rows())
+        summary.close()
+        write_csv(folder / SCORECARD_CSV, SCORECARD_COLUMNS, tally.rows())
+        write_manifest(
+            folder,
+            resolved=scenario.model_dump(mode="json"),
+            provenance=loaded.provenance,
+            files=loaded.files,
+            seed=request.seed,
+            runs=request.runs,
+            jobs=request.jobs,
+            solver=scenario.allocator.solver if scenario.allocator.method == "lp" else "none",
+            extra={"allocator": scenario.allocator.method},
+        )
+        if request.make_plots:
+            write_plots(folder, scenario.name, scenario.description, loaded)
+    return request.out
+
+
+def write_plots(folder: Path, name: str, description: str, loaded: LoadedConfig) -> list[Path]:
+    """The run's standard charts, under ``plots/``."""
+    scenario = loaded.scenario
+    summary = pd.read_csv(folder / SUMMARY_CSV)
+    scorecard = pd.read_csv(folder / SCORECARD_CSV)
+    names = {cid: c.name for cid, c in scenario.clusters.items()}
+    target = scenario.programme.target_year
+    out = folder / PLOTS_DIR
+    out.mkdir()
+    title = f"Scenario '{name}'"
+    return [
+        plots.plot_funding_mix(summary, names, title, target, out / "funding_mix.png"),
+        plots.plot_members_fan(
+            summary, names, title, target, scenario.scorecard.min_members, out / "members.png"
+        ),
+        plots.plot_regional_share(
+            summary,
+            names,
+            title,
+            target,
+            scenario.scorecard.max_regional_share,
+            out / "regional_share.png",
+        ),
+        plots.plot_scorecard(scorecard, title, target, out / "scorecard.png"),
+    ]

@@ -1,0 +1,157 @@
+"""The results folder: written in a staging folder beside it, moved into place only when complete.
+
+A folder in the way is refused unless ``force`` is given; with ``force`` the old
+folder is replaced only after the new one is complete, so an interrupted or
+failed run never leaves a half-written folder and never loses earlier results.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from scenarios.errors import UserError
+
+YEARLY_CSV = "yearly.csv"
+ALLOCATION_CSV = "allocation.csv"
+SUMMARY_CSV = "summary.csv"
+SCORECARD_CSV = "scorecard.csv"
+EVENTS_CSV = "events.csv"
+MANIFEST_JSON = "manifest.json"
+PLOTS_DIR = "plots"
+FORMAT_VERSION = 1
+
+
+def check_output_free(out: Path, force: bool) -> None:
+    """Refuse an existing output folder unless ``force``; refuse a file in the way always."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: is a file, not a results folder; choose another --out")
+    if out.exists() and not force:
+        raise UserError(
+            f"{out}: results folder already exists; use --force to replace it or --out to write elsewhere"
+        )
+
+
+class StagingFolder:
+    """A temporary folder beside ``out`` that becomes ``out`` when the block succeeds."""
+
+    def __init__(self, out: Path, force: bool) -> None:
+        check_output_free(out, force)
+        self.out = out
+        self.force = force
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+
+    def __enter__(self) -> StagingFolder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        check_output_free(self.out, self.force)
+        old = None
+        if self.out.exists():
+            old = self.out.with_name(f".{self.out.name}.replaced-{os.getpid()}")
+            self.out.rename(old)
+        self.path.rename(self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV with a header (floats as their shortest exact text)."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def config_sha256(resolved: dict[str, Any]) -> str:
+    """SHA-256 of the resolved config as canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(resolved, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def versions(solver: str) -> dict[str, str]:
+    """Versions of the tool, Python and the libraries that shape the numbers."""
+    found = {"python": platform.python_version(), "solver": solver}
+    for package in ("clusterfund", "numpy", "pandas", "pulp", "simpy", "highspy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def write_manifest(
+    folder: Path,
+    *,
+    resolved: dict[str, Any],
+    provenance: dict[str, str],
+    files: list[str],
+    seed: int,
+    runs: int,
+    jobs: int,
+    solver: str,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """Write ``manifest.json``: everything needed to reproduce and to compare the run."""
+    manifest = {
+        "format": FORMAT_VERSION,
+        "tool": "clusterfund",
+        "name": resolved["name"],
+        "description": resolved.get("description", ""),
+        "config_sha256": config_sha256(resolved),
+        "config_files": files,
+        "seed": seed,
+        "runs": runs,
+        "jobs": jobs,
+        "start_year": resolved["programme"]["start_year"],
+        "horizon": resolved["programme"]["horizon"],
+        "target_year": resolved["programme"]["target_year"],
+        "versions": versions(solver),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "reproduce": f"clusterfund run {folder.name}/{MANIFEST_JSON} --out <new folder>",
+        **extra,
+        "config": resolved,
+        "provenance": provenance,
+    }
+    (folder / MANIFEST_JSON).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return manifest
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a results folder, or a ``UserError`` saying why it is not one."""
+    path = folder / MANIFEST_JSON
+    if not folder.is_dir():
+        raise UserError(f"{folder}: not a folder")
+    if not path.exists():
+        raise UserError(f"{path}: missing; {folder} is not a clusterfund results folder")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not valid JSON ({exc})") from exc
+    if manifest.get("tool") != "clusterfund" or manifest.get("format") != FORMAT_VERSION:
+        raise UserError(
+            f"{path}: unknown results format (expected clusterfund format {FORMAT_VERSION})"
+        )
+    return manifest

@@ -1,0 +1,311 @@
+"""A cluster organisation as a SimPy process: its members, money and management."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from simulator.members import (
+    Members,
+    assign_arena_participation,
+    churn_probability,
+    draw_members,
+    expected_joiners,
+    renew,
+    starting_members,
+    update_satisfaction,
+    value_index,
+)
+from simulator.scenario import Cluster, Scenario, Shock
+
+ACTIVE, AT_RISK, DISTRESSED, CLOSED = "active", "at_risk", "distressed", "closed"
+
+
+@dataclass(frozen=True)
+class YearFunding:
+    """What the programme office pays one cluster in one year."""
+
+    regional_base: float
+    arena_income: float
+    arena_projects: float
+    """Funded projects the cluster takes part in, weighted by funded fraction."""
+
+
+@dataclass(frozen=True)
+class ShockFactors:
+    """Multipliers of all shocks active in a year (1 = no shock)."""
+
+    private: float = 1.0
+    joiners: float = 1.0
+    churn: float = 1.0
+    other_public: float = 1.0
+
+
+def shock_factors(shocks: Sequence[Shock], year: int) -> ShockFactors:
+    """Product of the multipliers of every shock active in ``year``."""
+    private = joiners = churn = other = 1.0
+    for shock in shocks:
+        if shock.from_year <= year <= shock.to_year:
+            private *= shock.private_multiplier
+            joiners *= shock.joiner_multiplier
+            churn *= shock.churn_multiplier
+            other *= shock.other_public_multiplier
+    return ShockFactors(private, joiners, churn, other)
+
+
+def fee_rise_after(deficit: float, fee_income: float, max_rise: float) -> float:
+    """Fee rise decided after a year: ``min(max_rise, deficit / fee_income)`` when in deficit."""
+    if deficit <= 0.0 or fee_income <= 0.0:
+        return 0.0
+    return min(max_rise, deficit / fee_income)
+
+
+def private_income_step(underlying: float, target: float, lag_years: float) -> float:
+    """Private income moves a ``1 / lag_years`` part of the way to its target each year."""
+    return underlying + (target - underlying) / lag_years
+
+
+YEARLY_COLUMNS = (
+    "year",
+    "cluster",
+    "members",
+    "fee_income",
+    "private_income",
+    "regional_base",
+    "arena_income",
+    "other_public",
+    "total_income",
+    "costs",
+    "reserves",
+    "status",
+    "joined",
+    "left",
+    "fee_multiplier",
+    "activity_level",
+    "regional_share",
+    "arena_projects",
+)
+
+
+class ClusterAgent:
+    """One cluster: members as arrays, money as floats, management rules.
+
+    Each year, in this order: members renew or leave (churn from last year's fee
+    rise, their satisfaction and arena participation), new members join, members
+    are drawn into funded arena projects, income and costs are booked, reserves
+    carry over, and management reacts for next year:
+
+    - deficit ``d = costs - income > 0``: fees rise by ``min(max_fee_rise, d / fees)``,
+      private-funding effort rises by ``effort_step`` (up to ``max_effort``);
+    - reserves below ``reserve_threshold`` years of costs: activities are cut by
+      ``cut_step`` (not below ``min_activity``); above twice that, restored by ``restore_step``;
+    - negative reserves ``closure_years`` years running: the cluster closes at the
+      end of that year, its members leave, and it takes no money after.
+
+    Costs are ``staff + activity_cost * activity_level + fixed + (1 - overhead_share)
+    * arena_income`` (the arena money not covering overheads is spent on the projects).
+    Private income follows ``private_income_step`` towards
+    ``max(0, private_income + private_per_member * (N - N0)) * effort``, times any shock.
+    """
+
+    def __init__(
+        self,
+        cluster_id: str,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        rows: list[tuple],
+        events: list[tuple[int, str, str]],
+    ) -> None:
+        self.id = cluster_id
+        self.params: Cluster = scenario.clusters[cluster_id]
+        self.scenario = scenario
+        self.rng = rng
+        self.rows = rows
+        self.events = events
+        self.members: Members = starting_members(self.params, scenario.programme.start_year, rng)
+        self.fee_multiplier = 1.0
+        self.fee_rise = 0.0
+        self.effort = 1.0
+        self.private_underlying = self.params.private_income
+        self.activity_level = 1.0
+        self.reserves = self.params.opening_reserves
+        self.years_in_red = 0
+        self.closed = False
+        self.at_risk = False
+        fees = self.params.fee_ksek
+        self.fee_by_tier = np.array([fees.small, fees.medium, fees.large]) / 1000.0
+
+    def run(self, env: simpy.Environment, announcements: Announcements) -> Generator:
+        """SimPy process: wait for each year's funding from the programme office, then live the year."""
+        for year in self.scenario.years:
+            funding = yield announcements.of(year)
+            if self.closed:
+                self._book_closed(year)
+            else:
+                self._live_year(year, funding[self.id])
+
+    def _book_closed(self, year: int) -> None:
+        self.rows.append(
+            (
+                year,
+                self.id,
+                0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                self.reserves,
+                CLOSED,
+                0,
+                0,
+                self.fee_multiplier,
+                0.0,
+                0.0,
+                0.0,
+            )
+        )
+
+    def _update_members(
+        self, year: int, funding: YearFunding, shock: ShockFactors
+    ) -> tuple[int, int]:
+        behaviour = self.scenario.members
+        last_count = len(self.members)
+        value = value_index(
+            self.activity_level, last_count, self.params.members, behaviour.network_elasticity
+        )
+        if behaviour.feedback:
+            update_satisfaction(self.members, value, behaviour.satisfaction_weight)
+        probability = churn_probability(self.members, year, behaviour, self.fee_rise, shock.churn)
+        self.members, left = renew(self.members, probability, self.rng)
+        expected = expected_joiners(
+            last_count,
+            self.params.members,
+            value,
+            funding.arena_projects > 0,
+            self.params,
+            behaviour,
+            self.scenario.scorecard.min_members,
+            shock.joiners,
+        )
+        joined = int(self.rng.poisson(expected)) if expected > 0 else 0
+        if joined:
+            self.members = self.members.extend(draw_members(joined, self.params, year, self.rng))
+        return joined, left
+
+    def _live_year(self, year: int, funding: YearFunding) -> None:
+        params, management = self.params, self.scenario.management
+        shock = shock_factors(self.scenario.shocks, year)
+        first_year = year == self.scenario.programme.start_year
+        joined, left = (0, 0) if first_year else self._update_members(year, funding, shock)
+        assign_arena_participation(
+            self.members,
+            min(1.0, self.scenario.members.arena_participation * funding.arena_projects),
+            self.rng,
+        )
+        count = len(self.members)
+
+        fee_income = float(self.members.tier_counts() @ self.fee_by_tier) * self.fee_multiplier
+        if not first_year:
+            target = max(
+                0.0,
+                params.private_income + management.private_per_member * (count - params.members),
+            )
+            self.private_underlying = private_income_step(
+                self.private_underlying, target * self.effort, management.private_lag_years
+            )
+        private_income = self.private_underlying * shock.private
+        other_public = params.other_public * shock.other_public
+        regional_base = funding.regional_base
+        arena_income = funding.arena_income
+        total_income = fee_income + private_income + regional_base + arena_income + other_public
+        costs = (
+            params.staff_cost
+            + params.activity_cost * self.activity_level
+            + params.fixed_cost
+            + (1.0 - self.scenario.arena.overhead_share) * arena_income
+        )
+        self.reserves = self.reserves + total_income - costs
+        activity_this_year, fee_multiplier_this_year = self.activity_level, self.fee_multiplier
+        status = self._manage(year, costs - total_income, fee_income, costs)
+        regional_share = regional_base / total_income if total_income > 0 else 0.0
+        self.rows.append(
+            (
+                year,
+                self.id,
+                count,
+                fee_income,
+                private_income,
+                regional_base,
+                arena_income,
+                other_public,
+                total_income,
+                costs,
+                self.reserves,
+                status,
+                joined,
+                left,
+                fee_multiplier_this_year,
+                activity_this_year,
+                regional_share,
+                funding.arena_projects,
+            )
+        )
+        if self.closed:
+            self.members = self.members.keep(np.zeros(count, dtype=bool))
+
+    def _manage(self, year: int, deficit: float, fee_income: float, costs: float) -> str:
+        """Management's reaction after the books close; returns the year's status."""
+        management = self.scenario.management
+        self.fee_rise = 0.0
+        if management.fee_policy:
+            self.fee_rise = fee_rise_after(deficit, fee_income, management.max_fee_rise)
+            self.fee_multiplier *= 1.0 + self.fee_rise
+            if self.fee_rise > 0:
+                self.events.append((year, self.id, f"fee_rise {self.fee_rise:.3f}"))
+        if management.private_effort and deficit > 0:
+            self.effort = min(management.max_effort, self.effort + management.effort_step)
+        low = management.reserve_threshold * costs
+        self.at_risk = self.reserves < low
+        if (
+            management.activity_cuts
+            and self.at_risk
+            and self.activity_level > management.min_activity
+        ):
+            self.activity_level = max(
+                management.min_activity, self.activity_level - management.cut_step
+            )
+            self.events.append((year, self.id, "activity_cut"))
+        elif self.reserves > 2 * low:
+            self.activity_level = min(1.0, self.activity_level + management.restore_step)
+        self.years_in_red = self.years_in_red + 1 if self.reserves < 0 else 0
+        if self.years_in_red >= management.closure_years:
+            self.closed = True
+            self.events.append((year, self.id, "closed"))
+            return CLOSED
+        if self.reserves < 0:
+            return DISTRESSED
+        return AT_RISK if self.at_risk else ACTIVE
+
+
+class Announcements:
+    """One SimPy event per year: the programme office's funding decision for that year."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.events: dict[int, simpy.Event] = {}
+
+    def of(self, year: int) -> simpy.Event:
+        """The event that fires when ``year``'s funding is announced."""
+        if year not in self.events:
+            self.events[year] = self.env.event()
+        return self.events[year]
+
+    def announce(self, year: int, funding: dict[str, YearFunding]) -> None:
+        """Fire ``year``'s event with each cluster's funding."""
+        self.of(year).succeed(funding)

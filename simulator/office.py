@@ -1,0 +1,91 @@
+"""Region Skåne's programme office as a SimPy process."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+
+import simpy
+
+from simulator.allocation import Allocation, AllocationRequest, ArenaAllocator
+from simulator.cluster import Announcements, ClusterAgent, YearFunding
+from simulator.scenario import Scenario
+from simulator.schedules import schedule_value
+
+ALLOCATION_COLUMNS = ("year", "project", "area", "clusters", "funded", "cost", "fraction")
+PROJECT_CLUSTER_SEPARATOR = ";"
+
+
+def programme_office(
+    env: simpy.Environment,
+    scenario: Scenario,
+    clusters: Mapping[str, ClusterAgent],
+    allocator: ArenaAllocator,
+    announcements: Announcements,
+    allocation_rows: list[tuple],
+) -> Generator:
+    """Each year: set every open cluster's regional base from its schedule, set the arena
+    budget, ask the allocator to split it over the eligible projects, and pay out.
+
+    A funded project's money (fraction × yearly cost) is split equally between its
+    clusters. A project started in year s at fraction f stays committed at f for its
+    duration, as long as all its clusters are open; it cannot be started again.
+    """
+    projects = {p.id: p for p in scenario.projects}
+    running: dict[str, tuple[int, float]] = {}
+    start = scenario.programme.start_year
+    use_at_risk = scenario.allocator.at_risk_weight != 1.0
+    for year in scenario.years:
+        open_ids = frozenset(cid for cid, agent in clusters.items() if not agent.closed)
+        at_risk = (
+            frozenset(cid for cid in open_ids if clusters[cid].at_risk)
+            if use_at_risk
+            else frozenset()
+        )
+        budget = schedule_value(scenario.arena.budget, year, start)
+        commitments = tuple(
+            sorted(
+                (pid, fraction)
+                for pid, (began, fraction) in running.items()
+                if began + projects[pid].duration > year
+            )
+        )
+        request = AllocationRequest(
+            year, budget, open_ids, at_risk, commitments, frozenset(running)
+        )
+        allocation = (
+            allocator.allocate(request) if budget > 0 or commitments else Allocation(year, {})
+        )
+        money = dict.fromkeys(clusters, 0.0)
+        taking_part = dict.fromkeys(clusters, 0.0)
+        for pid, fraction in sorted(allocation.fractions.items()):
+            if fraction <= 0:
+                continue
+            project = projects[pid]
+            running.setdefault(pid, (year, fraction))
+            funded = fraction * project.cost_per_year
+            for cid in project.clusters:
+                money[cid] += funded / len(project.clusters)
+                taking_part[cid] += fraction
+            allocation_rows.append(
+                (
+                    year,
+                    pid,
+                    project.area,
+                    PROJECT_CLUSTER_SEPARATOR.join(project.clusters),
+                    funded,
+                    project.cost_per_year,
+                    fraction,
+                )
+            )
+        funding = {
+            cid: YearFunding(
+                0.0
+                if cid not in open_ids
+                else schedule_value(scenario.base_schedule(cid), year, start),
+                money[cid],
+                taking_part[cid],
+            )
+            for cid in clusters
+        }
+        announcements.announce(year, funding)
+        yield env.timeout(1)

@@ -1,0 +1,540 @@
+"""The validated, frozen description of one scenario.
+
+Money is in MSEK per year unless a field name says otherwise (``fee_ksek`` is
+kSEK per member per year). Every model forbids unknown keys and is frozen, so a
+``Scenario`` can be shared between processes and hashed into a manifest.
+
+Cross-field rules (a project naming an unknown cluster, a table outside the
+horizon, ...) are checked by :func:`scenario_problems`, which reports every
+problem at once instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
+
+Money = NonNegativeFloat
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Year = Annotated[int, Field(ge=1900, le=2200)]
+Area = Literal["smart_materials", "smart_sustainable_cities", "personal_health"]
+AREAS: tuple[Area, ...] = ("smart_materials", "smart_sustainable_cities", "personal_health")
+SIZE_TIERS = ("small", "medium", "large")
+MEMBER_TYPES = ("company", "academia", "public")
+
+
+class StrictModel(BaseModel):
+    """Base for every config model: unknown keys are refused, instances are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+# --- schedules --------------------------------------------------------------
+
+
+class TaperSchedule(StrictModel):
+    """Linear fall from ``start`` in the programme's first year to ``floor`` in
+    ``floor_year``; held at ``floor`` in every later year."""
+
+    kind: Literal["taper"]
+    start: Money
+    """Value in the programme's first year (MSEK)."""
+    floor: Money
+    """Value reached in ``floor_year`` and held after it (MSEK)."""
+    floor_year: Year
+    """Year in which the floor is reached."""
+
+
+class RampSchedule(StrictModel):
+    """Linear change from ``from_value`` in ``from_year`` to ``to_value`` in
+    ``to_year``; ``from_value`` before, ``to_value`` held after."""
+
+    kind: Literal["ramp"]
+    from_value: Money
+    """Value up to and including ``from_year`` (MSEK)."""
+    to_value: Money
+    """Value in ``to_year`` and every later year (MSEK)."""
+    from_year: Year
+    """First year of the ramp."""
+    to_year: Year
+    """Last year of the ramp."""
+
+
+class HoldSchedule(StrictModel):
+    """The same value every year."""
+
+    kind: Literal["hold"]
+    value: Money
+    """Value in every year (MSEK)."""
+
+
+class TableSchedule(StrictModel):
+    """An explicit year → value table, starting at the programme's first year,
+    with a stated rule for the years after the table."""
+
+    kind: Literal["table"]
+    values: dict[Year, Money]
+    """Year → value (MSEK); years consecutive and in increasing order."""
+    after: Literal["hold_last", "zero", "grow"] = "hold_last"
+    """Rule past the last year: hold the last value, pay nothing, or grow by ``growth``."""
+    growth: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
+    """Yearly growth rate used when ``after = "grow"`` (0.02 = +2 % a year)."""
+
+
+Schedule = Annotated[
+    TaperSchedule | RampSchedule | HoldSchedule | TableSchedule, Field(discriminator="kind")
+]
+
+
+# --- programme and clusters -------------------------------------------------
+
+
+class Programme(StrictModel):
+    """Time frame of the simulation."""
+
+    start_year: Year = 2017
+    """First simulated year (the programme starts in 2017)."""
+    horizon: Year = 2030
+    """Last simulated year (inclusive)."""
+    target_year: Year = 2021
+    """Year the programme's targets refer to."""
+
+
+class FeeTiers(StrictModel):
+    """Membership fee by member size (kSEK per member per year)."""
+
+    small: Money
+    """Fee for a small member (kSEK/year)."""
+    medium: Money
+    """Fee for a medium member (kSEK/year)."""
+    large: Money
+    """Fee for a large member (kSEK/year)."""
+
+
+class SizeMix(StrictModel):
+    """Shares of members by size tier; they sum to 1."""
+
+    small: Share
+    """Share of small members."""
+    medium: Share
+    """Share of medium members."""
+    large: Share
+    """Share of large members."""
+
+
+class TypeMix(StrictModel):
+    """Shares of members by type; they sum to 1."""
+
+    company: Share
+    """Share of companies."""
+    academia: Share
+    """Share of universities and research institutes."""
+    public: Share
+    """Share of public-sector members."""
+
+
+class Cluster(StrictModel):
+    """One cluster organisation at the start of the programme."""
+
+    name: str
+    """Display name."""
+    members: NonNegativeInt
+    """Members in the programme's first year."""
+    founded: Year | None = None
+    """Year the cluster was founded, where known."""
+    theme: str
+    """What the cluster is about."""
+    fee_ksek: FeeTiers
+    """Membership fees by size tier (kSEK/year)."""
+    size_mix: SizeMix
+    """Mix of member sizes, for the starting members and for joiners."""
+    type_mix: TypeMix
+    """Mix of member types, for the starting members and for joiners."""
+    staff_cost: Money
+    """Staff costs (MSEK/year)."""
+    activity_cost: Money
+    """Member activities at full level (MSEK/year); cut when money is short."""
+    fixed_cost: Money
+    """Rent, systems and other fixed costs (MSEK/year)."""
+    opening_reserves: Money
+    """Reserves at the start of the first year (MSEK)."""
+    other_public: Money
+    """Other public funding: national, EU projects (MSEK/year)."""
+    private_income: Money
+    """Private funding in the first year: sponsors, paid services, events (MSEK/year)."""
+    startup_joiners: NonNegativeFloat = 0.0
+    """Extra expected joiners per year while the cluster is being built up (below
+    the scorecard's member target), e.g. for a cluster that starts with no members."""
+
+
+class BaseFunding(StrictModel):
+    """Region Skåne's base funding per cluster."""
+
+    default: Schedule
+    """Schedule for every cluster without an override."""
+    overrides: dict[str, Schedule] = {}
+    """Cluster id → its own schedule."""
+
+
+class Arena(StrictModel):
+    """The open innovation arena money."""
+
+    budget: Schedule
+    """Arena budget for the whole programme by year (MSEK)."""
+    overhead_share: Share
+    """Share of a cluster's arena money that pays its own organisation (staff
+    time); the rest is spent on the project's costs."""
+
+
+class MemberBehaviour(StrictModel):
+    """How members renew, leave and join.
+
+    Yearly churn of member i (see ``simulator.members.churn_probability``)::
+
+        churn_i = base_i * shock * exp(fee_sensitivity * max(0, fee_rise - fee_tolerance)
+                                   - value_sensitivity * (satisfaction_i - 1))
+                     * (1 - arena_retention * in_arena_i)
+
+    clipped to [0, 1]; ``base_i`` is ``first_year_churn`` in a member's first year
+    and ``churn`` after. With ``feedback = false`` churn is just ``base_i``.
+    """
+
+    churn: Share
+    """Base yearly churn of members past their first year."""
+    first_year_churn: Share
+    """Base churn in a member's first year."""
+    fee_tolerance: NonNegativeFloat
+    """Fee rise (0.10 = 10 %) members accept without renewing less."""
+    fee_sensitivity: NonNegativeFloat
+    """How fast churn grows with the fee rise above the tolerance."""
+    value_sensitivity: NonNegativeFloat
+    """How fast churn falls as the value index rises above 1."""
+    arena_retention: Share
+    """Relative fall in churn for a member taking part in a funded arena project."""
+    join_rate: NonNegativeFloat
+    """Expected joiners per member per year at value index 1."""
+    network_elasticity: NonNegativeFloat
+    """Elasticity of the value index to network size (members / starting members)."""
+    arena_attraction: NonNegativeFloat
+    """Relative rise in joining for a cluster with funded arena projects."""
+    arena_participation: Share
+    """Share of a cluster's members drawn into each project it has funded."""
+    satisfaction_weight: Share
+    """Weight of this year's value index in a member's satisfaction (1 = no memory):
+    ``satisfaction = (1 - w) * satisfaction_last_year + w * value``."""
+    feedback: bool = True
+    """Fee rises, value and arena participation affect churn."""
+    joining: bool = True
+    """New members join."""
+
+
+class Management(StrictModel):
+    """How a cluster's management reacts to a funding gap."""
+
+    fee_policy: bool = True
+    """Raise fees after a deficit."""
+    max_fee_rise: NonNegativeFloat
+    """Largest fee rise in one year (0.10 = 10 %)."""
+    private_effort: bool = True
+    """Seek more private money after a deficit."""
+    effort_step: NonNegativeFloat
+    """Rise of the private-funding effort multiplier after a deficit year."""
+    max_effort: NonNegativeFloat
+    """Largest private-funding effort multiplier."""
+    private_lag_years: Annotated[float, Field(ge=1.0)]
+    """Years for private income to close the gap to its target (1 = at once)."""
+    private_per_member: Money
+    """Private income gained or lost per member above or below the start (MSEK/year)."""
+    activity_cuts: bool = True
+    """Cut activities when reserves run low."""
+    cut_step: Share
+    """Cut of the activity level in a year of low reserves."""
+    restore_step: Share
+    """Restore of the activity level in a year of healthy reserves."""
+    min_activity: Share
+    """Lowest activity level (share of full activities)."""
+    reserve_threshold: NonNegativeFloat
+    """Reserves below this many years of costs count as low."""
+    closure_years: Annotated[int, Field(ge=1)]
+    """A cluster closes after this many consecutive years with negative reserves."""
+
+
+class Shock(StrictModel):
+    """A period of changed conditions, e.g. a downturn."""
+
+    name: str
+    """What happens."""
+    from_year: Year
+    """First year of the shock."""
+    to_year: Year
+    """Last year of the shock."""
+    private_multiplier: NonNegativeFloat = 1.0
+    """Multiplier on private income."""
+    joiner_multiplier: NonNegativeFloat = 1.0
+    """Multiplier on new members joining."""
+    churn_multiplier: NonNegativeFloat = 1.0
+    """Multiplier on member churn."""
+    other_public_multiplier: NonNegativeFloat = 1.0
+    """Multiplier on other public funding."""
+
+
+class Project(StrictModel):
+    """A cross-cluster collaboration project that arena money can fund."""
+
+    id: str
+    """Short unique id."""
+    title: str
+    """What the project does."""
+    area: Area
+    """Innovation area (the seed's three guiding stars)."""
+    clusters: list[str]
+    """Ids of the participating clusters (two or more)."""
+    cost_per_year: Annotated[float, Field(gt=0.0)]
+    """Arena money the project needs per year at full funding (MSEK)."""
+    duration: Annotated[int, Field(ge=1, le=10)]
+    """Years the project runs once started."""
+    earliest_start: Year
+    """First year the project can start."""
+    cofunding_per_year: Money
+    """Private co-funding per year at full funding (MSEK), paid to the project."""
+    impact: NonNegativeFloat
+    """Expected impact per year at full funding (score)."""
+    growth_seed: bool = False
+    """Whether the project seeds a new growth area."""
+
+
+class Allocator(StrictModel):
+    """How arena money is spread over projects each year."""
+
+    method: Literal["lp", "proportional"] = "lp"
+    """``lp``: the linear program; ``proportional``: every eligible project funded
+    at the same fraction, budget / total eligible cost (capped at 1)."""
+    binary: bool = False
+    """All-or-nothing funding (MILP) instead of fractions."""
+    solver: Literal["highs", "cbc"] = "highs"
+    """Solver: HiGHS in-process, or PuLP's bundled CBC."""
+    area_min_share: dict[Area, Share] = {}
+    """Innovation area → least share of the year's arena budget."""
+    cluster_cap_share: Share = 1.0
+    """Largest share of the year's budget any one cluster's projects may take."""
+    cofunding_min_ratio: NonNegativeFloat = 0.0
+    """Least private co-funding per MSEK of arena money, over the funded portfolio."""
+    cover_every_cluster: bool = True
+    """Every active cluster in at least one funded project, where the pool allows."""
+    soft_targets: bool = True
+    """Area shares and the cover rule hold where the pool allows (penalised shortfall);
+    ``false`` makes them hard constraints."""
+    min_cover_fraction: Share = 0.25
+    """Least funded fraction that counts as taking part, for the cover rule."""
+    growth_seed_weight: NonNegativeFloat = 1.0
+    """Impact multiplier for projects that seed a growth area."""
+    at_risk_weight: NonNegativeFloat = 1.0
+    """Impact multiplier per participating cluster that is at risk (low reserves)."""
+
+
+class Scorecard(StrictModel):
+    """Thresholds for the seed's measurable 2021 targets."""
+
+    min_members: NonNegativeInt
+    """Every cluster has at least this many members."""
+    max_regional_share: Share
+    """Business-financed base: Region Skåne's share of each cluster's income at most this."""
+    min_growth_areas: NonNegativeInt
+    """Least number of growth areas seeded by funded cross-cluster projects."""
+    min_collaboration_links: NonNegativeInt
+    """Least number of distinct cluster pairs in funded projects."""
+    gold_min_members: NonNegativeInt
+    """Gold label proxy: at least this many members ..."""
+    gold_max_regional_share: Share
+    """... and Region Skåne's share of income at most this ..."""
+    gold_min_reserve_years: NonNegativeFloat
+    """... and reserves of at least this many years of costs."""
+    min_gold: NonNegativeInt
+    """Least number of clusters with the Gold label proxy (the rest Silver)."""
+
+
+class Scenario(StrictModel):
+    """A complete, resolved scenario."""
+
+    name: str
+    """Short name of the scenario."""
+    description: str = ""
+    """What the scenario is and what it changes."""
+    seed: NonNegativeInt
+    """Seed of the random generator (a run's streams are spawned from it)."""
+    runs: Annotated[int, Field(ge=1)] = 100
+    """Ensemble size when ``--runs`` is not given."""
+    programme: Programme
+    """Time frame."""
+    clusters: dict[str, Cluster]
+    """Cluster id → cluster."""
+    base_funding: BaseFunding
+    """Region Skåne's base funding."""
+    arena: Arena
+    """Open innovation arena money."""
+    members: MemberBehaviour
+    """Member behaviour."""
+    management: Management
+    """Management behaviour."""
+    shocks: list[Shock] = []
+    """Downturns and other shocks."""
+    projects: list[Project] = []
+    """The collaboration-project pool."""
+    allocator: Allocator = Allocator()
+    """Arena allocation options."""
+    scorecard: Scorecard
+    """Target thresholds."""
+
+    @property
+    def years(self) -> list[int]:
+        """Every simulated year, first to horizon."""
+        return list(range(self.programme.start_year, self.programme.horizon + 1))
+
+    def base_schedule(self, cluster_id: str) -> Schedule:
+        """The base-funding schedule that applies to one cluster."""
+        return self.base_funding.overrides.get(cluster_id, self.base_funding.default)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a config: where (dotted key path) and what."""
+
+    key: str
+    message: str
+
+
+def _schedule_problems(key: str, schedule: Schedule, programme: Programme) -> list[Problem]:
+    start, horizon = programme.start_year, programme.horizon
+    problems: list[Problem] = []
+    if isinstance(schedule, TaperSchedule):
+        if schedule.floor > schedule.start:
+            problems.append(
+                Problem(
+                    f"{key}.floor",
+                    f"floor {schedule.floor} is above the starting level {schedule.start}; "
+                    "a taper must fall",
+                )
+            )
+        if not start < schedule.floor_year <= horizon:
+            problems.append(
+                Problem(
+                    f"{key}.floor_year",
+                    f"{schedule.floor_year} is outside the programme ({start + 1}–{horizon})",
+                )
+            )
+    elif isinstance(schedule, RampSchedule):
+        if schedule.to_year <= schedule.from_year:
+            problems.append(
+                Problem(
+                    f"{key}.to_year",
+                    f"to_year {schedule.to_year} must be after from_year {schedule.from_year}",
+                )
+            )
+    elif isinstance(schedule, TableSchedule):
+        years = list(schedule.values)
+        if not years:
+            problems.append(Problem(f"{key}.values", "the table is empty"))
+            return problems
+        if years != sorted(years):
+            problems.append(
+                Problem(
+                    f"{key}.values", f"years out of order: {years}; list them in increasing order"
+                )
+            )
+        elif years != list(range(years[0], years[-1] + 1)):
+            problems.append(Problem(f"{key}.values", f"years {years} have gaps; give every year"))
+        if years[0] != start:
+            problems.append(
+                Problem(
+                    f"{key}.values", f"the table starts in {years[0]}; it must start in {start}"
+                )
+            )
+        outside = [y for y in years if y > horizon or y < start]
+        if outside:
+            problems.append(
+                Problem(
+                    f"{key}.values",
+                    f"years {outside} are outside the programme ({start}–{horizon})",
+                )
+            )
+    return problems
+
+
+def _mix_problems(key: str, mix: BaseModel) -> list[Problem]:
+    total = sum(mix.model_dump().values())
+    if abs(total - 1.0) > 1e-6:
+        return [Problem(key, f"shares sum to {total:g}; they must sum to 1")]
+    return []
+
+
+def scenario_problems(scenario: Scenario) -> list[Problem]:
+    """Every cross-field problem in a scenario (empty when it is consistent)."""
+    problems: list[Problem] = []
+    prog = scenario.programme
+    if prog.horizon < prog.start_year:
+        problems.append(
+            Problem("programme.horizon", f"{prog.horizon} is before start_year {prog.start_year}")
+        )
+    if not prog.start_year <= prog.target_year <= prog.horizon:
+        problems.append(
+            Problem(
+                "programme.target_year",
+                f"{prog.target_year} is outside the programme ({prog.start_year}–{prog.horizon})",
+            )
+        )
+    if not scenario.clusters:
+        problems.append(Problem("clusters", "no clusters; give at least one"))
+    for cid, cluster in scenario.clusters.items():
+        problems += _mix_problems(f"clusters.{cid}.size_mix", cluster.size_mix)
+        problems += _mix_problems(f"clusters.{cid}.type_mix", cluster.type_mix)
+    problems += _schedule_problems("base_funding.default", scenario.base_funding.default, prog)
+    for cid, schedule in scenario.base_funding.overrides.items():
+        if cid not in scenario.clusters:
+            problems.append(
+                Problem(
+                    f"base_funding.overrides.{cid}", f"unknown cluster '{cid}'{_known(scenario)}"
+                )
+            )
+        problems += _schedule_problems(f"base_funding.overrides.{cid}", schedule, prog)
+    problems += _schedule_problems("arena.budget", scenario.arena.budget, prog)
+    for i, shock in enumerate(scenario.shocks):
+        if shock.to_year < shock.from_year:
+            problems.append(
+                Problem(
+                    f"shocks.{i}.to_year", f"{shock.to_year} is before from_year {shock.from_year}"
+                )
+            )
+    seen: set[str] = set()
+    for i, project in enumerate(scenario.projects):
+        key = f"projects.{i}"
+        if project.id in seen:
+            problems.append(Problem(f"{key}.id", f"duplicate project id '{project.id}'"))
+        seen.add(project.id)
+        if len(set(project.clusters)) < 2:
+            problems.append(
+                Problem(
+                    f"{key}.clusters",
+                    f"project '{project.id}' names {len(set(project.clusters))} distinct cluster(s); "
+                    "a collaboration project needs at least 2",
+                )
+            )
+        for cid in project.clusters:
+            if cid not in scenario.clusters:
+                problems.append(
+                    Problem(
+                        f"{key}.clusters",
+                        f"project '{project.id}' names unknown cluster '{cid}'{_known(scenario)}",
+                    )
+                )
+    share_total = sum(scenario.allocator.area_min_share.values())
+    if share_total > 1.0 + 1e-9:
+        problems.append(
+            Problem("allocator.area_min_share", f"minimum area shares sum to {share_total:g} > 1")
+        )
+    return problems
+
+
+def _known(scenario: Scenario) -> str:
+    return f" (known: {', '.join(scenario.clusters)})"
