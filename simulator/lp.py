@@ -89,6 +89,8 @@ class BuiltProgram:
     variables: dict[tuple[str, int], pulp.LpVariable]
     slacks: dict[str, tuple[pulp.LpVariable, float]] = field(default_factory=dict)
     """Elastic mode: constraint name → (slack variable, sign)."""
+    rows: dict[str, pulp.LpConstraint] = field(default_factory=dict)
+    """Every constraint by name (its ``pi`` and ``slack`` are filled in by the solve)."""
     impact: pulp.LpAffineExpression | None = None
     """The impact score (the objective without penalties)."""
 
@@ -133,22 +135,24 @@ def build_program(
         soft: bool = False,
     ) -> None:
         if soft and not elastic:
-            slack = pulp.LpVariable(f"shortfall_{name}", lowBound=0)
+            slack = problem.add_variable(f"shortfall_{name}", lowBound=0)
             soft_slacks.append(slack)
             pairs = [*pairs, (slack, 1.0)]
         elif elastic:
-            slack = pulp.LpVariable(f"slack_{name}", lowBound=0)
+            slack = problem.add_variable(f"slack_{name}", lowBound=0)
             # a <= row gives by going down, a >= row by going up
             sign = -1.0 if sense == pulp.LpConstraintLE else 1.0
             pairs = [*pairs, (slack, sign)]
             built.slacks[name] = (slack, sign)
-        problem.addConstraint(pulp.LpConstraint(_expr(pairs), sense, name, rhs))
+        row = pulp.LpConstraint(_expr(pairs), sense, name, rhs)
+        problem.addConstraint(row)
+        built.rows[name] = row
 
     durations: dict[str, int] = {}
     for inputs in years:
         y = inputs.year
         for project in inputs.projects:
-            var = pulp.LpVariable(f"x_{project.id}_{y}", lowBound=0, upBound=1, cat=category)
+            var = problem.add_variable(f"x_{project.id}_{y}", lowBound=0, upBound=1, cat=category)
             variables[(project.id, y)] = var
             durations[project.id] = project.duration
             weight = project_weight(project, inputs.at_risk, options)
@@ -310,14 +314,13 @@ def read_result(
     if status != SOLVED:
         raise ValueError(f"cannot read a solution with status {status!r}")
     fractions = {key: float(var.value() or 0.0) for key, var in built.variables.items()}
-    constraints = built.problem.constraints
     prices = {}
     for y in years:
-        row = constraints.get(f"arena_budget_{y}")
+        row = built.rows.get(f"arena_budget_{y}")
         prices[y] = float("nan") if binary or row is None or row.pi is None else abs(float(row.pi))
     slack = {
         name: float(row.slack) if row.slack is not None else float("nan")
-        for name, row in constraints.items()
+        for name, row in built.rows.items()
     }
     impact = built.impact if built.impact is not None else built.problem.objective
     return ProgramResult(status, float(pulp.value(impact) or 0.0), fractions, prices, slack)

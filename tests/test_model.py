@@ -1,0 +1,235 @@
+"""The SimPy model: analytic expectations, conservation of money, closure, determinism."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import baseline_document, scenario_with
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulator.allocation import ProportionalAllocator
+from simulator.cluster import CLOSED
+from simulator.model import simulate
+from simulator.scenario import Scenario
+
+NO_FEEDBACK = {
+    "members.feedback": False,
+    "members.joining": False,
+    "management.fee_policy": False,
+    "management.private_effort": False,
+    "management.activity_cuts": False,
+    "management.closure_years": 1000,
+    "allocator.method": "proportional",
+}
+
+
+def _run(scenario: Scenario, seed: int):
+    return simulate(scenario, np.random.default_rng(seed), ProportionalAllocator(scenario.projects))
+
+
+def test_members_decay_as_n0_times_survival_with_constant_churn() -> None:
+    p, runs = 0.15, 300
+    scenario = scenario_with(
+        {
+            **NO_FEEDBACK,
+            "members.churn": p,
+            "members.first_year_churn": p,
+            "programme.horizon": 2027,
+        }
+    )
+    n0 = sum(c.members for c in scenario.clusters.values())
+    totals = np.zeros((runs, len(scenario.years)))
+    for run in range(runs):
+        frame = _run(scenario, run).yearly
+        totals[run] = frame.groupby("year")["members"].sum().to_numpy()
+    for t, _year in enumerate(scenario.years):
+        survival = (1 - p) ** t
+        expected = n0 * survival
+        standard_error = math.sqrt(n0 * survival * (1 - survival) / runs)
+        mean = totals[:, t].mean()
+        assert abs(mean - expected) <= 3 * standard_error + 1e-9, (t, mean, expected)
+    assert totals[:, 0].tolist() == [n0] * runs  # no churn before the first year
+
+
+def test_no_churn_no_joiners_keeps_members() -> None:
+    scenario = scenario_with({**NO_FEEDBACK, "members.churn": 0.0, "members.first_year_churn": 0.0})
+    frame = _run(scenario, 1).yearly
+    counts = frame.pivot(index="year", columns="cluster", values="members")
+    for cid, cluster in scenario.clusters.items():
+        assert (counts[cid] == cluster.members).all()
+
+
+def _check_books(frame) -> None:
+    five = (
+        frame.fee_income
+        + frame.private_income
+        + frame.regional_base
+        + frame.arena_income
+        + frame.other_public
+    )
+    assert (frame.total_income == five).all(), "total_income is exactly the five sources"
+    for cid, one in frame.groupby("cluster"):
+        one = one.sort_values("year")
+        previous = one.reserves.shift(1)
+        step = one.total_income - one.costs
+        np.testing.assert_allclose(
+            one.reserves.iloc[1:], (previous + step).iloc[1:], rtol=0, atol=1e-9, err_msg=cid
+        )
+
+
+scenario_changes = st.fixed_dictionaries(
+    {
+        "members.churn": st.floats(0.0, 0.5),
+        "members.first_year_churn": st.floats(0.0, 0.6),
+        "members.join_rate": st.floats(0.0, 0.3),
+        "management.max_fee_rise": st.floats(0.0, 0.3),
+        "management.closure_years": st.integers(1, 3),
+        "arena.overhead_share": st.floats(0.0, 1.0),
+        "clusters.packbridge.staff_cost": st.floats(0.0, 20.0),
+        "clusters.tourism.opening_reserves": st.floats(0.0, 3.0),
+        "base_funding.default": st.builds(
+            lambda start, floor_share, year: {
+                "kind": "taper",
+                "start": start,
+                "floor": start * floor_share,
+                "floor_year": year,
+            },
+            st.floats(0.0, 3.0),
+            st.floats(0.0, 1.0),
+            st.integers(2018, 2022),
+        ),
+        "arena.budget": st.builds(
+            lambda value: {"kind": "hold", "value": value}, st.floats(0.0, 15.0)
+        ),
+        "shocks": st.lists(
+            st.builds(
+                lambda start, length, private, joiners: {
+                    "name": "shock",
+                    "from_year": start,
+                    "to_year": start + length,
+                    "private_multiplier": private,
+                    "joiner_multiplier": joiners,
+                },
+                st.integers(2017, 2022),
+                st.integers(0, 2),
+                st.floats(0.0, 1.5),
+                st.floats(0.0, 1.5),
+            ),
+            max_size=2,
+        ),
+        "allocator.method": st.sampled_from(["proportional", "lp"]),
+    }
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=scenario_changes, seed=st.integers(0, 2**32 - 1))
+def test_money_is_conserved_in_any_valid_scenario(changes: dict, seed: int) -> None:
+    scenario = scenario_with({**changes, "programme.horizon": 2024})
+    result = simulate(scenario, np.random.default_rng(seed))
+    frame = result.yearly
+    assert len(frame) == len(scenario.years) * len(scenario.clusters)
+    _check_books(frame)
+    paid = frame.groupby("year")["arena_income"].sum()
+    allocated = (
+        result.allocation.groupby("year")["funded"].sum().reindex(paid.index, fill_value=0.0)
+    ).astype(float)
+    np.testing.assert_allclose(paid, allocated, atol=1e-9)  # arena money reaches clusters whole
+    closed = frame[frame.status == CLOSED]
+    assert (closed.groupby("cluster").year.min() <= closed.groupby("cluster").year.max()).all()
+
+
+def _closure_scenario(reserves: float, deficit: float, closure_years: int) -> Scenario:
+    doc = baseline_document()
+    keep = {"packbridge", "iuc_syd"}
+    doc["clusters"] = {k: v for k, v in doc["clusters"].items() if k in keep}
+    doc["projects"] = []
+    doc["allocator"]["area_min_share"] = {}
+    a = doc["clusters"]["packbridge"]
+    a.update(
+        members=0,
+        opening_reserves=reserves,
+        private_income=0.0,
+        other_public=0.0,
+        staff_cost=deficit + 1.7,
+        activity_cost=0.0,
+        fixed_cost=0.0,
+    )
+    return scenario_with(
+        {
+            **NO_FEEDBACK,
+            "members.churn": 0.0,
+            "members.first_year_churn": 0.0,
+            "management.closure_years": closure_years,
+            "base_funding.default": {"kind": "hold", "value": 1.7},
+            "arena.budget": {"kind": "hold", "value": 0.0},
+            "programme.horizon": 2024,
+        },
+        doc,
+    )
+
+
+@pytest.mark.parametrize("closure_years", [1, 2, 3])
+def test_cluster_closes_when_the_rule_says(closure_years: int) -> None:
+    # reserves 1.0, a 0.6 deficit a year: 0.4 (2017), -0.2 (2018), -0.8 (2019), -1.4 (2020)
+    scenario = _closure_scenario(reserves=1.0, deficit=0.6, closure_years=closure_years)
+    result = _run(scenario, 0)
+    closures = [(year, cid) for year, cid, what in result.events if what == "closed"]
+    expected_year = 2018 + closure_years - 1
+    assert closures == [(expected_year, "packbridge")]
+    frame = result.yearly.set_index(["cluster", "year"])
+    reserves_at_close = 1.0 - 0.6 * (expected_year - 2017 + 1)
+    assert frame.loc[("packbridge", expected_year), "reserves"] == pytest.approx(reserves_at_close)
+    later = frame.loc["packbridge"].loc[expected_year + 1 :]
+    assert (later.status == CLOSED).all()
+    assert (later.members == 0).all() and (later.total_income == 0).all()
+    assert later.reserves.tolist() == pytest.approx([reserves_at_close] * len(later))
+    assert not any(cid == "iuc_syd" and what == "closed" for _, cid, what in result.events)
+
+
+def test_closed_cluster_gets_no_arena_money() -> None:
+    scenario = _closure_scenario(reserves=0.0, deficit=1.0, closure_years=1)
+    doc = scenario.model_dump(mode="json")
+    doc["projects"] = [
+        {
+            "id": "J",
+            "title": "joint",
+            "area": "smart_materials",
+            "clusters": ["packbridge", "iuc_syd"],
+            "cost_per_year": 1.0,
+            "duration": 5,
+            "earliest_start": 2017,
+            "cofunding_per_year": 0.5,
+            "impact": 1.0,
+        }
+    ]
+    doc["arena"]["budget"] = {"kind": "hold", "value": 2.0}
+    scenario = Scenario.model_validate(doc)
+    result = _run(scenario, 0)
+    frame = result.yearly.set_index(["cluster", "year"])
+    assert frame.loc[("packbridge", 2017), "arena_income"] == pytest.approx(0.5)
+    assert frame.loc["packbridge"].loc[2018:, "arena_income"].eq(0).all()
+    assert result.allocation.year.max() == 2017  # the project loses its partner and stops
+
+
+def test_baseline_is_plausible() -> None:
+    scenario = scenario_with({"programme.horizon": 2021})
+    frame = simulate(scenario, np.random.default_rng(7)).yearly.set_index(["year", "cluster"])
+    for cid, cluster in scenario.clusters.items():
+        assert frame.loc[(2017, cid), "members"] == cluster.members
+        assert frame.loc[(2021, cid), "regional_base"] == 1.0
+    assert frame.loc[2019, "arena_income"].sum() == pytest.approx(3.0)
+    assert frame.loc[2021, "arena_income"].sum() == pytest.approx(7.0)
+    assert frame.loc[2018, "arena_income"].sum() == 0.0
+
+
+def test_same_seed_same_run_other_seed_other_members() -> None:
+    scenario = scenario_with({"programme.horizon": 2022})
+    a = simulate(scenario, np.random.default_rng(3)).yearly
+    b = simulate(scenario, np.random.default_rng(3)).yearly
+    c = simulate(scenario, np.random.default_rng(4)).yearly
+    assert a.equals(b)
+    assert not a.members.equals(c.members)

@@ -1,0 +1,159 @@
+"""`clusterfund run` end to end: the results-folder contract, determinism, reproduction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BASELINE, CONFIGS, invoke
+
+CSVS = ("yearly.csv", "allocation.csv", "summary.csv", "scorecard.csv", "events.csv")
+YEARLY_CONTRACT = [
+    "run",
+    "year",
+    "cluster",
+    "members",
+    "fee_income",
+    "private_income",
+    "regional_base",
+    "arena_income",
+    "other_public",
+    "total_income",
+    "costs",
+    "reserves",
+    "status",
+]
+FIVE = ["fee_income", "private_income", "regional_base", "arena_income", "other_public"]
+
+
+def _run(out: Path, *extra: str, config: Path = BASELINE) -> Path:
+    result = invoke(
+        "run", str(config), "--out", str(out), "--runs", "6", "--horizon", "2023", *extra
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def baseline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _run(tmp_path_factory.mktemp("runs") / "baseline")
+
+
+def test_results_folder_holds_the_contract(baseline_run: Path) -> None:
+    for name in (*CSVS, "manifest.json"):
+        assert (baseline_run / name).is_file(), name
+    yearly = pd.read_csv(baseline_run / "yearly.csv")
+    assert list(yearly.columns[: len(YEARLY_CONTRACT)]) == YEARLY_CONTRACT
+    assert len(yearly) == 6 * 7 * 10  # runs × years × clusters
+    assert (yearly.total_income == sum(yearly[c] for c in FIVE)).all()
+    allocation = pd.read_csv(baseline_run / "allocation.csv")
+    assert list(allocation.columns[:7]) == [
+        "run",
+        "year",
+        "project",
+        "area",
+        "clusters",
+        "funded",
+        "cost",
+    ]
+    scorecard = pd.read_csv(baseline_run / "scorecard.csv")
+    assert {"target", "year", "probability"} <= set(scorecard.columns)
+    assert scorecard.probability.between(0, 1).all()
+    assert set(scorecard.year) == set(range(2021, 2024))
+    plots = sorted(p.name for p in (baseline_run / "plots").glob("*.png"))
+    assert plots == ["funding_mix.png", "members.png", "regional_share.png", "scorecard.png"]
+    for png in (baseline_run / "plots").glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_manifest_records_what_reproduces_the_run(baseline_run: Path, tmp_path: Path) -> None:
+    manifest = json.loads((baseline_run / "manifest.json").read_text())
+    assert manifest["seed"] == 20170101 and manifest["runs"] == 6 and manifest["horizon"] == 2023
+    assert len(manifest["config_sha256"]) == 64
+    for package in ("clusterfund", "python", "numpy", "pandas", "pulp", "simpy", "solver"):
+        assert package in manifest["versions"]
+    assert manifest["config"]["programme"]["horizon"] == 2023
+    again = tmp_path / "again"
+    result = invoke("run", str(baseline_run / "manifest.json"), "--out", str(again), "--runs", "6")
+    assert result.exit_code == 0, result.output
+    for name in CSVS:
+        assert (again / name).read_bytes() == (baseline_run / name).read_bytes(), name
+    assert (
+        json.loads((again / "manifest.json").read_text())["config_sha256"]
+        == manifest["config_sha256"]
+    )
+
+
+def test_same_output_whatever_the_number_of_jobs(baseline_run: Path, tmp_path: Path) -> None:
+    parallel = _run(tmp_path / "parallel", "--jobs", "2", "--no-plots")
+    for name in CSVS:
+        assert (parallel / name).read_bytes() == (baseline_run / name).read_bytes(), name
+
+
+def test_other_seed_other_members(baseline_run: Path, tmp_path: Path) -> None:
+    other = _run(tmp_path / "other", "--seed", "99", "--no-plots")
+    a = pd.read_csv(baseline_run / "yearly.csv")
+    b = pd.read_csv(other / "yearly.csv")
+    assert not a.members.equals(b.members)
+    assert json.loads((other / "manifest.json").read_text())["seed"] == 99
+
+
+def test_summary_is_the_quantiles_of_the_runs(baseline_run: Path) -> None:
+    yearly = pd.read_csv(baseline_run / "yearly.csv")
+    summary = pd.read_csv(baseline_run / "summary.csv")
+    for (year, cluster, metric), row in (
+        summary.set_index(["year", "cluster", "metric"]).sample(40, random_state=1).iterrows()
+    ):
+        one = yearly[(yearly.year == year) & (yearly.cluster == cluster)]
+        values = (one.status == "closed").astype(float) if metric == "closed" else one[metric]
+        assert row.p10 == pytest.approx(np.quantile(values, 0.1))
+        assert row.p50 == pytest.approx(np.quantile(values, 0.5))
+        assert row.p90 == pytest.approx(np.quantile(values, 0.9))
+        assert row["mean"] == pytest.approx(values.mean())
+
+
+def test_force_replaces_and_only_then(baseline_run: Path, tmp_path: Path) -> None:
+    out = _run(tmp_path / "twice", "--no-plots")
+    (out / "marker").write_text("old", encoding="utf-8")
+    refused = invoke("run", str(BASELINE), "--out", str(out), "--runs", "2")
+    assert refused.exit_code != 0 and (out / "marker").exists()
+    replaced = invoke(
+        "run", str(BASELINE), "--out", str(out), "--runs", "2", "--no-plots", "--force"
+    )
+    assert replaced.exit_code == 0
+    assert not (out / "marker").exists()
+    assert json.loads((out / "manifest.json").read_text())["runs"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["twice"]
+
+
+def test_what_ifs_differ_as_designed(baseline_run: Path, tmp_path: Path) -> None:
+    base = pd.read_csv(baseline_run / "yearly.csv")
+    no_arena = pd.read_csv(
+        _run(tmp_path / "na", "--no-plots", config=CONFIGS / "no_arena.toml") / "yearly.csv"
+    )
+    faster = pd.read_csv(
+        _run(tmp_path / "ft", "--no-plots", config=CONFIGS / "faster_taper.toml") / "yearly.csv"
+    )
+    assert no_arena.arena_income.sum() == 0 and base.arena_income.sum() > 0
+    open_2019 = faster[(faster.year == 2019) & (faster.status != "closed")]
+    assert (open_2019.regional_base == 1.0).all()
+    assert faster[faster.year == 2018].regional_base.max() == pytest.approx(1.35)
+    base_income = base[base.year == 2021].groupby("run").total_income.sum().mean()
+    no_arena_income = no_arena[no_arena.year == 2021].groupby("run").total_income.sum().mean()
+    assert no_arena_income < base_income
+
+
+def test_show_prints_the_schedule_and_provenance() -> None:
+    result = invoke("show", str(BASELINE))
+    assert result.exit_code == 0
+    assert "arena_budget" in result.output and "2021" in result.output
+    result = invoke("show", str(BASELINE), "--provenance")
+    assert result.exit_code == 0
+    line = next(
+        x for x in result.output.splitlines() if x.startswith("base_funding.default.values.2021")
+    )
+    assert "seed" in line and "1.0" in line
+    assert "UNLABELLED" not in result.output
