@@ -218,6 +218,61 @@ def run(
     click.echo(describe_run(folder))
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--year", type=int, required=True, help="The year to allocate.")
+@click.option("--binary", is_flag=True, help="All-or-nothing funding per project (MILP).")
+@click.option(
+    "--solver", type=click.Choice(["highs", "cbc"]), help="Solver [default: the config's]."
+)
+@click.option("--fresh", is_flag=True, help="Ignore projects started in earlier years.")
+@click.option("--slack", "show_all_slack", is_flag=True, help="List the slack of every constraint.")
+@click.option(
+    "--export-mps", type=click.Path(path_type=Path), help="Write the exact model to FILE."
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing --export-mps file.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@debug_option
+def allocate(
+    config: Path,
+    year: int,
+    binary: bool,
+    solver: str | None,
+    fresh: bool,
+    show_all_slack: bool,
+    export_mps: Path | None,
+    force: bool,
+    overrides: tuple[str, ...],
+) -> None:
+    """Solve one year's arena-money LP and print the allocation.
+
+    Every cluster counts as open and none as at risk. Unless --fresh is given,
+    the earlier years are allocated first so that projects they start stay
+    committed. Prints the status, the objective, the shadow price of the budget
+    (what one more MSEK of arena money buys), the funded projects and the
+    binding constraints; an infeasible problem names the constraints in conflict.
+
+    \b
+    Examples:
+      clusterfund allocate configs/baseline.toml --year 2021
+      clusterfund allocate configs/baseline.toml --year 2021 --binary --solver cbc
+      clusterfund allocate configs/baseline.toml --year 2019 --export-mps arena2019.mps
+    """
+    from scenarios.allocate_view import AllocateRequest, allocate_year
+    from scenarios.config import load_config
+
+    extra = [*overrides]
+    if binary:
+        extra.append("allocator.binary=true")
+    if solver:
+        extra.append(f'allocator.solver="{solver}"')
+    if export_mps is not None and export_mps.exists() and not force:
+        raise UserError(f"{export_mps}: already exists; use --force to overwrite it")
+    loaded = load_config(config, extra)
+    ask = AllocateRequest(year, not fresh, export_mps, show_all_slack)
+    click.echo(allocate_year(loaded, config, ask))
+
+
 def main() -> None:
     """Entry point of the ``clusterfund`` console script."""
     cli(obj={})

@@ -128,3 +128,36 @@ class MemoisedAllocator:
         allocation = self.inner.allocate(request)
         self.cache[request] = allocation
         return allocation
+
+
+class CommitmentBook:
+    """Which projects have started, when and at what fraction; turns a year into a request.
+
+    A project started in year s at fraction f is committed at f through year
+    ``s + duration - 1``; a started project cannot start again.
+    """
+
+    def __init__(self, projects: Sequence[Project]) -> None:
+        self.durations = {p.id: p.duration for p in projects}
+        self.started: dict[str, tuple[int, float]] = {}
+
+    def request(
+        self, year: int, budget: float, open_clusters: frozenset[str], at_risk: frozenset[str]
+    ) -> AllocationRequest:
+        """The allocation request for ``year`` given what has started before it."""
+        commitments = tuple(
+            sorted(
+                (pid, fraction)
+                for pid, (began, fraction) in self.started.items()
+                if began + self.durations[pid] > year
+            )
+        )
+        return AllocationRequest(
+            year, budget, open_clusters, at_risk, commitments, frozenset(self.started)
+        )
+
+    def record(self, allocation: Allocation) -> None:
+        """Note the projects that start in the allocation's year."""
+        for pid, fraction in sorted(allocation.fractions.items()):
+            if fraction > 0:
+                self.started.setdefault(pid, (allocation.year, fraction))

@@ -52,18 +52,24 @@ SOLVED = "Optimal"
 
 
 class InfeasibleAllocation(Exception):
-    """The allocation problem has no solution; ``conflicts`` says which constraints must give."""
+    """The allocation problem has no solution.
 
-    def __init__(self, year: int, conflicts: Mapping[str, float]) -> None:
-        super().__init__(year, dict(conflicts))
+    ``conflict`` names an irreducible set of constraints that cannot hold together;
+    ``relaxation`` says which constraints would have to give, and by how much, in the
+    smallest total relaxation (the elastic problem).
+    """
+
+    def __init__(self, year: int, conflict: Sequence[str], relaxation: Mapping[str, float]) -> None:
+        super().__init__(year, list(conflict), dict(relaxation))
         self.year = year
-        self.conflicts = dict(conflicts)
+        self.conflict = list(conflict)
+        self.relaxation = dict(relaxation)
 
     def __str__(self) -> str:
-        parts = ", ".join(f"{name} by {amount:.4g}" for name, amount in self.conflicts.items())
+        give = ", ".join(f"{name} by {amount:.4g}" for name, amount in self.relaxation.items())
         return (
-            f"the arena allocation for {self.year} is infeasible; to be feasible these "
-            f"constraints would have to give: {parts}"
+            f"the arena allocation for {self.year} is infeasible: these constraints conflict: "
+            f"{', '.join(self.conflict)}; the smallest fix relaxes {give}"
         )
 
 
@@ -112,11 +118,13 @@ def build_program(
     *,
     binary: bool | None = None,
     elastic: bool = False,
+    only: frozenset[str] | None = None,
 ) -> BuiltProgram:
     """Build the allocation program over one or more years.
 
     With ``elastic``, every constraint gets a non-negative slack and the objective
     becomes the total slack: its optimum shows which constraints must give, and by how much.
+    With ``only``, constraints not named in it are left out (to isolate a conflict).
     """
     binary = options.binary if binary is None else binary
     problem = pulp.LpProblem("arena_allocation", pulp.LpMinimize if elastic else pulp.LpMaximize)
@@ -134,6 +142,8 @@ def build_program(
         rhs: float,
         soft: bool = False,
     ) -> None:
+        if only is not None and name not in only:
+            return
         if soft and not elastic:
             slack = problem.add_variable(f"shortfall_{name}", lowBound=0)
             soft_slacks.append(slack)
@@ -279,7 +289,7 @@ def solve(built: BuiltProgram, solver: pulp.LpSolver) -> str:
     return status
 
 
-def explain_infeasible(
+def relax_infeasible(
     years: Sequence[YearInputs], options: Allocator, solver: pulp.LpSolver
 ) -> dict[str, float]:
     """Constraints that must give for the problem to become feasible, and by how much.
@@ -294,6 +304,23 @@ def explain_infeasible(
         for name, (slack, _sign) in elastic.slacks.items()
         if slack.value() is not None and slack.value() > 1e-7
     }
+
+
+def conflicting_constraints(
+    years: Sequence[YearInputs], options: Allocator, solver: pulp.LpSolver
+) -> list[str]:
+    """An irreducible infeasible set of constraints (deletion filter over the named rows).
+
+    Each constraint is dropped in turn; when the rest is still infeasible it stays
+    dropped. What remains conflicts, and drops any one of them and it is feasible.
+    """
+    names = list(build_program(years, options, binary=False).rows)
+    keep = set(names)
+    for name in names:
+        trial = frozenset(keep - {name})
+        if solve(build_program(years, options, binary=False, only=trial), solver) == "Infeasible":
+            keep = set(trial)
+    return [name for name in names if name in keep]
 
 
 @dataclass(frozen=True)
@@ -358,7 +385,9 @@ class LinearProgramAllocator:
         status = solve(built, solver)
         if status == "Infeasible":
             raise InfeasibleAllocation(
-                request.year, explain_infeasible([inputs], self.options, solver)
+                request.year,
+                conflicting_constraints([inputs], self.options, solver),
+                relax_infeasible([inputs], self.options, solver),
             )
         if status != SOLVED:
             raise RuntimeError(

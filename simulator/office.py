@@ -6,7 +6,7 @@ from collections.abc import Generator, Mapping
 
 import simpy
 
-from simulator.allocation import Allocation, AllocationRequest, ArenaAllocator
+from simulator.allocation import Allocation, ArenaAllocator, CommitmentBook
 from simulator.cluster import Announcements, ClusterAgent, YearFunding
 from simulator.scenario import Scenario
 from simulator.schedules import schedule_value
@@ -31,7 +31,7 @@ def programme_office(
     duration, as long as all its clusters are open; it cannot be started again.
     """
     projects = {p.id: p for p in scenario.projects}
-    running: dict[str, tuple[int, float]] = {}
+    book = CommitmentBook(scenario.projects)
     start = scenario.programme.start_year
     use_at_risk = scenario.allocator.at_risk_weight != 1.0
     for year in scenario.years:
@@ -42,26 +42,19 @@ def programme_office(
             else frozenset()
         )
         budget = schedule_value(scenario.arena.budget, year, start)
-        commitments = tuple(
-            sorted(
-                (pid, fraction)
-                for pid, (began, fraction) in running.items()
-                if began + projects[pid].duration > year
-            )
-        )
-        request = AllocationRequest(
-            year, budget, open_ids, at_risk, commitments, frozenset(running)
-        )
+        request = book.request(year, budget, open_ids, at_risk)
         allocation = (
-            allocator.allocate(request) if budget > 0 or commitments else Allocation(year, {})
+            allocator.allocate(request)
+            if budget > 0 or request.commitments
+            else Allocation(year, {})
         )
+        book.record(allocation)
         money = dict.fromkeys(clusters, 0.0)
         taking_part = dict.fromkeys(clusters, 0.0)
         for pid, fraction in sorted(allocation.fractions.items()):
             if fraction <= 0:
                 continue
             project = projects[pid]
-            running.setdefault(pid, (year, fraction))
             funded = fraction * project.cost_per_year
             for cid in project.clusters:
                 money[cid] += funded / len(project.clusters)
