@@ -168,6 +168,13 @@ def show(config: Path, overrides: tuple[str, ...], provenance: bool, resolved: b
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "sv"]),
+    default="en",
+    show_default=True,
+    help="Language of the chart labels.",
+)
 @debug_option
 def run(
     config: Path,
@@ -179,6 +186,7 @@ def run(
     overrides: tuple[str, ...],
     force: bool,
     no_plots: bool,
+    lang: str,
 ) -> None:
     """Simulate CONFIG as an ensemble and write a results folder.
 
@@ -210,6 +218,7 @@ def run(
         jobs=jobs,
         force=force,
         make_plots=not no_plots,
+        lang=lang,
     )
     folder = execute_run(loaded, request)
     click.echo(f"wrote {folder}/ ({request.runs} runs, seed {request.seed})")
@@ -271,6 +280,70 @@ def allocate(
     loaded = load_config(config, extra)
     ask = AllocateRequest(year, not fresh, export_mps, show_all_slack)
     click.echo(allocate_year(loaded, config, ask))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="The folder the others are compared against [default: the first].",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Where to write the full comparison [default: results/compare_<a>_vs_<b>].",
+)
+@click.option(
+    "--year", type=int, help="Year of the per-cluster table [default: the target year, 2021]."
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "sv"]),
+    default="en",
+    show_default=True,
+    help="Language of the chart labels.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
+@debug_option
+def compare(
+    folders: tuple[Path, ...],
+    baseline: Path | None,
+    out: Path | None,
+    year: int | None,
+    lang: str,
+    force: bool,
+) -> None:
+    """Compare two or more results folders against a baseline.
+
+    Prints which inputs differ, each cluster's members, regional share,
+    reserves, arena money and probability of closure in the chosen year, and
+    the scorecards. Writes input_diff.csv, clusters_<year>.csv, scorecard.csv,
+    deltas.csv (P50 and P10–P90 per year × cluster × metric, with the change
+    against the baseline) and overlay charts under --out.
+
+    \b
+    Examples:
+      clusterfund run configs/no_arena.toml
+      clusterfund compare results/baseline results/no_arena
+      clusterfund compare results/baseline results/no_arena results/downturn_2020 --year 2025
+    """
+    from scenarios.compare import open_comparison, year_in_range
+    from scenarios.comparison_output import describe_comparison, write_comparison
+
+    if len(folders) < 2:
+        raise UserError("compare needs at least two results folders")
+    comparison = open_comparison(folders, baseline)
+    target = year_in_range(comparison, year or int(comparison.baseline.manifest["target_year"]))
+    destination = out or Path("results") / (
+        "compare_" + "_vs_".join(r.name for r in comparison.runs)
+    )
+    from scenarios.store import check_output_free
+
+    check_output_free(destination, force)
+    tables = write_comparison(comparison, destination, target, lang, force)
+    click.echo(describe_comparison(comparison, tables, target))
+    click.echo(f"\nwrote {destination}/")
 
 
 def main() -> None:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 from tqdm import tqdm
 
-from scenarios import plots
 from scenarios.config import LoadedConfig
 from scenarios.pipeline import run_stream
+from scenarios.results import RunFolder, draw_run_plots
 from scenarios.store import (
     ALLOCATION_CSV,
     EVENTS_CSV,
+    MANIFEST_JSON,
     PLOTS_DIR,
     SCORECARD_CSV,
     SUMMARY_CSV,
@@ -40,6 +41,7 @@ class RunRequest:
     force: bool = False
     progress: bool = True
     make_plots: bool = True
+    lang: str = "en"
 
 
 def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
@@ -89,32 +91,11 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
             extra={"allocator": scenario.allocator.method},
         )
         if request.make_plots:
-            write_plots(folder, scenario.name, scenario.description, loaded)
+            write_plots(folder, request.lang)
     return request.out
 
 
-def write_plots(folder: Path, name: str, description: str, loaded: LoadedConfig) -> list[Path]:
-    """The run's standard charts, under ``plots/``."""
-    scenario = loaded.scenario
-    summary = pd.read_csv(folder / SUMMARY_CSV)
-    scorecard = pd.read_csv(folder / SCORECARD_CSV)
-    names = {cid: c.name for cid, c in scenario.clusters.items()}
-    target = scenario.programme.target_year
-    out = folder / PLOTS_DIR
-    out.mkdir()
-    title = f"Scenario '{name}'"
-    return [
-        plots.plot_funding_mix(summary, names, title, target, out / "funding_mix.png"),
-        plots.plot_members_fan(
-            summary, names, title, target, scenario.scorecard.min_members, out / "members.png"
-        ),
-        plots.plot_regional_share(
-            summary,
-            names,
-            title,
-            target,
-            scenario.scorecard.max_regional_share,
-            out / "regional_share.png",
-        ),
-        plots.plot_scorecard(scorecard, title, target, out / "scorecard.png"),
-    ]
+def write_plots(folder: Path, lang: str) -> list[Path]:
+    """The run's standard charts, under ``plots/`` (read back from the files just written)."""
+    manifest = json.loads((folder / MANIFEST_JSON).read_text(encoding="utf-8"))
+    return draw_run_plots(RunFolder(folder, manifest), folder / PLOTS_DIR, lang)

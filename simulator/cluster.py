@@ -9,6 +9,7 @@ import numpy as np
 import simpy
 
 from simulator.members import (
+    MemberMix,
     Members,
     assign_arena_participation,
     churn_probability,
@@ -125,7 +126,10 @@ class ClusterAgent:
         self.rng = rng
         self.rows = rows
         self.events = events
-        self.members: Members = starting_members(self.params, scenario.programme.start_year, rng)
+        self.mix = MemberMix.of(self.params)
+        self.members: Members = starting_members(
+            self.params, self.mix, scenario.programme.start_year, rng
+        )
         self.fee_multiplier = 1.0
         self.fee_rise = 0.0
         self.effort = 1.0
@@ -135,8 +139,6 @@ class ClusterAgent:
         self.years_in_red = 0
         self.closed = False
         self.at_risk = False
-        fees = self.params.fee_ksek
-        self.fee_by_tier = np.array([fees.small, fees.medium, fees.large]) / 1000.0
 
     def run(self, env: simpy.Environment, announcements: Announcements) -> Generator:
         """SimPy process: wait for each year's funding from the programme office, then live the year."""
@@ -182,10 +184,9 @@ class ClusterAgent:
         if behaviour.feedback:
             update_satisfaction(self.members, value, behaviour.satisfaction_weight)
         probability = churn_probability(self.members, year, behaviour, self.fee_rise, shock.churn)
-        self.members, left = renew(self.members, probability, self.rng)
+        self.members, left = renew(self.members, probability, self.rng.random(last_count))
         expected = expected_joiners(
             last_count,
-            self.params.members,
             value,
             funding.arena_projects > 0,
             self.params,
@@ -195,7 +196,7 @@ class ClusterAgent:
         )
         joined = int(self.rng.poisson(expected)) if expected > 0 else 0
         if joined:
-            self.members = self.members.extend(draw_members(joined, self.params, year, self.rng))
+            self.members = self.members.extend(draw_members(joined, self.mix, year, self.rng))
         return joined, left
 
     def _live_year(self, year: int, funding: YearFunding) -> None:
@@ -203,14 +204,14 @@ class ClusterAgent:
         shock = shock_factors(self.scenario.shocks, year)
         first_year = year == self.scenario.programme.start_year
         joined, left = (0, 0) if first_year else self._update_members(year, funding, shock)
+        count = len(self.members)
         assign_arena_participation(
             self.members,
             min(1.0, self.scenario.members.arena_participation * funding.arena_projects),
-            self.rng,
+            self.rng.random(count),
         )
-        count = len(self.members)
 
-        fee_income = float(self.members.tier_counts() @ self.fee_by_tier) * self.fee_multiplier
+        fee_income = self.members.fee_total() * self.fee_multiplier
         if not first_year:
             target = max(
                 0.0,

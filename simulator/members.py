@@ -1,4 +1,9 @@
-"""A cluster's members as numpy arrays (one element per member), and their yearly dynamics."""
+"""A cluster's members as a numpy array (one row per member), and their yearly dynamics.
+
+All attributes of a member sit in one row of a 2-D float array, so that keeping
+the members who renew or adding those who join is a single numpy operation,
+whatever the number of attributes. The columns are named by the constants below.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,12 @@ import numpy as np
 
 from simulator.scenario import Cluster, MemberBehaviour
 
+TIER, KIND, JOIN_YEAR, SATISFACTION, IN_ARENA, FEE = range(6)
+"""Columns: size tier (0 small, 1 medium, 2 large), type (0 company, 1 academia,
+2 public), join year, satisfaction (1 = as in the first year), arena participation
+(0/1), fee at the base level (MSEK/year)."""
+COLUMNS = ("tier", "kind", "join_year", "satisfaction", "in_arena", "fee")
+
 ESTABLISHED_JOIN_OFFSET = 5
 """Starting members of an existing cluster count as having joined this many years
 before the programme, so none of them is in its first year."""
@@ -15,70 +26,77 @@ before the programme, so none of them is in its first year."""
 
 @dataclass
 class Members:
-    """Members of one cluster; every array has one element per member."""
+    """Members of one cluster: ``data`` has one row per member, columns as ``COLUMNS``."""
 
-    tier: np.ndarray
-    """Size tier: 0 small, 1 medium, 2 large (sets the fee)."""
-    kind: np.ndarray
-    """Type: 0 company, 1 academia, 2 public."""
-    join_year: np.ndarray
-    """Year the member joined."""
-    satisfaction: np.ndarray
-    """Smoothed value the member has received (1 = as in the first year)."""
-    in_arena: np.ndarray
-    """Whether the member takes part in a funded arena project this year."""
+    data: np.ndarray
 
     def __len__(self) -> int:
-        return int(self.tier.shape[0])
+        return int(self.data.shape[0])
+
+    def column(self, index: int) -> np.ndarray:
+        """One attribute of every member (a view)."""
+        return self.data[:, index]
 
     def keep(self, mask: np.ndarray) -> Members:
         """The members where ``mask`` is true."""
-        return Members(
-            self.tier[mask],
-            self.kind[mask],
-            self.join_year[mask],
-            self.satisfaction[mask],
-            self.in_arena[mask],
-        )
+        return Members(self.data[mask])
 
     def extend(self, other: Members) -> Members:
         """These members followed by ``other``."""
-        return Members(
-            np.concatenate((self.tier, other.tier)),
-            np.concatenate((self.kind, other.kind)),
-            np.concatenate((self.join_year, other.join_year)),
-            np.concatenate((self.satisfaction, other.satisfaction)),
-            np.concatenate((self.in_arena, other.in_arena)),
+        return Members(np.concatenate((self.data, other.data)))
+
+    def fee_total(self) -> float:
+        """Sum of the members' base-level fees (MSEK/year)."""
+        return float(self.data[:, FEE].sum())
+
+
+@dataclass(frozen=True)
+class MemberMix:
+    """How new members of a cluster are drawn: cumulative shares and fees by tier."""
+
+    size_cumulative: np.ndarray
+    type_cumulative: np.ndarray
+    fee_by_tier: np.ndarray
+    """Base-level fee per size tier (MSEK/year)."""
+
+    @classmethod
+    def of(cls, cluster: Cluster) -> MemberMix:
+        """The mix of a configured cluster."""
+        size = cluster.size_mix
+        kind = cluster.type_mix
+        fees = cluster.fee_ksek
+        return cls(
+            _cumulative((size.small, size.medium, size.large)),
+            _cumulative((kind.company, kind.academia, kind.public)),
+            np.array([fees.small, fees.medium, fees.large]) / 1000.0,
         )
 
-    def tier_counts(self) -> np.ndarray:
-        """Number of members per size tier (small, medium, large)."""
-        return np.bincount(self.tier, minlength=3)
 
-
-def _cumulative(shares: tuple[float, ...]) -> np.ndarray:
+def _cumulative(shares: tuple[float, float, float]) -> np.ndarray:
     cum = np.cumsum(np.asarray(shares, dtype=float))
     cum[-1] = 1.0
     return cum
 
 
-def draw_members(count: int, cluster: Cluster, join_year: int, rng: np.random.Generator) -> Members:
-    """``count`` new members with size and type drawn from the cluster's mixes."""
-    size = _cumulative(tuple(cluster.size_mix.model_dump().values()))
-    kind = _cumulative(tuple(cluster.type_mix.model_dump().values()))
+def draw_members(count: int, mix: MemberMix, join_year: int, rng: np.random.Generator) -> Members:
+    """``count`` new members with size and type drawn from the cluster's mix."""
     draws = rng.random((2, count))
-    return Members(
-        tier=np.searchsorted(size, draws[0], side="right").astype(np.int64),
-        kind=np.searchsorted(kind, draws[1], side="right").astype(np.int8),
-        join_year=np.full(count, join_year, dtype=np.int32),
-        satisfaction=np.ones(count),
-        in_arena=np.zeros(count, dtype=bool),
-    )
+    data = np.empty((count, len(COLUMNS)))
+    tier = np.searchsorted(mix.size_cumulative, draws[0], side="right")
+    data[:, TIER] = tier
+    data[:, KIND] = np.searchsorted(mix.type_cumulative, draws[1], side="right")
+    data[:, JOIN_YEAR] = join_year
+    data[:, SATISFACTION] = 1.0
+    data[:, IN_ARENA] = 0.0
+    data[:, FEE] = mix.fee_by_tier[tier]
+    return Members(data)
 
 
-def starting_members(cluster: Cluster, start_year: int, rng: np.random.Generator) -> Members:
+def starting_members(
+    cluster: Cluster, mix: MemberMix, start_year: int, rng: np.random.Generator
+) -> Members:
     """The cluster's members in the first year (established: joined before the programme)."""
-    return draw_members(cluster.members, cluster, start_year - ESTABLISHED_JOIN_OFFSET, rng)
+    return draw_members(cluster.members, mix, start_year - ESTABLISHED_JOIN_OFFSET, rng)
 
 
 def churn_probability(
@@ -90,24 +108,24 @@ def churn_probability(
 ) -> np.ndarray:
     """Probability that each member leaves at the start of ``year``.
 
-    ``p_i = clip(base_i * shock * exp(fs * max(0, fee_rise - tol) - vs * (s_i - 1))
-    * (1 - r * a_i), 0, 1)`` where ``base_i`` is ``first_year_churn`` for a member
-    who joined last year and ``churn`` otherwise, ``s_i`` its satisfaction and
-    ``a_i`` whether it took part in an arena project. With ``feedback`` off only
+    ``p_i = min(1, base_i * shock * exp(fs * max(0, fee_rise - tol) - vs * (s_i - 1))
+    * (1 - r * a_i))`` where ``base_i`` is ``first_year_churn`` for a member who
+    joined last year and ``churn`` otherwise, ``s_i`` its satisfaction and ``a_i``
+    whether it took part in an arena project. With ``feedback`` off only
     ``base_i * shock`` remains.
     """
-    first_year = members.join_year == year - 1
-    p = np.where(first_year, behaviour.first_year_churn, behaviour.churn) * shock
+    data = members.data
+    first_year = data[:, JOIN_YEAR] == year - 1
+    p = np.where(first_year, behaviour.first_year_churn * shock, behaviour.churn * shock)
     if behaviour.feedback:
         fee_term = behaviour.fee_sensitivity * max(0.0, fee_rise - behaviour.fee_tolerance)
-        p *= np.exp(fee_term - behaviour.value_sensitivity * (members.satisfaction - 1.0))
-        p *= 1.0 - behaviour.arena_retention * members.in_arena
+        p *= np.exp(fee_term - behaviour.value_sensitivity * (data[:, SATISFACTION] - 1.0))
+        p *= 1.0 - behaviour.arena_retention * data[:, IN_ARENA]
     return np.minimum(p, 1.0, out=p)
 
 
 def expected_joiners(
     members_last_year: int,
-    starting_count: int,
     value: float,
     has_arena_projects: bool,
     cluster: Cluster,
@@ -142,24 +160,19 @@ def value_index(
     return activity_level * ratio**elasticity
 
 
-def renew(
-    members: Members, probability: np.ndarray, rng: np.random.Generator
-) -> tuple[Members, int]:
-    """Members who stay (each leaves with its probability), and how many left."""
-    stay = rng.random(len(members)) >= probability
-    kept = members.keep(stay)
+def renew(members: Members, probability: np.ndarray, uniforms: np.ndarray) -> tuple[Members, int]:
+    """Members who stay (member i leaves when ``uniforms[i] < probability[i]``), and how many left."""
+    kept = members.keep(uniforms >= probability)
     return kept, len(members) - len(kept)
 
 
 def update_satisfaction(members: Members, value: float, weight: float) -> None:
     """``s_i <- (1 - weight) * s_i + weight * value`` in place."""
-    members.satisfaction *= 1.0 - weight
-    members.satisfaction += weight * value
+    satisfaction = members.data[:, SATISFACTION]
+    satisfaction *= 1.0 - weight
+    satisfaction += weight * value
 
 
-def assign_arena_participation(members: Members, share: float, rng: np.random.Generator) -> None:
-    """Each member takes part in an arena project with probability ``share`` (in place)."""
-    if share <= 0.0:
-        members.in_arena[:] = False
-    else:
-        members.in_arena = rng.random(len(members)) < share
+def assign_arena_participation(members: Members, share: float, uniforms: np.ndarray) -> None:
+    """Member i takes part in an arena project when ``uniforms[i] < share`` (in place)."""
+    members.data[:, IN_ARENA] = uniforms < share
