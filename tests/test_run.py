@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, CONFIGS, invoke
 
+from scenarios.results import RUN_PLOTS
+
 CSVS = ("yearly.csv", "allocation.csv", "summary.csv", "scorecard.csv", "events.csv")
 YEARLY_CONTRACT = [
     "run",
@@ -64,7 +66,7 @@ def test_results_folder_holds_the_contract(baseline_run: Path) -> None:
     assert scorecard.probability.between(0, 1).all()
     assert set(scorecard.year) == set(range(2021, 2024))
     plots = sorted(p.name for p in (baseline_run / "plots").glob("*.png"))
-    assert plots == ["funding_mix.png", "members.png", "regional_share.png", "scorecard.png"]
+    assert plots == sorted(f"{name}.png" for name in RUN_PLOTS)
     for png in (baseline_run / "plots").glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
 
