@@ -207,14 +207,23 @@ def run(
     from scenarios.execute import RunRequest, execute_run
     from scenarios.store import check_output_free
 
-    loaded = load_config(config, overrides, horizon=horizon)
+    options = {
+        name: (key, value)
+        for name, key, value in (
+            ("--horizon", "programme.horizon", horizon),
+            ("--seed", "seed", seed),
+            ("--runs", "runs", runs),
+        )
+        if value is not None
+    }
+    loaded = load_config(config, overrides, options)
     scenario = loaded.scenario
     target = out or Path("results") / scenario.name
     check_output_free(target, force)
     request = RunRequest(
         out=target,
-        runs=runs or scenario.runs,
-        seed=scenario.seed if seed is None else seed,
+        runs=scenario.runs,
+        seed=scenario.seed,
         jobs=jobs,
         force=force,
         make_plots=not no_plots,
@@ -344,6 +353,61 @@ def compare(
     tables = write_comparison(comparison, destination, target, lang, force)
     click.echo(describe_comparison(comparison, tables, target))
     click.echo(f"\nwrote {destination}/")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The HTML file to write; the Excel workbook goes beside it (.xlsx).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="The folder the others are compared against [default: the first].",
+)
+@click.option(
+    "--year", type=int, help="Year of the first-screen table [default: the target year, 2021]."
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "sv"]),
+    default="en",
+    show_default=True,
+    help="Language of the headings and chart labels (sv: Swedish).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing report and workbook.")
+@debug_option
+def report(
+    folders: tuple[Path, ...],
+    out: Path,
+    baseline: Path | None,
+    year: int | None,
+    lang: str,
+    force: bool,
+) -> None:
+    """Write a self-contained HTML report (and an Excel workbook) of one or more runs.
+
+    The first screen shows what each compared scenario changes for every
+    cluster in the target year; then the scenarios, the input diff, the
+    scorecard, every chart (embedded, so the file opens offline) and each
+    run's provenance (config hash, seed, versions). The workbook has one sheet
+    per table with money formatted as MSEK.
+
+    \b
+    Examples:
+      clusterfund report results/baseline results/no_arena --out report.html
+      clusterfund report results/baseline --out baseline.html --lang sv
+    """
+    from scenarios.compare import open_comparison, year_in_range
+    from scenarios.report import write_report
+
+    comparison = open_comparison(folders, baseline)
+    target = year_in_range(comparison, year or int(comparison.baseline.manifest["target_year"]))
+    page, workbook = write_report(comparison, out, target, lang, force)
+    click.echo(f"wrote {page} and {workbook}")
 
 
 def main() -> None:

@@ -340,9 +340,15 @@ def _provenance_problems(provenance: dict[str, str], top: str) -> list[str]:
 
 
 def load_config(
-    path: str | Path, overrides: list[str] | tuple[str, ...] = (), horizon: int | None = None
+    path: str | Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    options: dict[str, tuple[str, Any]] | None = None,
 ) -> LoadedConfig:
-    """Read, resolve and validate a config file (or a run's ``manifest.json``)."""
+    """Read, resolve and validate a config file (or a run's ``manifest.json``).
+
+    ``overrides`` are ``--set KEY=VALUE`` items; ``options`` maps a command-line
+    option (e.g. ``--horizon``) to the config key it sets and its value.
+    """
     path = Path(path)
     origin: dict[str, str] = {}
     provenance: dict[str, str] = {}
@@ -358,10 +364,10 @@ def load_config(
         apply_set(document, key, value)
         origin[key] = SET_ORIGIN
         provenance[key] = f"assumed: set on the command line (--set {key}={value})"
-    if horizon is not None:
-        apply_set(document, "programme.horizon", horizon)
-        origin["programme.horizon"] = "--horizon"
-        provenance["programme.horizon"] = "assumed: set on the command line (--horizon)"
+    for option, (key, value) in (options or {}).items():
+        apply_set(document, key, value)
+        origin[key] = option
+        provenance[key] = f"assumed: set on the command line ({option} {value})"
     bad_provenance = _provenance_problems(provenance, top)
     scenario = validate_document(document, origin, top) if not bad_provenance else None
     if bad_provenance or scenario is None:

@@ -1,0 +1,321 @@
+"""``clusterfund report``: one self-contained HTML file (charts embedded) and an Excel workbook.
+
+The first screen answers "what does the compared scenario change for each
+cluster in the target year?"; then come the scenarios, the input diff, the
+scorecard, the charts and each run's provenance (config hash, seed, versions).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import tempfile
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from scenarios.compare import (
+    Comparison,
+    cluster_table,
+    input_diff,
+    output_deltas,
+    scorecard_side_by_side,
+)
+from scenarios.comparison_output import draw_comparison_plots
+from scenarios.errors import UserError
+from scenarios.labels import label
+from scenarios.results import draw_run_plots
+
+MONEY_METRICS = {
+    "fee_income",
+    "private_income",
+    "regional_base",
+    "arena_income",
+    "other_public",
+    "total_income",
+    "costs",
+    "reserves",
+}
+MSEK_FORMAT = '#,##0.00" MSEK"'
+STYLE = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 1.2rem 2rem; color: #222; }
+h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+.sub { color: #555; margin-top: 0; } table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
+th, td { border: 1px solid #ddd; padding: .2rem .5rem; text-align: right; } th { background: #f3f3f3; }
+td:first-child, th:first-child { text-align: left; } .up { color: #1a7f37; font-weight: 600; }
+.down { color: #b42318; font-weight: 600; } img { max-width: 100%; border: 1px solid #eee; margin: .5rem 0; }
+.note { color: #555; font-size: .85rem; } details { margin: .5rem 0; } td.text { text-align: left; }
+"""
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+
+
+def _cell(value: object, good_when_up: bool | None = None, digits: int = 2) -> str:
+    if isinstance(value, float):
+        text = f"{value:+.{digits}f}" if good_when_up is not None else f"{value:.{digits}f}"
+        if good_when_up is not None and abs(value) >= 0.005:
+            better = (value > 0) == good_when_up
+            return f'<td class="{"up" if better else "down"}">{text}</td>'
+        return f"<td>{text}</td>"
+    if isinstance(value, int):
+        return f"<td>{value}</td>"
+    return f'<td class="text">{html.escape(str(value))}</td>'
+
+
+def _table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
+    shown = frame if max_rows is None else frame.head(max_rows)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    body = "".join(
+        "<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in shown.itertuples(index=False)
+    )
+    more = (
+        f'<p class="note">{len(frame) - max_rows} more rows in the Excel workbook.</p>'
+        if max_rows is not None and len(frame) > max_rows
+        else ""
+    )
+    return f"<table><tr>{head}</tr>{body}</table>{more}"
+
+
+def answer_table(comparison: Comparison, year: int, lang: str) -> str:
+    """The first screen: each cluster in ``year``, baseline → other scenario, with changes."""
+    table = cluster_table(comparison, year)
+    base = comparison.names[0]
+    others = comparison.names[1:]
+    rows = []
+    heads = [label("cluster", lang), f"members · {base}"]
+    for other in others:
+        heads += [
+            f"members · {other}",
+            "Δ members",
+            f"regional share · {base} → {other}",
+            "Δ reserves (MSEK)",
+            "Δ arena money (MSEK)",
+            f"P(closed) · {base} → {other}",
+        ]
+    if not others:
+        heads += ["regional share", "reserves (MSEK)", "arena money (MSEK)", "P(closed)"]
+    for cid, row in table.iterrows():
+        cells = [
+            f"<td>{html.escape(row['name'])}</td>",
+            f"<td>{row[f'members P50 · {base}']:.0f}</td>",
+        ]
+        for other in others:
+            cells += [
+                f"<td>{row[f'members P50 · {other}']:.0f}</td>",
+                _cell(float(row[f"members P50 · Δ {other}"]), good_when_up=True, digits=0),
+                f"<td>{row[f'regional share P50 · {base}']:.0%} → "
+                f"{row[f'regional share P50 · {other}']:.0%}</td>",
+                _cell(float(row[f"reserves P50 (MSEK) · Δ {other}"]), good_when_up=True),
+                _cell(float(row[f"arena money mean (MSEK) · Δ {other}"]), good_when_up=True),
+                f"<td>{row[f'P(closed) · {base}']:.0%} → {row[f'P(closed) · {other}']:.0%}</td>",
+            ]
+        if not others:
+            cells += [
+                f"<td>{row[f'regional share P50 · {base}']:.0%}</td>",
+                f"<td>{row[f'reserves P50 (MSEK) · {base}']:.2f}</td>",
+                f"<td>{row[f'arena money mean (MSEK) · {base}']:.2f}</td>",
+                f"<td>{row[f'P(closed) · {base}']:.0%}</td>",
+            ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+        del cid
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _headline(comparison: Comparison, year: int) -> str:
+    lines = []
+    base = comparison.baseline.summary
+    for name, run in zip(comparison.names[1:], comparison.others, strict=True):
+        other = run.summary
+
+        def total(frame: pd.DataFrame, metric: str, stat: str) -> float:
+            rows = frame[(frame.year == year) & (frame.metric == metric)]
+            return float(rows[stat].sum())
+
+        lines.append(
+            f"<li><b>{html.escape(name)}</b> against <b>{html.escape(comparison.names[0])}</b> in {year}: "
+            f"arena money {total(base, 'arena_income', 'mean'):.1f} → {total(other, 'arena_income', 'mean'):.1f} MSEK; "
+            f"members (sum of P50) {total(base, 'members', 'p50'):.0f} → {total(other, 'members', 'p50'):.0f}; "
+            f"expected closures {total(base, 'closed', 'mean'):.2f} → {total(other, 'closed', 'mean'):.2f}.</li>"
+        )
+    return f"<ul>{''.join(lines)}</ul>" if lines else ""
+
+
+def _scenarios_section(comparison: Comparison) -> str:
+    rows = []
+    for name, run in zip(comparison.names, comparison.runs, strict=True):
+        m = run.manifest
+        rows.append(
+            {
+                "scenario": name,
+                "description": m.get("description", ""),
+                "runs": m["runs"],
+                "seed": m["seed"],
+                "years": f"{m['start_year']}–{m['horizon']}",
+                "folder": str(run.path),
+            }
+        )
+    return _table(pd.DataFrame(rows))
+
+
+def _provenance_section(comparison: Comparison) -> str:
+    rows = []
+    for name, run in zip(comparison.names, comparison.runs, strict=True):
+        m = run.manifest
+        versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        kinds = pd.Series([str(t).split(":")[0] for t in m.get("provenance", {}).values()])
+        rows.append(
+            {
+                "scenario": name,
+                "config sha256": m["config_sha256"][:16] + "…",
+                "seed": m["seed"],
+                "created": m["created"],
+                "versions": versions,
+                "provenance entries": ", ".join(
+                    f"{k}: {n}" for k, n in kinds.value_counts().items()
+                ),
+            }
+        )
+    details = "".join(
+        f"<details><summary>{html.escape(name)}: provenance of every labelled key</summary>"
+        + _table(
+            pd.DataFrame(
+                sorted(run.manifest.get("provenance", {}).items()), columns=["key", "source"]
+            )
+        )
+        + "</details>"
+        for name, run in zip(comparison.names, comparison.runs, strict=True)
+    )
+    return _table(pd.DataFrame(rows)) + details
+
+
+def build_tables(comparison: Comparison, year: int) -> dict[str, pd.DataFrame]:
+    """Every table of the report, by sheet name."""
+    tables = {
+        f"clusters_{year}": cluster_table(comparison, year).reset_index(),
+        "scorecard": scorecard_side_by_side(comparison),
+        "input_diff": input_diff(comparison),
+    }
+    if comparison.others:
+        tables["deltas"] = output_deltas(comparison)
+    for name, run in zip(comparison.names, comparison.runs, strict=True):
+        tables[f"summary {name}"[:31]] = run.summary
+    return tables
+
+
+def build_html(
+    comparison: Comparison,
+    year: int,
+    lang: str,
+    charts: Iterable[tuple[str, Path]],
+    tables: dict[str, pd.DataFrame],
+) -> str:
+    """The report as one HTML string with every chart embedded."""
+    names = " vs ".join(comparison.names)
+    card = tables["scorecard"]
+    diff = tables["input_diff"]
+    chart_html = "".join(f"<h3>{html.escape(title)}</h3>{_img(path)}" for title, path in charts)
+    answer_heading = label("answer_title", lang).format(year=year)
+    delta_note = (
+        f"Δ = {html.escape(', '.join(comparison.names[1:]))} minus {html.escape(comparison.names[0])}; "
+        "members, regional share and reserves are medians (P50) over the runs, arena money the mean, "
+        "P(closed) the share of runs in which the cluster has closed. Green: better for the cluster."
+        if comparison.others
+        else "Medians (P50) over the runs; arena money is the mean; P(closed) the share of runs closed."
+    )
+    return f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(label("report_title", lang))}: {html.escape(names)}</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(label("report_title", lang))}: {html.escape(names)}</h1>
+<p class="sub">clusterfund report, {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}</p>
+<h2>{html.escape(answer_heading)}</h2>
+{_headline(comparison, year)}
+{answer_table(comparison, year, lang)}
+<p class="note">{delta_note}</p>
+<h2>{html.escape(label("scenarios", lang))}</h2>
+{_scenarios_section(comparison)}
+<h2>{html.escape(label("input_diff", lang))}</h2>
+{_table(diff) if not diff.empty else "<p>" + html.escape(label("no_diff", lang)) + "</p>"}
+<h2>{html.escape(label("scorecard", lang))} {year}</h2>
+{_table(card[card.year == year].drop(columns="year"))}
+<p class="note">Gold/Silver are proxies from configurable thresholds, not the official ECEI audit.</p>
+<h2>{html.escape(label("plots", lang))}</h2>
+{chart_html}
+<h2>{html.escape(label("provenance", lang))}</h2>
+{_provenance_section(comparison)}
+</body></html>
+"""
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """One sheet per table, money formatted as MSEK, header rows frozen."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for sheet, table in tables.items():
+            table.to_excel(writer, sheet_name=sheet, index=False)
+            ws = writer.sheets[sheet]
+            ws.freeze_panes = "A2"
+            headers = [str(c) for c in table.columns]
+            money_columns = {i for i, h in enumerate(headers) if "MSEK" in h}
+            metric_col = headers.index("metric") if "metric" in headers else None
+            for row_index, row in enumerate(ws.iter_rows(min_row=2), start=0):
+                money_row = (
+                    metric_col is not None and table.iloc[row_index, metric_col] in MONEY_METRICS
+                )
+                for col, cell in enumerate(row):
+                    if isinstance(cell.value, float) and (col in money_columns or money_row):
+                        cell.number_format = MSEK_FORMAT
+            for col, header in enumerate(headers, start=1):
+                ws.column_dimensions[ws.cell(1, col).column_letter].width = min(
+                    40, max(10, len(header) + 2)
+                )
+
+
+def _write_atomically(path: Path, write) -> None:  # type: ignore[no-untyped-def]
+    temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_report(
+    comparison: Comparison, out: Path, year: int, lang: str, force: bool, progress: bool = True
+) -> tuple[Path, Path]:
+    """Write ``out`` (HTML) and the workbook beside it (``.xlsx``); refuse to overwrite without ``force``."""
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UserError(f"--out {out}: the report is an HTML file; name it e.g. report.html")
+    workbook = out.with_suffix(".xlsx")
+    for path in (out, workbook):
+        if path.exists() and not force:
+            raise UserError(f"{path}: already exists; use --force to overwrite it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tables = build_tables(comparison, year)
+    with tempfile.TemporaryDirectory() as scratch:
+        charts: list[tuple[str, Path]] = []
+        if comparison.others:
+            for path in draw_comparison_plots(
+                comparison, Path(scratch) / "compare", lang, progress
+            ):
+                charts.append((path.stem.replace("_", " "), path))
+        runs = tqdm(
+            list(zip(comparison.names, comparison.runs, strict=True)),
+            desc="scenario charts",
+            unit="scenario",
+            disable=None if progress else True,
+        )
+        for index, (name, run) in enumerate(runs):
+            for path in draw_run_plots(run, Path(scratch) / f"run{index}", lang):
+                charts.append((f"{name}: {path.stem.replace('_', ' ')}", path))
+        page = build_html(comparison, year, lang, charts, tables)
+        _write_atomically(out, lambda p: p.write_text(page, encoding="utf-8"))
+    _write_atomically(workbook, lambda p: write_workbook(tables, p))
+    return out, workbook
