@@ -75,8 +75,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
       clusterfund validate configs/baseline.toml
       clusterfund show configs/baseline.toml
       clusterfund run configs/baseline.toml            # -> results/baseline/
-      clusterfund run configs/no_arena.toml --runs 500
+      clusterfund run configs/no_arena.toml
+      clusterfund compare results/no_arena results/baseline
+      clusterfund report results/no_arena results/baseline --out report.html
       clusterfund allocate configs/baseline.toml --year 2021
+
+    Add --debug (anywhere) to see the traceback of an error.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = ctx.obj.get("debug", False) or debug

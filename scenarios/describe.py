@@ -42,8 +42,13 @@ def describe_scenario(loaded: LoadedConfig) -> str:
         ]
     ).set_index("id")
     lines.append(clusters.to_string())
-    lines += ["", "planned regional money by year (MSEK; base per cluster, totals, arena budget):"]
-    lines.append(funding_schedule(s).round(3).to_string())
+    schedule = funding_schedule(s).round(3)
+    per_cluster = schedule[list(s.clusters)]
+    if not s.base_funding.overrides:
+        schedule = schedule.drop(columns=list(s.clusters))
+        schedule.insert(0, "base_per_cluster", per_cluster.iloc[:, 0])
+    lines += ["", "planned regional money by year (MSEK):"]
+    lines.append(schedule.to_string())
     if s.shocks:
         lines += ["", "shocks:"]
         lines += [
