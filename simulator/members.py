@@ -92,11 +92,34 @@ def draw_members(count: int, mix: MemberMix, join_year: int, rng: np.random.Gene
     return Members(data)
 
 
+def apportion(count: int, cumulative_shares: np.ndarray) -> np.ndarray:
+    """Whole numbers per category summing to ``count``, closest to the shares (largest remainder)."""
+    shares = np.diff(cumulative_shares, prepend=0.0)
+    exact = shares * count
+    whole = np.floor(exact).astype(int)
+    short = count - int(whole.sum())
+    order = np.argsort(-(exact - whole), kind="stable")
+    whole[order[:short]] += 1
+    return whole
+
+
 def starting_members(
     cluster: Cluster, mix: MemberMix, start_year: int, rng: np.random.Generator
 ) -> Members:
-    """The cluster's members in the first year (established: joined before the programme)."""
-    return draw_members(cluster.members, mix, start_year - ESTABLISHED_JOIN_OFFSET, rng)
+    """The cluster's members in the first year (established: joined before the programme).
+
+    Their sizes and types follow the configured mix exactly (largest remainder), so the
+    first year's fee income is the one the config was calibrated on; types are shuffled
+    across sizes.
+    """
+    count = cluster.members
+    members = draw_members(count, mix, start_year - ESTABLISHED_JOIN_OFFSET, rng)
+    tier = np.repeat(np.arange(3), apportion(count, mix.size_cumulative))
+    kind = rng.permutation(np.repeat(np.arange(3), apportion(count, mix.type_cumulative)))
+    members.data[:, TIER] = tier
+    members.data[:, KIND] = kind
+    members.data[:, FEE] = mix.fee_by_tier[tier]
+    return members
 
 
 def churn_probability(
