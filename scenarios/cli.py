@@ -51,6 +51,17 @@ def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None
         root.obj["debug"] = True
 
 
+def lang_option(func):  # type: ignore[no-untyped-def]
+    """``--lang en|sv`` for chart and report labels."""
+    return click.option(
+        "--lang",
+        type=click.Choice(["en", "sv"]),
+        default="en",
+        show_default=True,
+        help="Language of the chart and report labels (sv: Swedish).",
+    )(func)
+
+
 def debug_option(func):  # type: ignore[no-untyped-def]
     """``--debug`` on a subcommand, the same as on the group."""
     return click.option(
@@ -172,13 +183,7 @@ def show(config: Path, overrides: tuple[str, ...], provenance: bool, resolved: b
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "sv"]),
-    default="en",
-    show_default=True,
-    help="Language of the chart labels.",
-)
+@lang_option
 @debug_option
 def run(
     config: Path,
@@ -310,13 +315,7 @@ def allocate(
 @click.option(
     "--year", type=int, help="Year of the per-cluster table [default: the target year, 2021]."
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "sv"]),
-    default="en",
-    show_default=True,
-    help="Language of the chart labels.",
-)
+@lang_option
 @click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
 @debug_option
 def compare(
@@ -343,6 +342,7 @@ def compare(
     """
     from scenarios.compare import open_comparison, year_in_range
     from scenarios.comparison_output import describe_comparison, write_comparison
+    from scenarios.store import check_output_free
 
     if len(folders) < 2:
         raise UserError("compare needs at least two results folders")
@@ -351,8 +351,6 @@ def compare(
     destination = out or Path("results") / (
         "compare_" + "_vs_".join(r.name for r in comparison.runs)
     )
-    from scenarios.store import check_output_free
-
     check_output_free(destination, force)
     tables = write_comparison(comparison, destination, target, lang, force)
     click.echo(describe_comparison(comparison, tables, target))
@@ -375,13 +373,7 @@ def compare(
 @click.option(
     "--year", type=int, help="Year of the first-screen table [default: the target year, 2021]."
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "sv"]),
-    default="en",
-    show_default=True,
-    help="Language of the headings and chart labels (sv: Swedish).",
-)
+@lang_option
 @click.option("--force", is_flag=True, help="Overwrite an existing report and workbook.")
 @debug_option
 def report(

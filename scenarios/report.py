@@ -29,17 +29,8 @@ from scenarios.comparison_output import draw_comparison_plots
 from scenarios.errors import UserError
 from scenarios.labels import label
 from scenarios.results import draw_run_plots
+from scenarios.summary import MONEY_METRICS
 
-MONEY_METRICS = {
-    "fee_income",
-    "private_income",
-    "regional_base",
-    "arena_income",
-    "other_public",
-    "total_income",
-    "costs",
-    "reserves",
-}
 MSEK_FORMAT = '#,##0.00" MSEK"'
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 1.2rem 2rem; color: #222; }
@@ -101,7 +92,7 @@ def answer_table(comparison: Comparison, year: int, lang: str) -> str:
         ]
     if not others:
         heads += ["regional share", "reserves (MSEK)", "arena money (MSEK)", "P(closed)"]
-    for cid, row in table.iterrows():
+    for _cluster_id, row in table.iterrows():
         cells = [
             f"<td>{html.escape(row['name'])}</td>",
             f"<td>{row[f'members P50 · {base}']:.0f}</td>",
@@ -124,7 +115,6 @@ def answer_table(comparison: Comparison, year: int, lang: str) -> str:
                 f"<td>{row[f'P(closed) · {base}']:.0%}</td>",
             ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
-        del cid
     head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 

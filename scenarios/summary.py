@@ -29,6 +29,14 @@ SUMMARY_METRICS = (
     "activity_level",
     "closed",
 )
+MONEY_METRICS = frozenset(SUMMARY_METRICS) - {
+    "members",
+    "regional_share",
+    "fee_multiplier",
+    "activity_level",
+    "closed",
+}
+"""Summary metrics measured in MSEK."""
 SUMMARY_COLUMNS = ("year", "cluster", "metric", "p10", "p50", "p90", "mean")
 SCORECARD_COLUMNS = ("target", "year", "probability", "mean_value", "runs", "description")
 _NUMERIC = [YEARLY_COLUMNS.index(m) for m in SUMMARY_METRICS if m != "closed"]

@@ -12,6 +12,7 @@ from itertools import combinations
 import numpy as np
 
 from simulator.cluster import CLOSED, YEARLY_COLUMNS
+from simulator.office import PROJECT_CLUSTER_SEPARATOR
 from simulator.scenario import Scenario
 
 TARGETS: tuple[tuple[str, str], ...] = (
@@ -64,7 +65,7 @@ def score_run(
             continue
         if pid in growth_seed:
             seeded.add((year, pid))
-        pairs = combinations(sorted(clusters.split(";")), 2)
+        pairs = combinations(sorted(clusters.split(PROJECT_CLUSTER_SEPARATOR)), 2)
         links_by_year.setdefault(year, set()).update(pairs)
     met = np.zeros((len(years), len(TARGETS)), dtype=bool)
     value = np.zeros((len(years), len(TARGETS)))
