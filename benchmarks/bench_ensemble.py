@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scenarios.config import load_config  # noqa: E402
-from simulator.allocation import MemoisedAllocator  # noqa: E402
+from simulator.allocation import MemoisedAllocator, ProportionalAllocator  # noqa: E402
 from simulator.members import ESTABLISHED_JOIN_OFFSET  # noqa: E402
 from simulator.model import default_allocator, simulate  # noqa: E402
 from simulator.scenario import Scenario  # noqa: E402
@@ -95,8 +95,13 @@ def time_reference(scenario: Scenario, runs: int) -> float:
     return time.perf_counter() - started
 
 
-def time_model(scenario: Scenario, runs: int) -> tuple[float, MemoisedAllocator]:
-    allocator = MemoisedAllocator(default_allocator(scenario))
+def time_model(
+    scenario: Scenario, runs: int, proportional: bool = False
+) -> tuple[float, MemoisedAllocator]:
+    inner = (
+        ProportionalAllocator(scenario.projects) if proportional else default_allocator(scenario)
+    )
+    allocator = MemoisedAllocator(inner)
     started = time.perf_counter()
     for run in range(runs):
         simulate(scenario, np.random.default_rng(run), allocator)
