@@ -151,11 +151,27 @@ def cluster_table(comparison: Comparison, year: int) -> pd.DataFrame:
         for name, run in zip(comparison.names, comparison.runs, strict=True):
             one = run.summary[(run.summary.year == year) & (run.summary.metric == metric)]
             values[name] = one.set_index("cluster")[stat].reindex(table.index)
-        table[f"{heading} · {comparison.names[0]}"] = values[comparison.names[0]]
-        for name in comparison.names[1:]:
-            table[f"{heading} · {name}"] = values[name]
-            table[f"{heading} · Δ {name}"] = values[name] - values[comparison.names[0]]
+        _add_columns(table, heading, values, comparison.names)
+    heading = "P(members ≥ target)"
+    values = {}
+    for name, run in zip(comparison.names, comparison.runs, strict=True):
+        card = run.scorecard
+        rows = card[(card.year == year) & card.target.str.startswith("cluster_members_min:")]
+        values[name] = rows.set_index(rows.target.str.split(":").str[1])["probability"].reindex(
+            table.index
+        )
+    _add_columns(table, heading, values, comparison.names)
     return table
+
+
+def _add_columns(
+    table: pd.DataFrame, heading: str, values: dict[str, pd.Series], names: list[str]
+) -> None:
+    """The baseline's column, then each other scenario's value and its change."""
+    table[f"{heading} · {names[0]}"] = values[names[0]]
+    for name in names[1:]:
+        table[f"{heading} · {name}"] = values[name]
+        table[f"{heading} · Δ {name}"] = values[name] - values[names[0]]
 
 
 def scorecard_side_by_side(comparison: Comparison) -> pd.DataFrame:

@@ -91,7 +91,13 @@ def describe_run(folder: Path) -> str:
     year = manifest["target_year"]
     scorecard = pd.read_csv(folder / SCORECARD_CSV)
     summary = pd.read_csv(folder / SUMMARY_CSV)
-    card = scorecard[scorecard["year"] == year][["target", "probability", "mean_value"]]
+    in_year = scorecard[scorecard["year"] == year]
+    programme_wide = ~in_year["target"].str.contains(":")
+    card = in_year[programme_wide][["target", "probability", "mean_value"]]
+    member_target = in_year[in_year["target"].str.startswith("cluster_members_min:")]
+    p_members = member_target.set_index(member_target["target"].str.split(":").str[1])[
+        "probability"
+    ]
     wide = summary[(summary["year"] == year)].pivot(index="cluster", columns="metric", values="p50")
     closed = summary[(summary["year"] == year) & (summary["metric"] == "closed")].set_index(
         "cluster"
@@ -104,6 +110,7 @@ def describe_run(folder: Path) -> str:
             "arena P50": wide["arena_income"].round(2),
             "reserves P50": wide["reserves"].round(2),
             "P(closed)": closed.round(2),
+            "P(≥ target members)": p_members.round(2),
         }
     ).reindex(list(manifest["config"]["clusters"]))
     return "\n".join(

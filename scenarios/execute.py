@@ -50,7 +50,7 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
     with StagingFolder(request.out, request.force) as staging:
         folder = staging.path
         summary = EnsembleSummary(folder, request.runs, scenario.years, list(scenario.clusters))
-        tally = ScorecardTally(scored_years(scenario))
+        tally = ScorecardTally(scenario, scored_years(scenario))
         with (
             (folder / YEARLY_CSV).open("w", newline="", encoding="utf-8") as yearly_file,
             (folder / ALLOCATION_CSV).open("w", newline="", encoding="utf-8") as allocation_file,

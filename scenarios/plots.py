@@ -201,7 +201,8 @@ def plot_scorecard(scorecards: dict[str, pd.DataFrame], ctx: ChartContext, path:
         1, len(scorecards), figsize=(6.5 * len(scorecards) + 2.5, 4.6), squeeze=False, sharey=True
     )
     for ax, (name, card) in zip(axes[0], scorecards.items(), strict=True):
-        for target, one in card.groupby("target", sort=False):
+        programme_wide = card[~card["target"].str.contains(":")]
+        for target, one in programme_wide.groupby("target", sort=False):
             ax.plot(one["year"], one["probability"] * 100, marker="o", label=target)
         _mark_target(ax, ctx.target_year)
         ax.set_ylim(-3, 103)

@@ -89,9 +89,16 @@ def answer_table(comparison: Comparison, year: int, lang: str) -> str:
             "Δ reserves (MSEK)",
             "Δ arena money (MSEK)",
             f"P(closed) · {base} → {other}",
+            f"P(≥ member target) · {base} → {other}",
         ]
     if not others:
-        heads += ["regional share", "reserves (MSEK)", "arena money (MSEK)", "P(closed)"]
+        heads += [
+            "regional share",
+            "reserves (MSEK)",
+            "arena money (MSEK)",
+            "P(closed)",
+            "P(≥ member target)",
+        ]
     for _cluster_id, row in table.iterrows():
         cells = [
             f"<td>{html.escape(row['name'])}</td>",
@@ -106,6 +113,8 @@ def answer_table(comparison: Comparison, year: int, lang: str) -> str:
                 _cell(float(row[f"reserves P50 (MSEK) · Δ {other}"]), good_when_up=True),
                 _cell(float(row[f"arena money mean (MSEK) · Δ {other}"]), good_when_up=True),
                 f"<td>{row[f'P(closed) · {base}']:.0%} → {row[f'P(closed) · {other}']:.0%}</td>",
+                f"<td>{row[f'P(members ≥ target) · {base}']:.0%} → "
+                f"{row[f'P(members ≥ target) · {other}']:.0%}</td>",
             ]
         if not others:
             cells += [
@@ -113,6 +122,7 @@ def answer_table(comparison: Comparison, year: int, lang: str) -> str:
                 f"<td>{row[f'reserves P50 (MSEK) · {base}']:.2f}</td>",
                 f"<td>{row[f'arena money mean (MSEK) · {base}']:.2f}</td>",
                 f"<td>{row[f'P(closed) · {base}']:.0%}</td>",
+                f"<td>{row[f'P(members ≥ target) · {base}']:.0%}</td>",
             ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from simulator.cluster import CLOSED, YEARLY_COLUMNS
-from simulator.scorecard import TARGETS
+from simulator.scenario import Scenario
+from simulator.scorecard import scorecard_targets
 
 SUMMARY_METRICS = (
     "members",
@@ -89,10 +90,11 @@ class EnsembleSummary:
 class ScorecardTally:
     """Running sums of each run's scorecard."""
 
-    def __init__(self, years: Sequence[int]) -> None:
+    def __init__(self, scenario: Scenario, years: Sequence[int]) -> None:
         self.years = list(years)
-        self.met = np.zeros((len(self.years), len(TARGETS)))
-        self.value = np.zeros((len(self.years), len(TARGETS)))
+        self.targets = scorecard_targets(scenario)
+        self.met = np.zeros((len(self.years), len(self.targets)))
+        self.value = np.zeros((len(self.years), len(self.targets)))
         self.runs = 0
 
     def add(self, met: np.ndarray, value: np.ndarray) -> None:
@@ -103,7 +105,7 @@ class ScorecardTally:
 
     def rows(self) -> Iterator[tuple]:
         """Scorecard rows: target, year, probability, mean value, runs, description."""
-        for t, (target, description) in enumerate(TARGETS):
+        for t, (target, description) in enumerate(self.targets):
             for y, year in enumerate(self.years):
                 yield (
                     target,

@@ -32,7 +32,25 @@ TARGETS: tuple[tuple[str, str], ...] = (
     ),
     ("no_closures", "no cluster has closed"),
 )
-TARGET_NAMES = tuple(name for name, _ in TARGETS)
+PER_CLUSTER_TARGETS: tuple[tuple[str, str], ...] = (
+    ("cluster_members_min", "this cluster has at least min_members members"),
+    (
+        "cluster_business_financed",
+        "this cluster's regional share of income at most max_regional_share",
+    ),
+)
+
+
+def scorecard_targets(scenario: Scenario) -> list[tuple[str, str]]:
+    """(name, description) of every scored target: the programme-wide ones, then one per
+    cluster for the member target and the business-financed base (``name:cluster_id``)."""
+    per_cluster = [
+        (f"{name}:{cid}", f"{description} ({cluster.name})")
+        for name, description in PER_CLUSTER_TARGETS
+        for cid, cluster in scenario.clusters.items()
+    ]
+    return [*TARGETS, *per_cluster]
+
 
 _COL = {name: i for i, name in enumerate(YEARLY_COLUMNS)}
 
@@ -45,10 +63,12 @@ def scored_years(scenario: Scenario) -> list[int]:
 def score_run(
     scenario: Scenario, yearly_rows: Sequence[tuple], allocation_rows: Sequence[tuple]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(met, value) arrays of shape (scored years, targets) for one run.
+    """(met, value) arrays of shape (scored years, targets) for one run, targets in
+    the order of :func:`scorecard_targets`.
 
     ``value`` is what is counted (clusters meeting the member target, growth
-    areas, links, Gold proxies ...); ``met`` says whether the target is reached.
+    areas, links, Gold proxies, a cluster's members or regional share ...); ``met``
+    says whether the target is reached. A closed cluster meets no per-cluster target.
     """
     card = scenario.scorecard
     years = scored_years(scenario)
@@ -67,8 +87,10 @@ def score_run(
             seeded.add((year, pid))
         pairs = combinations(sorted(clusters.split(PROJECT_CLUSTER_SEPARATOR)), 2)
         links_by_year.setdefault(year, set()).update(pairs)
-    met = np.zeros((len(years), len(TARGETS)), dtype=bool)
-    value = np.zeros((len(years), len(TARGETS)))
+    cluster_ids = list(scenario.clusters)
+    n_targets = len(TARGETS) + len(PER_CLUSTER_TARGETS) * n_clusters
+    met = np.zeros((len(years), n_targets), dtype=bool)
+    value = np.zeros((len(years), n_targets))
     for i, year in enumerate(years):
         rows = by_year.get(year, [])
         open_rows = [r for r in rows if r[_COL["status"]] != CLOSED]
@@ -83,8 +105,16 @@ def score_run(
             for r in open_rows
         )
         closures = n_clusters - len(open_rows)
-        value[i] = (members_ok, share_ok, growth, links, gold, closures)
-        met[i] = (
+        first = len(TARGETS)
+        for row in open_rows:
+            c = cluster_ids.index(row[_COL["cluster"]])
+            members, share = row[_COL["members"]], row[_COL["regional_share"]]
+            value[i, first + c] = members
+            met[i, first + c] = members >= card.min_members
+            value[i, first + n_clusters + c] = share
+            met[i, first + n_clusters + c] = share <= card.max_regional_share
+        value[i, :first] = (members_ok, share_ok, growth, links, gold, closures)
+        met[i, :first] = (
             members_ok == n_clusters,
             share_ok == n_clusters,
             growth >= card.min_growth_areas,

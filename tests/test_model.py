@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import combinations
 
 import numpy as np
 import pytest
@@ -252,3 +253,34 @@ def test_starting_members_follow_the_mix_exactly() -> None:
         assert np.bincount(members.data[:, TIER].astype(int)).tolist() == [50, 30, 20]
         assert members.fee_total() == pytest.approx((50 * 5 + 30 * 50 + 20 * 200) / 1000)
         assert members.data[:, FEE].max() == pytest.approx(0.2)
+
+
+def test_scorecard_counts_match_the_yearly_rows() -> None:
+    from simulator.scorecard import TARGETS, score_run, scorecard_targets, scored_years
+
+    scenario = scenario_with({"programme.horizon": 2023})
+    result = simulate(scenario, np.random.default_rng(11))
+    met, value = score_run(scenario, result.yearly_rows, result.allocation_rows)
+    names = [name for name, _ in scorecard_targets(scenario)]
+    years = scored_years(scenario)
+    assert met.shape == value.shape == (len(years), len(names)) and years == [2021, 2022, 2023]
+    frame = result.yearly
+    for i, year in enumerate(years):
+        rows = frame[frame.year == year].set_index("cluster")
+        is_open = rows.status != CLOSED
+        enough = (rows.members >= scenario.scorecard.min_members) & is_open
+        assert value[i, names.index("members_min")] == enough.sum()
+        assert met[i, names.index("members_min")] == enough.all()
+        assert value[i, names.index("no_closures")] == (~is_open).sum()
+        for cid in scenario.clusters:
+            assert met[i, names.index(f"cluster_members_min:{cid}")] == enough[cid]
+        funded = result.allocation[
+            (result.allocation.year == year) & (result.allocation.fraction >= 0.25 - 1e-9)
+        ]
+        pairs = {
+            tuple(sorted(pair))
+            for clusters in funded.clusters
+            for pair in combinations(clusters.split(";"), 2)
+        }
+        assert value[i, names.index("collaboration_links")] == len(pairs)
+    assert len(TARGETS) == 6
