@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from scenarios.config import load_config  # noqa: E402
 from simulator.allocation import MemoisedAllocator  # noqa: E402
-from simulator.lp import LinearProgramAllocator, YearInputs, build_program, solve, solver_for  # noqa: E402
-from simulator.model import simulate  # noqa: E402
+from simulator.lp import YearInputs, build_program, solve, solver_for  # noqa: E402
+from simulator.model import default_allocator, simulate  # noqa: E402
 from simulator.scenario import AREAS, Allocator, Project  # noqa: E402
 
 YEARS = (2019, 2020, 2021, 2022, 2023)
@@ -194,12 +194,12 @@ def solve_direct(projects: list[Project]) -> tuple[float, float, float]:
 
 def memo_savings(runs: int) -> None:
     scenario = load_config(ROOT / "configs" / "baseline.toml").scenario
-    memo = MemoisedAllocator(LinearProgramAllocator(scenario.projects, scenario.allocator))
+    memo = MemoisedAllocator(default_allocator(scenario))
     started = time.perf_counter()
     for run in range(runs):
         simulate(scenario, np.random.default_rng(run), memo)
     with_memo = time.perf_counter() - started
-    plain = LinearProgramAllocator(scenario.projects, scenario.allocator)
+    plain = default_allocator(scenario)
     sample = max(1, runs // 10)
     started = time.perf_counter()
     for run in range(sample):

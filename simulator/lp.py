@@ -245,7 +245,7 @@ def build_program(
 
 
 @cache
-def _quiet_highs() -> None:
+def quiet_highs() -> None:
     """HiGHS prints a banner once per process on its first use; take it here, silently."""
     import highspy
 
@@ -265,11 +265,17 @@ def _stdout_to_devnull() -> Iterator[None]:
         os.close(fd)
 
 
+@cache
+def highs_available() -> bool:
+    """Whether HiGHS can run in-process (highspy is installed)."""
+    return bool(pulp.HiGHS().available())
+
+
 def solver_for(name: str, time_limit: float | None = None) -> pulp.LpSolver:
     """HiGHS in-process (``highs``), or PuLP's bundled CBC (``cbc``)."""
     if name == "highs":
-        if pulp.HiGHS().available():
-            _quiet_highs()
+        if highs_available():
+            quiet_highs()
             return pulp.HiGHS(msg=False, timeLimit=time_limit)
         name = "cbc"
     return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)

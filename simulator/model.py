@@ -37,12 +37,21 @@ class RunResult:
 
 
 def default_allocator(scenario: Scenario) -> ArenaAllocator:
-    """The allocator the scenario asks for (``allocator.method``)."""
-    if scenario.allocator.method == "lp":
-        from simulator.lp import LinearProgramAllocator
+    """The allocator the scenario asks for (``allocator.method``).
 
-        return LinearProgramAllocator(scenario.projects, scenario.allocator)
-    return ProportionalAllocator(scenario.projects)
+    The continuous LP with HiGHS uses the in-place variant (same formulation, each
+    year's model built once); binary mode and CBC use the PuLP model directly.
+    """
+    options = scenario.allocator
+    if options.method == "proportional":
+        return ProportionalAllocator(scenario.projects)
+    from simulator.lp import LinearProgramAllocator, highs_available
+
+    if not options.binary and options.solver == "highs" and highs_available():
+        from simulator.lp_inplace import InPlaceLinearProgramAllocator
+
+        return InPlaceLinearProgramAllocator(scenario.projects, options)
+    return LinearProgramAllocator(scenario.projects, options)
 
 
 def simulate(

@@ -334,3 +334,62 @@ def test_multi_year_program_limits_years_per_project() -> None:
     assert solve(built, solver_for("highs")) == "Optimal"
     for p in TINY:
         assert sum(built.variables[(p.id, y)].value() for y in (2019, 2020, 2021)) <= 1 + 1e-9
+
+
+requests = st.lists(
+    st.tuples(
+        st.floats(0.0, 8.0),  # budget
+        st.sets(st.sampled_from("abcde"), max_size=2),  # closed clusters
+        st.sets(st.sampled_from("abcde"), max_size=3),  # at risk
+        st.integers(0, 4),  # how many eligible projects are committed
+        st.floats(0.1, 1.0),  # committed fraction
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=pools, opts=allocator_options, soft=st.booleans(), asks=requests)
+def test_in_place_model_matches_the_pulp_model(raw, opts: Allocator, soft: bool, asks) -> None:
+    from simulator.lp_inplace import InPlaceLinearProgramAllocator
+
+    opts = opts.model_copy(
+        update={
+            "soft_targets": soft,
+            "cover_every_cluster": True,
+            "at_risk_weight": 1.5,
+            "growth_seed_weight": 2.0,
+        }
+    )
+    pool = _pool(raw)
+    in_place = InPlaceLinearProgramAllocator(pool, opts)  # reused: changes must be undone
+    for budget, closed, at_risk, n_committed, fraction in asks:
+        open_clusters = frozenset("abcde") - closed
+        eligible = [p for p in pool if set(p.clusters) <= open_clusters]
+        committed = tuple((p.id, fraction) for p in eligible[:n_committed])
+        request = AllocationRequest(
+            2019,
+            budget,
+            open_clusters,
+            frozenset(at_risk) & open_clusters,
+            committed,
+            frozenset(pid for pid, _ in committed),
+        )
+        try:
+            expected = LinearProgramAllocator(pool, opts).allocate(request)
+        except InfeasibleAllocation:
+            with pytest.raises(InfeasibleAllocation):
+                in_place.allocate(request)
+            continue
+        got = in_place.allocate(request)
+        assert got.objective == pytest.approx(expected.objective, rel=1e-6, abs=1e-7)
+        spent = sum(
+            f * next(p for p in pool if p.id == pid).cost_per_year
+            for pid, f in got.fractions.items()
+        )
+        assert spent <= budget + 1e-7
+        for pid, least in committed:
+            assert got.fractions.get(pid, 0.0) >= least - 1e-7
+        if expected.shadow_price is not None and not np.isnan(expected.shadow_price):
+            assert got.shadow_price == pytest.approx(expected.shadow_price, rel=1e-5, abs=1e-6)
