@@ -155,6 +155,11 @@ def main() -> None:
         f"model simulate() (SimPy + LP)  : {model:7.2f} s  {args.runs / model:8.1f} runs/s  "
         f"ratio {model / reference:.2f}x"
     )
+    plain, _ = time_model(scenario, args.runs, proportional=True)
+    print(
+        f"model simulate() (SimPy, proportional allocator, no LP): {plain:7.2f} s  "
+        f"{args.runs / plain:8.1f} runs/s  ratio {plain / reference:.2f}x"
+    )
     print(
         f"  LP memo: {allocator.misses} solved, {allocator.hits} reused "
         f"({allocator.hits / max(1, allocator.hits + allocator.misses):.0%} hits)"
