@@ -202,8 +202,20 @@ def plot_scorecard(scorecards: dict[str, pd.DataFrame], ctx: ChartContext, path:
     )
     for ax, (name, card) in zip(axes[0], scorecards.items(), strict=True):
         programme_wide = card[~card["target"].str.contains(":")]
-        for target, one in programme_wide.groupby("target", sort=False):
-            ax.plot(one["year"], one["probability"] * 100, marker="o", label=target)
+        groups = programme_wide.groupby("target", sort=False)
+        for (target, one), marker, style in zip(
+            groups, "osD^vx", ("-", "--", "-.", ":") * 2, strict=False
+        ):
+            # markers and dashes keep targets with equal values apart
+            ax.plot(
+                one["year"],
+                one["probability"] * 100,
+                marker=marker,
+                linestyle=style,
+                markersize=5,
+                markerfacecolor="none",
+                label=target,
+            )
         _mark_target(ax, ctx.target_year)
         ax.set_ylim(-3, 103)
         ax.set_xlabel(label("year", ctx.lang))
