@@ -39,7 +39,7 @@ class RunResult:
 def default_allocator(scenario: Scenario) -> ArenaAllocator:
     """The allocator the scenario asks for (``allocator.method``).
 
-    The continuous LP with HiGHS uses the in-place variant (same formulation, each
+    The continuous LP with HiGHS uses the cached variant (same formulation, each
     year's model built once); binary mode and CBC use the PuLP model directly.
     """
     options = scenario.allocator
@@ -48,9 +48,9 @@ def default_allocator(scenario: Scenario) -> ArenaAllocator:
     from simulator.lp import LinearProgramAllocator, highs_available
 
     if not options.binary and options.solver == "highs" and highs_available():
-        from simulator.lp_inplace import InPlaceLinearProgramAllocator
+        from simulator.lp_cached import CachedLinearProgramAllocator
 
-        return InPlaceLinearProgramAllocator(scenario.projects, options)
+        return CachedLinearProgramAllocator(scenario.projects, options)
     return LinearProgramAllocator(scenario.projects, options)
 
 

@@ -351,8 +351,8 @@ requests = st.lists(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=pools, opts=allocator_options, soft=st.booleans(), asks=requests)
-def test_in_place_model_matches_the_pulp_model(raw, opts: Allocator, soft: bool, asks) -> None:
-    from simulator.lp_inplace import InPlaceLinearProgramAllocator
+def test_cached_model_matches_the_pulp_model(raw, opts: Allocator, soft: bool, asks) -> None:
+    from simulator.lp_cached import CachedLinearProgramAllocator
 
     opts = opts.model_copy(
         update={
@@ -363,7 +363,7 @@ def test_in_place_model_matches_the_pulp_model(raw, opts: Allocator, soft: bool,
         }
     )
     pool = _pool(raw)
-    in_place = InPlaceLinearProgramAllocator(pool, opts)  # reused: changes must be undone
+    cached = CachedLinearProgramAllocator(pool, opts)  # reused: changes must be undone
     for budget, closed, at_risk, n_committed, fraction in asks:
         open_clusters = frozenset("abcde") - closed
         eligible = [p for p in pool if set(p.clusters) <= open_clusters]
@@ -380,9 +380,9 @@ def test_in_place_model_matches_the_pulp_model(raw, opts: Allocator, soft: bool,
             expected = LinearProgramAllocator(pool, opts).allocate(request)
         except InfeasibleAllocation:
             with pytest.raises(InfeasibleAllocation):
-                in_place.allocate(request)
+                cached.allocate(request)
             continue
-        got = in_place.allocate(request)
+        got = cached.allocate(request)
         assert got.objective == pytest.approx(expected.objective, rel=1e-6, abs=1e-7)
         spent = sum(
             f * next(p for p in pool if p.id == pid).cost_per_year
