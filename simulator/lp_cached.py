@@ -55,6 +55,10 @@ class YearArrays:
     value: np.ndarray
     cofunding_entry: dict[str, int]
     """Project id → position of its co-funding-row coefficient in ``value``."""
+    cap_rows: np.ndarray
+    """Rows of the cluster caps."""
+    cover_rows: dict[str, int]
+    """Cluster id → its cover row."""
 
 
 def year_arrays(projects: Sequence[Project], options: Allocator, year: int) -> YearArrays:
@@ -105,6 +109,14 @@ def year_arrays(projects: Sequence[Project], options: Allocator, year: int) -> Y
             if cofunding_row is not None
             else {}
         ),
+        cap_rows=np.array(
+            [r for name, r in rows.items() if name.startswith("cluster_cap_")], dtype=np.int32
+        ),
+        cover_rows={
+            name[len("cover_") : -len(f"_{year}")]: r
+            for name, r in rows.items()
+            if name.startswith("cover_")
+        },
     )
 
 
@@ -171,14 +183,11 @@ class CachedLinearProgramAllocator:
                 in_area = [p.cost_per_year for p in inputs.projects if p.area == area]
                 need = min(options.area_min_share.get(area, 0.0) * budget, sum(in_area))
                 row_lower[r] = need if in_area else -INF
+        row_upper[model.cap_rows] = options.cluster_cap_share * budget
         taking_part = {c for p in inputs.projects for c in p.clusters}
-        for name, r in model.row.items():
-            if name.startswith("cluster_cap_"):
-                row_upper[r] = options.cluster_cap_share * budget
-            elif name.startswith("cover_"):
-                cluster = name[len("cover_") : -len(f"_{y}")]
-                active = cluster in taking_part and cluster in inputs.open_clusters and budget > 0
-                row_lower[r] = options.min_cover_fraction if active else -INF
+        for cluster, r in model.cover_rows.items():
+            active = cluster in taking_part and cluster in inputs.open_clusters and budget > 0
+            row_lower[r] = options.min_cover_fraction if active else -INF
         value = model.value.copy()
         r = model.row.get(f"cofunding_ratio_{y}")
         if r is not None:
