@@ -62,6 +62,18 @@ def lang_option(func):  # type: ignore[no-untyped-def]
     )(func)
 
 
+def jobs_option(help_text: str):  # type: ignore[no-untyped-def]
+    """``--jobs/-j N``: how many processes (results never depend on it)."""
+    return click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help=help_text,
+    )
+
+
 def debug_option(func):  # type: ignore[no-untyped-def]
     """``--debug`` on a subcommand, the same as on the group."""
     return click.option(
@@ -90,6 +102,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       clusterfund compare results/no_arena results/baseline
       clusterfund report results/no_arena results/baseline --out report.html
       clusterfund allocate configs/baseline.toml --year 2021
+      clusterfund explore configs/experiments/what_matters.toml --jobs 2
 
     Add --debug (anywhere) to see the traceback of an error.
     """
@@ -172,14 +185,7 @@ def show(config: Path, overrides: tuple[str, ...], provenance: bool, resolved: b
     type=click.IntRange(min=2017, max=2100),
     help="Last simulated year [default: the config's, 2030].",
 )
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Processes to run the ensemble in; results are identical for any value.",
-)
+@jobs_option("Processes to run the ensemble in; results are identical for any value.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
@@ -390,20 +396,128 @@ def report(
     cluster in the target year; then the scenarios, the input diff, the
     scorecard, every chart (embedded, so the file opens offline) and each
     run's provenance (config hash, seed, versions). The workbook has one sheet
-    per table with money formatted as MSEK.
+    per table with money formatted as MSEK. An explore folder among FOLDERS
+    adds a section "Which assumptions matter" (rankings, PRIM box, charts).
 
     \b
     Examples:
       clusterfund report results/baseline results/no_arena --out report.html
       clusterfund report results/baseline --out baseline.html --lang sv
+      clusterfund report results/baseline results/what_matters --out baseline.html
     """
     from scenarios.compare import open_comparison, year_in_range
+    from scenarios.explore_view import ExploreFolder, is_explore_folder
     from scenarios.report import write_report
 
-    comparison = open_comparison(folders, baseline)
+    explorations = [ExploreFolder.open(f) for f in folders if is_explore_folder(f)]
+    runs = [f for f in folders if not is_explore_folder(f)]
+    if not runs:
+        raise UserError(
+            "report needs at least one run folder (from clusterfund run); explore folders "
+            "are added to it as a section 'Which assumptions matter'"
+        )
+    comparison = open_comparison(runs, baseline)
     target = year_in_range(comparison, year or int(comparison.baseline.manifest["target_year"]))
-    page, workbook = write_report(comparison, out, target, lang, force)
+    page, workbook = write_report(comparison, out, target, lang, force, explorations=explorations)
     click.echo(f"wrote {page} and {workbook}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("experiment_file", metavar="EXPERIMENT", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Results folder [default: results/<experiment name>].",
+)
+@jobs_option(
+    "Worker processes (local) or LocalCluster workers (dask); results are identical for any value."
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where chunks run: a local process pool, or dask.distributed.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="A running Dask scheduler (e.g. tcp://host:8786); implies --backend dask. "
+    "Without it, --backend dask starts a LocalCluster of --jobs workers.",
+)
+@click.option(
+    "--chunk-points",
+    type=click.IntRange(min=1),
+    help="Points per chunk [default: about 96 model runs, at least 4 chunks per worker].",
+)
+@click.option(
+    "--resume", is_flag=True, help="Finish a stopped experiment: only missing chunks run."
+)
+@click.option(
+    "--force", is_flag=True, help="Replace an existing folder, or a stopped run's chunks."
+)
+@click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
+@debug_option
+def explore(
+    experiment_file: Path,
+    out: Path | None,
+    jobs: int,
+    backend: str,
+    scheduler: str | None,
+    chunk_points: int | None,
+    resume: bool,
+    force: bool,
+    no_plots: bool,
+) -> None:
+    """Which assumptions drive the answer? Sample EXPERIMENT's uncertain inputs,
+    run every point, and rank the inputs for each outcome.
+
+    EXPERIMENT (e.g. configs/experiments/what_matters.toml) names a base
+    scenario, a design (sobol, morris, lhs or grid), the uncertain inputs (any
+    key --set accepts; a * segment matches every key there), the outcomes and,
+    optionally, a [discover] condition for PRIM. Each point runs
+    `replications` times with common random numbers.
+
+    Writes manifest.json, experiments.csv (one row per point), outcomes.csv
+    (mean/P10/P50/P90 per point x outcome), sensitivity.csv (Sobol S1/ST or
+    Morris mu*, with CIs), discovery.csv (PRIM) and plots/. Finished chunks
+    are saved as they come: after Ctrl-C, run again with --resume. Tables are
+    identical for any backend, --jobs or chunk size.
+
+    \b
+    Examples:
+      clusterfund explore configs/experiments/what_matters.toml --jobs 2
+      clusterfund explore configs/experiments/what_matters.toml --resume --jobs 2
+      clusterfund explore configs/experiments/what_matters.toml --backend dask --jobs 2
+      clusterfund explore configs/experiments/what_matters.toml --scheduler tcp://10.0.0.5:8786
+    """
+    from scenarios.backends import Backend
+    from scenarios.experiment import load_experiment
+    from scenarios.explore import ExploreRequest, execute_explore
+    from scenarios.explore_view import describe_explore
+
+    experiment = load_experiment(experiment_file)
+    target = out or Path("results") / experiment.spec.name
+    request = ExploreRequest(
+        out=target,
+        backend=Backend("dask" if scheduler else backend, jobs, scheduler),
+        resume=resume,
+        force=force,
+        make_plots=not no_plots,
+        chunk_points=chunk_points,
+    )
+    try:
+        folder = execute_explore(experiment, request)
+    except KeyboardInterrupt:
+        click.secho(
+            f"interrupted; finished chunks are kept — run the same command with --resume "
+            f"to finish {target}",
+            fg="red",
+            err=True,
+        )
+        raise SystemExit(130) from None
+    click.echo(f"wrote {folder}/")
+    click.echo(describe_explore(folder))
 
 
 def main() -> None:

@@ -79,11 +79,12 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 # --- reading files ----------------------------------------------------------
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, what: str = "a config file") -> dict[str, Any]:
+    """A TOML file as data; a missing file, a folder or bad TOML is a one-line ``UserError``."""
     if not path.exists():
         raise UserError(problem_line(str(path), None, "no such file"))
     if path.is_dir():
-        raise UserError(problem_line(str(path), None, "is a folder, not a config file"))
+        raise UserError(problem_line(str(path), None, f"is a folder, not {what}"))
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -122,7 +123,7 @@ def _resolve_file(
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise UserError(problem_line(str(chain[-1]), "extends", f"extends cycle: {cycle}"))
-    raw = _read_toml(path)
+    raw = read_toml(path)
     files = [str(path)]
     parent_doc: dict[str, Any] = {}
     parent_ref = raw.pop("extends", None)
@@ -225,13 +226,15 @@ def _unwrap(tp: Any) -> Any:
     return tp
 
 
-def _walk_loc(loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
+def walk_key_path(
+    loc: tuple[Any, ...], root: type[BaseModel] = Scenario
+) -> tuple[list[str], type[BaseModel] | None]:
     """Clean key path of a pydantic error location, and the model owning its last key.
 
     Discriminator tags (``taper``, ``table`` ...) that pydantic puts in the location
     are dropped, so the path is the one the user wrote.
     """
-    tp: Any = Scenario
+    tp: Any = root
     clean: list[str] = []
     owner: type[BaseModel] | None = None
     for seg in loc:
@@ -276,10 +279,13 @@ def _error_message(error: Any, owner: type[BaseModel] | None, name: str) -> str:
     return f"{error['msg']} (got {error.get('input')!r})"
 
 
-def _validation_problems(exc: ValidationError, origin: dict[str, str], top: str) -> list[str]:
+def validation_problems(
+    exc: ValidationError, origin: dict[str, str], top: str, root: type[BaseModel] = Scenario
+) -> list[str]:
+    """One ``file: key: what`` line per pydantic error, with the key path the user wrote."""
     lines = []
     for error in exc.errors():
-        clean, owner = _walk_loc(tuple(error["loc"]))
+        clean, owner = walk_key_path(tuple(error["loc"]), root)
         key = ".".join(clean)
         name = clean[-1] if clean else ""
         owner_of_key = owner if error["type"] == "extra_forbidden" else None
@@ -312,7 +318,7 @@ def validate_document(document: dict[str, Any], origin: dict[str, str], top: str
     try:
         scenario = Scenario.model_validate(document)
     except ValidationError as exc:
-        raise UserError(_validation_problems(exc, origin, top)) from None
+        raise UserError(validation_problems(exc, origin, top)) from None
     problems = scenario_problems(scenario)
     if problems:
         raise UserError(

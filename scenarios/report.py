@@ -11,7 +11,7 @@ import base64
 import html
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +27,8 @@ from scenarios.compare import (
 )
 from scenarios.comparison_output import draw_comparison_plots
 from scenarios.errors import UserError
+from scenarios.explore_report import explore_section, explore_tables
+from scenarios.explore_view import ExploreFolder
 from scenarios.labels import label
 from scenarios.results import draw_run_plots
 from scenarios.summary import MONEY_METRICS
@@ -216,6 +218,7 @@ def build_html(
     lang: str,
     charts: Iterable[tuple[str, Path]],
     tables: dict[str, pd.DataFrame],
+    explorations: Sequence[ExploreFolder] = (),
 ) -> str:
     """The report as one HTML string with every chart embedded."""
     names = " vs ".join(comparison.names)
@@ -246,6 +249,7 @@ def build_html(
 <h2>{html.escape(label("scorecard", lang))} {year}</h2>
 {_table(card[card.year == year].drop(columns="year"))}
 <p class="note">Gold/Silver are proxies from configurable thresholds, not the official ECEI audit.</p>
+{explore_section(explorations, lang, _table, _img)}
 <h2>{html.escape(label("plots", lang))}</h2>
 {chart_html}
 <h2>{html.escape(label("provenance", lang))}</h2>
@@ -288,9 +292,16 @@ def _write_atomically(path: Path, write) -> None:  # type: ignore[no-untyped-def
 
 
 def write_report(
-    comparison: Comparison, out: Path, year: int, lang: str, force: bool, progress: bool = True
+    comparison: Comparison,
+    out: Path,
+    year: int,
+    lang: str,
+    force: bool,
+    progress: bool = True,
+    explorations: Sequence[ExploreFolder] = (),
 ) -> tuple[Path, Path]:
-    """Write ``out`` (HTML) and the workbook beside it (``.xlsx``); refuse to overwrite without ``force``."""
+    """Write ``out`` (HTML) and the workbook beside it (``.xlsx``); refuse to overwrite without
+    ``force``. Explore folders add a section "Which assumptions matter"."""
     if out.suffix.lower() not in (".html", ".htm"):
         raise UserError(f"--out {out}: the report is an HTML file; name it e.g. report.html")
     workbook = out.with_suffix(".xlsx")
@@ -298,7 +309,7 @@ def write_report(
         if path.exists() and not force:
             raise UserError(f"{path}: already exists; use --force to overwrite it")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tables = build_tables(comparison, year)
+    tables = {**build_tables(comparison, year), **explore_tables(explorations)}
     with tempfile.TemporaryDirectory() as scratch:
         charts: list[tuple[str, Path]] = []
         if comparison.others:
@@ -315,7 +326,7 @@ def write_report(
         for index, (name, run) in enumerate(runs):
             for path in draw_run_plots(run, Path(scratch) / f"run{index}", lang):
                 charts.append((f"{name}: {path.stem.replace('_', ' ')}", path))
-        page = build_html(comparison, year, lang, charts, tables)
+        page = build_html(comparison, year, lang, charts, tables, explorations)
         _write_atomically(out, lambda p: p.write_text(page, encoding="utf-8"))
     _write_atomically(workbook, lambda p: write_workbook(tables, p))
     return out, workbook

@@ -1,0 +1,422 @@
+"""Experiment files: which assumptions are uncertain, how to sample them, what to measure.
+
+An experiment file (TOML, under ``configs/experiments/``) names a base scenario,
+a design (``sobol | morris | lhs | grid``), the uncertain inputs (any key that
+``--set`` accepts; a ``*`` segment matches every key at that place), the
+outcomes, and optionally a ``[discover]`` condition for scenario discovery.
+
+Loading reports every problem at once, each as ``file: key: what``, and checks
+the base scenario at both ends of every range, so a sampled point never turns
+out to be an invalid scenario halfway through a long experiment.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from scenarios.config import (
+    LoadedConfig,
+    apply_set,
+    flatten,
+    load_config,
+    read_toml,
+    validate_document,
+    validation_problems,
+    walk_key_path,
+)
+from scenarios.errors import UserError, problem_line
+from simulator.outcomes import Outcome, last_year_needed, outcome_problems
+
+Design = Literal["sobol", "morris", "lhs", "grid"]
+MAX_POINTS = 2_000_000
+PROVENANCE_KINDS = ("seed", "sourced", "derived", "assumed")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Uncertain(_Strict):
+    """One uncertain input: a range of values, or a range of factors on the base values."""
+
+    range: tuple[float, float] | None = None
+    """``[low, high]``: the value itself is sampled in this range."""
+    scale: tuple[float, float] | None = None
+    """``[low, high]``: one factor is sampled and multiplies every matching base value."""
+    distribution: Literal["uniform", "triangular", "normal"] = "uniform"
+    """How values spread over the range: uniform, triangular (with ``mode``), or
+    normal (``mean``, ``sd``) truncated to the range."""
+    mode: float | None = None
+    """The peak of a triangular distribution (inside the range)."""
+    mean: float | None = None
+    """The mean of a normal distribution (before truncation to the range)."""
+    sd: float | None = Field(default=None, gt=0)
+    """The standard deviation of a normal distribution."""
+    source: str = ""
+    """Why this range: ``seed | sourced | derived | assumed: ...``."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Uncertain:
+        if (self.range is None) == (self.scale is None):
+            raise ValueError("give either 'range = [low, high]' or 'scale = [low, high]'")
+        low, high = self.bounds
+        if not low < high:
+            raise ValueError(f"the range [{low}, {high}] is empty or inverted; low must be < high")
+        if self.distribution == "triangular" and (
+            self.mode is None or not low <= self.mode <= high
+        ):
+            raise ValueError("a triangular distribution needs 'mode' inside the range")
+        if self.distribution == "normal" and (self.mean is None or self.sd is None):
+            raise ValueError("a normal distribution needs 'mean' and 'sd'")
+        return self
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(low, high) of the sampled number (a value, or a factor for ``scale``)."""
+        pair = self.range if self.range is not None else self.scale
+        assert pair is not None
+        return pair
+
+
+class Discover(_Strict):
+    """Scenario discovery: which points are "of interest", and how dense a box must be."""
+
+    outcome: str
+    """The outcome (by name) whose statistic decides."""
+    above: float | None = None
+    """Points whose statistic is above this are of interest."""
+    below: float | None = None
+    """Points whose statistic is below this are of interest."""
+    min_density: float = Field(default=0.8, gt=0, le=1)
+    """The chosen box is the one with the largest coverage among those at least this dense."""
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> Discover:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of 'above' or 'below'")
+        return self
+
+
+class ExperimentSpec(_Strict):
+    """An experiment file as written."""
+
+    name: str
+    """Names the results folder (``results/<name>``)."""
+    description: str = ""
+    base: str
+    """The scenario every point starts from (a path relative to this file)."""
+    design: Design
+    """``sobol`` (Saltelli, first and total order), ``morris`` (elementary effects),
+    ``lhs`` (Latin hypercube) or ``grid`` (full factorial)."""
+    samples: int
+    """Sobol base N (N·(k+2) points, a power of two), Morris trajectories
+    (r·(k+1) points), LHS points, or grid levels per input (levels^k points)."""
+    replications: int = Field(default=10, ge=1)
+    """Model runs per point; replication r uses the same seed at every point."""
+    seed: int = Field(default=0, ge=0)
+    """Seeds the design and the replications."""
+    levels: int = Field(default=4, ge=2)
+    """Morris grid levels."""
+    horizon: int | None = None
+    """Last simulated year [default: the last year an outcome needs, at least the
+    target year]; later years cannot change earlier ones, so this only saves time."""
+    fixed: dict[str, Any] = {}
+    """Keys set to one value at every point (like ``--set``)."""
+    uncertain: dict[str, Uncertain] = Field(min_length=1)
+    """Key → its uncertainty."""
+    outcomes: dict[str, Outcome] = Field(min_length=1)
+    """Name → what to measure."""
+    discover: Discover | None = None
+    """Scenario discovery (PRIM) on one outcome."""
+    provenance: dict[str, str] = {}
+    """Where numbers other than the ranges come from (e.g. ``samples``)."""
+
+
+@dataclass(frozen=True)
+class UncertainInput:
+    """An uncertain input resolved against the base scenario."""
+
+    name: str
+    """The key as written in the file (may hold ``*``)."""
+    spec: Uncertain
+    keys: tuple[str, ...]
+    """The concrete config keys it sets."""
+    base_values: tuple[Any, ...]
+    """Each key's value in the base scenario (``None`` where the key is new)."""
+    integer: tuple[bool, ...]
+    """Whether each key holds a whole number (sampled values are rounded)."""
+
+    def overrides(self, sampled: float) -> dict[str, Any]:
+        """Config key → value for one sampled number."""
+        out: dict[str, Any] = {}
+        for key, base, whole in zip(self.keys, self.base_values, self.integer, strict=True):
+            value = sampled * base if self.spec.scale is not None else sampled
+            out[key] = round(value) if whole else float(value)
+        return out
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A loaded, checked experiment: the base document and the resolved inputs."""
+
+    path: Path
+    spec: ExperimentSpec
+    base: LoadedConfig | None
+    """The base scenario (``None`` for a test model that is not the simulator)."""
+    document: dict[str, Any]
+    """The base scenario's resolved document with ``fixed`` and the horizon applied."""
+    inputs: tuple[UncertainInput, ...]
+
+    @property
+    def input_names(self) -> list[str]:
+        """The uncertain inputs' names, in file order."""
+        return [i.name for i in self.inputs]
+
+    @property
+    def outcome_names(self) -> list[str]:
+        """The outcomes' names, in file order."""
+        return list(self.spec.outcomes)
+
+    def point_overrides(self, row: Any) -> dict[str, Any]:
+        """Config key → value for one point (``row``: one sampled number per input)."""
+        out: dict[str, Any] = {}
+        for item, value in zip(self.inputs, row, strict=True):
+            out.update(item.overrides(float(value)))
+        return out
+
+
+def parse_spec(path: Path, raw: dict[str, Any], model: type[BaseModel]) -> Any:
+    """Validate ``raw`` as ``model``; every problem at once, as ``file: key: what``."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise UserError(validation_problems(exc, {}, str(path), root=model)) from None
+
+
+def match_keys(pattern: str, flat: dict[str, Any]) -> list[str]:
+    """The keys of ``flat`` that ``pattern`` names (``*`` matches one whole segment)."""
+    if "*" not in pattern:
+        return [pattern]
+    parts = pattern.split(".")
+    return [
+        key
+        for key in flat
+        if len(key.split(".")) == len(parts)
+        and all(
+            fnmatch.fnmatchcase(seg, want) for seg, want in zip(key.split("."), parts, strict=True)
+        )
+    ]
+
+
+def _is_table(document: dict[str, Any], dotted: str) -> bool:
+    node: Any = document
+    for part in dotted.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return isinstance(node, dict)
+
+
+def key_problem(key: str, document: dict[str, Any], flat: dict[str, Any]) -> str | None:
+    """Why ``key`` names nothing settable in ``document`` (``None`` if it does).
+
+    A key is settable when it names a value, or a new entry in an existing open
+    table (such as a new year in a ``table`` schedule); a new name in a table with
+    fixed fields (``members.churm``) is a typo.
+    """
+    if key in flat:
+        if isinstance(flat[key], bool) or not isinstance(flat[key], int | float):
+            return f"'{key}' holds {flat[key]!r}, not a number"
+        return None
+    parent = key.rsplit(".", 1)[0] if "." in key else ""
+    _, owner = walk_key_path(tuple(key.split(".")))
+    known_field = owner is None or key.rsplit(".", 1)[-1] in owner.model_fields
+    if parent and _is_table(document, parent) and known_field:
+        return None
+    guess = difflib.get_close_matches(key, list(flat), n=1)
+    hint = f"; did you mean '{guess[0]}'?" if guess else ""
+    return f"'{key}' is not a key of the base scenario{hint}"
+
+
+def resolve_inputs(
+    path: Path, items: dict[str, Uncertain], document: dict[str, Any], section: str
+) -> tuple[list[UncertainInput], list[str]]:
+    """Resolve each uncertain key (or lever) against the base document; (inputs, problems)."""
+    flat = flatten(document)
+    inputs, problems = [], []
+    for name, spec in items.items():
+        keys = match_keys(name, flat)
+        where = f"{section}.{name}"
+        if not keys:
+            problems.append(problem_line(str(path), where, f"'{name}' matches no key of the base"))
+            continue
+        bad = [p for p in (key_problem(k, document, flat) for k in keys) if p]
+        if bad:
+            problems.extend(problem_line(str(path), where, p) for p in bad)
+            continue
+        base_values = tuple(flat.get(k) for k in keys)
+        if spec.scale is not None and any(v is None for v in base_values):
+            problems.append(
+                problem_line(str(path), where, "'scale' needs a base value; use 'range'")
+            )
+            continue
+        integer = tuple(isinstance(v, int) and not isinstance(v, bool) for v in base_values)
+        inputs.append(UncertainInput(name, spec, tuple(keys), base_values, integer))
+    return inputs, problems
+
+
+def bounds_problems(
+    path: Path, inputs: list[UncertainInput], document: dict[str, Any], section: str
+) -> list[str]:
+    """Problems the base scenario has with each input at the ends of its range."""
+    problems = []
+    for item in inputs:
+        for end in item.spec.bounds:
+            trial = copy.deepcopy(document)
+            for key, value in item.overrides(end).items():
+                apply_set(trial, key, value)
+            try:
+                validate_document(trial, {}, str(path))
+            except UserError as exc:
+                reasons = "; ".join(line.split(": ", 1)[-1] for line in exc.lines)
+                problems.append(
+                    problem_line(
+                        str(path),
+                        f"{section}.{item.name}",
+                        f"at {end} the scenario is invalid: {reasons}",
+                    )
+                )
+    return problems
+
+
+def provenance_problems(path: Path, entries: dict[str, str]) -> list[str]:
+    """Entries (key → text) whose text does not start with a provenance kind."""
+    return [
+        problem_line(
+            str(path),
+            key,
+            f"'{text}' must start with one of {', '.join(PROVENANCE_KINDS)} and a colon",
+        )
+        for key, text in entries.items()
+        if text and text.split(":", 1)[0].strip() not in PROVENANCE_KINDS
+    ]
+
+
+def load_base(path: Path, base: str, fixed: dict[str, Any]) -> LoadedConfig:
+    """The base scenario (relative to ``path``) with the ``fixed`` keys applied."""
+    base_path = path.parent / base
+    if not base_path.is_file():
+        raise UserError(problem_line(str(path), "base", f"no such scenario file: {base_path}"))
+    loaded = load_config(base_path)
+    if not fixed:
+        return loaded
+    document = copy.deepcopy(loaded.document)
+    for key, value in fixed.items():
+        apply_set(document, key, value)
+        loaded.provenance[key] = f"assumed: fixed by the experiment {path.name}"
+    scenario = validate_document(document, {k: str(path) for k in fixed}, str(path))
+    return LoadedConfig(scenario, document, loaded.provenance, loaded.origin, loaded.files)
+
+
+def with_horizon(loaded: LoadedConfig, horizon: int, path: Path) -> dict[str, Any]:
+    """The base document cut (or extended) to ``horizon``, checked."""
+    document = copy.deepcopy(loaded.document)
+    document.setdefault("programme", {})["horizon"] = horizon
+    validate_document(document, {"programme.horizon": str(path)}, str(path))
+    return document
+
+
+def default_horizon(loaded: LoadedConfig, outcomes: list[Outcome]) -> int:
+    """The last year an outcome needs, but at least the target year."""
+    target = loaded.scenario.programme.target_year
+    return (
+        max(last_year_needed(outcomes), target) if outcomes else loaded.scenario.programme.horizon
+    )
+
+
+def design_problems(path: Path, spec: ExperimentSpec) -> list[str]:
+    """Problems with the design's size."""
+    problems = []
+    k = len(spec.uncertain)
+    if spec.samples <= 0:
+        problems.append(
+            problem_line(str(path), "samples", f"must be at least 1 (got {spec.samples})")
+        )
+        return problems
+    if spec.design == "sobol" and spec.samples & (spec.samples - 1):
+        below = 1 << (spec.samples.bit_length() - 1)
+        problems.append(
+            problem_line(
+                str(path),
+                "samples",
+                f"{spec.samples} is not a power of two; Sobol' sequences are balanced, and "
+                f"Saltelli's estimates converge as they should, only at N = 2^m "
+                f"(try {below} or {below * 2})",
+            )
+        )
+    if spec.design == "grid" and spec.samples < 2:
+        problems.append(problem_line(str(path), "samples", "a grid needs at least 2 levels"))
+    if spec.design == "grid" and spec.samples**k > MAX_POINTS:
+        problems.append(
+            problem_line(
+                str(path),
+                "samples",
+                f"{spec.samples}^{k} = {spec.samples**k} points is too many; use fewer levels "
+                f"or design = 'lhs'",
+            )
+        )
+    return problems
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read, resolve and check an experiment file; ``UserError`` lists every problem."""
+    path = Path(path)
+    spec: ExperimentSpec = parse_spec(path, read_toml(path, "an experiment file"), ExperimentSpec)
+    loaded = load_base(path, spec.base, spec.fixed)
+    problems = design_problems(path, spec)
+    for name, outcome in spec.outcomes.items():
+        problems.extend(
+            problem_line(str(path), f"outcomes.{name}", p)
+            for p in outcome_problems(outcome, loaded.scenario)
+        )
+    if spec.discover is not None and spec.discover.outcome not in spec.outcomes:
+        guess = difflib.get_close_matches(spec.discover.outcome, list(spec.outcomes), n=1)
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        problems.append(
+            problem_line(
+                str(path),
+                "discover.outcome",
+                f"'{spec.discover.outcome}' is not an outcome of this file{hint} "
+                f"(defined: {', '.join(spec.outcomes)})",
+            )
+        )
+    problems.extend(
+        provenance_problems(
+            path, {f"uncertain.{k}.source": u.source for k, u in spec.uncertain.items()}
+        )
+    )
+    problems.extend(
+        provenance_problems(path, {f"provenance.{k}": v for k, v in spec.provenance.items()})
+    )
+    valid_outcomes = [o for o in spec.outcomes.values() if not outcome_problems(o, loaded.scenario)]
+    horizon = spec.horizon or default_horizon(loaded, valid_outcomes or [])
+    try:
+        document = with_horizon(loaded, horizon, path)
+    except UserError as exc:
+        raise UserError([*problems, *exc.lines]) from None
+    inputs, input_problems = resolve_inputs(path, spec.uncertain, document, "uncertain")
+    problems.extend(input_problems)
+    problems.extend(bounds_problems(path, inputs, document, "uncertain"))
+    if problems:
+        raise UserError(problems)
+    return Experiment(path, spec, loaded, document, tuple(inputs))

@@ -1,0 +1,195 @@
+"""Outcomes: named numbers measured on one run, then summarised over replications.
+
+An :class:`Outcome` names a metric (a ``yearly.csv`` column, ``closed``, or a
+scorecard target as ``scorecard:<target>``), a year or a span of years, a
+cluster or ``all``, and the statistic over replications that an experiment or
+an optimiser looks at. Explore, optimise and the report share these
+definitions, so "expected closures in 2025" means the same thing everywhere.
+
+Per run, a metric for one cluster is that cluster's value in the year (0 for
+the money and members of a closed cluster, 1 for ``closed``). For ``all``:
+
+- ``regional_share`` is the programme-wide share: Σ regional_base / Σ total_income;
+- ``fee_multiplier`` and ``activity_level`` are the mean over open clusters;
+- every other metric is summed over clusters (``closed`` counts closed clusters).
+
+A span (``years = [first, last]``) sums the per-year values over its years. A
+scorecard metric is 1 in a run where the target is met in the year, else 0, so
+its ``mean`` over replications is the probability that the target is met.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from simulator.cluster import CLOSED, YEARLY_COLUMNS
+from simulator.scenario import Scenario
+from simulator.scorecard import score_run, scorecard_targets, scored_years
+
+SCORECARD_PREFIX = "scorecard:"
+STATS = ("mean", "p10", "p50", "p90")
+"""The statistics over replications kept for every outcome, in column order."""
+_NOT_METRICS = {"year", "cluster", "status"}
+YEARLY_METRICS = (*tuple(c for c in YEARLY_COLUMNS if c not in _NOT_METRICS), "closed")
+"""Metrics an outcome may name besides ``scorecard:<target>``."""
+MEAN_OVER_OPEN = frozenset({"fee_multiplier", "activity_level"})
+ALL_CLUSTERS = "all"
+
+Stat = Literal["mean", "p10", "p50", "p90"]
+
+
+class Outcome(BaseModel):
+    """What to measure in every run of a point, and which statistic over its runs counts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str
+    """A yearly.csv metric (``members``, ``reserves``, ``regional_share``, ...), ``closed``,
+    or ``scorecard:<target>`` (e.g. ``scorecard:no_closures``)."""
+    year: int | None = None
+    """The year measured (give this or ``years``)."""
+    years: tuple[int, int] | None = None
+    """A span ``[first, last]``: the per-year values are summed over it."""
+    cluster: str = ALL_CLUSTERS
+    """A cluster id, or ``all`` (see the module docstring for how clusters combine)."""
+    stat: Stat = "mean"
+    """The statistic over replications that analyses and constraints use."""
+
+    @model_validator(mode="after")
+    def _one_year_or_span(self) -> Outcome:
+        if (self.year is None) == (self.years is None):
+            raise ValueError("give either 'year' or 'years = [first, last]'")
+        if self.years is not None and self.years[0] > self.years[1]:
+            raise ValueError(f"years {list(self.years)} are in the wrong order")
+        if self.years is not None and self.is_scorecard:
+            raise ValueError("a scorecard outcome is measured in one 'year', not a span")
+        return self
+
+    @property
+    def is_scorecard(self) -> bool:
+        """Whether the metric is a scorecard target (a 0/1 per run)."""
+        return self.metric.startswith(SCORECARD_PREFIX)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """(first, last) year measured."""
+        if self.years is not None:
+            return self.years
+        assert self.year is not None
+        return (self.year, self.year)
+
+
+def outcome_problems(outcome: Outcome, scenario: Scenario) -> list[str]:
+    """What is wrong with ``outcome`` for ``scenario`` (unknown metric, cluster, year)."""
+    problems = []
+    if outcome.is_scorecard:
+        target = outcome.metric[len(SCORECARD_PREFIX) :]
+        names = [name for name, _ in scorecard_targets(scenario)]
+        if target not in names:
+            problems.append(f"unknown scorecard target '{target}' (known: {', '.join(names)})")
+        first_scored = scored_years(scenario)[0] if scored_years(scenario) else None
+        if first_scored is not None and outcome.span[0] < first_scored:
+            problems.append(
+                f"the scorecard is kept from {first_scored} (the target year); "
+                f"{outcome.span[0]} is earlier"
+            )
+    elif outcome.metric not in YEARLY_METRICS:
+        problems.append(
+            f"unknown metric '{outcome.metric}' (known: {', '.join(YEARLY_METRICS)}, "
+            f"or scorecard:<target>)"
+        )
+    if outcome.cluster != ALL_CLUSTERS and outcome.cluster not in scenario.clusters:
+        problems.append(
+            f"unknown cluster '{outcome.cluster}' (known: all, {', '.join(scenario.clusters)})"
+        )
+    start = scenario.programme.start_year
+    if outcome.span[0] < start:
+        problems.append(f"year {outcome.span[0]} is before the programme starts ({start})")
+    return problems
+
+
+_COLUMN = {name: i for i, name in enumerate(YEARLY_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class OutcomeMeter:
+    """Measures a fixed list of outcomes on runs of one scenario.
+
+    Built once per scenario, then :meth:`measure` is called for every run.
+    """
+
+    scenario: Scenario
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def needs_scorecard(self) -> bool:
+        """Whether any outcome reads the scorecard (which costs a scoring pass per run)."""
+        return any(o.is_scorecard for o in self.outcomes)
+
+    def measure(self, yearly_rows: Sequence[tuple], allocation_rows: Sequence[tuple]) -> np.ndarray:
+        """One value per outcome for one run (rows as :func:`simulator.model.simulate` gives)."""
+        met = None
+        if self.needs_scorecard:
+            met, _ = score_run(self.scenario, yearly_rows, allocation_rows)
+        by_year: dict[int, list[tuple]] = {}
+        for row in yearly_rows:
+            by_year.setdefault(row[_COLUMN["year"]], []).append(row)
+        values = np.empty(len(self.outcomes))
+        for i, outcome in enumerate(self.outcomes):
+            if outcome.is_scorecard:
+                assert met is not None
+                values[i] = float(self._scorecard_met(met, outcome))
+            else:
+                first, last = outcome.span
+                values[i] = sum(
+                    _yearly_value(by_year.get(year, []), outcome) for year in range(first, last + 1)
+                )
+        return values
+
+    def _scorecard_met(self, met: np.ndarray, outcome: Outcome) -> bool:
+        years = scored_years(self.scenario)
+        names = [name for name, _ in scorecard_targets(self.scenario)]
+        target = outcome.metric[len(SCORECARD_PREFIX) :]
+        assert outcome.year is not None
+        return bool(met[years.index(outcome.year), names.index(target)])
+
+
+def _row_value(row: tuple, metric: str) -> float:
+    if metric == "closed":
+        return 1.0 if row[_COLUMN["status"]] == CLOSED else 0.0
+    return float(row[_COLUMN[metric]])
+
+
+def _yearly_value(rows: Sequence[tuple], outcome: Outcome) -> float:
+    """The outcome's metric in one year's rows (one per cluster)."""
+    metric = outcome.metric
+    if outcome.cluster != ALL_CLUSTERS:
+        for row in rows:
+            if row[_COLUMN["cluster"]] == outcome.cluster:
+                return _row_value(row, metric)
+        raise ValueError(f"no row for cluster {outcome.cluster!r}")
+    if metric == "regional_share":
+        total = sum(float(r[_COLUMN["total_income"]]) for r in rows)
+        base = sum(float(r[_COLUMN["regional_base"]]) for r in rows)
+        return base / total if total > 0 else 0.0
+    if metric in MEAN_OVER_OPEN:
+        open_rows = [r for r in rows if r[_COLUMN["status"]] != CLOSED]
+        return float(np.mean([_row_value(r, metric) for r in open_rows])) if open_rows else 0.0
+    return sum(_row_value(r, metric) for r in rows)
+
+
+def summarise_replications(values: np.ndarray) -> np.ndarray:
+    """(replications, outcomes) → (outcomes, 4): mean, P10, P50, P90 over replications."""
+    mean = values.mean(axis=0)
+    q10, q50, q90 = np.quantile(values, (0.1, 0.5, 0.9), axis=0)
+    return np.column_stack((mean, q10, q50, q90))
+
+
+def last_year_needed(outcomes: Sequence[Outcome]) -> int:
+    """The latest year any outcome measures."""
+    return max(o.span[1] for o in outcomes)
