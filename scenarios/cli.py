@@ -103,6 +103,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       clusterfund report results/no_arena results/baseline --out report.html
       clusterfund allocate configs/baseline.toml --year 2021
       clusterfund explore configs/experiments/what_matters.toml --jobs 2
+      clusterfund optimise configs/policies/least_base_after_2021.toml --jobs 2
 
     Add --debug (anywhere) to see the traceback of an error.
     """
@@ -518,6 +519,105 @@ def explore(
         raise SystemExit(130) from None
     click.echo(f"wrote {folder}/")
     click.echo(describe_explore(folder))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("policy_file", metavar="POLICY", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Results folder [default: results/<policy name>].",
+)
+@jobs_option(
+    "Worker processes (local) or LocalCluster workers (dask); results are identical for any value."
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where candidates run: a local process pool, or dask.distributed.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="A running Dask scheduler (e.g. tcp://host:8786); implies --backend dask.",
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(min=3),
+    metavar="EVALS",
+    help="Candidates to evaluate (each over its replications) [default: the file's budget].",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue a stopped search, or extend one with a larger --budget.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing folder, or a stopped search.")
+@click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
+@debug_option
+def optimise(
+    policy_file: Path,
+    out: Path | None,
+    jobs: int,
+    backend: str,
+    scheduler: str | None,
+    budget: int | None,
+    resume: bool,
+    force: bool,
+    no_plots: bool,
+) -> None:
+    """Which policy meets the targets for the least money? Search POLICY's levers
+    with the simulator in the loop.
+
+    POLICY (e.g. configs/policies/least_base_after_2021.toml) names a base
+    scenario, the levers (any key --set accepts, each with a range), outcomes
+    (as in explore), what to minimise or maximise, and constraints such as
+    no_closures_2025 = { at_least = 0.9 }. Every candidate runs the same
+    `replications` seeds. One objective: a genetic algorithm (pymoo); two or
+    more: NSGA-II and a Pareto front.
+
+    Writes evaluations.csv (every candidate: levers, outcomes, each
+    constraint's value and margin), pareto.csv (the feasible non-dominated
+    candidates), out_of_sample.csv (the chosen policies re-run on fresh
+    seeds), policy_<k>.toml (ready scenarios: clusterfund run them as they
+    are), manifest.json and plots/. If nothing can meet a constraint, one line
+    names it with the best value reached, and nothing is written.
+
+    \b
+    Examples:
+      clusterfund optimise configs/policies/least_base_after_2021.toml --jobs 2
+      clusterfund optimise configs/policies/base_per_cluster_front.toml --jobs 2 --budget 600
+      clusterfund run results/least_base_after_2021/policy_1.toml
+    """
+    from scenarios.backends import Backend
+    from scenarios.optimise import OptimiseRequest, execute_optimise
+    from scenarios.optimise_output import describe_optimise
+    from scenarios.policy import load_policy
+
+    policy = load_policy(policy_file)
+    target = out or Path("results") / policy.spec.name
+    request = OptimiseRequest(
+        out=target,
+        backend=Backend("dask" if scheduler else backend, jobs, scheduler),
+        budget=budget,
+        resume=resume,
+        force=force,
+        make_plots=not no_plots,
+    )
+    try:
+        result = execute_optimise(policy, request)
+    except KeyboardInterrupt:
+        click.secho(
+            f"interrupted; finished evaluations are kept — run the same command with --resume "
+            f"to continue {target}",
+            fg="red",
+            err=True,
+        )
+        raise SystemExit(130) from None
+    click.echo(f"wrote {result.folder}/")
+    click.echo(describe_optimise(result.folder))
 
 
 def main() -> None:

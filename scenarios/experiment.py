@@ -39,11 +39,13 @@ MAX_POINTS = 2_000_000
 PROVENANCE_KINDS = ("seed", "sourced", "derived", "assumed")
 
 
-class _Strict(BaseModel):
+class StrictSpec(BaseModel):
+    """Base of the experiment and policy file models: unknown keys refused, frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
-class Uncertain(_Strict):
+class Uncertain(StrictSpec):
     """One uncertain input: a range of values, or a range of factors on the base values."""
 
     range: tuple[float, float] | None = None
@@ -85,7 +87,7 @@ class Uncertain(_Strict):
         return pair
 
 
-class Discover(_Strict):
+class Discover(StrictSpec):
     """Scenario discovery: which points are "of interest", and how dense a box must be."""
 
     outcome: str
@@ -104,7 +106,7 @@ class Discover(_Strict):
         return self
 
 
-class ExperimentSpec(_Strict):
+class ExperimentSpec(StrictSpec):
     """An experiment file as written."""
 
     name: str

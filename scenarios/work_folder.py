@@ -126,21 +126,32 @@ class WorkFolder:
             os.fsync(handle.fileno())
         temporary.replace(final)
 
-    def load_chunks(self, points: int, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """(values (points, *shape), done mask) from every saved chunk."""
-        values = np.full((points, *shape), np.nan)
-        done = np.zeros(points, dtype=bool)
+    def load_chunks(
+        self, points: int | None, shape: tuple[int, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(values (points, *shape), done mask) from every saved chunk; ``points=None``
+        sizes the arrays to the last point saved."""
+        found = []
         for file in sorted((self.path / CHUNKS_DIR).iterdir()):
             match = _CHUNK_NAME.match(file.name)
-            if not match:
-                continue
-            first, last = int(match.group(1)), int(match.group(2))
+            if match:
+                found.append((int(match.group(1)), int(match.group(2)), file))
+        if points is None:
+            points = max((last + 1 for _, last, _ in found), default=0)
+        values = np.full((points, *shape), np.nan)
+        done = np.zeros(points, dtype=bool)
+        for first, last, file in found:
             chunk = np.load(file)
             if last >= points or chunk.shape != (last - first + 1, *shape):
                 raise UserError(f"{file}: does not belong to this job; use --force to start over")
             values[first : last + 1] = chunk
             done[first : last + 1] = True
         return values, done
+
+    def discard(self) -> None:
+        """Remove the folder and everything saved in it (a job that cannot succeed)."""
+        self._release_lock()
+        shutil.rmtree(self.path, ignore_errors=True)
 
     def publish(self) -> Path:
         """Drop the chunks and the plan, and move the finished folder into place."""

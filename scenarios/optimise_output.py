@@ -1,0 +1,194 @@
+"""The tables and the ready scenario files of an optimise folder.
+
+``policy_<k>.toml`` extends the policy's base scenario with the chosen lever
+values (and the policy file's ``fixed`` keys), labelled ``derived: optimise
+<file> ...`` in its provenance, and sets ``seed`` and ``runs`` to the search's,
+so ``clusterfund run policy_<k>.toml`` repeats the optimiser's runs exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scenarios.config import apply_set, flatten
+from scenarios.optimise import (
+    EVALUATIONS_CSV,
+    OUT_OF_SAMPLE_CSV,
+    PARETO_CSV,
+    Chosen,
+    Evaluations,
+    OptimiseRequest,
+)
+from scenarios.policy import Policy
+from scenarios.store import write_csv
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key(dotted: str) -> str:
+    """A dotted config key as a TOML key (segments quoted where needed)."""
+    return ".".join(p if _BARE_KEY.match(p) else json.dumps(p) for p in dotted.split("."))
+
+
+def toml_value(value: Any) -> str:
+    """A TOML literal for plain config data (numbers, text, booleans, lists, tables)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{_key(str(k))} = {toml_value(v)}" for k, v in value.items()) + " }"
+        )
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def policy_file_text(
+    policy: Policy, out: Path, k: int, chosen: Chosen, levers: np.ndarray, values: np.ndarray
+) -> str:
+    """The scenario file of one chosen policy."""
+    spec = policy.spec
+    base_file = (policy.path.parent / spec.base).resolve()
+    extends = os.path.relpath(base_file, out.resolve())
+    overrides = policy.candidate_overrides(levers)
+    fragment: dict[str, Any] = {}
+    for key, value in [*spec.fixed.items(), *overrides.items()]:
+        apply_set(fragment, key, value)
+    measured = ", ".join(f"{name} = {values[i]:.4g}" for i, name in enumerate(policy.outcome_names))
+    label = (
+        f"derived: optimise {policy.path.name} (policy {k}, {chosen.role}; "
+        f"evaluation {chosen.evaluation}, {spec.replications} runs, seed {spec.seed})"
+    )
+    lines = [
+        f"# Written by clusterfund optimise {policy.path.name}: {chosen.role}.",
+        f"# In sample: {measured}.",
+        f"# Re-run: clusterfund run {out.name}/policy_{k}.toml",
+        f"extends = {toml_value(extends)}",
+        f"name = {toml_value(f'{spec.name}_policy_{k}')}",
+        f"description = {toml_value(f'{spec.name}, {chosen.role}: ' + spec.description)}",
+        f"seed = {spec.seed}",
+        f"runs = {spec.replications}",
+    ]
+    lines += [f"{_key(key)} = {toml_value(value)}" for key, value in flatten(fragment).items()]
+    lines += ["", "[provenance]"]
+    lines.append(f"seed = {toml_value(f'derived: the seed of the search in {policy.path.name}')}")
+    lines.append(f"runs = {toml_value(f'derived: the replications of {policy.path.name}')}")
+    for key in spec.fixed:
+        source = spec.provenance.get(f"fixed.{key}", f"assumed: fixed in {policy.path.name}")
+        lines.append(f"{json.dumps(key)} = {toml_value(source)}")
+    for key in overrides:
+        lines.append(f"{json.dumps(key)} = {toml_value(label)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_optimise_folder(
+    folder: Path,
+    policy: Policy,
+    request: OptimiseRequest,
+    evaluations: Evaluations,
+    values: np.ndarray,
+    feasible: np.ndarray,
+    front: np.ndarray,
+    chosen: list[Chosen],
+    out_of_sample: list[tuple],
+) -> None:
+    """evaluations.csv, pareto.csv, out_of_sample.csv and policy_<k>.toml."""
+    spec = policy.spec
+    names = policy.outcome_names
+    constraint_columns = [
+        column for name in spec.constraints for column in (f"{name}:value", f"{name}:margin")
+    ]
+    header = (
+        "evaluation",
+        "generation",
+        *policy.lever_names,
+        *names,
+        *constraint_columns,
+        "feasible",
+    )
+    policy_of = {c.evaluation: k for k, c in enumerate(chosen, start=1)}
+
+    def row(e: int) -> tuple:
+        cells: list[Any] = []
+        for name, bound in spec.constraints.items():
+            value = float(values[e, names.index(name)])
+            cells += [value, -float(bound.violation(value))]
+        return (
+            e,
+            evaluations.generation[e],
+            *map(float, evaluations.levers[e]),
+            *map(float, values[e]),
+            *cells,
+            int(feasible[e]),
+        )
+
+    write_csv(folder / EVALUATIONS_CSV, header, (row(e) for e in range(len(evaluations))))
+    write_csv(
+        folder / PARETO_CSV,
+        (*header, "policy"),
+        (
+            (*row(int(e)), f"policy_{policy_of[int(e)]}" if int(e) in policy_of else "")
+            for e in front
+        ),
+    )
+    write_csv(
+        folder / OUT_OF_SAMPLE_CSV,
+        (
+            "policy",
+            "outcome",
+            "bound",
+            "in_sample",
+            "out_of_sample",
+            "met_in_sample",
+            "met_out_of_sample",
+        ),
+        out_of_sample,
+    )
+    out = request.out
+    for k, pick in enumerate(chosen, start=1):
+        text = policy_file_text(
+            policy, out, k, pick, evaluations.levers[pick.evaluation], values[pick.evaluation]
+        )
+        (folder / f"policy_{k}.toml").write_text(text, encoding="utf-8")
+
+
+def describe_optimise(folder: Path) -> str:
+    """The chosen policies with their levers, and every constraint in and out of sample."""
+    import pandas as pd
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    pareto = pd.read_csv(folder / PARETO_CSV, keep_default_na=False)
+    checks = pd.read_csv(folder / OUT_OF_SAMPLE_CSV, keep_default_na=False)
+    levers = list(manifest["levers"])
+    lines = [
+        f"{manifest['evaluations']} evaluations × {manifest['replications']} runs "
+        f"({manifest['algorithm']}); {len(pareto)} on the feasible front"
+    ]
+    for _, row in pareto[pareto["policy"] != ""].iterrows():
+        policy = row["policy"]
+        lines.append(f"{policy} (evaluation {row['evaluation']}): {folder.name}/{policy}.toml")
+        lines.append("  levers: " + ", ".join(f"{name} = {row[name]:.4g}" for name in levers))
+        for _, check in checks[checks["policy"] == policy].iterrows():
+            bound = f" (must be {check['bound']})" if check["bound"] else ""
+            verdict = ""
+            if check["bound"]:
+                verdict = (
+                    "  met"
+                    if str(check["met_out_of_sample"]) == "1"
+                    else ("  MISSED out of sample")
+                )
+            lines.append(
+                f"  {check['outcome']}: {float(check['in_sample']):.4g} in sample, "
+                f"{float(check['out_of_sample']):.4g} on fresh seeds{bound}{verdict}"
+            )
+    return "\n".join(lines)
