@@ -25,6 +25,11 @@ class AllocateRequest:
     show_all_slack: bool = False
 
 
+def infeasible(config: Path, exc: InfeasibleAllocation) -> UserError:
+    """The one-line error for an infeasible allocation (``allocate`` and ``run`` alike)."""
+    return UserError(f"{config}: allocator: {exc}")
+
+
 def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> str:
     """Solve the year's LP (every cluster open) and return the printable report."""
     scenario = loaded.scenario
@@ -39,7 +44,7 @@ def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> s
         request = planned_request(scenario, ask.year, allocator, ask.with_commitments)
         inputs, built, result = allocator.solve_year(request)
     except InfeasibleAllocation as exc:
-        raise UserError(f"{config}: allocator: {exc}") from exc
+        raise infeasible(config, exc) from exc
     if ask.export_mps is not None:
         built.problem.writeMPS(str(ask.export_mps), with_objsense=True)
     options = scenario.allocator

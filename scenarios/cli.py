@@ -238,7 +238,13 @@ def run(
         make_plots=not no_plots,
         lang=lang,
     )
-    folder = execute_run(loaded, request)
+    from scenarios.allocate_view import infeasible
+    from simulator.lp import InfeasibleAllocation
+
+    try:
+        folder = execute_run(loaded, request)
+    except InfeasibleAllocation as exc:  # also when raised in a worker process
+        raise infeasible(config, exc) from exc
     click.echo(f"wrote {folder}/ ({request.runs} runs, seed {request.seed})")
     from scenarios.describe import describe_run
 

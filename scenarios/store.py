@@ -50,6 +50,8 @@ class StagingFolder:
         check_output_free(out, force)
         self.out = out
         self.force = force
+        self.made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
+        """Parent folders this run creates (removed again if it fails)."""
         out.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
 
@@ -63,7 +65,7 @@ class StagingFolder:
         traceback: TracebackType | None,
     ) -> None:
         if exc_type is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
+            self.discard()
             return
         check_output_free(self.out, self.force)
         old = None
@@ -73,6 +75,15 @@ class StagingFolder:
         self.path.rename(self.out)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        """Remove the staging folder and any parent folder made for it (if still empty)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        for folder in self.made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
