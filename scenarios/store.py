@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -43,6 +44,21 @@ def check_output_free(out: Path, force: bool) -> None:
         )
 
 
+STAGING_NAME = re.compile(r"\.(?P<name>.+)\.partial-(?:(?P<pid>\d+)-)?.*")
+"""A staging folder's name: ``.<results folder>.partial-<pid>-<random>`` (older ones lack the pid)."""
+
+
+def results_folder_of(folder: Path) -> Path:
+    """The results folder that ``folder`` becomes: itself, or for a staging folder its target."""
+    staging = STAGING_NAME.fullmatch(folder.name)
+    return folder.with_name(staging["name"]) if staging else folder
+
+
+def relative_to_folder(file: str | Path, folder: Path) -> str:
+    """``file`` as a path relative to ``folder`` (``/`` separators), for the manifest."""
+    return Path(os.path.relpath(Path(file).resolve(), folder.resolve())).as_posix()
+
+
 class StagingFolder:
     """A temporary folder beside ``out`` that becomes ``out`` when the block succeeds."""
 
@@ -53,7 +69,9 @@ class StagingFolder:
         self.made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
         """Parent folders this run creates (removed again if it fails)."""
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        self.path = Path(
+            tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent)
+        )
 
     def __enter__(self) -> StagingFolder:
         return self
@@ -123,14 +141,19 @@ def write_manifest(
     solver: str,
     extra: dict[str, Any],
 ) -> dict[str, Any]:
-    """Write ``manifest.json``: everything needed to reproduce and to compare the run."""
+    """Write ``manifest.json``: everything needed to reproduce and to compare the run.
+
+    ``folder`` may be the staging folder; the manifest names the results folder it
+    becomes, and records the config files relative to that folder.
+    """
+    out = results_folder_of(folder)
     manifest = {
         "format": FORMAT_VERSION,
         "tool": "clusterfund",
         "name": resolved["name"],
         "description": resolved.get("description", ""),
         "config_sha256": config_sha256(resolved),
-        "config_files": files,
+        "config_files": [relative_to_folder(file, out) for file in files],
         "seed": seed,
         "runs": runs,
         "jobs": jobs,
@@ -139,7 +162,7 @@ def write_manifest(
         "target_year": resolved["programme"]["target_year"],
         "versions": versions(solver),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "reproduce": f"clusterfund run {folder.name}/{MANIFEST_JSON} --out <new folder>",
+        "reproduce": f"clusterfund run {out.name}/{MANIFEST_JSON} --out <new folder>",
         **extra,
         "config": resolved,
         "provenance": provenance,

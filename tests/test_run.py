@@ -159,3 +159,23 @@ def test_show_prints_the_schedule_and_provenance() -> None:
     )
     assert "seed" in line and "1.0" in line
     assert "UNLABELLED" not in result.output
+
+
+def test_a_moved_folder_still_reproduces(baseline_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    manifest = json.loads((baseline_run / "manifest.json").read_text())
+    assert manifest["reproduce"].startswith("clusterfund run baseline/manifest.json ")
+    assert ".partial-" not in json.dumps(manifest)
+    files = manifest["config_files"]
+    assert files and not any(Path(f).is_absolute() for f in files)
+    assert (baseline_run / files[0]).resolve() == BASELINE.resolve()
+    moved = Path(shutil.copytree(baseline_run, tmp_path / "copy" / "baseline"))
+    moved = Path(shutil.move(moved, tmp_path / "elsewhere" / "renamed"))
+    again = tmp_path / "again"
+    result = invoke("run", str(moved / "manifest.json"), "--out", str(again), "--no-plots")
+    assert result.exit_code == 0, result.output
+    assert (again / "yearly.csv").read_bytes() == (baseline_run / "yearly.csv").read_bytes()
+    assert json.loads((again / "manifest.json").read_text())["config_files"] == [
+        "../elsewhere/renamed/manifest.json"
+    ]
