@@ -15,7 +15,7 @@ from scenarios.compare import (
     output_deltas,
     scorecard_side_by_side,
 )
-from scenarios.store import StagingFolder
+from scenarios.store import DECIMALS, StagingFolder
 
 OVERLAY_METRICS = ("members", "total_income", "regional_share", "reserves", "arena_income")
 SHORT_DIFF_ROWS = 15
@@ -50,6 +50,15 @@ def draw_comparison_plots(
     return written
 
 
+def tidy_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its float columns rounded as in a run's CSVs (no float noise, no -0.0)."""
+    return table.apply(
+        lambda column: (
+            column.round(DECIMALS) + 0.0 if pd.api.types.is_float_dtype(column) else column
+        )
+    )
+
+
 def write_comparison(
     comparison: Comparison, out: Path, year: int, lang: str, force: bool
 ) -> dict[str, pd.DataFrame]:
@@ -62,7 +71,7 @@ def write_comparison(
     }
     with StagingFolder(out, force) as staging:
         for name, table in tables.items():
-            table.to_csv(staging.path / f"{name}.csv", index=False)
+            tidy_frame(table).to_csv(staging.path / f"{name}.csv", index=False)
         draw_comparison_plots(comparison, staging.path / "plots", lang)
     return tables
 

@@ -21,6 +21,8 @@ from scenarios.store import (
     SUMMARY_CSV,
     YEARLY_CSV,
     StagingFolder,
+    tidy,
+    tidy_row,
     write_csv,
     write_manifest,
 )
@@ -28,6 +30,19 @@ from scenarios.summary import SCORECARD_COLUMNS, SUMMARY_COLUMNS, EnsembleSummar
 from simulator.cluster import YEARLY_COLUMNS
 from simulator.office import ALLOCATION_COLUMNS
 from simulator.scorecard import scored_years
+
+INCOME_SOURCES = [
+    YEARLY_COLUMNS.index(c)
+    for c in ("fee_income", "private_income", "regional_base", "arena_income", "other_public")
+]
+TOTAL_INCOME = YEARLY_COLUMNS.index("total_income")
+
+
+def yearly_row(row: tuple) -> tuple:
+    """A yearly row as written: floats rounded, ``total_income`` the sum of the rounded sources."""
+    tidied = list(tidy_row(row))
+    tidied[TOTAL_INCOME] = tidy(sum(tidied[i] for i in INCOME_SOURCES))
+    return tuple(tidied)
 
 
 @dataclass(frozen=True)
@@ -71,10 +86,11 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
                 disable=None if request.progress else True,
             )
             for output in bar:
-                yearly.writerows((output.run, *row) for row in output.yearly_rows)
-                allocation.writerows((output.run, *row) for row in output.allocation_rows)
+                rows = [yearly_row(row) for row in output.yearly_rows]
+                yearly.writerows((output.run, *row) for row in rows)
+                allocation.writerows((output.run, *tidy_row(row)) for row in output.allocation_rows)
                 events.writerows((output.run, *row) for row in output.events)
-                summary.add(output.run, output.yearly_rows)
+                summary.add(output.run, rows)
                 tally.add(output.score_met, output.score_value)
         write_csv(folder / SUMMARY_CSV, SUMMARY_COLUMNS, summary.rows())
         summary.close()

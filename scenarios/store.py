@@ -32,6 +32,8 @@ EVENTS_CSV = "events.csv"
 MANIFEST_JSON = "manifest.json"
 PLOTS_DIR = "plots"
 FORMAT_VERSION = 1
+DECIMALS = 6
+"""Floats in the CSVs are rounded to this many decimals (money in MSEK: to 1 SEK)."""
 
 
 def check_output_free(out: Path, force: bool) -> None:
@@ -104,12 +106,25 @@ class StagingFolder:
                 break
 
 
+def tidy(value: Any) -> Any:
+    """A float rounded to ``DECIMALS`` places (no float noise such as 2.9800000000000004,
+    no -0.0); anything else unchanged."""
+    if isinstance(value, float):
+        return round(float(value), DECIMALS) + 0.0
+    return value
+
+
+def tidy_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A row with every float rounded by :func:`tidy`."""
+    return tuple(tidy(value) for value in row)
+
+
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Write a CSV with a header (floats as their shortest exact text)."""
+    """Write a CSV with a header (floats rounded to ``DECIMALS`` places, as their shortest text)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows(tidy_row(row) for row in rows)
 
 
 def config_sha256(resolved: dict[str, Any]) -> str:
