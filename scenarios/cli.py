@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
 
-from scenarios.errors import UserError
+from scenarios.errors import UserError, stop_on_signals
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SET_HELP = "Override one config value, e.g. --set members.churn=0.15 (repeatable)."
@@ -24,9 +25,9 @@ class ClusterfundGroup(click.Group):
             for line in exc.lines:
                 click.secho(f"error: {line}", fg="red", err=True)
             ctx.exit(2)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (see main)
             click.secho("interrupted; nothing was written", fg="red", err=True)
-            ctx.exit(130)
+            ctx.exit(128 + getattr(exc, "signum", signal.SIGINT))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
@@ -414,6 +415,7 @@ def report(
 
 def main() -> None:
     """Entry point of the ``clusterfund`` console script."""
+    stop_on_signals()
     cli(obj={})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,8 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
             (folder / YEARLY_CSV).open("w", newline="", encoding="utf-8") as yearly_file,
             (folder / ALLOCATION_CSV).open("w", newline="", encoding="utf-8") as allocation_file,
             (folder / EVENTS_CSV).open("w", newline="", encoding="utf-8") as events_file,
+            # closed on the way out, so a failure or Ctrl-C ends the worker processes at once
+            closing(run_stream(scenario, request.runs, request.seed, request.jobs)) as stream,
         ):
             yearly = csv.writer(yearly_file, lineterminator="\n")
             allocation = csv.writer(allocation_file, lineterminator="\n")
@@ -77,7 +80,6 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
             yearly.writerow(("run", *YEARLY_COLUMNS))
             allocation.writerow(("run", *ALLOCATION_COLUMNS))
             events.writerow(("run", "year", "cluster", "event"))
-            stream = run_stream(scenario, request.runs, request.seed, request.jobs)
             bar = tqdm(
                 stream,
                 total=request.runs,
