@@ -3,19 +3,25 @@
 A folder in the way is refused unless ``force`` is given; with ``force`` the old
 folder is replaced only after the new one is complete, so an interrupted or
 failed run never leaves a half-written folder and never loses earlier results.
+A staging folder is never read as results, and one left by a killed run is
+removed by the next run into the same folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
+import glob
 import hashlib
 import json
 import os
 import platform
 import re
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -61,8 +67,48 @@ def relative_to_folder(file: str | Path, folder: Path) -> str:
     return Path(os.path.relpath(Path(file).resolve(), folder.resolve())).as_posix()
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``folder`` (other clusterfund processes wait for it)."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP back (until the block ends) so it is not cut in half."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 class StagingFolder:
-    """A temporary folder beside ``out`` that becomes ``out`` when the block succeeds."""
+    """A temporary folder beside ``out`` that becomes ``out`` when the block succeeds.
+
+    Its name, ``.<out name>.partial-<pid>-<random>``, says which process owns it: a
+    run refuses an ``out`` that a live process is writing, and removes staging folders
+    whose process has gone (killed with SIGKILL, say). The final rename happens under
+    an ``flock`` of the parent folder, so of two runs into the same ``out`` one wins
+    and the other refuses; a ``UserError`` then, and nothing of it is left.
+    """
 
     def __init__(self, out: Path, force: bool) -> None:
         check_output_free(out, force)
@@ -71,9 +117,21 @@ class StagingFolder:
         self.made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
         """Parent folders this run creates (removed again if it fails)."""
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(
-            tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent)
-        )
+        with _locked(out.parent):
+            for other in out.parent.glob(f".{glob.escape(out.name)}.partial-*"):
+                staging = STAGING_NAME.fullmatch(other.name)
+                if not (staging and staging["pid"] and other.is_dir()):
+                    continue  # not ours to judge; never read as results anyway
+                if _alive(int(staging["pid"])):
+                    self._remove_made()
+                    raise UserError(
+                        f"{out}: another clusterfund run (process {staging['pid']}) is writing "
+                        "it; wait for it to finish or choose another --out"
+                    )
+                shutil.rmtree(other, ignore_errors=True)  # left by a killed run
+            self.path = Path(
+                tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent)
+            )
 
     def __enter__(self) -> StagingFolder:
         return self
@@ -87,18 +145,34 @@ class StagingFolder:
         if exc_type is not None:
             self.discard()
             return
-        check_output_free(self.out, self.force)
         old = None
-        if self.out.exists():
-            old = self.out.with_name(f".{self.out.name}.replaced-{os.getpid()}")
-            self.out.rename(old)
-        self.path.rename(self.out)
+        with _signals_held(), _locked(self.out.parent):
+            try:
+                check_output_free(self.out, self.force)
+                if self.force and self.out.exists():
+                    old = self.out.with_name(f".{self.out.name}.replaced-{os.getpid()}")
+                    self.out.rename(old)
+                try:
+                    os.rename(self.path, self.out)  # fails if a folder with files is there
+                except OSError as exc:
+                    if old is not None:
+                        old.rename(self.out)
+                    raise UserError(
+                        f"{self.out}: another run wrote this results folder first; "
+                        "use --force to replace it or --out to write elsewhere"
+                    ) from exc
+            except UserError:
+                self.discard()
+                raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
     def discard(self) -> None:
         """Remove the staging folder and any parent folder made for it (if still empty)."""
         shutil.rmtree(self.path, ignore_errors=True)
+        self._remove_made()
+
+    def _remove_made(self) -> None:
         for folder in self.made:
             try:
                 folder.rmdir()
@@ -193,6 +267,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST_JSON
     if not folder.is_dir():
         raise UserError(f"{folder}: not a folder")
+    if STAGING_NAME.fullmatch(folder.resolve().name):
+        raise UserError(
+            f"{folder}: the staging folder of an unfinished run (stopped, or still running), "
+            "not a results folder"
+        )
     if not path.exists():
         raise UserError(f"{path}: missing; {folder} is not a clusterfund results folder")
     try:
