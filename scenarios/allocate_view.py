@@ -9,6 +9,7 @@ import pandas as pd
 
 from scenarios.config import LoadedConfig
 from scenarios.errors import UserError
+from scenarios.safe_text import terminal_safe
 from simulator.lp import InfeasibleAllocation, LinearProgramAllocator
 from simulator.planning import planned_request
 
@@ -92,4 +93,4 @@ def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> s
     lines += [f"  {name:<48} {value + 0.0:.4g}" for name, value in shown.items()]
     if ask.export_mps is not None:
         lines += ["", f"wrote {ask.export_mps}"]
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))

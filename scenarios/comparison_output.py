@@ -15,6 +15,7 @@ from scenarios.compare import (
     output_deltas,
     scorecard_side_by_side,
 )
+from scenarios.safe_text import terminal_safe
 from scenarios.store import DECIMALS, StagingFolder
 
 OVERLAY_METRICS = ("members", "total_income", "regional_share", "reserves", "arena_income")
@@ -24,7 +25,7 @@ SHORT_DIFF_ROWS = 15
 def comparison_context(comparison: Comparison, lang: str) -> plots.ChartContext:
     """Chart settings for a comparison (the baseline's clusters and targets)."""
     ctx = comparison.baseline.chart_context(lang)
-    title = " vs ".join(f"'{name}'" for name in comparison.names)
+    title = terminal_safe(" vs ".join(f"'{name}'" for name in comparison.names))
     return plots.ChartContext(
         title, ctx.names, ctx.target_year, ctx.min_members, ctx.max_regional_share, lang
     )
@@ -114,4 +115,4 @@ def describe_comparison(comparison: Comparison, tables: dict[str, pd.DataFrame],
         f"scorecard {year} (probability target met):",
         card[card.year == year].drop(columns="year").to_string(index=False),
     ]
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))

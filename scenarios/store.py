@@ -42,6 +42,12 @@ DECIMALS = 6
 """Floats in the CSVs are rounded to this many decimals (money in MSEK: to 1 SEK)."""
 
 
+def folder_name(text: str) -> str:
+    """``text`` (a scenario name, say) as one harmless folder name: characters other than
+    letters, digits, ``.``, ``-`` and ``_`` become ``_``, and it does not start with a dot."""
+    return re.sub(r"[^\w.-]+", "_", text).lstrip(".") or "_"
+
+
 def check_output_free(out: Path, force: bool) -> None:
     """Refuse an existing output folder unless ``force``; refuse a file in the way always."""
     if out.exists() and not out.is_dir():
