@@ -218,9 +218,11 @@ def run(
       clusterfund run configs/baseline.toml --set management.max_fee_rise=0.2 --out results/fees20
       clusterfund run results/baseline/manifest.json --out results/baseline_again
     """
+    from scenarios.allocate_view import infeasible
     from scenarios.config import load_config
     from scenarios.execute import RunRequest, execute_run
     from scenarios.store import check_output_free, folder_name
+    from simulator.lp import InfeasibleAllocation
 
     options = {
         name: (key, value)
@@ -244,9 +246,6 @@ def run(
         make_plots=not no_plots,
         lang=lang,
     )
-    from scenarios.allocate_view import infeasible
-    from simulator.lp import InfeasibleAllocation
-
     try:
         folder = execute_run(loaded, request)
     except InfeasibleAllocation as exc:  # also when raised in a worker process

@@ -167,7 +167,7 @@ class StagingFolder:
                         f"{self.out}: another run wrote this results folder first; "
                         "use --force to replace it or --out to write elsewhere"
                     ) from exc
-            except UserError:
+            except BaseException:  # refused or failed: nothing of this run is left
                 self.discard()
                 raise
         if old is not None:
