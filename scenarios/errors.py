@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 from types import FrameType
 
 
@@ -28,12 +30,28 @@ class Stopped(KeyboardInterrupt):
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_holding = False
+"""Whether the main thread is in a ``stops_held`` block."""
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
     for each in STOP_SIGNALS:  # a second signal must not cut the clean-up short
         signal.signal(each, signal.SIG_IGN)
-    raise Stopped(signum)
+    if not _holding:
+        raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def stops_held() -> Iterator[None]:
+    """A block that a stop signal does not cut in half (a results folder's final rename):
+    a stop that comes meanwhile comes too late and is dropped, so that a complete
+    folder is never reported as "nothing was written"."""
+    global _holding
+    _holding = True
+    try:
+        yield
+    finally:
+        _holding = False
 
 
 def stop_on_signals() -> None:

@@ -19,7 +19,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from scenarios.errors import UserError
+from scenarios.errors import UserError, stops_held
 
 YEARLY_CSV = "yearly.csv"
 ALLOCATION_CSV = "allocation.csv"
@@ -95,17 +94,6 @@ def _locked(folder: Path) -> Iterator[None]:
         os.close(handle)
 
 
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C, SIGTERM and SIGHUP back (until the block ends) so it is not cut in half."""
-    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
-
-
 class StagingFolder:
     """A temporary folder beside ``out`` that becomes ``out`` when the block succeeds.
 
@@ -152,7 +140,7 @@ class StagingFolder:
             self.discard()
             return
         old = None
-        with _signals_held(), _locked(self.out.parent):
+        with stops_held(), _locked(self.out.parent):
             try:
                 check_output_free(self.out, self.force)
                 if self.force and self.out.exists():

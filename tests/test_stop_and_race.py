@@ -149,3 +149,29 @@ def test_two_runs_into_one_folder_at_once_give_one_complete_folder(tmp_path: Pat
     assert sorted(yearly.run.unique()) == list(range(manifest["runs"]))
     assert len(yearly) == manifest["runs"] * 5 * 10  # runs × years × clusters
     assert (scorecard.runs == manifest["runs"]).all()
+
+
+def test_a_stop_during_the_final_rename_comes_too_late(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scenarios.errors import STOP_SIGNALS, stop_on_signals
+
+    rename = os.rename
+
+    def rename_while_stopped(source: Path, target: Path) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the rename is under way
+        rename(source, target)
+
+    saved = {each: signal.getsignal(each) for each in STOP_SIGNALS}
+    out = tmp_path / "res"
+    try:
+        stop_on_signals()
+        with monkeypatch.context() as patch, StagingFolder(out, False) as staging:
+            (staging.path / "mine.csv").write_text("mine", encoding="utf-8")
+            patch.setattr(os, "rename", rename_while_stopped)
+        time.sleep(0.1)  # no Stopped: the folder is complete, the stop came too late
+    finally:
+        for each, handler in saved.items():
+            signal.signal(each, handler)
+    assert [p.name for p in out.iterdir()] == ["mine.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
