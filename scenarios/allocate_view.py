@@ -9,6 +9,7 @@ import pandas as pd
 
 from scenarios.config import LoadedConfig
 from scenarios.errors import UserError
+from scenarios.safe_text import terminal_safe
 from simulator.lp import InfeasibleAllocation, LinearProgramAllocator
 from simulator.planning import planned_request
 
@@ -25,6 +26,11 @@ class AllocateRequest:
     show_all_slack: bool = False
 
 
+def infeasible(config: Path, exc: InfeasibleAllocation) -> UserError:
+    """The one-line error for an infeasible allocation (``allocate`` and ``run`` alike)."""
+    return UserError(f"{config}: allocator: {exc}")
+
+
 def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> str:
     """Solve the year's LP (every cluster open) and return the printable report."""
     scenario = loaded.scenario
@@ -39,7 +45,7 @@ def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> s
         request = planned_request(scenario, ask.year, allocator, ask.with_commitments)
         inputs, built, result = allocator.solve_year(request)
     except InfeasibleAllocation as exc:
-        raise UserError(f"{config}: allocator: {exc}") from exc
+        raise infeasible(config, exc) from exc
     if ask.export_mps is not None:
         built.problem.writeMPS(str(ask.export_mps), with_objsense=True)
     options = scenario.allocator
@@ -87,4 +93,4 @@ def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> s
     lines += [f"  {name:<48} {value + 0.0:.4g}" for name, value in shown.items()]
     if ask.export_mps is not None:
         lines += ["", f"wrote {ask.export_mps}"]
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
 
-from scenarios.errors import UserError
+from scenarios.errors import UserError, stop_on_signals
+from scenarios.safe_text import terminal_safe
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SET_HELP = "Override one config value, e.g. --set members.churn=0.15 (repeatable)."
@@ -22,18 +24,20 @@ class ClusterfundGroup(click.Group):
             if _debug(ctx):
                 raise
             for line in exc.lines:
-                click.secho(f"error: {line}", fg="red", err=True)
+                click.secho(f"error: {terminal_safe(line)}", fg="red", err=True)
             ctx.exit(2)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (see main)
             click.secho("interrupted; nothing was written", fg="red", err=True)
-            ctx.exit(130)
+            ctx.exit(128 + getattr(exc, "signum", signal.SIGINT))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
             if _debug(ctx):
                 raise
             click.secho(
-                f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                terminal_safe(
+                    f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+                ),
                 fg="red",
                 err=True,
             )
@@ -130,8 +134,10 @@ def validate(config: Path, overrides: tuple[str, ...]) -> None:
     loaded = load_config(config, overrides)
     s = loaded.scenario
     click.echo(
-        f"{config}: valid — scenario '{s.name}', {len(s.clusters)} clusters, "
-        f"{len(s.projects)} projects, {s.programme.start_year}–{s.programme.horizon}"
+        terminal_safe(
+            f"{config}: valid — scenario '{s.name}', {len(s.clusters)} clusters, "
+            f"{len(s.projects)} projects, {s.programme.start_year}–{s.programme.horizon}"
+        )
     )
 
 
@@ -219,9 +225,11 @@ def run(
       clusterfund run configs/baseline.toml --set management.max_fee_rise=0.2 --out results/fees20
       clusterfund run results/baseline/manifest.json --out results/baseline_again
     """
+    from scenarios.allocate_view import infeasible
     from scenarios.config import load_config
     from scenarios.execute import RunRequest, execute_run
-    from scenarios.store import check_output_free
+    from scenarios.store import check_output_free, folder_name
+    from simulator.lp import InfeasibleAllocation
 
     options = {
         name: (key, value)
@@ -234,7 +242,7 @@ def run(
     }
     loaded = load_config(config, overrides, options)
     scenario = loaded.scenario
-    target = out or Path("results") / scenario.name
+    target = out or Path("results") / folder_name(scenario.name)
     check_output_free(target, force)
     request = RunRequest(
         out=target,
@@ -245,7 +253,10 @@ def run(
         make_plots=not no_plots,
         lang=lang,
     )
-    folder = execute_run(loaded, request)
+    try:
+        folder = execute_run(loaded, request)
+    except InfeasibleAllocation as exc:  # also when raised in a worker process
+        raise infeasible(config, exc) from exc
     click.echo(f"wrote {folder}/ ({request.runs} runs, seed {request.seed})")
     from scenarios.describe import describe_run
 
@@ -349,13 +360,13 @@ def compare(
     """
     from scenarios.compare import open_comparison, year_in_range
     from scenarios.comparison_output import describe_comparison, write_comparison
-    from scenarios.store import check_output_free
+    from scenarios.store import check_output_free, folder_name
 
     if len(folders) < 2:
         raise UserError("compare needs at least two results folders")
     comparison = open_comparison(folders, baseline)
     target = year_in_range(comparison, year or int(comparison.baseline.manifest["target_year"]))
-    destination = out or Path("results") / (
+    destination = out or Path("results") / folder_name(
         "compare_" + "_vs_".join(r.name for r in comparison.runs)
     )
     check_output_free(destination, force)
@@ -622,6 +633,7 @@ def optimise(
 
 def main() -> None:
     """Entry point of the ``clusterfund`` console script."""
+    stop_on_signals()
     cli(obj={})
 
 

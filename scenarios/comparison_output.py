@@ -15,7 +15,8 @@ from scenarios.compare import (
     output_deltas,
     scorecard_side_by_side,
 )
-from scenarios.store import StagingFolder
+from scenarios.safe_text import terminal_safe
+from scenarios.store import DECIMALS, StagingFolder
 
 OVERLAY_METRICS = ("members", "total_income", "regional_share", "reserves", "arena_income")
 SHORT_DIFF_ROWS = 15
@@ -24,7 +25,7 @@ SHORT_DIFF_ROWS = 15
 def comparison_context(comparison: Comparison, lang: str) -> plots.ChartContext:
     """Chart settings for a comparison (the baseline's clusters and targets)."""
     ctx = comparison.baseline.chart_context(lang)
-    title = " vs ".join(f"'{name}'" for name in comparison.names)
+    title = terminal_safe(" vs ".join(f"'{name}'" for name in comparison.names))
     return plots.ChartContext(
         title, ctx.names, ctx.target_year, ctx.min_members, ctx.max_regional_share, lang
     )
@@ -50,6 +51,15 @@ def draw_comparison_plots(
     return written
 
 
+def tidy_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its float columns rounded as in a run's CSVs (no float noise, no -0.0)."""
+    return table.apply(
+        lambda column: (
+            column.round(DECIMALS) + 0.0 if pd.api.types.is_float_dtype(column) else column
+        )
+    )
+
+
 def write_comparison(
     comparison: Comparison, out: Path, year: int, lang: str, force: bool
 ) -> dict[str, pd.DataFrame]:
@@ -62,7 +72,7 @@ def write_comparison(
     }
     with StagingFolder(out, force) as staging:
         for name, table in tables.items():
-            table.to_csv(staging.path / f"{name}.csv", index=False)
+            tidy_frame(table).to_csv(staging.path / f"{name}.csv", index=False)
         draw_comparison_plots(comparison, staging.path / "plots", lang)
     return tables
 
@@ -105,4 +115,4 @@ def describe_comparison(comparison: Comparison, tables: dict[str, pd.DataFrame],
         f"scorecard {year} (probability target met):",
         card[card.year == year].drop(columns="year").to_string(index=False),
     ]
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))

@@ -9,6 +9,7 @@ import pandas as pd
 
 from scenarios.config import LoadedConfig, flatten
 from scenarios.provenance import UNLABELLED, label_numbers
+from scenarios.safe_text import terminal_safe
 from scenarios.store import SCORECARD_CSV, SUMMARY_CSV, read_manifest
 from simulator.schedules import funding_schedule
 
@@ -57,7 +58,7 @@ def describe_scenario(loaded: LoadedConfig) -> str:
             f"other public ×{k.other_public_multiplier}"
             for k in s.shocks
         ]
-    return "\n".join(line for line in lines if line is not None)
+    return terminal_safe("\n".join(line for line in lines if line is not None))
 
 
 def describe_provenance(loaded: LoadedConfig) -> str:
@@ -74,14 +75,16 @@ def describe_provenance(loaded: LoadedConfig) -> str:
         lines.append(
             f"{counts[UNLABELLED]} number(s) have no provenance; add them to a [provenance] table"
         )
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def describe_resolved(loaded: LoadedConfig) -> str:
     """The resolved config as ``key = value`` lines."""
-    return "\n".join(
-        f"{key} = {json.dumps(value, ensure_ascii=False)}"
-        for key, value in flatten(loaded.scenario.model_dump(mode="json")).items()
+    return terminal_safe(
+        "\n".join(
+            f"{key} = {json.dumps(value, ensure_ascii=False)}"
+            for key, value in flatten(loaded.scenario.model_dump(mode="json")).items()
+        )
     )
 
 
@@ -113,14 +116,16 @@ def describe_run(folder: Path) -> str:
             "P(≥ target members)": p_members.round(2),
         }
     ).reindex(list(manifest["config"]["clusters"]))
-    return "\n".join(
-        [
-            f"scorecard {year} (probability over {manifest['runs']} runs):",
-            card.to_string(index=False),
-            "",
-            f"clusters in {year} (MSEK):",
-            table.to_string(),
-            "",
-            f"plots: {folder}/plots/",
-        ]
+    return terminal_safe(
+        "\n".join(
+            [
+                f"scorecard {year} (probability over {manifest['runs']} runs):",
+                card.to_string(index=False),
+                "",
+                f"clusters in {year} (MSEK):",
+                table.to_string(),
+                "",
+                f"plots: {folder}/plots/",
+            ]
+        )
     )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
+from types import FrameType
+
 
 class UserError(Exception):
     """Bad input from the user: one line per problem, each naming file and key."""
@@ -14,3 +19,44 @@ class UserError(Exception):
 def problem_line(file: str, key: str | None, message: str) -> str:
     """Format one problem as ``file: key: message`` (the key is left out when unknown)."""
     return f"{file}: {key}: {message}" if key else f"{file}: {message}"
+
+
+class Stopped(KeyboardInterrupt):
+    """The process was asked to stop by a signal (SIGTERM, SIGHUP or Ctrl-C's SIGINT)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_holding = False
+"""Whether the main thread is in a ``stops_held`` block."""
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    for each in STOP_SIGNALS:  # a second signal must not cut the clean-up short
+        signal.signal(each, signal.SIG_IGN)
+    if not _holding:
+        raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def stops_held() -> Iterator[None]:
+    """A block that a stop signal does not cut in half (a results folder's final rename):
+    a stop that comes meanwhile comes too late and is dropped, so that a complete
+    folder is never reported as "nothing was written"."""
+    global _holding
+    _holding = True
+    try:
+        yield
+    finally:
+        _holding = False
+
+
+def stop_on_signals() -> None:
+    """Let SIGTERM and SIGHUP stop the command the way Ctrl-C does: as a ``Stopped``
+    (a ``KeyboardInterrupt``) raised in the main thread, so that every ``finally``
+    and ``with`` block cleans up."""
+    for each in STOP_SIGNALS:
+        signal.signal(each, _stop)

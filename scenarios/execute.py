@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from scenarios.store import (
     SUMMARY_CSV,
     YEARLY_CSV,
     StagingFolder,
+    tidy,
+    tidy_row,
     write_csv,
     write_manifest,
 )
@@ -28,6 +31,19 @@ from scenarios.summary import SCORECARD_COLUMNS, SUMMARY_COLUMNS, EnsembleSummar
 from simulator.cluster import YEARLY_COLUMNS
 from simulator.office import ALLOCATION_COLUMNS
 from simulator.scorecard import scored_years
+
+INCOME_SOURCES = [
+    YEARLY_COLUMNS.index(c)
+    for c in ("fee_income", "private_income", "regional_base", "arena_income", "other_public")
+]
+TOTAL_INCOME = YEARLY_COLUMNS.index("total_income")
+
+
+def yearly_row(row: tuple) -> tuple:
+    """A yearly row as written: floats rounded, ``total_income`` the sum of the rounded sources."""
+    tidied = list(tidy_row(row))
+    tidied[TOTAL_INCOME] = tidy(sum(tidied[i] for i in INCOME_SOURCES))
+    return tuple(tidied)
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,8 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
             (folder / YEARLY_CSV).open("w", newline="", encoding="utf-8") as yearly_file,
             (folder / ALLOCATION_CSV).open("w", newline="", encoding="utf-8") as allocation_file,
             (folder / EVENTS_CSV).open("w", newline="", encoding="utf-8") as events_file,
+            # closed on the way out, so a failure or Ctrl-C ends the worker processes at once
+            closing(run_stream(scenario, request.runs, request.seed, request.jobs)) as stream,
         ):
             yearly = csv.writer(yearly_file, lineterminator="\n")
             allocation = csv.writer(allocation_file, lineterminator="\n")
@@ -62,7 +80,6 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
             yearly.writerow(("run", *YEARLY_COLUMNS))
             allocation.writerow(("run", *ALLOCATION_COLUMNS))
             events.writerow(("run", "year", "cluster", "event"))
-            stream = run_stream(scenario, request.runs, request.seed, request.jobs)
             bar = tqdm(
                 stream,
                 total=request.runs,
@@ -71,10 +88,11 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
                 disable=None if request.progress else True,
             )
             for output in bar:
-                yearly.writerows((output.run, *row) for row in output.yearly_rows)
-                allocation.writerows((output.run, *row) for row in output.allocation_rows)
+                rows = [yearly_row(row) for row in output.yearly_rows]
+                yearly.writerows((output.run, *row) for row in rows)
+                allocation.writerows((output.run, *tidy_row(row)) for row in output.allocation_rows)
                 events.writerows((output.run, *row) for row in output.events)
-                summary.add(output.run, output.yearly_rows)
+                summary.add(output.run, rows)
                 tally.add(output.score_met, output.score_value)
         write_csv(folder / SUMMARY_CSV, SUMMARY_COLUMNS, summary.rows())
         summary.close()

@@ -8,6 +8,7 @@ results come back in run order so the files written are identical for any ``jobs
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -50,6 +51,10 @@ _worker: _Worker | None = None
 
 def _init_worker(scenario: Scenario, seed: int) -> None:
     global _worker
+    # The parent handles Ctrl-C and ends the pool; SIGTERM (from Pool.terminate) ends a worker quietly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     _worker = _Worker(scenario, seed, MemoisedAllocator(default_allocator(scenario)))
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import html
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.worksheet.worksheet import Worksheet
 from tqdm import tqdm
 
 from scenarios.compare import (
@@ -31,6 +33,7 @@ from scenarios.explore_report import explore_section, explore_tables
 from scenarios.explore_view import ExploreFolder
 from scenarios.labels import label
 from scenarios.results import draw_run_plots
+from scenarios.safe_text import terminal_safe
 from scenarios.summary import MONEY_METRICS
 
 MSEK_FORMAT = '#,##0.00" MSEK"'
@@ -208,7 +211,7 @@ def build_tables(comparison: Comparison, year: int) -> dict[str, pd.DataFrame]:
     if comparison.others:
         tables["deltas"] = output_deltas(comparison)
     for name, run in zip(comparison.names, comparison.runs, strict=True):
-        tables[f"summary {name}"[:31]] = run.summary
+        tables[sheet_title(f"summary {name}")] = run.summary
     return tables
 
 
@@ -258,12 +261,43 @@ def build_html(
 """
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Text that a spreadsheet could take as a formula (OWASP, CSV injection)."""
+
+
+def sheet_title(text: str) -> str:
+    """``text`` as an Excel sheet name: without ``[]:*?/\\``, at most 31 characters."""
+    return re.sub(r"[\[\]:*?/\\]", "_", terminal_safe(text))[:31].strip("'") or "sheet"
+
+
+def _printable(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with control characters in its text shown as escapes (a worksheet cannot hold them)."""
+
+    def safe(value: object) -> object:
+        return terminal_safe(value) if isinstance(value, str) else value
+
+    return table.rename(columns=safe).map(safe)
+
+
+def _as_text(ws: Worksheet) -> None:
+    """Keep every cell that holds text as text: one that looks like a formula is stored
+    as a string (openpyxl would store it as a formula) and quote-prefixed, so Excel
+    shows it and does not run it, not even after an edit."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
     """One sheet per table, money formatted as MSEK, header rows frozen."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for sheet, table in tables.items():
+        for sheet, raw in tables.items():
+            table = _printable(raw)
             table.to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
+            _as_text(ws)
             ws.freeze_panes = "A2"
             headers = [str(c) for c in table.columns]
             money_columns = {i for i, h in enumerate(headers) if "MSEK" in h}
@@ -327,6 +361,6 @@ def write_report(
             for path in draw_run_plots(run, Path(scratch) / f"run{index}", lang):
                 charts.append((f"{name}: {path.stem.replace('_', ' ')}", path))
         page = build_html(comparison, year, lang, charts, tables, explorations)
+        _write_atomically(workbook, lambda p: write_workbook(tables, p))  # the likelier to fail
         _write_atomically(out, lambda p: p.write_text(page, encoding="utf-8"))
-    _write_atomically(workbook, lambda p: write_workbook(tables, p))
     return out, workbook

@@ -11,6 +11,7 @@ import pandas as pd
 
 from scenarios import plots
 from scenarios.errors import UserError
+from scenarios.safe_text import terminal_safe
 from scenarios.store import ALLOCATION_CSV, SCORECARD_CSV, SUMMARY_CSV, read_manifest
 
 
@@ -60,9 +61,9 @@ class RunFolder:
         description = config.get("description", "")
         short = description.split(":")[0] if description else ""
         title = f"'{self.name}'" + (f" ({short})" if short and len(short) < 60 else "")
-        return plots.ChartContext(
-            title=title,
-            names={cid: c["name"] for cid, c in config["clusters"].items()},
+        return plots.ChartContext(  # control characters would be missing glyphs
+            title=terminal_safe(title),
+            names={cid: terminal_safe(c["name"]) for cid, c in config["clusters"].items()},
             target_year=int(config["programme"]["target_year"]),
             min_members=int(config["scorecard"]["min_members"]),
             max_regional_share=float(config["scorecard"]["max_regional_share"]),

@@ -3,25 +3,31 @@
 A folder in the way is refused unless ``force`` is given; with ``force`` the old
 folder is replaced only after the new one is complete, so an interrupted or
 failed run never leaves a half-written folder and never loses earlier results.
+A staging folder is never read as results, and one left by a killed run is
+removed by the next run into the same folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
+import glob
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from scenarios.errors import UserError
+from scenarios.errors import UserError, stops_held
 
 YEARLY_CSV = "yearly.csv"
 ALLOCATION_CSV = "allocation.csv"
@@ -31,6 +37,14 @@ EVENTS_CSV = "events.csv"
 MANIFEST_JSON = "manifest.json"
 PLOTS_DIR = "plots"
 FORMAT_VERSION = 1
+DECIMALS = 6
+"""Floats in the CSVs are rounded to this many decimals (money in MSEK: to 1 SEK)."""
+
+
+def folder_name(text: str) -> str:
+    """``text`` (a scenario name, say) as one harmless folder name: characters other than
+    letters, digits, ``.``, ``-`` and ``_`` become ``_``, and it does not start with a dot."""
+    return re.sub(r"[^\w.-]+", "_", text).lstrip(".") or "_"
 
 
 def check_output_free(out: Path, force: bool) -> None:
@@ -43,15 +57,75 @@ def check_output_free(out: Path, force: bool) -> None:
         )
 
 
+STAGING_NAME = re.compile(r"\.(?P<name>.+)\.partial-(?:(?P<pid>\d+)-)?.*")
+"""A staging folder's name: ``.<results folder>.partial-<pid>-<random>`` (older ones lack the pid)."""
+
+
+def results_folder_of(folder: Path) -> Path:
+    """The results folder that ``folder`` becomes: itself, or for a staging folder its target."""
+    staging = STAGING_NAME.fullmatch(folder.name)
+    return folder.with_name(staging["name"]) if staging else folder
+
+
+def relative_to_folder(file: str | Path, folder: Path) -> str:
+    """``file`` as a path relative to ``folder`` (``/`` separators), for the manifest."""
+    return Path(os.path.relpath(Path(file).resolve(), folder.resolve())).as_posix()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``folder`` (other clusterfund processes wait for it)."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
+
+
 class StagingFolder:
-    """A temporary folder beside ``out`` that becomes ``out`` when the block succeeds."""
+    """A temporary folder beside ``out`` that becomes ``out`` when the block succeeds.
+
+    Its name, ``.<out name>.partial-<pid>-<random>``, says which process owns it: a
+    run refuses an ``out`` that a live process is writing, and removes staging folders
+    whose process has gone (killed with SIGKILL, say). The final rename happens under
+    an ``flock`` of the parent folder, so of two runs into the same ``out`` one wins
+    and the other refuses; a ``UserError`` then, and nothing of it is left.
+    """
 
     def __init__(self, out: Path, force: bool) -> None:
         check_output_free(out, force)
         self.out = out
         self.force = force
+        self.made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
+        """Parent folders this run creates (removed again if it fails)."""
         out.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        with _locked(out.parent):
+            for other in out.parent.glob(f".{glob.escape(out.name)}.partial-*"):
+                staging = STAGING_NAME.fullmatch(other.name)
+                if not (staging and staging["pid"] and other.is_dir()):
+                    continue  # not ours to judge; never read as results anyway
+                if _alive(int(staging["pid"])):
+                    self._remove_made()
+                    raise UserError(
+                        f"{out}: another clusterfund run (process {staging['pid']}) is writing "
+                        "it; wait for it to finish or choose another --out"
+                    )
+                shutil.rmtree(other, ignore_errors=True)  # left by a killed run
+            self.path = Path(
+                tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent)
+            )
 
     def __enter__(self) -> StagingFolder:
         return self
@@ -63,24 +137,62 @@ class StagingFolder:
         traceback: TracebackType | None,
     ) -> None:
         if exc_type is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
+            self.discard()
             return
-        check_output_free(self.out, self.force)
         old = None
-        if self.out.exists():
-            old = self.out.with_name(f".{self.out.name}.replaced-{os.getpid()}")
-            self.out.rename(old)
-        self.path.rename(self.out)
+        with stops_held(), _locked(self.out.parent):
+            try:
+                check_output_free(self.out, self.force)
+                if self.force and self.out.exists():
+                    old = self.out.with_name(f".{self.out.name}.replaced-{os.getpid()}")
+                    self.out.rename(old)
+                try:
+                    os.rename(self.path, self.out)  # fails if a folder with files is there
+                except OSError as exc:
+                    if old is not None:
+                        old.rename(self.out)
+                    raise UserError(
+                        f"{self.out}: another run wrote this results folder first; "
+                        "use --force to replace it or --out to write elsewhere"
+                    ) from exc
+            except BaseException:  # refused or failed: nothing of this run is left
+                self.discard()
+                raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
+    def discard(self) -> None:
+        """Remove the staging folder and any parent folder made for it (if still empty)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        self._remove_made()
+
+    def _remove_made(self) -> None:
+        for folder in self.made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+
+def tidy(value: Any) -> Any:
+    """A float rounded to ``DECIMALS`` places (no float noise such as 2.9800000000000004,
+    no -0.0); anything else unchanged."""
+    if isinstance(value, float):
+        return round(float(value), DECIMALS) + 0.0
+    return value
+
+
+def tidy_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """A row with every float rounded by :func:`tidy`."""
+    return tuple(tidy(value) for value in row)
+
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Write a CSV with a header (floats as their shortest exact text)."""
+    """Write a CSV with a header (floats rounded to ``DECIMALS`` places, as their shortest text)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows(tidy_row(row) for row in rows)
 
 
 def config_sha256(resolved: dict[str, Any]) -> str:
@@ -112,14 +224,19 @@ def write_manifest(
     solver: str,
     extra: dict[str, Any],
 ) -> dict[str, Any]:
-    """Write ``manifest.json``: everything needed to reproduce and to compare the run."""
+    """Write ``manifest.json``: everything needed to reproduce and to compare the run.
+
+    ``folder`` may be the staging folder; the manifest names the results folder it
+    becomes, and records the config files relative to that folder.
+    """
+    out = results_folder_of(folder)
     manifest = {
         "format": FORMAT_VERSION,
         "tool": "clusterfund",
         "name": resolved["name"],
         "description": resolved.get("description", ""),
         "config_sha256": config_sha256(resolved),
-        "config_files": files,
+        "config_files": [relative_to_folder(file, out) for file in files],
         "seed": seed,
         "runs": runs,
         "jobs": jobs,
@@ -128,7 +245,7 @@ def write_manifest(
         "target_year": resolved["programme"]["target_year"],
         "versions": versions(solver),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "reproduce": f"clusterfund run {folder.name}/{MANIFEST_JSON} --out <new folder>",
+        "reproduce": f"clusterfund run {out.name}/{MANIFEST_JSON} --out <new folder>",
         **extra,
         "config": resolved,
         "provenance": provenance,
@@ -144,6 +261,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST_JSON
     if not folder.is_dir():
         raise UserError(f"{folder}: not a folder")
+    if STAGING_NAME.fullmatch(folder.resolve().name):
+        raise UserError(
+            f"{folder}: the staging folder of an unfinished run (stopped, or still running), "
+            "not a results folder"
+        )
     if not path.exists():
         raise UserError(f"{path}: missing; {folder} is not a clusterfund results folder")
     try:

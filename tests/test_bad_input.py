@@ -179,3 +179,34 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert isinstance(result.exception, UserError)
     result = CliRunner().invoke(cli, ["validate", str(tmp_path / "nope.toml"), "--debug"], obj={})
     assert isinstance(result.exception, UserError)
+
+
+HARD_AND_INFEASIBLE = ("allocator.soft_targets=false", "allocator.cofunding_min_ratio=0.9")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_infeasible_allocation_in_a_run_is_one_line(
+    jobs: str, config_dir: Path, tmp_path: Path
+) -> None:
+    config = str(config_dir / "baseline.toml")
+    sets = [arg for item in HARD_AND_INFEASIBLE for arg in ("--set", item)]
+    out = tmp_path / "results" / "hard"
+    result = invoke(
+        "run", config, "--out", str(out), "--runs", "4", "--jobs", jobs, "--horizon", "2023", *sets
+    )
+    assert result.exit_code == 2
+    lines = _assert_clean_failure(result, "allocator: the arena allocation for 2019 is infeasible")
+    assert len(lines) == 1 and "internal error" not in lines[0]
+    allocate = invoke("allocate", config, "--year", "2019", *sets)
+    assert allocate.exit_code == 2 and allocate.stderr.splitlines() == lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["configs"], "nothing written"
+
+
+def test_infeasible_allocation_survives_pickling() -> None:
+    import pickle
+
+    from simulator.lp import InfeasibleAllocation
+
+    exc = InfeasibleAllocation(2019, ["cover_x_2019"], {"cofunding_ratio_2019": 0.5})
+    again = pickle.loads(pickle.dumps(exc))
+    assert str(again) == str(exc) and again.relaxation == exc.relaxation
