@@ -67,11 +67,15 @@ def toy_convergence(scratch: Path) -> None:
     best = lever.cummin()
     within = np.flatnonzero((best <= LEAST_BASE * 1.01).to_numpy())
     first = int(within[0]) + 1 if len(within) else None
-    print(f"toy: {len(table)} evaluations in {seconds:.1f} s ({len(table) / seconds:.0f}/s); "
-          f"within 1 % of b* = {LEAST_BASE:.3f} after {first} evaluations; "
-          f"final {best.iloc[-1]:.4f} ({100 * (best.iloc[-1] / LEAST_BASE - 1):+.2f} %)")
-    print(f"  time in the simulator {model.seconds:.1f} s ({100 * model.seconds / seconds:.0f} %), "
-          f"the rest (pymoo, bookkeeping, files) {seconds - model.seconds:.1f} s")
+    print(
+        f"toy: {len(table)} evaluations in {seconds:.1f} s ({len(table) / seconds:.0f}/s); "
+        f"within 1 % of b* = {LEAST_BASE:.3f} after {first} evaluations; "
+        f"final {best.iloc[-1]:.4f} ({100 * (best.iloc[-1] / LEAST_BASE - 1):+.2f} %)"
+    )
+    print(
+        f"  time in the simulator {model.seconds:.1f} s ({100 * model.seconds / seconds:.0f} %), "
+        f"the rest (pymoo, bookkeeping, files) {seconds - model.seconds:.1f} s"
+    )
 
 
 def shipped_slice(scratch: Path, evaluations: int) -> None:
@@ -80,24 +84,35 @@ def shipped_slice(scratch: Path, evaluations: int) -> None:
     start = time.perf_counter()
     execute_optimise(
         policy,
-        OptimiseRequest(out=scratch / "slice", budget=evaluations, progress=False, make_plots=False),
+        OptimiseRequest(
+            out=scratch / "slice", budget=evaluations, progress=False, make_plots=False
+        ),
         model=model,
     )
     seconds = time.perf_counter() - start
     runs = evaluations * policy.spec.replications
-    print(f"{SHIPPED[0]}, first {evaluations} evaluations × {policy.spec.replications} runs, "
-          f"one process: {seconds:.0f} s = {evaluations / seconds:.2f} evaluations/s "
-          f"({runs / seconds:.0f} runs/s); simulator {100 * model.seconds / seconds:.0f} % "
-          f"of the time (the out-of-sample re-run included)")
+    print(
+        f"{SHIPPED[0]}, first {evaluations} evaluations × {policy.spec.replications} runs, "
+        f"one process: {seconds:.0f} s = {evaluations / seconds:.2f} evaluations/s "
+        f"({runs / seconds:.0f} runs/s); simulator {100 * model.seconds / seconds:.0f} % "
+        f"of the time (the out-of-sample re-run included)"
+    )
     for backend in (Backend("local", 2), Backend("dask", 2)):
         start = time.perf_counter()
         execute_optimise(
             policy,
-            OptimiseRequest(out=scratch / backend.name, budget=evaluations, backend=backend,
-                            progress=False, make_plots=False),
+            OptimiseRequest(
+                out=scratch / backend.name,
+                budget=evaluations,
+                backend=backend,
+                progress=False,
+                make_plots=False,
+            ),
         )
         seconds = time.perf_counter() - start
-        print(f"  {backend.describe()}: {seconds:.0f} s = {evaluations / seconds:.2f} evaluations/s")
+        print(
+            f"  {backend.describe()}: {seconds:.0f} s = {evaluations / seconds:.2f} evaluations/s"
+        )
 
 
 def main() -> None:
@@ -113,9 +128,20 @@ def main() -> None:
             for name in SHIPPED:
                 start = time.perf_counter()
                 subprocess.run(
-                    [sys.executable, "-m", "scenarios.cli", "optimise", str(POLICIES / name),
-                     "--jobs", "2", "--out", str(scratch / name), "--force"],
-                    check=True, cwd=ROOT,
+                    [
+                        sys.executable,
+                        "-m",
+                        "scenarios.cli",
+                        "optimise",
+                        str(POLICIES / name),
+                        "--jobs",
+                        "2",
+                        "--out",
+                        str(scratch / name),
+                        "--force",
+                    ],
+                    check=True,
+                    cwd=ROOT,
                 )
                 print(f"{name} on 2 cores: {time.perf_counter() - start:.0f} s")
 
