@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scenarios.errors import UserError
+from scenarios.errors import UserError, quiet_worker
 
 CONNECT_TIMEOUT_SECONDS = 5
 BACKENDS = ("local", "dask")
@@ -105,7 +105,7 @@ class Executor:
         else:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            with context.Pool(min(self.backend.jobs, len(items))) as pool:
+            with context.Pool(min(self.backend.jobs, len(items)), initializer=quiet_worker) as pool:
                 yield from pool.imap_unordered(functools.partial(func, shared), items)
 
     def _dask_map(

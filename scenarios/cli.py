@@ -520,14 +520,14 @@ def explore(
     )
     try:
         folder = execute_explore(experiment, request)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.secho(
             f"interrupted; finished chunks are kept — run the same command with --resume "
             f"to finish {target}",
             fg="red",
             err=True,
         )
-        raise SystemExit(130) from None
+        raise SystemExit(128 + getattr(exc, "signum", signal.SIGINT)) from None
     click.echo(f"wrote {folder}/")
     click.echo(describe_explore(folder))
 
@@ -619,14 +619,14 @@ def optimise(
     )
     try:
         result = execute_optimise(policy, request)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.secho(
             f"interrupted; finished evaluations are kept — run the same command with --resume "
             f"to continue {target}",
             fg="red",
             err=True,
         )
-        raise SystemExit(130) from None
+        raise SystemExit(128 + getattr(exc, "signum", signal.SIGINT)) from None
     click.echo(f"wrote {result.folder}/")
     click.echo(describe_optimise(result.folder))
 

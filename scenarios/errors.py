@@ -60,3 +60,11 @@ def stop_on_signals() -> None:
     and ``with`` block cleans up."""
     for each in STOP_SIGNALS:
         signal.signal(each, _stop)
+
+
+def quiet_worker() -> None:
+    """In a pool worker: leave Ctrl-C to the parent (which ends the pool), and let the
+    SIGTERM of ``Pool.terminate`` end the worker quietly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)

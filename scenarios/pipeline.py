@@ -8,12 +8,12 @@ results come back in run order so the files written are identical for any ``jobs
 from __future__ import annotations
 
 import multiprocessing
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from scenarios.errors import quiet_worker
 from simulator.allocation import ArenaAllocator, MemoisedAllocator
 from simulator.model import default_allocator, simulate
 from simulator.scenario import Scenario
@@ -51,10 +51,7 @@ _worker: _Worker | None = None
 
 def _init_worker(scenario: Scenario, seed: int) -> None:
     global _worker
-    # The parent handles Ctrl-C and ends the pool; SIGTERM (from Pool.terminate) ends a worker quietly.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    quiet_worker()
     _worker = _Worker(scenario, seed, MemoisedAllocator(default_allocator(scenario)))
 
 

@@ -541,3 +541,41 @@ def test_report_adds_which_assumptions_matter(small_experiment: Path, tmp_path: 
     assert "sensitivity small" in sheets and "discovery small" in sheets
     alone = invoke("report", str(tmp_path / "ex"), "--out", str(tmp_path / "alone.html"))
     assert alone.exit_code == 2 and "at least one run folder" in alone.output
+
+
+def test_sigterm_stops_explore_quietly_and_keeps_the_chunks_for_resume(
+    small_experiment: Path, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    small_experiment.write_text(small_experiment.read_text().replace("samples = 4", "samples = 64"))
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "scenarios.cli",
+        "explore",
+        str(small_experiment),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--chunk-points",
+        "2",
+        "--no-plots",
+    ]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    chunks = tmp_path / ".out.work" / "chunks"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(chunks.glob("*.npy"))) < 3:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in stderr and "--resume" in stderr
+    assert not out.exists() and len(list(chunks.glob("*.npy"))) >= 3
+    resumed = invoke("explore", str(small_experiment), "--out", str(out), "--resume", "--no-plots")
+    assert resumed.exit_code == 0, resumed.output
+    assert len(pd.read_csv(out / "experiments.csv")) == 64 * 4
