@@ -125,7 +125,9 @@ def validate(config: Path, overrides: tuple[str, ...]) -> None:
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option(
-    "--provenance", is_flag=True, help="List every number with its source (seed/derived/assumed)."
+    "--provenance",
+    is_flag=True,
+    help="List every number with its source (seed/sourced/derived/assumed).",
 )
 @click.option(
     "--resolved",
