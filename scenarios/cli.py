@@ -408,6 +408,42 @@ def report(
     click.echo(f"wrote {page} and {workbook}")
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option(
+    "--observations",
+    type=click.Path(path_type=Path),
+    help="Observed figures (CSV) [default: configs/observations.csv, else the shipped file].",
+)
+@click.option("--force", is_flag=True, help="Replace an existing backtest.csv.")
+@click.option("--no-plots", is_flag=True, help="Skip plots/backtest.png.")
+@debug_option
+def backtest(results: Path, observations: Path | None, force: bool, no_plots: bool) -> None:
+    """Score the results folder RESULTS against observed figures.
+
+    For each observation inside the run's years: the ensemble's P10/P50/P90,
+    whether the observation lies in the P10–P90 band, its PIT (percentile in
+    the ensemble) or, for a bound, the probability the ensemble gives it, and
+    the CRPS of a value. Prints the band's coverage (ideally 0.8), the mean
+    CRPS and the worst misses; writes backtest.csv and plots/backtest.png into
+    RESULTS (refusing to replace backtest.csv without --force). Rows outside
+    the run's years are listed as skipped.
+
+    \b
+    Examples:
+      clusterfund backtest results/baseline
+      clusterfund backtest results/baseline --observations my_figures.csv --force
+    """
+    from scenarios.backtest import SHIPPED_OBSERVATIONS, describe_backtest, run_backtest
+
+    local = Path("configs/observations.csv")
+    path = observations or (local if local.is_file() else SHIPPED_OBSERVATIONS)
+    outcome = run_backtest(results, path, force, make_plot=not no_plots)
+    click.echo(describe_backtest(outcome.table, results, path))
+    written = [outcome.csv] + ([outcome.plot] if outcome.plot else [])
+    click.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
 def main() -> None:
     """Entry point of the ``clusterfund`` console script."""
     cli(obj={})

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from scenarios.backtest import BACKTEST_PNG, read_backtest, summarise
 from scenarios.compare import (
     Comparison,
     cluster_table,
@@ -196,6 +197,28 @@ def _provenance_section(comparison: Comparison) -> str:
     return _table(pd.DataFrame(rows)) + details
 
 
+def _backtest_section(comparison: Comparison) -> str:
+    """Each run's backtest (when its folder has backtest.csv): the summary, the rows, the chart."""
+    parts = []
+    for name, run in zip(comparison.names, comparison.runs, strict=True):
+        table = read_backtest(run.path)
+        if table is None:
+            continue
+        summary = summarise(table)
+        chart = run.path / "plots" / BACKTEST_PNG
+        parts.append(
+            f"<h3>{html.escape(name)}</h3><p>coverage of the P10–P90 band {summary.coverage:.2f} "
+            f"over {summary.values_with_spread} observed values with spread (ideally 0.80); "
+            f"{summary.bounds_in_band} of {summary.bounds} bounds overlap the band; "
+            f"{summary.skipped} observations skipped (outside the run's years or undated).</p>"
+            + _table(table[table.status == "scored"].drop(columns=["status", "runs"]))
+            + (_img(chart) if chart.is_file() else "")
+        )
+    if not parts:
+        return ""
+    return "<h2>Backtest against observed figures</h2>" + "".join(parts)
+
+
 def build_tables(comparison: Comparison, year: int) -> dict[str, pd.DataFrame]:
     """Every table of the report, by sheet name."""
     tables = {
@@ -207,6 +230,9 @@ def build_tables(comparison: Comparison, year: int) -> dict[str, pd.DataFrame]:
         tables["deltas"] = output_deltas(comparison)
     for name, run in zip(comparison.names, comparison.runs, strict=True):
         tables[f"summary {name}"[:31]] = run.summary
+        backtest = read_backtest(run.path)
+        if backtest is not None:
+            tables[f"backtest {name}"[:31]] = backtest
     return tables
 
 
@@ -248,6 +274,7 @@ def build_html(
 <p class="note">Gold/Silver are proxies from configurable thresholds, not the official ECEI audit.</p>
 <h2>{html.escape(label("plots", lang))}</h2>
 {chart_html}
+{_backtest_section(comparison)}
 <h2>{html.escape(label("provenance", lang))}</h2>
 {_provenance_section(comparison)}
 </body></html>
