@@ -9,7 +9,7 @@ import simpy
 from simulator.allocation import Allocation, ArenaAllocator, CommitmentBook
 from simulator.cluster import Announcements, ClusterAgent, YearFunding
 from simulator.scenario import Scenario
-from simulator.schedules import schedule_value
+from simulator.schedules import base_value, schedule_value
 
 ALLOCATION_COLUMNS = ("year", "project", "area", "clusters", "funded", "cost", "fraction")
 PROJECT_CLUSTER_SEPARATOR = ";"
@@ -23,7 +23,8 @@ def programme_office(
     announcements: Announcements,
     allocation_rows: list[tuple],
 ) -> Generator:
-    """Each year: set every open cluster's regional base from its schedule, set the arena
+    """Each year: set every open cluster's regional base from its schedule (or its funding
+    rule, from the cluster's books of the year before), set the arena
     budget, ask the allocator to split it over the eligible projects, and pay out.
 
     A funded project's money (fraction × yearly cost) is split equally between its
@@ -74,7 +75,7 @@ def programme_office(
             cid: YearFunding(
                 0.0
                 if cid not in open_ids
-                else schedule_value(scenario.base_schedule(cid), year, start),
+                else base_value(scenario.base_schedule(cid), year, start, clusters[cid].books),
                 money[cid],
                 taking_part[cid],
             )

@@ -70,6 +70,47 @@ class HoldSchedule(StrictModel):
     """Value in every year (MSEK)."""
 
 
+class FundingRule(StrictModel):
+    """A cluster's base money set each year from its books of the year before.
+
+    In this order (later steps win)::
+
+        amount = max(matching_rate_fees * fee_income + matching_rate_private * private_income,
+                     floor)
+                 + bonus                      if members >= bonus_min_members
+        amount = min(amount, ceiling)         (no ceiling when not given)
+        amount = min(amount, max_turnover_share * turnover)
+
+    where fee income, private income, members and turnover (total income: all five
+    sources, the regional base and arena money included) are last year's. The
+    turnover cap binds even below the floor; the ceiling also caps the bonus.
+    """
+
+    matching_rate_fees: NonNegativeFloat = 0.0
+    """MSEK of base per MSEK of last year's membership fees."""
+    matching_rate_private: NonNegativeFloat = 0.0
+    """MSEK of base per MSEK of last year's private income (sponsors, services, events)."""
+    floor: Money = 0.0
+    """Least amount (MSEK/year), before the bonus and the turnover cap."""
+    ceiling: Money | None = None
+    """Most amount (MSEK/year), bonus included; none when not given."""
+    max_turnover_share: Share = 1.0
+    """The amount is at most this share of last year's total income."""
+    bonus: Money = 0.0
+    """Extra amount (MSEK/year) when the cluster met the member target last year."""
+    bonus_min_members: NonNegativeInt = 0
+    """Members (last year) at or above which the bonus is paid."""
+
+
+class RuleSchedule(FundingRule):
+    """A funding rule from the programme's second year; ``start`` in its first
+    (when there are no books yet)."""
+
+    kind: Literal["rule"]
+    start: Money
+    """Amount in the programme's first year (MSEK)."""
+
+
 class TableSchedule(StrictModel):
     """An explicit year → value table, starting at the programme's first year,
     with a stated rule for the years after the table."""
@@ -77,14 +118,18 @@ class TableSchedule(StrictModel):
     kind: Literal["table"]
     values: dict[Year, Money]
     """Year → value (MSEK); years consecutive and in increasing order."""
-    after: Literal["hold_last", "zero", "grow"] = "hold_last"
-    """Rule past the last year: hold the last value, pay nothing, or grow by ``growth``."""
+    after: Literal["hold_last", "zero", "grow", "rule"] = "hold_last"
+    """Past the last year: hold the last value, pay nothing, grow by ``growth``, or
+    follow ``rule`` (base funding only)."""
     growth: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
     """Yearly growth rate used when ``after = "grow"`` (0.02 = +2 % a year)."""
+    rule: FundingRule | None = None
+    """The funding rule for the years past the table, when ``after = "rule"``."""
 
 
 Schedule = Annotated[
-    TaperSchedule | RampSchedule | HoldSchedule | TableSchedule, Field(discriminator="kind")
+    TaperSchedule | RampSchedule | HoldSchedule | TableSchedule | RuleSchedule,
+    Field(discriminator="kind"),
 ]
 
 
@@ -405,9 +450,32 @@ class Problem:
     message: str
 
 
-def _schedule_problems(key: str, schedule: Schedule, programme: Programme) -> list[Problem]:
+def _rule_problems(key: str, schedule: Schedule, books: bool) -> list[Problem]:
+    """A rule needs a cluster's books; its floor must not exceed its ceiling."""
+    rule: FundingRule | None = None
+    if isinstance(schedule, RuleSchedule):
+        rule = schedule
+    elif isinstance(schedule, TableSchedule):
+        if schedule.after == "rule" and schedule.rule is None:
+            return [Problem(f"{key}.rule", 'after = "rule" needs a [rule] table')]
+        if schedule.rule is not None and schedule.after != "rule":
+            return [Problem(f"{key}.after", 'a rule is given, so set after = "rule"')]
+        rule = schedule.rule
+        key = f"{key}.rule"
+    if rule is None:
+        return []
+    if not books:
+        return [Problem(key, "a funding rule reads a cluster's books; use it for base funding")]
+    if rule.ceiling is not None and rule.floor > rule.ceiling:
+        return [Problem(f"{key}.floor", f"floor {rule.floor} is above the ceiling {rule.ceiling}")]
+    return []
+
+
+def _schedule_problems(
+    key: str, schedule: Schedule, programme: Programme, books: bool = True
+) -> list[Problem]:
     start, horizon = programme.start_year, programme.horizon
-    problems: list[Problem] = []
+    problems: list[Problem] = _rule_problems(key, schedule, books)
     if isinstance(schedule, TaperSchedule):
         if schedule.floor > schedule.start:
             problems.append(
@@ -498,7 +566,7 @@ def scenario_problems(scenario: Scenario) -> list[Problem]:
                 )
             )
         problems += _schedule_problems(f"base_funding.overrides.{cid}", schedule, prog)
-    problems += _schedule_problems("arena.budget", scenario.arena.budget, prog)
+    problems += _schedule_problems("arena.budget", scenario.arena.budget, prog, books=False)
     for i, shock in enumerate(scenario.shocks):
         if shock.to_year < shock.from_year:
             problems.append(
