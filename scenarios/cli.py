@@ -90,6 +90,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       clusterfund compare results/no_arena results/baseline
       clusterfund report results/no_arena results/baseline --out report.html
       clusterfund allocate configs/baseline.toml --year 2021
+      clusterfund backtest results/baseline          # against configs/observations.csv
 
     Add --debug (anywhere) to see the traceback of an error.
     """

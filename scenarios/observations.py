@@ -132,7 +132,7 @@ def read_observations(path: Path, clusters: Sequence[str], years: Sequence[int])
     if not path.is_file():
         raise UserError(problem_line(str(path), None, "no such observations file"))
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # Excel writes a BOM
             reader = csv.DictReader(handle)
             header = [h.strip() for h in reader.fieldnames or []]
             rows = [{(k or "").strip(): (v or "") for k, v in r.items()} for r in reader]

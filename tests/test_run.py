@@ -161,4 +161,8 @@ def test_show_prints_the_schedule_and_provenance() -> None:
         x for x in result.output.splitlines() if x.startswith("base_funding.default.values.2021")
     )
     assert "seed" in line and "1.0" in line
+    line = next(
+        x for x in result.output.splitlines() if x.startswith("base_funding.default.values.2017")
+    )
+    assert "sourced" in line and "Rapidus" in line
     assert "UNLABELLED" not in result.output
