@@ -62,8 +62,12 @@ def simulate(
     """Run the scenario once from its first year to its horizon.
 
     ``rng`` is the run's only source of randomness; ``allocator`` defaults to the
-    one the scenario names (pass a memoised one to share solutions across runs).
+    one the scenario names (pass a memoised one to share solutions across runs). With
+    open calls the run draws its proposals from a stream spawned from ``rng`` (the
+    other draws stay as without calls) and adds them to the allocator's pool, so the
+    allocator must be this run's alone: pass none, or a fresh one.
     """
+    calls_rng = rng.spawn(1)[0] if scenario.open_calls is not None else None
     allocator = allocator or default_allocator(scenario)
     result = RunResult()
     env = simpy.Environment(initial_time=scenario.programme.start_year)
@@ -73,7 +77,9 @@ def simulate(
         for cid in scenario.clusters
     }
     env.process(
-        programme_office(env, scenario, agents, allocator, announcements, result.allocation_rows)
+        programme_office(
+            env, scenario, agents, allocator, announcements, result.allocation_rows, calls_rng
+        )
     )
     for agent in agents.values():
         env.process(agent.run(env, announcements))

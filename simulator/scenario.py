@@ -348,6 +348,56 @@ class Project(StrictModel):
     """Expected impact per year at full funding (score)."""
     growth_seed: bool = False
     """Whether the project seeds a new growth area."""
+    latest_start: Year | None = None
+    """Last year the project can start (an open-call proposal lapses after its call year);
+    none: any year from ``earliest_start``."""
+
+    def may_run_in(self, year: int) -> bool:
+        """Whether the project could be funded in ``year``: started then, or still running."""
+        last = self.latest_start
+        return self.earliest_start <= year and (last is None or year < last + self.duration)
+
+
+class CallArea(StrictModel):
+    """The proposals of one innovation area in each year's open call."""
+
+    proposals_per_year: NonNegativeFloat
+    """Expected number of proposals a year (the number is Poisson-distributed)."""
+    cost_min: Annotated[float, Field(gt=0.0)]
+    """Least arena money a proposal asks for per year (MSEK); drawn uniformly up to ``cost_max``."""
+    cost_max: Annotated[float, Field(gt=0.0)]
+    """Most arena money a proposal asks for per year (MSEK)."""
+    impact_min: NonNegativeFloat
+    """Least expected impact per year (score); drawn uniformly up to ``impact_max``."""
+    impact_max: NonNegativeFloat
+    """Most expected impact per year (score)."""
+    cofunding_ratio_min: NonNegativeFloat
+    """Least private co-funding per MSEK of arena money; drawn uniformly up to the max."""
+    cofunding_ratio_max: NonNegativeFloat
+    """Most private co-funding per MSEK of arena money."""
+    duration_min: Annotated[int, Field(ge=1, le=10)]
+    """Fewest years a proposal runs; drawn uniformly (whole years) up to ``duration_max``."""
+    duration_max: Annotated[int, Field(ge=1, le=10)]
+    """Most years a proposal runs."""
+
+
+class OpenCalls(StrictModel):
+    """New collaboration proposals every year from ``from_year``, drawn in each run.
+
+    Each year and area a Poisson number of proposals arrives; each pairs two clusters
+    drawn with probability proportional to the pair's affinity. A proposal can start
+    only in its call year (it lapses if unfunded) and never seeds a growth area.
+    Proposals with a closed cluster are not eligible.
+    """
+
+    from_year: Year
+    """First year proposals arrive."""
+    areas: dict[Area, CallArea]
+    """Innovation area → its proposals."""
+    default_affinity: NonNegativeFloat = 1.0
+    """Weight of a cluster pair not listed in ``affinity``."""
+    affinity: dict[str, NonNegativeFloat] = {}
+    """``"<cluster>;<cluster>"`` → weight of that pair (relative to ``default_affinity``)."""
 
 
 class Allocator(StrictModel):
@@ -427,6 +477,8 @@ class Scenario(StrictModel):
     """Downturns and other shocks."""
     projects: list[Project] = []
     """The collaboration-project pool."""
+    open_calls: OpenCalls | None = None
+    """New proposals each year, drawn in each run (none: only ``projects``)."""
     allocator: Allocator = Allocator()
     """Arena allocation options."""
     scorecard: Scorecard
@@ -596,11 +648,42 @@ def scenario_problems(scenario: Scenario) -> list[Problem]:
                         f"project '{project.id}' names unknown cluster '{cid}'{_known(scenario)}",
                     )
                 )
+    problems += _open_call_problems(scenario)
     share_total = sum(scenario.allocator.area_min_share.values())
     if share_total > 1.0 + 1e-9:
         problems.append(
             Problem("allocator.area_min_share", f"minimum area shares sum to {share_total:g} > 1")
         )
+    return problems
+
+
+def _open_call_problems(scenario: Scenario) -> list[Problem]:
+    calls = scenario.open_calls
+    if calls is None:
+        return []
+    problems: list[Problem] = []
+    for area, spec in calls.areas.items():
+        for low in ("cost", "impact", "cofunding_ratio", "duration"):
+            lo, hi = getattr(spec, f"{low}_min"), getattr(spec, f"{low}_max")
+            if lo > hi:
+                problems.append(
+                    Problem(f"open_calls.areas.{area}.{low}_min", f"{lo} is above {low}_max {hi}")
+                )
+    for pair in calls.affinity:
+        names = pair.split(";")
+        if len(names) != 2 or names[0] == names[1]:
+            problems.append(
+                Problem(f"open_calls.affinity.{pair}", "name two different clusters as 'a;b'")
+            )
+        problems += [
+            Problem(f"open_calls.affinity.{pair}", f"unknown cluster '{c}'{_known(scenario)}")
+            for c in names
+            if c not in scenario.clusters
+        ]
+    if len(scenario.clusters) < 2:
+        problems.append(Problem("open_calls", "open calls pair clusters; give at least two"))
+    elif calls.default_affinity == 0 and not any(calls.affinity.values()):
+        problems.append(Problem("open_calls.default_affinity", "every pair has affinity 0"))
     return problems
 
 
