@@ -39,9 +39,7 @@ class _Worker:
 
     def __call__(self, run: int) -> RunOutput:
         rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(run,)))
-        # with open calls each run's pool is its own, so it gets its own allocator
-        shared = self.allocator if self.scenario.open_calls is None else None
-        result = simulate(self.scenario, rng, shared)
+        result = simulate(self.scenario, rng, self.allocator)
         met, value = score_run(self.scenario, result.yearly_rows, result.allocation_rows)
         return RunOutput(run, result.yearly_rows, result.allocation_rows, result.events, met, value)
 
@@ -64,8 +62,7 @@ def run_stream(scenario: Scenario, runs: int, seed: int, jobs: int = 1) -> Itera
     """Yield every run's output in run order (0, 1, ...), computed in ``jobs`` processes.
 
     Each process keeps one memoised allocator, so identical yearly allocation
-    problems are solved once per process (not with open calls, where every run's
-    pool is its own).
+    problems are solved once per process.
     """
     if jobs <= 1 or runs == 1:
         worker = _Worker(scenario, seed, MemoisedAllocator(default_allocator(scenario)))

@@ -64,10 +64,15 @@ def simulate(
     ``rng`` is the run's only source of randomness; ``allocator`` defaults to the
     one the scenario names (pass a memoised one to share solutions across runs). With
     open calls the run draws its proposals from a stream spawned from ``rng`` (the
-    other draws stay as without calls) and adds them to the allocator's pool, so the
-    allocator must be this run's alone: pass none, or a fresh one.
+    other draws stay as without calls) into a pool of its own, so it builds its own
+    allocator and ``allocator`` is not used.
     """
-    calls_rng = rng.spawn(1)[0] if scenario.open_calls is not None else None
+    calls_rng = None
+    if scenario.open_calls is not None:
+        # the run's proposals join its allocator's pool, so an allocator shared between runs
+        # (e.g. memoised across an ensemble) would mix runs: the run always gets its own
+        calls_rng = rng.spawn(1)[0]
+        allocator = default_allocator(scenario)
     allocator = allocator or default_allocator(scenario)
     result = RunResult()
     env = simpy.Environment(initial_time=scenario.programme.start_year)

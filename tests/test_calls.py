@@ -11,9 +11,9 @@ from conftest import BASELINE, baseline_document, invoke, scenario_with
 
 from scenarios.config import load_config
 from scenarios.errors import UserError
-from simulator.allocation import AllocationRequest, eligible_new_projects
+from simulator.allocation import AllocationRequest, MemoisedAllocator, eligible_new_projects
 from simulator.calls import draw_call
-from simulator.model import simulate
+from simulator.model import default_allocator, simulate
 from simulator.schedules import schedule_value
 
 AREA_RATES = [
@@ -114,3 +114,15 @@ def test_calls_leave_the_other_draws_alone() -> None:
 def test_bad_calls_are_refused(sets: list[str], needle: str) -> None:
     with pytest.raises(UserError, match=needle):
         load_config(BASELINE, sets)
+
+
+def test_a_shared_allocator_cannot_mix_runs() -> None:
+    """Runs given one memoised allocator (as an ensemble does) equal runs on their own."""
+    scenario = scenario_with({"programme.horizon": 2025})
+    shared = MemoisedAllocator(default_allocator(scenario))
+    for seed in (1, 2):
+        alone = simulate(scenario, np.random.default_rng(seed))
+        together = simulate(scenario, np.random.default_rng(seed), shared)
+        pd.testing.assert_frame_equal(alone.allocation, together.allocation)
+        pd.testing.assert_frame_equal(alone.yearly, together.yearly)
+    assert alone.allocation.project.str.startswith("call").any()
