@@ -178,6 +178,7 @@ def backtest_table(ensemble: Ensemble, observations: ObservationSet) -> pd.DataF
     rows += [{**_observed(o), "status": f"skipped: {why}"} for o, why in observations.skipped]
     table = pd.DataFrame(rows).reindex(columns=list(BACKTEST_COLUMNS))
     table["year"] = table["year"].astype("Int64")
+    table["runs"] = table["runs"].astype("Int64")
     for column in ("value", "lower", "upper"):
         table[column] = pd.to_numeric(table[column])
     return table.sort_values(["status", "line"], kind="stable").reset_index(drop=True)
