@@ -108,6 +108,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       clusterfund allocate configs/baseline.toml --year 2021
       clusterfund explore configs/experiments/what_matters.toml --jobs 2
       clusterfund optimise configs/policies/least_base_after_2021.toml --jobs 2
+      clusterfund backtest results/baseline          # against configs/observations.csv
 
     Add --debug (anywhere) to see the traceback of an error.
     """
@@ -145,7 +146,9 @@ def validate(config: Path, overrides: tuple[str, ...]) -> None:
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option(
-    "--provenance", is_flag=True, help="List every number with its source (seed/derived/assumed)."
+    "--provenance",
+    is_flag=True,
+    help="List every number with its source (seed/sourced/derived/assumed).",
 )
 @click.option(
     "--resolved",
@@ -629,6 +632,42 @@ def optimise(
         raise SystemExit(128 + getattr(exc, "signum", signal.SIGINT)) from None
     click.echo(f"wrote {result.folder}/")
     click.echo(describe_optimise(result.folder))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option(
+    "--observations",
+    type=click.Path(path_type=Path),
+    help="Observed figures (CSV) [default: configs/observations.csv, else the shipped file].",
+)
+@click.option("--force", is_flag=True, help="Replace an existing backtest.csv.")
+@click.option("--no-plots", is_flag=True, help="Skip plots/backtest.png.")
+@debug_option
+def backtest(results: Path, observations: Path | None, force: bool, no_plots: bool) -> None:
+    """Score the results folder RESULTS against observed figures.
+
+    For each observation inside the run's years: the ensemble's P10/P50/P90,
+    whether the observation lies in the P10–P90 band, its PIT (percentile in
+    the ensemble) or, for a bound, the probability the ensemble gives it, and
+    the CRPS of a value. Prints the band's coverage (ideally 0.8), the mean
+    CRPS and the worst misses; writes backtest.csv and plots/backtest.png into
+    RESULTS (refusing to replace backtest.csv without --force). Rows outside
+    the run's years are listed as skipped.
+
+    \b
+    Examples:
+      clusterfund backtest results/baseline
+      clusterfund backtest results/baseline --observations my_figures.csv --force
+    """
+    from scenarios.backtest import SHIPPED_OBSERVATIONS, describe_backtest, run_backtest
+
+    local = Path("configs/observations.csv")
+    path = observations or (local if local.is_file() else SHIPPED_OBSERVATIONS)
+    outcome = run_backtest(results, path, force, make_plot=not no_plots)
+    click.echo(describe_backtest(outcome.table, results, path))
+    written = [outcome.csv] + ([outcome.plot] if outcome.plot else [])
+    click.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 
 def main() -> None:

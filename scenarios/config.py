@@ -34,7 +34,7 @@ class LoadedConfig:
     document: dict[str, Any]
     """The resolved config as plain data (what the manifest records)."""
     provenance: dict[str, str]
-    """Key path (may hold ``*`` wildcards, or name a table) → ``seed|derived|assumed: why``."""
+    """Key path (may hold ``*`` wildcards, or name a table) → ``seed|sourced|derived|assumed: why``."""
     origin: dict[str, str] = field(default_factory=dict)
     """Leaf key path → the file (or ``--set``) that set it."""
     files: list[str] = field(default_factory=list)
@@ -327,21 +327,22 @@ def validate_document(document: dict[str, Any], origin: dict[str, str], top: str
     return scenario
 
 
-PROVENANCE_KINDS = ("seed", "derived", "assumed")
+PROVENANCE_KINDS = ("seed", "sourced", "derived", "assumed")
+"""``seed``: the programme document; ``sourced: <citation>``: a dated public figure
+(``../shared/observations/``); ``derived``: computed from those; ``assumed``: not stated."""
 
 
 def _provenance_problems(provenance: dict[str, str], top: str) -> list[str]:
     bad = []
     for key, text in provenance.items():
-        kind = text.split(":", 1)[0].strip()
-        if kind not in PROVENANCE_KINDS:
-            bad.append(
-                problem_line(
-                    top,
-                    f"provenance.{key}",
-                    f"'{text}' must start with one of {', '.join(PROVENANCE_KINDS)} and a colon",
-                )
-            )
+        kind, colon, note = text.partition(":")
+        if kind.strip() not in PROVENANCE_KINDS or not colon:
+            message = f"'{text}' must start with one of {', '.join(PROVENANCE_KINDS)} and a colon"
+        elif kind.strip() == "sourced" and not note.strip():
+            message = f"'{text}': a sourced number names its source after the colon"
+        else:
+            continue
+        bad.append(problem_line(top, f"provenance.{key}", message))
     return bad
 
 

@@ -50,6 +50,10 @@ def describe_scenario(loaded: LoadedConfig) -> str:
         schedule.insert(0, "base_per_cluster", per_cluster.iloc[:, 0])
     lines += ["", "planned regional money by year (MSEK):"]
     lines.append(schedule.to_string())
+    if per_cluster.isna().any().any():
+        lines.append(
+            "NaN: set each year by a funding rule from the cluster's books of the year before"
+        )
     if s.shocks:
         lines += ["", "shocks:"]
         lines += [

@@ -40,12 +40,12 @@ def _ranking_table(folder: ExploreFolder) -> pd.DataFrame:
 
 
 def explore_tables(folders: Sequence[ExploreFolder]) -> dict[str, pd.DataFrame]:
-    """Workbook sheets: each experiment's sensitivity and discovery tables."""
+    """Workbook sheets (names not yet cut to Excel's rules): each experiment's sensitivity and discovery tables."""
     tables: dict[str, pd.DataFrame] = {}
     for folder in folders:
-        tables[f"sensitivity {folder.name}"[:31]] = folder.sensitivity
+        tables[f"sensitivity {folder.name}"] = folder.sensitivity
         if folder.discovery is not None:
-            tables[f"discovery {folder.name}"[:31]] = folder.discovery
+            tables[f"discovery {folder.name}"] = folder.discovery
     return tables
 
 

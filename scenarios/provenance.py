@@ -1,4 +1,4 @@
-"""Where each number in a resolved config comes from: ``seed``, ``derived`` or ``assumed``."""
+"""Where each number in a resolved config comes from: ``seed``, ``sourced``, ``derived`` or ``assumed``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class Labelled:
     key: str
     value: float | int
     kind: str
-    """``seed``, ``derived``, ``assumed`` or ``UNLABELLED``."""
+    """``seed``, ``sourced``, ``derived``, ``assumed`` or ``UNLABELLED``."""
     note: str
 
 

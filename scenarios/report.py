@@ -20,6 +20,7 @@ import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 from tqdm import tqdm
 
+from scenarios.backtest import BACKTEST_PNG, read_backtest, summarise
 from scenarios.compare import (
     Comparison,
     cluster_table,
@@ -201,6 +202,28 @@ def _provenance_section(comparison: Comparison) -> str:
     return _table(pd.DataFrame(rows)) + details
 
 
+def _backtest_section(comparison: Comparison) -> str:
+    """Each run's backtest (when its folder has backtest.csv): the summary, the rows, the chart."""
+    parts = []
+    for name, run in zip(comparison.names, comparison.runs, strict=True):
+        table = read_backtest(run.path)
+        if table is None:
+            continue
+        summary = summarise(table)
+        chart = run.path / "plots" / BACKTEST_PNG
+        parts.append(
+            f"<h3>{html.escape(name)}</h3><p>coverage of the P10–P90 band {summary.coverage:.2f} "
+            f"over {summary.values_with_spread} observed values with spread (ideally 0.80); "
+            f"{summary.bounds_in_band} of {summary.bounds} bounds overlap the band; "
+            f"{summary.skipped} observations skipped (outside the run's years or undated).</p>"
+            + _table(table[table.status == "scored"].drop(columns=["status", "runs"]))
+            + (_img(chart) if chart.is_file() else "")
+        )
+    if not parts:
+        return ""
+    return "<h2>Backtest against observed figures</h2>" + "".join(parts)
+
+
 def build_tables(comparison: Comparison, year: int) -> dict[str, pd.DataFrame]:
     """Every table of the report, by sheet name."""
     tables = {
@@ -212,6 +235,9 @@ def build_tables(comparison: Comparison, year: int) -> dict[str, pd.DataFrame]:
         tables["deltas"] = output_deltas(comparison)
     for name, run in zip(comparison.names, comparison.runs, strict=True):
         tables[sheet_title(f"summary {name}")] = run.summary
+        backtest = read_backtest(run.path)
+        if backtest is not None:
+            tables[sheet_title(f"backtest {name}")] = backtest
     return tables
 
 
@@ -255,6 +281,7 @@ def build_html(
 {explore_section(explorations, lang, _table, _img)}
 <h2>{html.escape(label("plots", lang))}</h2>
 {chart_html}
+{_backtest_section(comparison)}
 <h2>{html.escape(label("provenance", lang))}</h2>
 {_provenance_section(comparison)}
 </body></html>
@@ -343,7 +370,8 @@ def write_report(
         if path.exists() and not force:
             raise UserError(f"{path}: already exists; use --force to overwrite it")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tables = {**build_tables(comparison, year), **explore_tables(explorations)}
+    explored = {sheet_title(k): v for k, v in explore_tables(explorations).items()}
+    tables = {**build_tables(comparison, year), **explored}
     with tempfile.TemporaryDirectory() as scratch:
         charts: list[tuple[str, Path]] = []
         if comparison.others:

@@ -59,12 +59,14 @@ class ArenaAllocator(Protocol):
 
 
 def eligible_new_projects(projects: Sequence[Project], request: AllocationRequest) -> list[Project]:
-    """Projects that may start this year: started never, open not before, all clusters open."""
+    """Projects that may start this year: started never, open not before (nor lapsed), all
+    clusters open."""
     return [
         p
         for p in projects
         if p.id not in request.started
         and p.earliest_start <= request.year
+        and (p.latest_start is None or request.year <= p.latest_start)
         and all(c in request.eligible_clusters for c in p.clusters)
     ]
 
@@ -91,6 +93,11 @@ class ProportionalAllocator:
     def __init__(self, projects: Sequence[Project]) -> None:
         self.projects = list(projects)
         self.by_id = {p.id: p for p in self.projects}
+
+    def add_projects(self, projects: Sequence[Project]) -> None:
+        """Open-call proposals join the pool."""
+        self.projects += projects
+        self.by_id.update((p.id, p) for p in projects)
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money by the proportional rule."""
@@ -140,6 +147,10 @@ class CommitmentBook:
     def __init__(self, projects: Sequence[Project]) -> None:
         self.durations = {p.id: p.duration for p in projects}
         self.started: dict[str, tuple[int, float]] = {}
+
+    def add(self, projects: Sequence[Project]) -> None:
+        """Open-call proposals join the book."""
+        self.durations.update((p.id, p.duration) for p in projects)
 
     def request(
         self, year: int, budget: float, open_clusters: frozenset[str], at_risk: frozenset[str]

@@ -21,6 +21,7 @@ from simulator.members import (
     value_index,
 )
 from simulator.scenario import Cluster, Scenario, Shock
+from simulator.schedules import Books
 
 ACTIVE, AT_RISK, DISTRESSED, CLOSED = "active", "at_risk", "distressed", "closed"
 
@@ -139,6 +140,8 @@ class ClusterAgent:
         self.years_in_red = 0
         self.closed = False
         self.at_risk = False
+        self.books: Books | None = None
+        """Last year's books, for a funding rule (``None`` before the first year)."""
 
     def run(self, env: simpy.Environment, announcements: Announcements) -> Generator:
         """SimPy process: wait for each year's funding from the programme office, then live the year."""
@@ -232,6 +235,7 @@ class ClusterAgent:
             + (1.0 - self.scenario.arena.overhead_share) * arena_income
         )
         self.reserves = self.reserves + total_income - costs
+        self.books = Books(count, fee_income, private_income, total_income)
         activity_this_year, fee_multiplier_this_year = self.activity_level, self.fee_multiplier
         status = self._manage(year, costs - total_income, fee_income, costs)
         regional_share = regional_base / total_income if total_income > 0 else 0.0

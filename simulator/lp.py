@@ -381,6 +381,10 @@ class LinearProgramAllocator:
         self.projects = list(projects)
         self.options = options
 
+    def add_projects(self, projects: Sequence[Project]) -> None:
+        """Open-call proposals join the pool."""
+        self.projects += projects
+
     def solve_year(
         self, request: AllocationRequest
     ) -> tuple[YearInputs, BuiltProgram, ProgramResult]:

@@ -63,7 +63,7 @@ class YearArrays:
 
 def year_arrays(projects: Sequence[Project], options: Allocator, year: int) -> YearArrays:
     """Build ``year``'s PuLP model over every project that could be eligible, as arrays."""
-    superset = tuple(p for p in projects if p.earliest_start <= year)
+    superset = tuple(p for p in projects if p.may_run_in(year))
     clusters = frozenset(c for p in superset for c in p.clusters)
     built = build_program(
         [YearInputs(year, 1.0, superset, open_clusters=clusters)], options, binary=False
@@ -131,6 +131,13 @@ class CachedLinearProgramAllocator:
         quiet_highs()
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
+
+    def add_projects(self, projects: Sequence[Project]) -> None:
+        """Open-call proposals join the pool (before the first request of their year)."""
+        if any(p.earliest_start in self.years for p in projects):
+            raise ValueError("proposals must join before their year's model is built")
+        self.projects += projects
+        self.fallback.add_projects(projects)
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money by the LP."""

@@ -62,8 +62,17 @@ def simulate(
     """Run the scenario once from its first year to its horizon.
 
     ``rng`` is the run's only source of randomness; ``allocator`` defaults to the
-    one the scenario names (pass a memoised one to share solutions across runs).
+    one the scenario names (pass a memoised one to share solutions across runs). With
+    open calls the run draws its proposals from a stream spawned from ``rng`` (the
+    other draws stay as without calls) into a pool of its own, so it builds its own
+    allocator and ``allocator`` is not used.
     """
+    calls_rng = None
+    if scenario.open_calls is not None:
+        # the run's proposals join its allocator's pool, so an allocator shared between runs
+        # (e.g. memoised across an ensemble) would mix runs: the run always gets its own
+        calls_rng = rng.spawn(1)[0]
+        allocator = default_allocator(scenario)
     allocator = allocator or default_allocator(scenario)
     result = RunResult()
     env = simpy.Environment(initial_time=scenario.programme.start_year)
@@ -73,7 +82,9 @@ def simulate(
         for cid in scenario.clusters
     }
     env.process(
-        programme_office(env, scenario, agents, allocator, announcements, result.allocation_rows)
+        programme_office(
+            env, scenario, agents, allocator, announcements, result.allocation_rows, calls_rng
+        )
     )
     for agent in agents.values():
         env.process(agent.run(env, announcements))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 
+import numpy as np
 import simpy
 
 from simulator.allocation import Allocation, ArenaAllocator, CommitmentBook
+from simulator.calls import draw_call
 from simulator.cluster import Announcements, ClusterAgent, YearFunding
 from simulator.scenario import Scenario
-from simulator.schedules import schedule_value
+from simulator.schedules import base_value, schedule_value
 
 ALLOCATION_COLUMNS = ("year", "project", "area", "clusters", "funded", "cost", "fraction")
 PROJECT_CLUSTER_SEPARATOR = ";"
@@ -22,13 +24,19 @@ def programme_office(
     allocator: ArenaAllocator,
     announcements: Announcements,
     allocation_rows: list[tuple],
+    calls_rng: np.random.Generator | None = None,
 ) -> Generator:
-    """Each year: set every open cluster's regional base from its schedule, set the arena
+    """Each year: set every open cluster's regional base from its schedule (or its funding
+    rule, from the cluster's books of the year before), set the arena
     budget, ask the allocator to split it over the eligible projects, and pay out.
 
     A funded project's money (fraction × yearly cost) is split equally between its
     clusters. A project started in year s at fraction f stays committed at f for its
     duration, as long as all its clusters are open; it cannot be started again.
+
+    With open calls, each year's proposals (from the clusters open that year, drawn
+    from ``calls_rng``) join the pool before the allocation; the allocator must then
+    be this run's own (it is told of them through ``add_projects``).
     """
     projects = {p.id: p for p in scenario.projects}
     book = CommitmentBook(scenario.projects)
@@ -41,6 +49,12 @@ def programme_office(
             if use_at_risk
             else frozenset()
         )
+        if scenario.open_calls is not None and calls_rng is not None:
+            proposals = draw_call(scenario.open_calls, year, sorted(open_ids), calls_rng)
+            if proposals:
+                projects.update((p.id, p) for p in proposals)
+                book.add(proposals)
+                allocator.add_projects(proposals)  # type: ignore[attr-defined]
         budget = schedule_value(scenario.arena.budget, year, start)
         request = book.request(year, budget, open_ids, at_risk)
         allocation = (
@@ -74,7 +88,7 @@ def programme_office(
             cid: YearFunding(
                 0.0
                 if cid not in open_ids
-                else schedule_value(scenario.base_schedule(cid), year, start),
+                else base_value(scenario.base_schedule(cid), year, start, clusters[cid].books),
                 money[cid],
                 taking_part[cid],
             )

@@ -70,6 +70,47 @@ class HoldSchedule(StrictModel):
     """Value in every year (MSEK)."""
 
 
+class FundingRule(StrictModel):
+    """A cluster's base money set each year from its books of the year before.
+
+    In this order (later steps win)::
+
+        amount = max(matching_rate_fees * fee_income + matching_rate_private * private_income,
+                     floor)
+                 + bonus                      if members >= bonus_min_members
+        amount = min(amount, ceiling)         (no ceiling when not given)
+        amount = min(amount, max_turnover_share * turnover)
+
+    where fee income, private income, members and turnover (total income: all five
+    sources, the regional base and arena money included) are last year's. The
+    turnover cap binds even below the floor; the ceiling also caps the bonus.
+    """
+
+    matching_rate_fees: NonNegativeFloat = 0.0
+    """MSEK of base per MSEK of last year's membership fees."""
+    matching_rate_private: NonNegativeFloat = 0.0
+    """MSEK of base per MSEK of last year's private income (sponsors, services, events)."""
+    floor: Money = 0.0
+    """Least amount (MSEK/year), before the bonus and the turnover cap."""
+    ceiling: Money | None = None
+    """Most amount (MSEK/year), bonus included; none when not given."""
+    max_turnover_share: Share = 1.0
+    """The amount is at most this share of last year's total income."""
+    bonus: Money = 0.0
+    """Extra amount (MSEK/year) when the cluster met the member target last year."""
+    bonus_min_members: NonNegativeInt = 0
+    """Members (last year) at or above which the bonus is paid."""
+
+
+class RuleSchedule(FundingRule):
+    """A funding rule from the programme's second year; ``start`` in its first
+    (when there are no books yet)."""
+
+    kind: Literal["rule"]
+    start: Money
+    """Amount in the programme's first year (MSEK)."""
+
+
 class TableSchedule(StrictModel):
     """An explicit year → value table, starting at the programme's first year,
     with a stated rule for the years after the table."""
@@ -77,14 +118,18 @@ class TableSchedule(StrictModel):
     kind: Literal["table"]
     values: dict[Year, Money]
     """Year → value (MSEK); years consecutive and in increasing order."""
-    after: Literal["hold_last", "zero", "grow"] = "hold_last"
-    """Rule past the last year: hold the last value, pay nothing, or grow by ``growth``."""
+    after: Literal["hold_last", "zero", "grow", "rule"] = "hold_last"
+    """Past the last year: hold the last value, pay nothing, grow by ``growth``, or
+    follow ``rule`` (base funding only)."""
     growth: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
     """Yearly growth rate used when ``after = "grow"`` (0.02 = +2 % a year)."""
+    rule: FundingRule | None = None
+    """The funding rule for the years past the table, when ``after = "rule"``."""
 
 
 Schedule = Annotated[
-    TaperSchedule | RampSchedule | HoldSchedule | TableSchedule, Field(discriminator="kind")
+    TaperSchedule | RampSchedule | HoldSchedule | TableSchedule | RuleSchedule,
+    Field(discriminator="kind"),
 ]
 
 
@@ -303,6 +348,56 @@ class Project(StrictModel):
     """Expected impact per year at full funding (score)."""
     growth_seed: bool = False
     """Whether the project seeds a new growth area."""
+    latest_start: Year | None = None
+    """Last year the project can start (an open-call proposal lapses after its call year);
+    none: any year from ``earliest_start``."""
+
+    def may_run_in(self, year: int) -> bool:
+        """Whether the project could be funded in ``year``: started then, or still running."""
+        last = self.latest_start
+        return self.earliest_start <= year and (last is None or year < last + self.duration)
+
+
+class CallArea(StrictModel):
+    """The proposals of one innovation area in each year's open call."""
+
+    proposals_per_year: NonNegativeFloat
+    """Expected number of proposals a year (the number is Poisson-distributed)."""
+    cost_min: Annotated[float, Field(gt=0.0)]
+    """Least arena money a proposal asks for per year (MSEK); drawn uniformly up to ``cost_max``."""
+    cost_max: Annotated[float, Field(gt=0.0)]
+    """Most arena money a proposal asks for per year (MSEK)."""
+    impact_min: NonNegativeFloat
+    """Least expected impact per year (score); drawn uniformly up to ``impact_max``."""
+    impact_max: NonNegativeFloat
+    """Most expected impact per year (score)."""
+    cofunding_ratio_min: NonNegativeFloat
+    """Least private co-funding per MSEK of arena money; drawn uniformly up to the max."""
+    cofunding_ratio_max: NonNegativeFloat
+    """Most private co-funding per MSEK of arena money."""
+    duration_min: Annotated[int, Field(ge=1, le=10)]
+    """Fewest years a proposal runs; drawn uniformly (whole years) up to ``duration_max``."""
+    duration_max: Annotated[int, Field(ge=1, le=10)]
+    """Most years a proposal runs."""
+
+
+class OpenCalls(StrictModel):
+    """New collaboration proposals every year from ``from_year``, drawn in each run.
+
+    Each year and area a Poisson number of proposals arrives; each pairs two clusters
+    drawn with probability proportional to the pair's affinity. A proposal can start
+    only in its call year (it lapses if unfunded) and never seeds a growth area.
+    Proposals with a closed cluster are not eligible.
+    """
+
+    from_year: Year
+    """First year proposals arrive."""
+    areas: dict[Area, CallArea]
+    """Innovation area → its proposals."""
+    default_affinity: NonNegativeFloat = 1.0
+    """Weight of a cluster pair not listed in ``affinity``."""
+    affinity: dict[str, NonNegativeFloat] = {}
+    """``"<cluster>;<cluster>"`` → weight of that pair (relative to ``default_affinity``)."""
 
 
 class Allocator(StrictModel):
@@ -382,6 +477,8 @@ class Scenario(StrictModel):
     """Downturns and other shocks."""
     projects: list[Project] = []
     """The collaboration-project pool."""
+    open_calls: OpenCalls | None = None
+    """New proposals each year, drawn in each run (none: only ``projects``)."""
     allocator: Allocator = Allocator()
     """Arena allocation options."""
     scorecard: Scorecard
@@ -405,9 +502,32 @@ class Problem:
     message: str
 
 
-def _schedule_problems(key: str, schedule: Schedule, programme: Programme) -> list[Problem]:
+def _rule_problems(key: str, schedule: Schedule, books: bool) -> list[Problem]:
+    """A rule needs a cluster's books; its floor must not exceed its ceiling."""
+    rule: FundingRule | None = None
+    if isinstance(schedule, RuleSchedule):
+        rule = schedule
+    elif isinstance(schedule, TableSchedule):
+        if schedule.after == "rule" and schedule.rule is None:
+            return [Problem(f"{key}.rule", 'after = "rule" needs a [rule] table')]
+        if schedule.rule is not None and schedule.after != "rule":
+            return [Problem(f"{key}.after", 'a rule is given, so set after = "rule"')]
+        rule = schedule.rule
+        key = f"{key}.rule"
+    if rule is None:
+        return []
+    if not books:
+        return [Problem(key, "a funding rule reads a cluster's books; use it for base funding")]
+    if rule.ceiling is not None and rule.floor > rule.ceiling:
+        return [Problem(f"{key}.floor", f"floor {rule.floor} is above the ceiling {rule.ceiling}")]
+    return []
+
+
+def _schedule_problems(
+    key: str, schedule: Schedule, programme: Programme, books: bool = True
+) -> list[Problem]:
     start, horizon = programme.start_year, programme.horizon
-    problems: list[Problem] = []
+    problems: list[Problem] = _rule_problems(key, schedule, books)
     if isinstance(schedule, TaperSchedule):
         if schedule.floor > schedule.start:
             problems.append(
@@ -498,7 +618,7 @@ def scenario_problems(scenario: Scenario) -> list[Problem]:
                 )
             )
         problems += _schedule_problems(f"base_funding.overrides.{cid}", schedule, prog)
-    problems += _schedule_problems("arena.budget", scenario.arena.budget, prog)
+    problems += _schedule_problems("arena.budget", scenario.arena.budget, prog, books=False)
     for i, shock in enumerate(scenario.shocks):
         if shock.to_year < shock.from_year:
             problems.append(
@@ -528,11 +648,42 @@ def scenario_problems(scenario: Scenario) -> list[Problem]:
                         f"project '{project.id}' names unknown cluster '{cid}'{_known(scenario)}",
                     )
                 )
+    problems += _open_call_problems(scenario)
     share_total = sum(scenario.allocator.area_min_share.values())
     if share_total > 1.0 + 1e-9:
         problems.append(
             Problem("allocator.area_min_share", f"minimum area shares sum to {share_total:g} > 1")
         )
+    return problems
+
+
+def _open_call_problems(scenario: Scenario) -> list[Problem]:
+    calls = scenario.open_calls
+    if calls is None:
+        return []
+    problems: list[Problem] = []
+    for area, spec in calls.areas.items():
+        for low in ("cost", "impact", "cofunding_ratio", "duration"):
+            lo, hi = getattr(spec, f"{low}_min"), getattr(spec, f"{low}_max")
+            if lo > hi:
+                problems.append(
+                    Problem(f"open_calls.areas.{area}.{low}_min", f"{lo} is above {low}_max {hi}")
+                )
+    for pair in calls.affinity:
+        names = pair.split(";")
+        if len(names) != 2 or names[0] == names[1]:
+            problems.append(
+                Problem(f"open_calls.affinity.{pair}", "name two different clusters as 'a;b'")
+            )
+        problems += [
+            Problem(f"open_calls.affinity.{pair}", f"unknown cluster '{c}'{_known(scenario)}")
+            for c in names
+            if c not in scenario.clusters
+        ]
+    if len(scenario.clusters) < 2:
+        problems.append(Problem("open_calls", "open calls pair clusters; give at least two"))
+    elif calls.default_affinity == 0 and not any(calls.affinity.values()):
+        problems.append(Problem("open_calls.default_affinity", "every pair has affinity 0"))
     return problems
 
 

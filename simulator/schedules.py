@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import pandas as pd
 
 from simulator.scenario import (
+    FundingRule,
     HoldSchedule,
     RampSchedule,
+    RuleSchedule,
     Scenario,
     Schedule,
     TableSchedule,
@@ -30,8 +35,14 @@ def schedule_value(schedule: Schedule, year: int, start_year: int) -> float:
     - ramp: linear between (from_year, from_value) and (to_year, to_value), flat outside;
     - hold: ``value``;
     - table: the table's value; past the last year ``hold_last`` repeats it, ``zero``
-      gives 0, ``grow`` gives ``last * (1 + growth) ** (year - last_year)``.
+      gives 0, ``grow`` gives ``last * (1 + growth) ** (year - last_year)``;
+    - rule (and a table's years past it with ``after = "rule"``): NaN, as the amount
+      depends on the cluster's books (see :func:`base_value`); a rule's first year is ``start``.
     """
+    if rule_in_year(schedule, year, start_year) is not None:
+        return math.nan
+    if isinstance(schedule, RuleSchedule):
+        return schedule.start
     if isinstance(schedule, TaperSchedule):
         return _linear(start_year, schedule.start, schedule.floor_year, schedule.floor, year)
     if isinstance(schedule, RampSchedule):
@@ -55,8 +66,59 @@ def schedule_value(schedule: Schedule, year: int, start_year: int) -> float:
     raise TypeError(f"unknown schedule {schedule!r}")
 
 
+@dataclass(frozen=True)
+class Books:
+    """What a funding rule reads of a cluster's previous year."""
+
+    members: int
+    fee_income: float
+    private_income: float
+    total_income: float
+    """Turnover: all five income sources."""
+
+
+def rule_in_year(schedule: Schedule, year: int, start_year: int) -> FundingRule | None:
+    """The funding rule that sets ``year``'s amount, or ``None`` when the schedule does."""
+    if isinstance(schedule, RuleSchedule) and year > start_year:
+        return schedule
+    if (
+        isinstance(schedule, TableSchedule)
+        and schedule.after == "rule"
+        and year > max(schedule.values)
+    ):
+        return schedule.rule
+    return None
+
+
+def rule_amount(rule: FundingRule, books: Books) -> float:
+    """The rule's amount from last year's books (precedence in ``FundingRule``)."""
+    matched = (
+        rule.matching_rate_fees * books.fee_income
+        + rule.matching_rate_private * books.private_income
+    )
+    amount = max(matched, rule.floor)
+    if books.members >= rule.bonus_min_members:
+        amount += rule.bonus
+    if rule.ceiling is not None:
+        amount = min(amount, rule.ceiling)
+    return max(0.0, min(amount, rule.max_turnover_share * books.total_income))
+
+
+def base_value(schedule: Schedule, year: int, start_year: int, books: Books | None) -> float:
+    """A cluster's base money in ``year``: its schedule's value, or its rule's amount from
+    ``books`` (last year's); a rule year without books is a programming error."""
+    rule = rule_in_year(schedule, year, start_year)
+    if rule is None:
+        return schedule_value(schedule, year, start_year)
+    if books is None:
+        raise ValueError(f"the funding rule for {year} needs the cluster's books of {year - 1}")
+    return rule_amount(rule, books)
+
+
 def funding_schedule(scenario: Scenario) -> pd.DataFrame:
-    """Planned regional money by year (MSEK): base per cluster, base total, arena budget, total."""
+    """Planned regional money by year (MSEK): base per cluster, base total, arena budget, total.
+
+    Years a funding rule decides are NaN (they depend on each cluster's books)."""
     start = scenario.programme.start_year
     rows = []
     for year in scenario.years:

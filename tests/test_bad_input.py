@@ -64,7 +64,7 @@ CASES = {
     "bad_provenance_label": (
         '[provenance]\n"members.churn" = "guess: from nowhere"\n',
         "provenance.members.churn",
-        "seed, derived, assumed",
+        "seed, sourced, derived, assumed",
     ),
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import BASELINE, CONFIGS, baseline_document
 
-from scenarios.config import apply_set, deep_merge, load_config, parse_set
+from scenarios.config import PROVENANCE_KINDS, apply_set, deep_merge, load_config, parse_set
 from scenarios.errors import UserError
 from scenarios.provenance import UNLABELLED, label_numbers, source_of
 from simulator.scenario import Scenario, TableSchedule, TaperSchedule
@@ -23,7 +23,7 @@ def test_every_shipped_config_is_valid_and_fully_labelled() -> None:
         rows = label_numbers(loaded.scenario.model_dump(mode="json"), loaded.provenance)
         unlabelled = [r.key for r in rows if r.kind == UNLABELLED]
         assert unlabelled == [], f"{path.name}: numbers without provenance: {unlabelled}"
-        assert {r.kind for r in rows} <= {"seed", "derived", "assumed"}
+        assert {r.kind for r in rows} <= set(PROVENANCE_KINDS)
 
 
 def test_baseline_states_the_seed_facts() -> None:
@@ -58,6 +58,23 @@ def test_seed_values_are_labelled_seed() -> None:
     assert source_of("clusters.packbridge.staff_cost", loaded.provenance).startswith("assumed")
 
 
+def test_the_2017_2018_base_is_sourced() -> None:
+    loaded = load_config(BASELINE)
+    start = loaded.scenario.programme.start_year
+    for year in (start, start + 1):
+        text = source_of(f"base_funding.default.values.{year}", loaded.provenance)
+        assert text.startswith("sourced: Rapidus"), text
+        assert schedule_value(loaded.scenario.base_funding.default, year, start) == 2.0
+
+
+def test_sourced_needs_a_citation(config_dir: Path) -> None:
+    (config_dir / "uncited.toml").write_text(
+        'extends = "baseline.toml"\n[provenance]\n"members.churn" = "sourced:  "\n'
+    )
+    with pytest.raises(UserError, match="names its source"):
+        load_config(config_dir / "uncited.toml")
+
+
 def test_provenance_most_specific_entry_wins() -> None:
     table = {"a": "assumed: broad", "a.*.c": "derived: pattern", "a.b.c": "seed: exact"}
     assert source_of("a.b.c", table) == "seed: exact"
@@ -76,7 +93,9 @@ def test_extends_inherits_and_overrides() -> None:
     assert child.files[0].endswith("faster_taper.toml") and child.files[1].endswith("baseline.toml")
     start = child.scenario.programme.start_year
     assert schedule_value(child.scenario.base_funding.default, 2019, start) == 1.0
-    assert schedule_value(child.scenario.base_funding.default, 2018, start) == pytest.approx(1.35)
+    taper = child.scenario.base_funding.default
+    halfway = (taper.start + taper.floor) / 2  # 2018 lies halfway between 2017 and 2019
+    assert schedule_value(taper, 2018, start) == pytest.approx(halfway)
 
 
 def test_extends_chain(tmp_path: Path, config_dir: Path) -> None:

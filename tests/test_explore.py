@@ -226,7 +226,10 @@ def test_outcomes_equal_those_of_clusterfund_run_on_the_same_seeds(tmp_path: Pat
             pack["members"].sum(),
             y2021["regional_base"].sum() / y2021["total_income"].sum(),
             open2020["activity_level"].mean(),
-            float(y2021.loc[y2021["cluster"] == "mobile_heights", "members"].iloc[0] >= 50),
+            float(
+                (mobile := y2021[y2021["cluster"] == "mobile_heights"].iloc[0])["members"] >= 50
+                and mobile["status"] != "closed"  # a cluster closing this year meets no target
+            ),
         ]
         assert values[run] == pytest.approx(expected, rel=1e-6, abs=1e-5)  # CSVs keep 6 decimals
     # the scorecard's probability is the mean of the per-run 0/1

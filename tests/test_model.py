@@ -15,6 +15,7 @@ from simulator.allocation import ProportionalAllocator
 from simulator.cluster import CLOSED
 from simulator.model import simulate
 from simulator.scenario import Scenario
+from simulator.schedules import schedule_value
 
 NO_FEEDBACK = {
     "members.feedback": False,
@@ -149,6 +150,10 @@ def test_money_is_conserved_in_any_valid_scenario(changes: dict, seed: int) -> N
 
 def _closure_scenario(reserves: float, deficit: float, closure_years: int) -> Scenario:
     doc = baseline_document()
+    baseline = Scenario.model_validate(doc)
+    start = baseline.programme.start_year
+    # hold the base at the baseline's first-year level, at which iuc_syd's books balance
+    base = schedule_value(baseline.base_funding.default, start, start)
     keep = {"packbridge", "iuc_syd"}
     doc["clusters"] = {k: v for k, v in doc["clusters"].items() if k in keep}
     doc["projects"] = []
@@ -159,7 +164,7 @@ def _closure_scenario(reserves: float, deficit: float, closure_years: int) -> Sc
         opening_reserves=reserves,
         private_income=0.0,
         other_public=0.0,
-        staff_cost=deficit + 1.7,
+        staff_cost=deficit + base,
         activity_cost=0.0,
         fixed_cost=0.0,
     )
@@ -169,7 +174,7 @@ def _closure_scenario(reserves: float, deficit: float, closure_years: int) -> Sc
             "members.churn": 0.0,
             "members.first_year_churn": 0.0,
             "management.closure_years": closure_years,
-            "base_funding.default": {"kind": "hold", "value": 1.7},
+            "base_funding.default": {"kind": "hold", "value": base},
             "arena.budget": {"kind": "hold", "value": 0.0},
             "programme.horizon": 2024,
         },

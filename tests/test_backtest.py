@@ -1,0 +1,217 @@
+"""`clusterfund backtest`: the scores by hand, coverage against the model itself, bad observations."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BASELINE, CONFIGS, invoke
+
+from scenarios.backtest import bound_probability, crps_ensemble, pit, summarise
+from scenarios.observations import OBSERVATION_COLUMNS
+
+HELD_OUT = 10
+"""Runs held out of the ensemble to play the part of the observed world."""
+
+
+# --- the scores by hand ---------------------------------------------------------
+
+
+def test_crps_and_pit_by_hand() -> None:
+    sample = np.array([4.0, 1.0, 2.0])
+    # E|X - 3| = (2 + 1 + 1) / 3; E|X - X'| = 2 (1 + 3 + 2) / 9 = 4/3, half of it 2/3
+    assert crps_ensemble(sample, 3.0) == pytest.approx(4 / 3 - 2 / 3)
+    assert crps_ensemble(sample, 0.0) == pytest.approx(7 / 3 - 2 / 3)
+    assert crps_ensemble(np.array([5.0]), 5.0) == 0.0
+    assert pit(sample, 3.0) == pytest.approx(2 / 3)
+    assert pit(sample, 2.0) == pytest.approx(0.5)  # one below, one tied (counted half)
+    assert pit(sample, 0.0) == 0.0
+    assert bound_probability(sample, 2.0, None) == pytest.approx(2 / 3)
+    assert bound_probability(sample, None, 1.0) == pytest.approx(1 / 3)
+    assert bound_probability(sample, 1.5, 3.0) == pytest.approx(1 / 3)
+
+
+def test_sorted_crps_equals_the_pairwise_definition() -> None:
+    rng = np.random.default_rng(3)
+    sample = rng.gamma(2.0, size=57)
+    for y in (-1.0, 0.7, 2.0, 9.0):
+        pairs = np.abs(sample[:, None] - sample[None, :]).mean()
+        assert crps_ensemble(sample, y) == pytest.approx(
+            np.abs(sample - y).mean() - 0.5 * pairs, rel=1e-12
+        )
+
+
+# --- against a run ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bt") / "baseline"
+    result = invoke(
+        "run", str(BASELINE), "--out", str(out), "--runs", "70", "--horizon", "2026", "--no-plots"
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _copy(folder: Path, target: Path, keep_runs: set[int] | None = None) -> Path:
+    shutil.copytree(folder, target)
+    if keep_runs is not None:
+        yearly = pd.read_csv(folder / "yearly.csv")
+        yearly[yearly.run.isin(keep_runs)].to_csv(target / "yearly.csv", index=False)
+    return target
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=OBSERVATION_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"source": "test", "note": "", **row})
+    return path
+
+
+def _coverage(run_folder: Path, tmp_path: Path, scale: float) -> float:
+    """Coverage of observations taken from held-out runs (times ``scale``)."""
+    yearly = pd.read_csv(run_folder / "yearly.csv")
+    rng = np.random.default_rng(11)
+    rows = []
+    metrics = ("members", "fee_income", "private_income", "reserves", "total_income")
+    for cluster, metric, year in product(
+        sorted(yearly.cluster.unique()), metrics, range(2019, 2027)
+    ):
+        truth = int(rng.integers(HELD_OUT))
+        cell = yearly[(yearly.run == truth) & (yearly.cluster == cluster) & (yearly.year == year)]
+        rows.append(
+            {
+                "cluster": cluster,
+                "year": year,
+                "metric": metric,
+                "value": float(cell[metric].iloc[0]) * scale,
+            }
+        )
+    observations = _write(tmp_path / f"own_{scale}.csv", rows)
+    ensemble_runs = set(range(HELD_OUT, int(yearly.run.max()) + 1))
+    folder = _copy(run_folder, tmp_path / f"rest_{scale}", ensemble_runs)
+    result = invoke("backtest", str(folder), "--observations", str(observations), "--no-plots")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(folder / "backtest.csv")
+    assert (table.runs == len(ensemble_runs)).all() and len(table) == len(rows)
+    return summarise(table).coverage
+
+
+def test_coverage_is_about_080_against_the_model_itself(run_folder: Path, tmp_path: Path) -> None:
+    assert _coverage(run_folder, tmp_path, 1.0) == pytest.approx(0.8, abs=0.07)
+    # the same observations 30 % higher fall outside the band far more often
+    assert _coverage(run_folder, tmp_path, 1.3) < 0.6
+
+
+def test_backtest_writes_and_refuses_to_overwrite(run_folder: Path, tmp_path: Path) -> None:
+    folder = _copy(run_folder, tmp_path / "run")
+    result = invoke("backtest", str(folder), "--observations", str(CONFIGS / "observations.csv"))
+    assert result.exit_code == 0, result.output
+    assert "coverage of the P10–P90 band" in result.output
+    assert "skipped: outside the run's years" in result.output
+    table = pd.read_csv(folder / "backtest.csv")
+    shipped = pd.read_csv(CONFIGS / "observations.csv")
+    assert len(table) == len(shipped)
+    scored = table[table.status == "scored"]
+    assert scored.year.between(2017, 2026).all() and (scored.runs == 70).all()
+    assert (table[table.status != "scored"].year.fillna(0) < 2017).all()
+    assert (folder / "plots" / "backtest.png").stat().st_size > 0
+    before = (folder / "backtest.csv").read_bytes()
+    refused = invoke("backtest", str(folder))
+    assert refused.exit_code == 2 and "--force" in refused.stderr
+    assert invoke("backtest", str(folder), "--force").exit_code == 0
+    assert (folder / "backtest.csv").read_bytes() == before
+    assert not [p for p in folder.rglob(".*") if p.is_file()], "temporary files left behind"
+    report = invoke("report", str(folder), "--out", str(tmp_path / "r.html"))
+    assert report.exit_code == 0, report.output
+    assert "Backtest against observed figures" in (tmp_path / "r.html").read_text()
+
+
+GOOD = {"cluster": "packbridge", "year": 2019, "metric": "members", "value": 210}
+BAD = {
+    "unknown_cluster": ({**GOOD, "cluster": "atlantis"}, "cluster", "unknown cluster 'atlantis'"),
+    "unknown_metric": ({**GOOD, "metric": "happiness"}, "metric", "unknown metric 'happiness'"),
+    "programme_metric_for_a_cluster": (
+        {**GOOD, "metric": "active_clusters"},
+        "metric",
+        "only for cluster 'all'",
+    ),
+    "lower_above_upper": (
+        {**GOOD, "value": "", "lower": 300, "upper": 200},
+        "lower",
+        "above the upper bound",
+    ),
+    "neither_value_nor_bound": ({**GOOD, "value": ""}, "value", "neither a value"),
+    "not_a_number": ({**GOOD, "value": "many"}, "value", "'many' is not a number"),
+    "not_a_year": ({**GOOD, "year": "soon"}, "year", "'soon' is not a year"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_observation_is_one_red_line(case: str, run_folder: Path, tmp_path: Path) -> None:
+    row, column, message = BAD[case]
+    path = _write(tmp_path / "obs.csv", [GOOD, row, GOOD])
+    folder = _copy(run_folder, tmp_path / "run")
+    result = invoke("backtest", str(folder), "--observations", str(path))
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {path}: line 3: {column}: "), lines
+    assert message in lines[0]
+    assert not (folder / "backtest.csv").exists()
+    assert not (folder / "plots" / "backtest.png").exists()
+
+
+def test_every_bad_row_is_listed_and_none_in_years_is_refused(
+    run_folder: Path, tmp_path: Path
+) -> None:
+    folder = _copy(run_folder, tmp_path / "run")
+    rows = [BAD[case][0] for case in ("unknown_cluster", "unknown_metric", "lower_above_upper")]
+    result = invoke(
+        "backtest", str(folder), "--observations", str(_write(tmp_path / "a.csv", rows))
+    )
+    assert result.exit_code == 2
+    assert [line.split(": ")[2] for line in result.stderr.splitlines()] == [
+        "line 2",
+        "line 3",
+        "line 4",
+    ]
+    early = [{**GOOD, "year": 2010}, {**GOOD, "year": ""}, {**GOOD, "year": 2040}]
+    path = _write(tmp_path / "early.csv", early)
+    result = invoke("backtest", str(folder), "--observations", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.count("error:") == 1
+    assert "no observation falls in the run's years 2017–2026" in result.stderr
+    assert not (folder / "backtest.csv").exists()
+
+
+def test_programme_totals(run_folder: Path, tmp_path: Path) -> None:
+    yearly = pd.read_csv(run_folder / "yearly.csv")
+    rows = [
+        {"cluster": "all", "year": 2022, "metric": "members", "value": 1700},
+        {"cluster": "all", "year": 2022, "metric": "active_clusters", "value": "", "lower": 10},
+        {"cluster": "all", "year": 2022, "metric": "regional_share", "value": 0.1},
+    ]
+    folder = _copy(run_folder, tmp_path / "run")
+    result = invoke(
+        "backtest", str(folder), "--observations", str(_write(tmp_path / "t.csv", rows))
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(folder / "backtest.csv").set_index("metric")
+    in_year = yearly[yearly.year == 2022]
+    members = in_year.groupby("run").members.sum()
+    assert table.loc["members", "p50"] == pytest.approx(members.median())
+    assert table.loc["members", "pit"] == pytest.approx(pit(members.to_numpy(), 1700))
+    active = in_year.assign(open=in_year.status != "closed").groupby("run").open.sum()
+    assert table.loc["active_clusters", "probability"] == pytest.approx((active >= 10).mean())
+    sums = in_year.groupby("run")[["regional_base", "total_income"]].sum()
+    share = (sums.regional_base / sums.total_income).to_numpy()
+    assert table.loc["regional_share", "crps"] == pytest.approx(crps_ensemble(share, 0.1))

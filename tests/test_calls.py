@@ -1,0 +1,128 @@
+"""Open calls: proposals every year after the shipped pool keep the arena money spent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BASELINE, baseline_document, invoke, scenario_with
+
+from scenarios.config import load_config
+from scenarios.errors import UserError
+from simulator.allocation import AllocationRequest, MemoisedAllocator, eligible_new_projects
+from simulator.calls import draw_call
+from simulator.model import default_allocator, simulate
+from simulator.schedules import schedule_value
+
+AREA_RATES = [
+    f"open_calls.areas.{a}.proposals_per_year"
+    for a in ("smart_materials", "smart_sustainable_cities", "personal_health")
+]
+
+
+def _spending(out: Path, runs: int, *sets: str) -> pd.DataFrame:
+    """Per run × year: arena money paid, the budget, and the clusters open (baseline to 2040)."""
+    args = ["run", str(BASELINE), "--out", str(out), "--runs", str(runs), "--horizon", "2040"]
+    args += ["--jobs", "2", "--no-plots", *[f"--set={s}" for s in sets]]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    scenario = load_config(BASELINE).scenario
+    yearly = pd.read_csv(out / "yearly.csv")
+    table = pd.DataFrame(
+        {
+            "paid": yearly.groupby(["run", "year"]).arena_income.sum(),
+            "open": (yearly.status != "closed").groupby([yearly.run, yearly.year]).sum(),
+        }
+    ).reset_index()
+    table["budget"] = [schedule_value(scenario.arena.budget, y, 2017) for y in table.year]
+    return table
+
+
+def _share_fully_spent(table: pd.DataFrame, min_open: int) -> float:
+    """Share of runs in which every year with ``min_open`` or more clusters open pays its budget."""
+    counted = table[table.open >= min_open]
+    spent = (counted.paid - counted.budget).abs() < 1e-4  # CSVs may round to 6 decimals
+    return float(spent.groupby(counted.run).all().mean())
+
+
+def test_default_calls_spend_the_budget_every_year_to_2040(tmp_path: Path) -> None:
+    # the cluster cap (35 % of the budget per cluster) cannot be met by fewer than 3 clusters
+    cap = load_config(BASELINE).scenario.allocator.cluster_cap_share
+    min_open = int(np.ceil(1 / cap))
+    table = _spending(tmp_path / "calls", 60)
+    assert table.year.max() == 2040 and (table.open >= min_open).mean() > 0.9
+    assert _share_fully_spent(table, min_open) >= 0.99
+    # and the check bites: with one proposal a year per area the money is not spent
+    thin = _spending(tmp_path / "thin", 10, *[f"{key}=1" for key in AREA_RATES])
+    assert _share_fully_spent(thin, min_open) < 0.5
+
+
+def test_calls_come_from_open_clusters_by_affinity() -> None:
+    calls = load_config(
+        BASELINE,
+        ['open_calls.affinity={"packbridge;iuc_syd" = 5.0}', "open_calls.default_affinity=0.0"],
+    ).scenario.open_calls
+    rng = np.random.default_rng(1)
+    assert draw_call(calls, calls.from_year - 1, ["packbridge", "iuc_syd"], rng) == []
+    proposals = [
+        p
+        for _ in range(50)
+        for p in draw_call(calls, 2025, ["packbridge", "iuc_syd", "tourism"], rng)
+    ]
+    assert {tuple(p.clusters) for p in proposals} == {("iuc_syd", "packbridge")}
+    assert all(p.earliest_start == p.latest_start == 2025 for p in proposals)
+    spec = calls.areas["smart_materials"]
+    in_area = [p for p in proposals if p.area == "smart_materials"]
+    assert len(in_area) / 50 == pytest.approx(spec.proposals_per_year, rel=0.2)
+    assert all(spec.cost_min <= p.cost_per_year <= spec.cost_max for p in in_area)
+    assert draw_call(calls, 2025, ["tourism", "packbridge"], rng) == []  # affinity 0
+
+
+def test_a_proposal_lapses_after_its_call_year() -> None:
+    calls = load_config(BASELINE).scenario.open_calls
+    (proposal, *_) = [
+        p for p in draw_call(calls, 2024, ["packbridge", "iuc_syd"], np.random.default_rng(2))
+    ]
+    everyone = frozenset({"packbridge", "iuc_syd"})
+    for year, eligible in ((2023, False), (2024, True), (2025, False)):
+        request = AllocationRequest(year, 7.0, everyone)
+        assert (proposal in eligible_new_projects([proposal], request)) is eligible
+
+
+def test_calls_leave_the_other_draws_alone() -> None:
+    """A run with calls that never open equals a run without calls, draw for draw."""
+    doc = baseline_document()
+    with_calls = scenario_with({"programme.horizon": 2024, "open_calls.from_year": 2100}, doc)
+    doc.pop("open_calls")
+    without = scenario_with({"programme.horizon": 2024}, doc)
+    a = simulate(with_calls, np.random.default_rng(5)).yearly
+    b = simulate(without, np.random.default_rng(5)).yearly
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("sets", "needle"),
+    [
+        (['open_calls.affinity={"packbridge;atlantis" = 1.0}'], "unknown cluster 'atlantis'"),
+        (['open_calls.affinity={"packbridge" = 1.0}'], "name two different clusters"),
+        (["open_calls.areas.personal_health.cost_min=2.0"], "above cost_max"),
+        (["open_calls.default_affinity=0.0"], "every pair has affinity 0"),
+    ],
+)
+def test_bad_calls_are_refused(sets: list[str], needle: str) -> None:
+    with pytest.raises(UserError, match=needle):
+        load_config(BASELINE, sets)
+
+
+def test_a_shared_allocator_cannot_mix_runs() -> None:
+    """Runs given one memoised allocator (as an ensemble does) equal runs on their own."""
+    scenario = scenario_with({"programme.horizon": 2025})
+    shared = MemoisedAllocator(default_allocator(scenario))
+    for seed in (1, 2):
+        alone = simulate(scenario, np.random.default_rng(seed))
+        together = simulate(scenario, np.random.default_rng(seed), shared)
+        pd.testing.assert_frame_equal(alone.allocation, together.allocation)
+        pd.testing.assert_frame_equal(alone.yearly, together.yearly)
+    assert alone.allocation.project.str.startswith("call").any()
