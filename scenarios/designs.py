@@ -14,6 +14,7 @@ the same on every machine, and the outputs are analysed in point order.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -126,6 +127,21 @@ def analyse(
     if not np.all(np.isfinite(y)) or float(np.var(y)) == 0.0:
         note = "outcome is the same at every point" if np.all(np.isfinite(y)) else "non-finite"
         return Sensitivity(columns, {c: np.full(k, np.nan) for c in columns}, note)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # SALib warns on small samples; the CIs say it
+        result = _salib_analysis(design, names, unit, y, seed, samples, levels)
+    return Sensitivity(columns, {c: np.asarray(result[c], dtype=float) for c in columns})
+
+
+def _salib_analysis(
+    design: str,
+    names: Sequence[str],
+    unit: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    samples: int,
+    levels: int,
+) -> dict:
     problem = _unit_problem(names)
     if design == "sobol":
         from SALib.analyze import sobol
@@ -156,7 +172,7 @@ def analyse(
         result = rbd_fast.analyze(problem, unit, y, conf_level=CONF_LEVEL, seed=seed)
     else:
         result = {"S1": grid_main_effects(unit, y, samples)}
-    return Sensitivity(columns, {c: np.asarray(result[c], dtype=float) for c in columns})
+    return result
 
 
 def grid_main_effects(unit: np.ndarray, y: np.ndarray, levels: int) -> np.ndarray:

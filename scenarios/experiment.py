@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scenarios.calibration import Target, calibration_targets
 from scenarios.config import (
     LoadedConfig,
     apply_set,
@@ -106,6 +107,19 @@ class Discover(StrictSpec):
         return self
 
 
+class Calibrate(StrictSpec):
+    """History matching against observed figures (see :mod:`scenarios.calibration`)."""
+
+    observations: str
+    """An observations CSV (the format of ``configs/observations.csv``), relative to this file."""
+    hold_out: list[str] = Field(default_factory=list)
+    """Observations (``cluster:year:metric``) measured and reported but not used to choose."""
+    tolerance: float = Field(default=0.1, gt=0)
+    """Observation error and model discrepancy, as a share of the observed value."""
+    cutoff: float = Field(default=3.0, gt=0)
+    """Points whose largest implausibility is above this are ruled out."""
+
+
 class ExperimentSpec(StrictSpec):
     """An experiment file as written."""
 
@@ -137,6 +151,8 @@ class ExperimentSpec(StrictSpec):
     """Name → what to measure."""
     discover: Discover | None = None
     """Scenario discovery (PRIM) on one outcome."""
+    calibrate: Calibrate | None = None
+    """History matching against an observations file; writes the best point as a scenario."""
     provenance: dict[str, str] = {}
     """Where numbers other than the ranges come from (e.g. ``samples``)."""
 
@@ -175,6 +191,8 @@ class Experiment:
     document: dict[str, Any]
     """The base scenario's resolved document with ``fixed`` and the horizon applied."""
     inputs: tuple[UncertainInput, ...]
+    targets: tuple[Target, ...] = ()
+    """Observations to calibrate against (empty without ``[calibrate]``)."""
 
     @property
     def input_names(self) -> list[str]:
@@ -411,7 +429,16 @@ def load_experiment(path: str | Path) -> Experiment:
         provenance_problems(path, {f"provenance.{k}": v for k, v in spec.provenance.items()})
     )
     valid_outcomes = [o for o in spec.outcomes.values() if not outcome_problems(o, loaded.scenario)]
-    horizon = spec.horizon or default_horizon(loaded, valid_outcomes or [])
+    targets: list[Target] = []
+    if spec.calibrate is not None:
+        calibrate = spec.calibrate
+        try:
+            targets = calibration_targets(
+                path, path.parent / calibrate.observations, calibrate.hold_out, loaded.scenario
+            )
+        except UserError as exc:
+            problems.extend(exc.lines)
+    horizon = spec.horizon or default_horizon(loaded, valid_outcomes + [t.outcome for t in targets])
     try:
         document = with_horizon(loaded, horizon, path)
     except UserError as exc:
@@ -421,4 +448,4 @@ def load_experiment(path: str | Path) -> Experiment:
     problems.extend(bounds_problems(path, inputs, document, "uncertain"))
     if problems:
         raise UserError(problems)
-    return Experiment(path, spec, loaded, document, tuple(inputs))
+    return Experiment(path, spec, loaded, document, tuple(inputs), tuple(targets))

@@ -132,10 +132,13 @@ def execute_explore(
     """
     spec = experiment.spec
     design = build_design(experiment)
+    targets = [t.outcome for t in experiment.targets]
     model = model or ScenarioModel(
-        experiment.document, tuple(spec.outcomes.values()), str(experiment.path)
+        experiment.document, (*spec.outcomes.values(), *targets), str(experiment.path)
     )
-    plan = {"experiment": str(experiment.path), "points": len(design.overrides)}
+    # with [calibrate], the base scenario itself is scored too: one more point, last
+    points = design.overrides + ([{}] if targets else [])
+    plan = {"experiment": str(experiment.path), "points": len(points)}
     with (
         Executor(request.backend) as executor,
         WorkFolder(
@@ -144,16 +147,21 @@ def execute_explore(
     ):
         stats = run_points(
             model,
-            design.overrides,
+            points,
             spec.replications,
             spec.seed,
             work,
             request,
             executor,
-            len(spec.outcomes),
+            len(spec.outcomes) + len(targets),
             spec.name,
         )
-        write_tables(work.path, experiment, design, stats)
+        outcome_stats = stats[: len(design.overrides), : len(spec.outcomes)]
+        write_tables(work.path, experiment, design, outcome_stats)
+        if targets:
+            from scenarios.calibration_output import write_calibration
+
+            write_calibration(work.path, experiment, design, stats[:, len(spec.outcomes) :])
         write_explore_manifest(work.path, experiment, design, request.backend)
         if request.make_plots:
             from scenarios.explore_plots import draw_explore_plots

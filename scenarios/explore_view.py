@@ -135,4 +135,8 @@ def describe_explore(path: Path) -> str:
             lines.append(
                 f"  {name} in [{low:.4g}, {high:.4g}] (of [{full_low:.4g}, {full_high:.4g}])"
             )
+    if (path / "calibration.csv").is_file():
+        from scenarios.calibration_output import describe_calibration
+
+        lines += describe_calibration(path)
     return "\n".join(lines)

@@ -66,7 +66,7 @@ class Evaluations:
 
     levers: list[np.ndarray] = field(default_factory=list)
     stats: list[np.ndarray] = field(default_factory=list)
-    """(outcomes, 4) per candidate: mean, P10, P50, P90 over replications."""
+    """(outcomes, 5) per candidate: mean, P10, P50, P90, sd over replications."""
     generation: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:

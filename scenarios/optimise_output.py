@@ -9,14 +9,11 @@ so ``clusterfund run policy_<k>.toml`` repeats the optimiser's runs exactly.
 from __future__ import annotations
 
 import json
-import os
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from scenarios.config import apply_set, flatten
 from scenarios.optimise import (
     EVALUATIONS_CSV,
     OUT_OF_SAMPLE_CSV,
@@ -26,69 +23,41 @@ from scenarios.optimise import (
     OptimiseRequest,
 )
 from scenarios.policy import Policy
+from scenarios.scenario_file import ScenarioFile
 from scenarios.store import write_csv
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
-
-def _key(dotted: str) -> str:
-    """A dotted config key as a TOML key (segments quoted where needed)."""
-    return ".".join(p if _BARE_KEY.match(p) else json.dumps(p) for p in dotted.split("."))
-
-
-def toml_value(value: Any) -> str:
-    """A TOML literal for plain config data (numbers, text, booleans, lists, tables)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return (
-            "{ " + ", ".join(f"{_key(str(k))} = {toml_value(v)}" for k, v in value.items()) + " }"
-        )
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def policy_file_text(
-    policy: Policy, out: Path, k: int, chosen: Chosen, levers: np.ndarray, values: np.ndarray
-) -> str:
+def policy_file(
+    policy: Policy, k: int, chosen: Chosen, levers: np.ndarray, values: np.ndarray
+) -> ScenarioFile:
     """The scenario file of one chosen policy."""
     spec = policy.spec
-    base_file = (policy.path.parent / spec.base).resolve()
-    extends = os.path.relpath(base_file, out.resolve())
     overrides = policy.candidate_overrides(levers)
-    fragment: dict[str, Any] = {}
-    for key, value in [*spec.fixed.items(), *overrides.items()]:
-        apply_set(fragment, key, value)
     measured = ", ".join(f"{name} = {values[i]:.4g}" for i, name in enumerate(policy.outcome_names))
     label = (
         f"derived: optimise {policy.path.name} (policy {k}, {chosen.role}; "
         f"evaluation {chosen.evaluation}, {spec.replications} runs, seed {spec.seed})"
     )
-    lines = [
-        f"# Written by clusterfund optimise {policy.path.name}: {chosen.role}.",
-        f"# In sample: {measured}.",
-        f"# Re-run: clusterfund run {out.name}/policy_{k}.toml",
-        f"extends = {toml_value(extends)}",
-        f"name = {toml_value(f'{spec.name}_policy_{k}')}",
-        f"description = {toml_value(f'{spec.name}, {chosen.role}: ' + spec.description)}",
-        f"seed = {spec.seed}",
-        f"runs = {spec.replications}",
-    ]
-    lines += [f"{_key(key)} = {toml_value(value)}" for key, value in flatten(fragment).items()]
-    lines += ["", "[provenance]"]
-    lines.append(f"seed = {toml_value(f'derived: the seed of the search in {policy.path.name}')}")
-    lines.append(f"runs = {toml_value(f'derived: the replications of {policy.path.name}')}")
-    for key in spec.fixed:
-        source = spec.provenance.get(f"fixed.{key}", f"assumed: fixed in {policy.path.name}")
-        lines.append(f"{json.dumps(key)} = {toml_value(source)}")
-    for key in overrides:
-        lines.append(f"{json.dumps(key)} = {toml_value(label)}")
-    return "\n".join(lines) + "\n"
+    sources = {
+        key: spec.provenance.get(f"fixed.{key}", f"assumed: fixed in {policy.path.name}")
+        for key in spec.fixed
+    }
+    sources.update({key: label for key in overrides})
+    return ScenarioFile(
+        base=policy.path.parent / spec.base,
+        name=f"{spec.name}_policy_{k}",
+        description=f"{spec.name}, {chosen.role}: {spec.description}",
+        values={**spec.fixed, **overrides},
+        sources=sources,
+        comments=[
+            f"Written by clusterfund optimise {policy.path.name}: {chosen.role}.",
+            f"In sample: {measured}.",
+            f"Re-run: clusterfund run <this folder>/policy_{k}.toml",
+        ],
+        seed=spec.seed,
+        runs=spec.replications,
+        seed_source=f"derived: the seeds of the search in {policy.path.name}",
+    )
 
 
 def write_optimise_folder(
@@ -156,10 +125,10 @@ def write_optimise_folder(
     )
     out = request.out
     for k, pick in enumerate(chosen, start=1):
-        text = policy_file_text(
-            policy, out, k, pick, evaluations.levers[pick.evaluation], values[pick.evaluation]
+        scenario = policy_file(
+            policy, k, pick, evaluations.levers[pick.evaluation], values[pick.evaluation]
         )
-        (folder / f"policy_{k}.toml").write_text(text, encoding="utf-8")
+        (folder / f"policy_{k}.toml").write_text(scenario.text(out), encoding="utf-8")
 
 
 def describe_optimise(folder: Path) -> str:

@@ -5,7 +5,7 @@ Replication ``r`` of every point draws from ``SeedSequence(seed, spawn_key=(r,))
 the same stream as run ``r`` of ``clusterfund run`` with that seed, so two points
 differ by their inputs and not by their luck, and a point can be re-run with
 ``clusterfund run`` to get exactly the same numbers. Only the outcome statistics
-(mean, P10, P50, P90 per outcome) leave the worker, never the yearly rows.
+(mean, P10, P50, P90, sd per outcome) leave the worker, never the yearly rows.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class ChunkJob:
 
 
 def evaluate_chunk(job: ChunkJob, chunk: Chunk) -> tuple[int, np.ndarray]:
-    """(first point, array (points, outcomes, 4)) of mean, P10, P50, P90 over replications."""
+    """(first point, array (points, outcomes, 5)) of mean, P10, P50, P90, sd over replications."""
     stats = np.stack(
         [
             summarise_replications(job.model.evaluate(overrides, job.replications, job.seed))

@@ -11,7 +11,8 @@ the money and members of a closed cluster, 1 for ``closed``). For ``all``:
 
 - ``regional_share`` is the programme-wide share: Σ regional_base / Σ total_income;
 - ``fee_multiplier`` and ``activity_level`` are the mean over open clusters;
-- every other metric is summed over clusters (``closed`` counts closed clusters).
+- every other metric is summed over clusters (``closed`` counts closed clusters,
+  ``active`` the open ones).
 
 A span (``years = [first, last]``) sums the per-year values over its years. A
 scorecard metric is 1 in a run where the target is met in the year, else 0, so
@@ -32,15 +33,16 @@ from simulator.scenario import Scenario
 from simulator.scorecard import score_run, scorecard_targets, scored_years
 
 SCORECARD_PREFIX = "scorecard:"
-STATS = ("mean", "p10", "p50", "p90")
-"""The statistics over replications kept for every outcome, in column order."""
+STATS = ("mean", "p10", "p50", "p90", "sd")
+"""The statistics over replications kept for every outcome, in column order (``sd``: the
+sample standard deviation, 0 for one replication)."""
 _NOT_METRICS = {"year", "cluster", "status"}
-YEARLY_METRICS = (*tuple(c for c in YEARLY_COLUMNS if c not in _NOT_METRICS), "closed")
+YEARLY_METRICS = (*tuple(c for c in YEARLY_COLUMNS if c not in _NOT_METRICS), "closed", "active")
 """Metrics an outcome may name besides ``scorecard:<target>``."""
 MEAN_OVER_OPEN = frozenset({"fee_multiplier", "activity_level"})
 ALL_CLUSTERS = "all"
 
-Stat = Literal["mean", "p10", "p50", "p90"]
+Stat = Literal["mean", "p10", "p50", "p90", "sd"]
 
 
 class Outcome(BaseModel):
@@ -58,7 +60,8 @@ class Outcome(BaseModel):
     cluster: str = ALL_CLUSTERS
     """A cluster id, or ``all`` (see the module docstring for how clusters combine)."""
     stat: Stat = "mean"
-    """The statistic over replications that analyses and constraints use."""
+    """The statistic over replications that analyses and constraints use
+    (``mean | p10 | p50 | p90 | sd``)."""
 
     @model_validator(mode="after")
     def _one_year_or_span(self) -> Outcome:
@@ -160,8 +163,8 @@ class OutcomeMeter:
 
 
 def _row_value(row: tuple, metric: str) -> float:
-    if metric == "closed":
-        return 1.0 if row[_COLUMN["status"]] == CLOSED else 0.0
+    if metric in ("closed", "active"):
+        return float((row[_COLUMN["status"]] == CLOSED) == (metric == "closed"))
     return float(row[_COLUMN[metric]])
 
 
@@ -184,10 +187,11 @@ def _yearly_value(rows: Sequence[tuple], outcome: Outcome) -> float:
 
 
 def summarise_replications(values: np.ndarray) -> np.ndarray:
-    """(replications, outcomes) → (outcomes, 4): mean, P10, P50, P90 over replications."""
+    """(replications, outcomes) → (outcomes, 5): mean, P10, P50, P90, sd over replications."""
     mean = values.mean(axis=0)
     q10, q50, q90 = np.quantile(values, (0.1, 0.5, 0.9), axis=0)
-    return np.column_stack((mean, q10, q50, q90))
+    sd = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(values.shape[1])
+    return np.column_stack((mean, q10, q50, q90, sd))
 
 
 def last_year_needed(outcomes: Sequence[Outcome]) -> int:
