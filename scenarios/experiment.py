@@ -295,27 +295,62 @@ def resolve_inputs(
     return inputs, problems
 
 
+def _invalid_because(
+    document: dict[str, Any], path: Path, items: list[tuple[UncertainInput, float]]
+) -> str | None:
+    """Why ``document`` with each input set to its value is invalid (``None`` if valid)."""
+    trial = copy.deepcopy(document)
+    for item, value in items:
+        for key, setting in item.overrides(value).items():
+            apply_set(trial, key, setting)
+    try:
+        validate_document(trial, {}, str(path))
+    except UserError as exc:
+        return "; ".join(line.split(": ", 1)[-1] for line in exc.lines)
+    return None
+
+
 def bounds_problems(
     path: Path, inputs: list[UncertainInput], document: dict[str, Any], section: str
 ) -> list[str]:
-    """Problems the base scenario has with each input at the ends of its range."""
+    """Problems of the base scenario with every input at the low (then high) end of its
+    range at once, each blamed on the inputs that break it alone where they do.
+
+    Checking the ends together, not one input at a time, lets inputs that only make
+    sense together pass (levers adding 2022, 2023 ... to a year table).
+    """
     problems = []
-    for item in inputs:
-        for end in item.spec.bounds:
-            trial = copy.deepcopy(document)
-            for key, value in item.overrides(end).items():
-                apply_set(trial, key, value)
-            try:
-                validate_document(trial, {}, str(path))
-            except UserError as exc:
-                reasons = "; ".join(line.split(": ", 1)[-1] for line in exc.lines)
-                problems.append(
-                    problem_line(
-                        str(path),
-                        f"{section}.{item.name}",
-                        f"at {end} the scenario is invalid: {reasons}",
-                    )
+    for end, name in ((0, "low"), (1, "high")):
+        corner = [(item, item.spec.bounds[end]) for item in inputs]
+        if _invalid_because(document, path, corner) is None:
+            continue
+        # blame the inputs without which the corner is valid; failing that, those that
+        # break the scenario on their own; failing that, the corner as a whole
+        culprits = [
+            (item, value)
+            for item, value in corner
+            if _invalid_because(document, path, [c for c in corner if c[0] is not item]) is None
+        ] or [c for c in corner if _invalid_because(document, path, [c]) is not None]
+        for item, value in culprits:
+            reason = _invalid_because(document, path, [(item, value)]) or _invalid_because(
+                document, path, corner
+            )
+            problems.append(
+                problem_line(
+                    str(path),
+                    f"{section}.{item.name}",
+                    f"at {value} the scenario is invalid: {reason}",
                 )
+            )
+        if not culprits:
+            reason = _invalid_because(document, path, corner)
+            problems.append(
+                problem_line(
+                    str(path),
+                    section,
+                    f"with every range at its {name} end the scenario is invalid: {reason}",
+                )
+            )
     return problems
 
 

@@ -388,3 +388,30 @@ no_closures = {{ at_least = 0.9 }}
     result = invoke("optimise", str(path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2 and "levers" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["least_base_after_2021", "least_base_from_2019", "base_per_cluster_front"]
+)
+def test_the_shipped_policies_load_with_labelled_levers(name: str) -> None:
+    """Levers that add 2022, 2023 ... to a year table only make sense together: the
+    ranges are checked at their ends all at once, and every range says where it comes from."""
+    policy = load_policy(BASELINE.parent / "policies" / f"{name}.toml")
+    assert policy.levers
+    for lever in policy.levers:
+        assert lever.spec.source.split(":")[0] in ("seed", "sourced", "derived", "assumed")
+    corner = policy.candidate_overrides([lever.spec.bounds[1] for lever in policy.levers])
+    assert all(value == 3.0 for value in corner.values())
+
+
+def test_a_lever_that_breaks_the_scenario_alone_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    text = (BASELINE.parent / "policies" / "least_base_after_2021.toml").read_text()
+    path.write_text(
+        text.replace('base = "../baseline.toml"', f'base = "{BASELINE.as_posix()}"')
+        + '\n[levers."members.churn"]\nrange = [0.1, 1.5]\nsource = "assumed: test"\n'
+    )
+    result = invoke("optimise", str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "levers.members.churn: at 1.5 the scenario is invalid" in lines[0]
