@@ -17,9 +17,6 @@ The summary gives the coverage of the P10–P90 band over values with spread
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +25,7 @@ import pandas as pd
 
 from scenarios.errors import UserError
 from scenarios.observations import ALL, Observation, ObservationSet, read_observations
-from scenarios.store import PLOTS_DIR, YEARLY_CSV, read_manifest
+from scenarios.store import PLOTS_DIR, YEARLY_CSV, read_manifest, replace_atomically
 from simulator.cluster import CLOSED
 
 BACKTEST_CSV = "backtest.csv"
@@ -282,19 +279,6 @@ def describe_backtest(table: pd.DataFrame, folder: Path, observations: Path) -> 
 # --- writing ---------------------------------------------------------------------
 
 
-def _replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same folder, then rename it over ``path``."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 @dataclass(frozen=True)
 class BacktestResult:
     """What ``run_backtest`` wrote."""
@@ -331,11 +315,11 @@ def run_backtest(
         (folder / PLOTS_DIR).mkdir(exist_ok=True)
         plot_path = folder / PLOTS_DIR / BACKTEST_PNG
         names = {cid: c["name"] for cid, c in config["clusters"].items()}
-        _replace_atomically(
+        replace_atomically(
             plot_path,
             lambda p: plot_backtest(ensemble, table, names, str(manifest["name"]), p),
         )
-    _replace_atomically(target, lambda p: table.to_csv(p, index=False, lineterminator="\n"))
+    replace_atomically(target, lambda p: table.to_csv(p, index=False, lineterminator="\n"))
     return BacktestResult(table, target, plot_path)
 
 

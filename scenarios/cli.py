@@ -78,6 +78,31 @@ def jobs_option(help_text: str):  # type: ignore[no-untyped-def]
     )
 
 
+def backend_options(work: str):  # type: ignore[no-untyped-def]
+    """``--jobs``, ``--backend local|dask`` and ``--scheduler`` of explore and optimise."""
+
+    def decorate(func):  # type: ignore[no-untyped-def]
+        func = click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="A running Dask scheduler (e.g. tcp://host:8786); implies --backend dask. "
+            "Without it, --backend dask starts a LocalCluster of --jobs workers.",
+        )(func)
+        func = click.option(
+            "--backend",
+            type=click.Choice(["local", "dask"]),
+            default="local",
+            show_default=True,
+            help=f"Where {work} run: a local process pool, or dask.distributed.",
+        )(func)
+        return jobs_option(
+            "Worker processes (local) or LocalCluster workers (dask); "
+            "results are identical for any value."
+        )(func)
+
+    return decorate
+
+
 def debug_option(func):  # type: ignore[no-untyped-def]
     """``--debug`` on a subcommand, the same as on the group."""
     return click.option(
@@ -444,22 +469,7 @@ def report(
     type=click.Path(path_type=Path),
     help="Results folder [default: results/<experiment name>].",
 )
-@jobs_option(
-    "Worker processes (local) or LocalCluster workers (dask); results are identical for any value."
-)
-@click.option(
-    "--backend",
-    type=click.Choice(["local", "dask"]),
-    default="local",
-    show_default=True,
-    help="Where chunks run: a local process pool, or dask.distributed.",
-)
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="A running Dask scheduler (e.g. tcp://host:8786); implies --backend dask. "
-    "Without it, --backend dask starts a LocalCluster of --jobs workers.",
-)
+@backend_options("chunks")
 @click.option(
     "--chunk-points",
     type=click.IntRange(min=1),
@@ -542,21 +552,7 @@ def explore(
     type=click.Path(path_type=Path),
     help="Results folder [default: results/<policy name>].",
 )
-@jobs_option(
-    "Worker processes (local) or LocalCluster workers (dask); results are identical for any value."
-)
-@click.option(
-    "--backend",
-    type=click.Choice(["local", "dask"]),
-    default="local",
-    show_default=True,
-    help="Where candidates run: a local process pool, or dask.distributed.",
-)
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="A running Dask scheduler (e.g. tcp://host:8786); implies --backend dask.",
-)
+@backend_options("candidates")
 @click.option(
     "--budget",
     type=click.IntRange(min=3),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from scenarios.points import (
     make_chunks,
     points_per_chunk,
 )
-from scenarios.store import MANIFEST_JSON, PLOTS_DIR, config_sha256, versions, write_csv
+from scenarios.store import PLOTS_DIR, config_sha256, write_csv, write_job_manifest
 from scenarios.work_folder import WorkFolder
 from simulator.outcomes import STATS
 
@@ -261,10 +260,7 @@ def write_explore_manifest(
 ) -> dict[str, Any]:
     """manifest.json of an explore folder."""
     spec = experiment.spec
-    manifest = {
-        "format": 1,
-        "tool": "clusterfund",
-        "kind": KIND,
+    fields = {
         "name": spec.name,
         "description": spec.description,
         "experiment_file": experiment.path.name,
@@ -282,21 +278,8 @@ def write_explore_manifest(
             for i in experiment.inputs
         },
         "backend": backend.describe(),
-        "versions": {**versions("highs"), **_analysis_versions()},
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "base_config": experiment.document,
     }
-    (folder / MANIFEST_JSON).write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    return write_job_manifest(
+        folder, KIND, fields, ("SALib", "ema_workbench", "dask", "distributed")
     )
-    return manifest
-
-
-def _analysis_versions() -> dict[str, str]:
-    found = {}
-    for package in ("SALib", "ema_workbench", "dask", "distributed"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from scenarios.backends import Backend, Executor
 from scenarios.errors import UserError, problem_line
 from scenarios.points import ChunkJob, PointModel, ScenarioModel, evaluate_chunk, make_chunks
 from scenarios.policy import Policy
-from scenarios.store import MANIFEST_JSON, PLOTS_DIR, config_sha256, versions
+from scenarios.store import PLOTS_DIR, config_sha256, write_job_manifest
 from scenarios.work_folder import WorkFolder
 from simulator.outcomes import STATS
 
@@ -395,10 +394,7 @@ def write_optimise_manifest(
 ) -> dict[str, Any]:
     """manifest.json of an optimise folder."""
     spec = policy.spec
-    manifest = {
-        "format": 1,
-        "tool": "clusterfund",
-        "kind": KIND,
+    fields = {
         "name": spec.name,
         "description": spec.description,
         "policy_file": policy.path.name,
@@ -417,18 +413,6 @@ def write_optimise_manifest(
         },
         "algorithm": "GA" if len(spec.objective.names) == 1 else "NSGA-II",
         "backend": request.backend.describe(),
-        "versions": {**versions("highs"), "pymoo": _version("pymoo")},
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "base_config": policy.document,
     }
-    (folder / MANIFEST_JSON).write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    return manifest
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
+    return write_job_manifest(folder, KIND, fields, ("pymoo", "dask", "distributed"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import re
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -35,6 +34,7 @@ from scenarios.explore_view import ExploreFolder
 from scenarios.labels import label
 from scenarios.results import draw_run_plots
 from scenarios.safe_text import terminal_safe
+from scenarios.store import replace_atomically
 from scenarios.summary import MONEY_METRICS
 
 MSEK_FORMAT = '#,##0.00" MSEK"'
@@ -342,16 +342,6 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
                 )
 
 
-def _write_atomically(path: Path, write) -> None:  # type: ignore[no-untyped-def]
-    temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def write_report(
     comparison: Comparison,
     out: Path,
@@ -389,6 +379,6 @@ def write_report(
             for path in draw_run_plots(run, Path(scratch) / f"run{index}", lang):
                 charts.append((f"{name}: {path.stem.replace('_', ' ')}", path))
         page = build_html(comparison, year, lang, charts, tables, explorations)
-        _write_atomically(workbook, lambda p: write_workbook(tables, p))  # the likelier to fail
-        _write_atomically(out, lambda p: p.write_text(page, encoding="utf-8"))
+        replace_atomically(workbook, lambda p: write_workbook(tables, p))  # the likelier to fail
+        replace_atomically(out, lambda p: p.write_text(page, encoding="utf-8"))
     return out, workbook

@@ -20,7 +20,7 @@ import platform
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -201,15 +201,33 @@ def config_sha256(resolved: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def versions(solver: str) -> dict[str, str]:
-    """Versions of the tool, Python and the libraries that shape the numbers."""
+def versions(solver: str, extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Versions of the tool, Python and the libraries that shape the numbers (and ``extra``)."""
     found = {"python": platform.python_version(), "solver": solver}
-    for package in ("clusterfund", "numpy", "pandas", "pulp", "simpy", "highspy"):
+    for package in ("clusterfund", "numpy", "pandas", "pulp", "simpy", "highspy", *extra):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             found[package] = "not installed"
     return found
+
+
+def write_job_manifest(
+    folder: Path, kind: str, fields: dict[str, Any], packages: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """``manifest.json`` of an explore or optimise folder: the common header, then ``fields``."""
+    manifest = {
+        "format": FORMAT_VERSION,
+        "tool": "clusterfund",
+        "kind": kind,
+        "versions": versions("highs", packages),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **fields,
+    }
+    (folder / MANIFEST_JSON).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return manifest
 
 
 def write_manifest(
@@ -277,3 +295,17 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"{path}: unknown results format (expected clusterfund format {FORMAT_VERSION})"
         )
     return manifest
+
+
+def replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file in the same folder, then rename it over ``path``,
+    so a reader never sees half a file and a failure leaves the old one."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
