@@ -114,7 +114,9 @@ class Executor:
         from dask.distributed import as_completed
 
         client = self._client
-        shared_future = client.scatter(shared, broadcast=True)
+        # hash=False: a fresh key per call, so releasing an earlier call's copy of the same
+        # object (optimise maps once per generation) cannot drop this one
+        shared_future = client.scatter(shared, broadcast=True, hash=False)
         futures = [client.submit(func, shared_future, item, pure=False) for item in items]
         try:
             for future in as_completed(futures):

@@ -415,3 +415,14 @@ def test_a_lever_that_breaks_the_scenario_alone_is_named(tmp_path: Path) -> None
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "levers.members.churn: at 1.5 the scenario is invalid" in lines[0]
+
+
+def test_dask_gives_the_same_search_as_the_local_pool(toy: Path, tmp_path: Path) -> None:
+    from scenarios.backends import Backend
+
+    local = execute_optimise(load_policy(toy), quiet(tmp_path / "local", budget=40))
+    dask = execute_optimise(
+        load_policy(toy), quiet(tmp_path / "dask", budget=40, backend=Backend("dask", 2))
+    )
+    for name in ("evaluations.csv", "pareto.csv", "out_of_sample.csv"):
+        assert (local.folder / name).read_bytes() == (dask.folder / name).read_bytes(), name
