@@ -114,7 +114,7 @@ def calibrated_file(
     used = int(result.used.sum())
     label = (
         f"derived: calibrated against {observations} with {experiment.path.name} (point {best} "
-        f"of {len(design.overrides)}: largest implausibility {result.largest[best]:.3g} over "
+        f"of {len(design.overrides)}: largest implausibility {result.largest[best]:.3f} over "
         f"{used} observations; {spec.replications} runs a point)"
     )
     overrides = experiment.point_overrides(design.values[best])
@@ -130,8 +130,8 @@ def calibrated_file(
         comments=[
             f"Written by clusterfund explore {experiment.path.name}: the best of "
             f"{len(design.overrides)} points against {observations}.",
-            f"Largest implausibility {result.largest[best]:.3g} (the base: "
-            f"{result.largest[-1]:.3g}); held out: {', '.join(held) or 'none'}.",
+            f"Largest implausibility {result.largest[best]:.3f} (the base: "
+            f"{result.largest[-1]:.3f}); held out: {', '.join(held) or 'none'}.",
         ],
     )
 
