@@ -53,7 +53,7 @@ def convergence_chart(
         label="feasible",
     )
     best = evaluations[name].where(ok)
-    best = best.cummax() if maximise else best.cummin()
+    best = (best.cummax() if maximise else best.cummin()).ffill()
     ax.step(
         evaluations["evaluation"],
         best,
