@@ -32,7 +32,7 @@ from scenarios.points import ScenarioModel  # noqa: E402
 from scenarios.policy import load_policy  # noqa: E402
 
 POLICIES = ROOT / "configs" / "policies"
-SHIPPED = ("least_base_after_2021.toml", "base_per_cluster_front.toml")
+SHIPPED = ("least_base_from_2019.toml", "base_per_cluster_front.toml")
 
 
 class TimedModel:
@@ -64,7 +64,7 @@ def toy_convergence(scratch: Path) -> None:
 
     table = pd.read_csv(result.folder / "evaluations.csv")
     lever = table["base_funding.default.value"].where(table["feasible"] == 1)
-    best = lever.cummin()
+    best = lever.cummin().ffill()
     within = np.flatnonzero((best <= LEAST_BASE * 1.01).to_numpy())
     first = int(within[0]) + 1 if len(within) else None
     print(
