@@ -132,7 +132,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       clusterfund report results/no_arena results/baseline --out report.html
       clusterfund allocate configs/baseline.toml --year 2021
       clusterfund explore configs/experiments/what_matters.toml --jobs 2
-      clusterfund optimise configs/policies/least_base_after_2021.toml --jobs 2
+      clusterfund optimise configs/policies/least_base_from_2019.toml --jobs 2
       clusterfund backtest results/baseline          # against configs/observations.csv
 
     Add --debug (anywhere) to see the traceback of an error.
@@ -597,9 +597,9 @@ def optimise(
 
     \b
     Examples:
-      clusterfund optimise configs/policies/least_base_after_2021.toml --jobs 2
+      clusterfund optimise configs/policies/least_base_from_2019.toml --jobs 2
       clusterfund optimise configs/policies/base_per_cluster_front.toml --jobs 2 --budget 600
-      clusterfund run results/least_base_after_2021/policy_1.toml
+      clusterfund run results/least_base_from_2019/policy_1.toml
     """
     from scenarios.backends import Backend
     from scenarios.optimise import OptimiseRequest, execute_optimise
