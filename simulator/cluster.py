@@ -9,6 +9,11 @@ import numpy as np
 import simpy
 
 from simulator.members import (
+    FEE,
+    IN_ARENA,
+    JOIN_YEAR,
+    SATISFACTION,
+    TIER,
     MemberMix,
     Members,
     assign_arena_participation,
@@ -89,6 +94,8 @@ YEARLY_COLUMNS = (
     "activity_level",
     "regional_share",
     "arena_projects",
+    "surplus_spent",
+    "settled",
 )
 
 
@@ -104,11 +111,32 @@ class ClusterAgent:
       private-funding effort rises by ``effort_step`` (up to ``max_effort``);
     - reserves below ``reserve_threshold`` years of costs: activities are cut by
       ``cut_step`` (not below ``min_activity``); above twice that, restored by ``restore_step``;
+    - reserves above the cap (``reserve_cap_years``, when set): the surplus is spent
+      on extra activities the next year (below);
     - negative reserves ``closure_years`` years running: the cluster closes at the
-      end of that year, its members leave, and it takes no money after.
+      end of that year and is liquidated: its reserves ``R`` are settled once to 0
+      (a positive balance paid out, a negative one written off; ``settled = R`` in
+      yearly.csv and the event ``liquidated R``). A ``transfer_share`` of its members
+      (each with that probability, drawn from the run's rng) are handed to the
+      programme office, which places them in open clusters the next year
+      (``ProgrammeOffice``, ``place_transfers``); the rest leave. It takes no money after.
+
+    Spending a surplus (money-conserving, booked in ``costs``): with cap ``c`` years,
+    after year t's books close ``S_t = max(0, R_t - c * K_t)``, ``K_t`` year t's costs
+    without surplus spending; year t+1 spends it all:
+    ``costs_{t+1} = K_{t+1} + S_t`` (column ``surplus_spent``), and members see the
+    activity level ``a'_{t+1} = min(max_activity, a_{t+1} + S_t / activity_cost)``
+    (column ``activity_level``) in year t+1's value index,
+    ``value = a' * clip(N / N0, 0.5, 2) ** elasticity``. So
+    ``R_{t+1} = c * K_t + (I_{t+1} - K_{t+1})``: reserves exceed the cap by at most
+    one year's surplus. Money spent above ``max_activity`` is still spent (costs),
+    and buys members no more value.
+
+    Books: ``R_t = R_{t-1} + income_t - costs_t - settled_t``.
 
     Costs are ``staff + activity_cost * activity_level + fixed + (1 - overhead_share)
-    * arena_income`` (the arena money not covering overheads is spent on the projects).
+    * arena_income + surplus_spent`` (the arena money not covering overheads is spent
+    on the projects).
     Private income follows ``private_income_step`` towards
     ``max(0, private_income + private_per_member * (N - N0)) * effort``, times any shock.
     """
@@ -142,6 +170,16 @@ class ClusterAgent:
         self.at_risk = False
         self.books: Books | None = None
         """Last year's books, for a funding rule (``None`` before the first year)."""
+        self.surplus_to_spend = 0.0
+        """Reserves above the cap at the end of last year, spent on activities this year."""
+        self.extra_activity = 0.0
+        """Activity level added by last year's surplus spending (value members saw)."""
+        self.transferring: Members | None = None
+        """Members of this cluster, closed last year, waiting for the office to place them."""
+        self.transfer_draws = np.empty(0)
+        """One uniform per transferring member: where the office places it."""
+        self.incoming: list[Members] = []
+        """Members from closed clusters who join this cluster this year."""
 
     def run(self, env: simpy.Environment, announcements: Announcements) -> Generator:
         """SimPy process: wait for each year's funding from the programme office, then live the year."""
@@ -173,6 +211,8 @@ class ClusterAgent:
                 0.0,
                 0.0,
                 0.0,
+                0.0,
+                0.0,
             )
         )
 
@@ -182,7 +222,10 @@ class ClusterAgent:
         behaviour = self.scenario.members
         last_count = len(self.members)
         value = value_index(
-            self.activity_level, last_count, self.params.members, behaviour.network_elasticity
+            self._activity_seen(),
+            last_count,
+            self.params.members,
+            behaviour.network_elasticity,
         )
         if behaviour.feedback:
             update_satisfaction(self.members, value, behaviour.satisfaction_weight)
@@ -200,12 +243,34 @@ class ClusterAgent:
         joined = int(self.rng.poisson(expected)) if expected > 0 else 0
         if joined:
             self.members = self.members.extend(draw_members(joined, self.mix, year, self.rng))
+        for arriving in self.incoming:
+            self.members = self.members.extend(arriving)
+            joined += len(arriving)
+        self.incoming = []
         return joined, left
+
+    def _activity_seen(self) -> float:
+        """This year's activity level with the surplus spending, as members see it."""
+        return min(self.scenario.management.max_activity, self.activity_level + self.extra_activity)
+
+    def receive(self, members: Members, year: int) -> None:
+        """Members of a closed cluster who join this one in ``year`` (as new members:
+        their size and type kept, this cluster's fee for their size)."""
+        data = members.data.copy()
+        data[:, JOIN_YEAR] = year
+        data[:, SATISFACTION] = 1.0
+        data[:, IN_ARENA] = 0.0
+        data[:, FEE] = self.mix.fee_by_tier[data[:, TIER].astype(int)]
+        self.incoming.append(Members(data))
 
     def _live_year(self, year: int, funding: YearFunding) -> None:
         params, management = self.params, self.scenario.management
         shock = shock_factors(self.scenario.shocks, year)
         first_year = year == self.scenario.programme.start_year
+        surplus_spent, self.surplus_to_spend = self.surplus_to_spend, 0.0
+        self.extra_activity = (
+            surplus_spent / params.activity_cost if params.activity_cost > 0 else 0.0
+        )
         joined, left = (0, 0) if first_year else self._update_members(year, funding, shock)
         count = len(self.members)
         assign_arena_participation(
@@ -234,10 +299,20 @@ class ClusterAgent:
             + params.fixed_cost
             + (1.0 - self.scenario.arena.overhead_share) * arena_income
         )
-        self.reserves = self.reserves + total_income - costs
+        self.reserves = self.reserves + total_income - costs - surplus_spent
         self.books = Books(count, fee_income, private_income, total_income)
-        activity_this_year, fee_multiplier_this_year = self.activity_level, self.fee_multiplier
+        activity_this_year, fee_multiplier_this_year = self._activity_seen(), self.fee_multiplier
+        cap_years = management.reserve_cap_years
+        if cap_years is not None:
+            self.surplus_to_spend = max(0.0, self.reserves - cap_years * costs)
         status = self._manage(year, costs - total_income, fee_income, costs)
+        settled = 0.0
+        if self.closed:
+            settled, self.reserves = self.reserves, 0.0
+            self.surplus_to_spend = 0.0
+            self.events.append((year, self.id, f"liquidated {settled:.6f}"))
+            self._leave(year, count)
+        costs += surplus_spent
         regional_share = regional_base / total_income if total_income > 0 else 0.0
         self.rows.append(
             (
@@ -259,10 +334,22 @@ class ClusterAgent:
                 activity_this_year,
                 regional_share,
                 funding.arena_projects,
+                surplus_spent,
+                settled,
             )
         )
-        if self.closed:
-            self.members = self.members.keep(np.zeros(count, dtype=bool))
+
+    def _leave(self, year: int, count: int) -> None:
+        """On closure: each member transfers with probability ``transfer_share`` (to be
+        placed by the office next year, see ``place_transfers``), the rest leave; none
+        transfer after the last year."""
+        share = self.scenario.members.transfer_share
+        if share > 0 and year < self.scenario.years[-1]:
+            moving = self.members.keep(self.rng.random(count) < share)
+            if len(moving):
+                self.transferring = moving
+                self.transfer_draws = self.rng.random(len(moving))
+        self.members = self.members.keep(np.zeros(count, dtype=bool))
 
     def _manage(self, year: int, deficit: float, fee_income: float, costs: float) -> str:
         """Management's reaction after the books close; returns the year's status."""

@@ -83,7 +83,14 @@ def simulate(
     }
     env.process(
         programme_office(
-            env, scenario, agents, allocator, announcements, result.allocation_rows, calls_rng
+            env,
+            scenario,
+            agents,
+            allocator,
+            announcements,
+            result.allocation_rows,
+            calls_rng,
+            result.events,
         )
     )
     for agent in agents.values():

@@ -8,7 +8,7 @@ import numpy as np
 import simpy
 
 from simulator.allocation import Allocation, ArenaAllocator, CommitmentBook
-from simulator.calls import draw_call
+from simulator.calls import PAIR_SEPARATOR, draw_call
 from simulator.cluster import Announcements, ClusterAgent, YearFunding
 from simulator.scenario import Scenario
 from simulator.schedules import base_value, schedule_value
@@ -25,6 +25,7 @@ def programme_office(
     announcements: Announcements,
     allocation_rows: list[tuple],
     calls_rng: np.random.Generator | None = None,
+    events: list[tuple[int, str, str]] | None = None,
 ) -> Generator:
     """Each year: set every open cluster's regional base from its schedule (or its funding
     rule, from the cluster's books of the year before), set the arena
@@ -37,6 +38,9 @@ def programme_office(
     With open calls, each year's proposals (from the clusters open that year, drawn
     from ``calls_rng``) join the pool before the allocation; the allocator must then
     be this run's own (it is told of them through ``add_projects``).
+
+    At the start of each year the members transferring from clusters closed the year
+    before join the open clusters (``place_transfers``), logged in ``events``.
     """
     projects = {p.id: p for p in scenario.projects}
     book = CommitmentBook(scenario.projects)
@@ -44,6 +48,7 @@ def programme_office(
     use_at_risk = scenario.allocator.at_risk_weight != 1.0
     for year in scenario.years:
         open_ids = frozenset(cid for cid, agent in clusters.items() if not agent.closed)
+        place_transfers(scenario, clusters, sorted(open_ids), year, events)
         at_risk = (
             frozenset(cid for cid in open_ids if clusters[cid].at_risk)
             if use_at_risk
@@ -96,3 +101,57 @@ def programme_office(
         }
         announcements.announce(year, funding)
         yield env.timeout(1)
+
+
+def transfer_weights(scenario: Scenario, source: str, targets: list[str]) -> np.ndarray:
+    """Probability that a member of closing ``source`` joins each of ``targets``: the
+    open-call affinity of the pair (``default_affinity`` if not listed) when open calls
+    are configured and some weight is positive, else equal."""
+    calls = scenario.open_calls
+    weights = np.ones(len(targets))
+    if calls is not None:
+        affinity = np.array(
+            [
+                calls.affinity.get(
+                    f"{source}{PAIR_SEPARATOR}{t}",
+                    calls.affinity.get(f"{t}{PAIR_SEPARATOR}{source}", calls.default_affinity),
+                )
+                for t in targets
+            ],
+            dtype=float,
+        )
+        if affinity.sum() > 0:
+            weights = affinity
+    return weights / weights.sum()
+
+
+def place_transfers(
+    scenario: Scenario,
+    clusters: Mapping[str, ClusterAgent],
+    open_ids: list[str],
+    year: int,
+    events: list[tuple[int, str, str]] | None,
+) -> None:
+    """Hand the members waiting in closed clusters to the open ones (``open_ids``, sorted).
+
+    Member i of closed cluster s goes to target ``j = searchsorted(cumsum(w), u_i)``,
+    ``w = transfer_weights(s, open_ids)``, ``u_i`` the uniform the closing cluster drew
+    from the run's rng. Logged as ``transfer_out N`` (source) and ``transfer_in n from s``
+    (each target), in ``year``. With no cluster open, the members leave.
+    """
+    for source in sorted(clusters):
+        agent = clusters[source]
+        moving, agent.transferring = agent.transferring, None
+        if moving is None or not open_ids:
+            continue
+        cumulative = np.cumsum(transfer_weights(scenario, source, open_ids))
+        cumulative[-1] = 1.0
+        target_of = np.searchsorted(cumulative, agent.transfer_draws, side="right")
+        if events is not None:
+            events.append((year, source, f"transfer_out {len(moving)}"))
+        for j, target in enumerate(open_ids):
+            mask = target_of == j
+            if mask.any():
+                clusters[target].receive(moving.keep(mask), year)
+                if events is not None:
+                    events.append((year, target, f"transfer_in {int(mask.sum())} from {source}"))

@@ -273,6 +273,9 @@ class MemberBehaviour(StrictModel):
     """Fee rises, value and arena participation affect churn."""
     joining: bool = True
     """New members join."""
+    transfer_share: Share = 0.0
+    """Share of a closing cluster's members who join an open cluster the next year
+    (picked by the open-call affinity to the closing cluster, else equally)."""
 
 
 class Management(StrictModel):
@@ -304,6 +307,11 @@ class Management(StrictModel):
     """Reserves below this many years of costs count as low."""
     closure_years: Annotated[int, Field(ge=1)]
     """A cluster closes after this many consecutive years with negative reserves."""
+    reserve_cap_years: NonNegativeFloat | None = None
+    """Reserves above this many years of costs are spent on extra activities the next
+    year (``None``: no cap, surpluses pile up)."""
+    max_activity: Annotated[float, Field(ge=1.0)] = 1.5
+    """Highest activity level members see when a surplus is spent (1 = full activities)."""
 
 
 class Shock(StrictModel):

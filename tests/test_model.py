@@ -68,7 +68,13 @@ def test_no_churn_no_joiners_keeps_members() -> None:
         assert (counts[cid] == cluster.members).all()
 
 
-def _check_books(frame) -> None:
+def _liquidations(events) -> dict[str, float]:
+    return {
+        cid: float(what.split()[1]) for _, cid, what in events if what.startswith("liquidated ")
+    }
+
+
+def _check_books(frame, events=()) -> None:
     five = (
         frame.fee_income
         + frame.private_income
@@ -80,10 +86,31 @@ def _check_books(frame) -> None:
     for cid, one in frame.groupby("cluster"):
         one = one.sort_values("year")
         previous = one.reserves.shift(1)
-        step = one.total_income - one.costs
+        step = one.total_income - one.costs - one.settled
         np.testing.assert_allclose(
             one.reserves.iloc[1:], (previous + step).iloc[1:], rtol=0, atol=1e-9, err_msg=cid
         )
+    # what was settled is what the events say, once per closed cluster, and nothing stays
+    settled = frame[frame.settled != 0].groupby("cluster").settled.sum().to_dict()
+    liquidated = _liquidations(events)
+    assert liquidated.keys() == set(frame[frame.status == CLOSED].cluster)
+    for cid, amount in liquidated.items():
+        assert settled.get(cid, 0.0) == pytest.approx(amount, abs=1e-6), cid
+    assert (frame[frame.status == CLOSED].reserves == 0).all(), "a closed cluster is liquidated"
+    transfers = [what.split() for _, _, what in events if what.startswith("transfer_")]
+    out = sum(int(t[1]) for t in transfers if t[0] == "transfer_out")
+    into = sum(int(t[1]) for t in transfers if t[0] == "transfer_in")
+    assert out == into, "members transferred out of closing clusters join open ones"
+
+
+def _check_reserve_cap(frame, cap_years: float) -> None:
+    """R_t <= cap * K_{t-1} + max(0, I_t - K_t), K the costs without surplus spending."""
+    for cid, one in frame[frame.status != CLOSED].groupby("cluster"):
+        one = one.sort_values("year")
+        own_costs = one.costs - one.surplus_spent
+        surplus = (one.total_income - own_costs).clip(lower=0)
+        bound = cap_years * own_costs.shift(1) + surplus
+        assert (one.reserves.iloc[1:] <= bound.iloc[1:] + 1e-9).all(), cid
 
 
 scenario_changes = st.fixed_dictionaries(
@@ -127,6 +154,8 @@ scenario_changes = st.fixed_dictionaries(
             max_size=2,
         ),
         "allocator.method": st.sampled_from(["proportional", "lp"]),
+        "management.reserve_cap_years": st.one_of(st.none(), st.floats(0.0, 2.0)),
+        "members.transfer_share": st.floats(0.0, 1.0),
     }
 )
 
@@ -138,7 +167,10 @@ def test_money_is_conserved_in_any_valid_scenario(changes: dict, seed: int) -> N
     result = simulate(scenario, np.random.default_rng(seed))
     frame = result.yearly
     assert len(frame) == len(scenario.years) * len(scenario.clusters)
-    _check_books(frame)
+    _check_books(frame, result.events)
+    cap = scenario.management.reserve_cap_years
+    if cap is not None:
+        _check_reserve_cap(frame, cap)
     paid = frame.groupby("year")["arena_income"].sum()
     allocated = (
         result.allocation.groupby("year")["funded"].sum().reindex(paid.index, fill_value=0.0)
@@ -192,11 +224,14 @@ def test_cluster_closes_when_the_rule_says(closure_years: int) -> None:
     assert closures == [(expected_year, "packbridge")]
     frame = result.yearly.set_index(["cluster", "year"])
     reserves_at_close = 1.0 - 0.6 * (expected_year - 2017 + 1)
-    assert frame.loc[("packbridge", expected_year), "reserves"] == pytest.approx(reserves_at_close)
+    # liquidated in the year it closes: the negative balance is written off, once
+    assert frame.loc[("packbridge", expected_year), "settled"] == pytest.approx(reserves_at_close)
+    assert _liquidations(result.events) == {"packbridge": pytest.approx(reserves_at_close)}
+    assert frame.loc[("packbridge", expected_year), "reserves"] == 0.0
     later = frame.loc["packbridge"].loc[expected_year + 1 :]
     assert (later.status == CLOSED).all()
     assert (later.members == 0).all() and (later.total_income == 0).all()
-    assert later.reserves.tolist() == pytest.approx([reserves_at_close] * len(later))
+    assert (later.reserves == 0).all() and (later.settled == 0).all()
     assert not any(cid == "iuc_syd" and what == "closed" for _, cid, what in result.events)
 
 
@@ -289,3 +324,45 @@ def test_scorecard_counts_match_the_yearly_rows() -> None:
         }
         assert value[i, names.index("collaboration_links")] == len(pairs)
     assert len(TARGETS) == 6
+
+
+def test_members_of_a_closing_cluster_join_an_open_one_the_next_year() -> None:
+    scenario = _closure_scenario(reserves=0.0, deficit=5.0, closure_years=1)  # fees < 5 MSEK
+    doc = scenario.model_dump(mode="json")
+    doc["clusters"]["packbridge"]["members"] = 40
+    share = 0.5
+    doc["members"]["transfer_share"] = share
+    result = _run(Scenario.model_validate(doc), 5)
+    frame = result.yearly.set_index(["cluster", "year"])
+    moved = [what for year, cid, what in result.events if what.startswith("transfer_")]
+    out = int(moved[0].split()[1])
+    assert 0 < out < 40
+    assert moved == [f"transfer_out {out}", f"transfer_in {out} from packbridge"]
+    assert [(y, c) for y, c, w in result.events if w.startswith("transfer_")] == [
+        (2018, "packbridge"),
+        (2018, "iuc_syd"),
+    ]
+    iuc = scenario.clusters["iuc_syd"].members  # no churn, no joiners: only the transfers
+    assert frame.loc[("iuc_syd", 2018), "members"] == iuc + out
+    assert frame.loc[("iuc_syd", 2018), "joined"] == out
+
+
+def test_surplus_above_the_cap_is_spent_on_activities_next_year() -> None:
+    # iuc_syd alone with 3 MSEK a year more income than costs and 1 year of costs capped
+    scenario = _closure_scenario(reserves=0.0, deficit=0.0, closure_years=1)
+    doc = scenario.model_dump(mode="json")
+    del doc["clusters"]["packbridge"]
+    iuc = doc["clusters"]["iuc_syd"]
+    iuc.update(opening_reserves=10.0, other_public=iuc["other_public"] + 3.0)
+    doc["management"]["reserve_cap_years"] = 1.0
+    result = _run(Scenario.model_validate(doc), 0)
+    one = result.yearly.set_index("year")
+    own = one.costs - one.surplus_spent
+    # the year after the first, the surplus above one year's costs is spent, whole
+    assert one.surplus_spent[2018] == pytest.approx(one.reserves[2017] - own[2017])
+    assert one.surplus_spent[2018] > 0 and one.activity_level[2018] > 1.0
+    assert one.activity_level.max() <= scenario.management.max_activity
+    _check_books(one.reset_index(), result.events)
+    _check_reserve_cap(one.reset_index(), 1.0)
+    # from the second year on: bounded by the cap and a year's surplus (opening reserves aside)
+    assert one.reserves.loc[2018:].max() <= own.max() + 3.0 + 1e-9
