@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -76,6 +78,22 @@ def jobs_option(help_text: str):  # type: ignore[no-untyped-def]
         show_default=True,
         help=help_text,
     )
+
+
+@contextlib.contextmanager
+def kept_on_stop(work: str, target: Path) -> Iterator[None]:
+    """A stop (Ctrl-C, SIGTERM, SIGHUP) of a resumable job: one line saying that the
+    finished ``work`` is kept for ``--resume``, and exit status 128 + the signal."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        click.secho(
+            f"interrupted; finished {work} are kept — run the same command with --resume "
+            f"to finish {target}",
+            fg="red",
+            err=True,
+        )
+        raise SystemExit(128 + getattr(exc, "signum", signal.SIGINT)) from None
 
 
 def backend_options(work: str):  # type: ignore[no-untyped-def]
@@ -531,16 +549,8 @@ def explore(
         make_plots=not no_plots,
         chunk_points=chunk_points,
     )
-    try:
+    with kept_on_stop("chunks", target):
         folder = execute_explore(experiment, request)
-    except KeyboardInterrupt as exc:
-        click.secho(
-            f"interrupted; finished chunks are kept — run the same command with --resume "
-            f"to finish {target}",
-            fg="red",
-            err=True,
-        )
-        raise SystemExit(128 + getattr(exc, "signum", signal.SIGINT)) from None
     click.echo(f"wrote {folder}/")
     click.echo(describe_explore(folder))
 
@@ -616,16 +626,8 @@ def optimise(
         force=force,
         make_plots=not no_plots,
     )
-    try:
+    with kept_on_stop("evaluations", target):
         result = execute_optimise(policy, request)
-    except KeyboardInterrupt as exc:
-        click.secho(
-            f"interrupted; finished evaluations are kept — run the same command with --resume "
-            f"to continue {target}",
-            fg="red",
-            err=True,
-        )
-        raise SystemExit(128 + getattr(exc, "signum", signal.SIGINT)) from None
     click.echo(f"wrote {result.folder}/")
     click.echo(describe_optimise(result.folder))
 
