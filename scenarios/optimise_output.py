@@ -25,6 +25,10 @@ from scenarios.optimise import (
 from scenarios.policy import Policy
 from scenarios.scenario_file import ScenarioFile
 from scenarios.store import write_csv
+from simulator.outcomes import STATS
+
+OUTCOMES_CSV = "outcomes.csv"
+"""Every statistic of every outcome per evaluation (the contract's outcomes.csv)."""
 
 
 def policy_file(
@@ -102,6 +106,15 @@ def write_optimise_folder(
         )
 
     write_csv(folder / EVALUATIONS_CSV, header, (row(e) for e in range(len(evaluations))))
+    write_csv(
+        folder / OUTCOMES_CSV,
+        ("evaluation", "outcome", *STATS),
+        (
+            (e, name, *map(float, evaluations.stats[e][o]))
+            for e in range(len(evaluations))
+            for o, name in enumerate(names)
+        ),
+    )
     write_csv(
         folder / PARETO_CSV,
         (*header, "policy"),

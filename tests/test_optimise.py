@@ -165,6 +165,10 @@ def test_the_optimiser_finds_the_least_base_within_two_percent(toy: Path, tmp_pa
     assert len(evaluations) == 200
     pareto = pd.read_csv(result.folder / "pareto.csv")
     assert list(pareto["evaluation"]) == [result.chosen[0].evaluation]
+    outcomes = pd.read_csv(result.folder / "outcomes.csv")  # every statistic, every evaluation
+    assert len(outcomes) == 2 * len(evaluations)
+    means = outcomes[outcomes["outcome"] == "regional_money"].set_index("evaluation")["mean"]
+    assert np.allclose(means.to_numpy(), evaluations["regional_money"].to_numpy(), atol=1e-6)
 
 
 def test_lowering_the_winning_lever_by_ten_percent_breaks_the_constraint(
