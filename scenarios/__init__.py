@@ -1,1 +1,1 @@
-"""Everything around the model: configs, the run pipeline, results, plots and the CLI."""
+"""Everything around the model: configs, the ensemble runner, the results folder, plots and the CLI."""

@@ -25,7 +25,7 @@ import pandas as pd
 
 from scenarios.errors import UserError
 from scenarios.observations import ALL, Observation, ObservationSet, read_observations
-from scenarios.store import PLOTS_DIR, YEARLY_CSV, read_manifest, replace_atomically
+from scenarios.results_folder import PLOTS_DIR, YEARLY_CSV, read_manifest, replace_atomically
 from simulator.cluster import CLOSED
 
 BACKTEST_CSV = "backtest.csv"

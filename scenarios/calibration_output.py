@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scenarios.calibration import BASE_POINT, CalibrationResult, implausibility
+from scenarios.results_folder import write_csv
 from scenarios.scenario_file import ScenarioFile
-from scenarios.store import write_csv
 from simulator.outcomes import STATS
 
 if TYPE_CHECKING:

@@ -273,8 +273,8 @@ def run(
     """
     from scenarios.allocate_view import infeasible
     from scenarios.config import load_config
-    from scenarios.execute import RunRequest, execute_run
-    from scenarios.store import check_output_free, folder_name
+    from scenarios.results_folder import check_output_free, folder_name
+    from scenarios.run_command import RunRequest, execute_run
     from simulator.lp import InfeasibleAllocation
 
     options = {
@@ -405,8 +405,8 @@ def compare(
       clusterfund compare results/baseline results/no_arena results/downturn_2020 --year 2025
     """
     from scenarios.compare import open_comparison, year_in_range
-    from scenarios.comparison_output import describe_comparison, write_comparison
-    from scenarios.store import check_output_free, folder_name
+    from scenarios.compare_view import describe_comparison, write_comparison
+    from scenarios.results_folder import check_output_free, folder_name
 
     if len(folders) < 2:
         raise UserError("compare needs at least two results folders")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from scenarios.config import flatten
 from scenarios.errors import UserError
-from scenarios.results import RunFolder
+from scenarios.results_folder import RunFolder
 
 CLUSTER_METRICS = (
     ("members", "p50", "members P50"),

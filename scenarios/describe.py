@@ -9,8 +9,8 @@ import pandas as pd
 
 from scenarios.config import LoadedConfig, flatten
 from scenarios.provenance import UNLABELLED, label_numbers
+from scenarios.results_folder import SCORECARD_CSV, SUMMARY_CSV, read_manifest
 from scenarios.safe_text import terminal_safe
-from scenarios.store import SCORECARD_CSV, SUMMARY_CSV, read_manifest
 from simulator.schedules import funding_schedule
 
 

@@ -33,7 +33,7 @@ from scenarios.points import (
     make_chunks,
     points_per_chunk,
 )
-from scenarios.store import PLOTS_DIR, config_sha256, write_csv, write_job_manifest
+from scenarios.results_folder import PLOTS_DIR, config_sha256, write_csv, write_job_manifest
 from scenarios.work_folder import WorkFolder
 from simulator.outcomes import STATS
 

@@ -18,7 +18,7 @@ from scenarios.explore import (
     OUTCOMES_CSV,
     SENSITIVITY_CSV,
 )
-from scenarios.store import MANIFEST_JSON, read_manifest
+from scenarios.results_folder import MANIFEST_JSON, read_manifest
 
 TOP_INPUTS = 5
 

@@ -32,7 +32,7 @@ from scenarios.backends import Backend, Executor
 from scenarios.errors import UserError, problem_line
 from scenarios.points import ChunkJob, PointModel, ScenarioModel, evaluate_chunk, make_chunks
 from scenarios.policy import Policy
-from scenarios.store import PLOTS_DIR, config_sha256, write_job_manifest
+from scenarios.results_folder import PLOTS_DIR, config_sha256, write_job_manifest
 from scenarios.work_folder import WorkFolder
 from simulator.outcomes import STATS
 

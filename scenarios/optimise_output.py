@@ -23,8 +23,8 @@ from scenarios.optimise import (
     OptimiseRequest,
 )
 from scenarios.policy import Policy
+from scenarios.results_folder import write_csv
 from scenarios.scenario_file import ScenarioFile
-from scenarios.store import write_csv
 from simulator.outcomes import STATS
 
 OUTCOMES_CSV = "outcomes.csv"

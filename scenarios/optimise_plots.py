@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.optimise import EVALUATIONS_CSV, PARETO_CSV
-from scenarios.store import MANIFEST_JSON
+from scenarios.results_folder import MANIFEST_JSON
 
 DPI = 110
 FEASIBLE = "#1f4e79"

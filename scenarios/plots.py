@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -19,6 +20,10 @@ import numpy as np
 import pandas as pd
 
 from scenarios.labels import label
+from simulator.scenario import AREAS
+
+if TYPE_CHECKING:
+    from scenarios.results_folder import RunFolder
 
 SOURCE_COLOURS = {
     "regional_base": "#1f4e79",
@@ -29,7 +34,6 @@ SOURCE_COLOURS = {
 }
 SOURCES = tuple(SOURCE_COLOURS)
 SCENARIO_COLOURS = ("#1f4e79", "#cc3366", "#e69f00", "#2e8b57", "#7b3294", "#8c8c8c")
-AREA_ORDER = ("smart_materials", "smart_sustainable_cities", "personal_health")
 DPI = 110
 
 
@@ -263,8 +267,8 @@ def plot_arena_heatmaps(
     _heat(top, by_cluster, list(ctx.names.values()), ctx.lang)
     top.set_title(label("heatmap_cluster_title", ctx.lang), fontsize=10)
     years = list(by_cluster.columns)
-    by_area = area_money.reindex(index=list(AREA_ORDER), columns=years, fill_value=0.0).fillna(0.0)
-    _heat(bottom, by_area, [label(a, ctx.lang) for a in AREA_ORDER], ctx.lang)
+    by_area = area_money.reindex(index=list(AREAS), columns=years, fill_value=0.0).fillna(0.0)
+    _heat(bottom, by_area, [label(a, ctx.lang) for a in AREAS], ctx.lang)
     bottom.set_title(label("heatmap_area_title", ctx.lang), fontsize=10)
     for ax in (top, bottom):
         if ctx.target_year in years:
@@ -305,3 +309,19 @@ def plot_overlay(
     fig.suptitle(f"{ctx.title} — {label(metric, ctx.lang)} (P50, P10–P90)", fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return _save(fig, path)
+
+
+RUN_PLOTS = ("funding_mix", "members", "regional_share", "arena", "scorecard")
+
+
+def draw_run_plots(run: RunFolder, out: Path, lang: str = "en") -> list[Path]:
+    """The standard charts of one run, written as PNG files in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = run.chart_context(lang)
+    return [
+        plot_funding_mix(run.summary, ctx, out / "funding_mix.png"),
+        plot_members_fan(run.summary, ctx, out / "members.png"),
+        plot_regional_share(run.summary, ctx, out / "regional_share.png"),
+        plot_arena_heatmaps(run.summary, run.area_money, ctx, out / "arena.png"),
+        plot_scorecard({run.name: run.scorecard}, ctx, out / "scorecard.png"),
+    ]

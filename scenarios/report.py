@@ -27,14 +27,14 @@ from scenarios.compare import (
     output_deltas,
     scorecard_side_by_side,
 )
-from scenarios.comparison_output import draw_comparison_plots
+from scenarios.compare_view import draw_comparison_plots
 from scenarios.errors import UserError
 from scenarios.explore_report import explore_section, explore_tables
 from scenarios.explore_view import ExploreFolder
 from scenarios.labels import label
-from scenarios.results import draw_run_plots
+from scenarios.plots import draw_run_plots
+from scenarios.results_folder import replace_atomically
 from scenarios.safe_text import terminal_safe
-from scenarios.store import replace_atomically
 from scenarios.summary import MONEY_METRICS
 
 MSEK_FORMAT = '#,##0.00" MSEK"'

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from scenarios.errors import UserError
-from scenarios.store import check_output_free
+from scenarios.results_folder import check_output_free
 
 PLAN_JSON = "plan.json"
 CHUNKS_DIR = "chunks"

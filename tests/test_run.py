@@ -13,7 +13,7 @@ import pytest
 from conftest import BASELINE, CONFIGS, invoke
 
 from scenarios.config import load_config
-from scenarios.results import RUN_PLOTS
+from scenarios.plots import RUN_PLOTS
 
 CSVS = ("yearly.csv", "allocation.csv", "summary.csv", "scorecard.csv", "events.csv")
 YEARLY_CONTRACT = [

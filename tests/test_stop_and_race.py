@@ -16,7 +16,7 @@ import pytest
 from conftest import BASELINE, invoke
 
 from scenarios.errors import UserError
-from scenarios.store import StagingFolder
+from scenarios.results_folder import StagingFolder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,7 +128,7 @@ def test_the_loser_of_the_final_rename_refuses_and_leaves_nothing(
         (staging.path / "mine.csv").write_text("mine", encoding="utf-8")
         out.mkdir()
         (out / "theirs.csv").write_text("theirs", encoding="utf-8")
-        monkeypatch.setattr("scenarios.store.check_output_free", lambda *_: None)
+        monkeypatch.setattr("scenarios.results_folder.check_output_free", lambda *_: None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
     assert [p.name for p in out.iterdir()] == ["theirs.csv"]
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from scenarios.config import LoadedConfig
-from scenarios.pipeline import run_stream
-from scenarios.results import RunFolder, draw_run_plots
-from scenarios.store import (
+from scenarios.ensemble import run_stream
+from scenarios.plots import draw_run_plots
+from scenarios.results_folder import (
     ALLOCATION_CSV,
     EVENTS_CSV,
     MANIFEST_JSON,
@@ -21,6 +21,7 @@ from scenarios.store import (
     SCORECARD_CSV,
     SUMMARY_CSV,
     YEARLY_CSV,
+    RunFolder,
     StagingFolder,
     tidy,
     tidy_row,

@@ -1,4 +1,6 @@
-"""The results folder: written in a staging folder beside it, moved into place only when complete.
+"""The results folder: its file names, how it is written, and how it is read back.
+
+It is written in a staging folder beside it, moved into place only when complete.
 
 A folder in the way is refused unless ``force`` is given; with ``force`` the old
 folder is replaced only after the new one is complete, so an interrupted or
@@ -21,13 +23,19 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import pandas as pd
+
+from scenarios import plots
 from scenarios.errors import UserError, stops_held
+from scenarios.safe_text import terminal_safe
 
 YEARLY_CSV = "yearly.csv"
 ALLOCATION_CSV = "allocation.csv"
@@ -309,3 +317,59 @@ def replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+@dataclass
+class RunFolder:
+    """A finished run: its manifest and its tables."""
+
+    path: Path
+    manifest: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def open(cls, path: Path) -> RunFolder:
+        """Open a results folder, refusing anything that is not one."""
+        manifest = read_manifest(path)
+        for name in (SUMMARY_CSV, SCORECARD_CSV, ALLOCATION_CSV):
+            if not (path / name).is_file():
+                raise UserError(f"{path / name}: missing; the results folder is incomplete")
+        return cls(path, manifest)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.manifest["config"]
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        return pd.read_csv(self.path / SUMMARY_CSV)
+
+    @cached_property
+    def scorecard(self) -> pd.DataFrame:
+        return pd.read_csv(self.path / SCORECARD_CSV)
+
+    @cached_property
+    def area_money(self) -> pd.DataFrame:
+        """Mean arena money per innovation area (rows) and year (columns), MSEK."""
+        allocation = pd.read_csv(self.path / ALLOCATION_CSV, usecols=["year", "area", "funded"])
+        runs = int(self.manifest["runs"])
+        table = allocation.groupby(["area", "year"])["funded"].sum().unstack(fill_value=0.0)
+        return table / runs
+
+    def chart_context(self, lang: str = "en") -> plots.ChartContext:
+        """Chart settings of this run."""
+        config = self.config
+        description = config.get("description", "")
+        short = description.split(":")[0] if description else ""
+        title = f"'{self.name}'" + (f" ({short})" if short and len(short) < 60 else "")
+        return plots.ChartContext(  # control characters would be missing glyphs
+            title=terminal_safe(title),
+            names={cid: terminal_safe(c["name"]) for cid, c in config["clusters"].items()},
+            target_year=int(config["programme"]["target_year"]),
+            min_members=int(config["scorecard"]["min_members"]),
+            max_regional_share=float(config["scorecard"]["max_regional_share"]),
+            lang=lang,
+        )

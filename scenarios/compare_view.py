@@ -15,8 +15,8 @@ from scenarios.compare import (
     output_deltas,
     scorecard_side_by_side,
 )
+from scenarios.results_folder import DECIMALS, StagingFolder
 from scenarios.safe_text import terminal_safe
-from scenarios.store import DECIMALS, StagingFolder
 
 OVERLAY_METRICS = ("members", "total_income", "regional_share", "reserves", "arena_income")
 SHORT_DIFF_ROWS = 15
