@@ -1,4 +1,4 @@
-"""A cluster organisation as a SimPy process: its members, money and management."""
+"""A cluster organisation as a SimPy process, living the same year in a batch of runs."""
 
 from __future__ import annotations
 
@@ -16,28 +16,34 @@ from simulator.members import (
     TIER,
     MemberMix,
     Members,
-    assign_arena_participation,
     churn_probability,
     draw_members,
     expected_joiners,
-    renew,
+    per_run_uniforms,
     starting_members,
     update_satisfaction,
     value_index,
 )
+from simulator.records import (
+    ACTIVE,
+    AT_RISK,
+    CLOSED,
+    DISTRESSED,
+    STATUSES,
+    Event,
+    YearlyTable,
+)
 from simulator.scenario import Cluster, Scenario, Shock
-from simulator.schedules import Books
-
-ACTIVE, AT_RISK, DISTRESSED, CLOSED = "active", "at_risk", "distressed", "closed"
+from simulator.schedules import BooksBatch
 
 
 @dataclass(frozen=True)
 class YearFunding:
-    """What the programme office pays one cluster in one year."""
+    """What the programme office pays each cluster in one year: arrays of shape (runs, clusters)."""
 
-    regional_base: float
-    arena_income: float
-    arena_projects: float
+    regional_base: np.ndarray
+    arena_income: np.ndarray
+    arena_projects: np.ndarray
     """Funded projects the cluster takes part in, weighted by funded fraction."""
 
 
@@ -63,44 +69,26 @@ def shock_factors(shocks: Sequence[Shock], year: int) -> ShockFactors:
     return ShockFactors(private, joiners, churn, other)
 
 
-def fee_rise_after(deficit: float, fee_income: float, max_rise: float) -> float:
+def fee_rise_after(deficit: np.ndarray, fee_income: np.ndarray, max_rise: float) -> np.ndarray:
     """Fee rise decided after a year: ``min(max_rise, deficit / fee_income)`` when in deficit."""
-    if deficit <= 0.0 or fee_income <= 0.0:
-        return 0.0
-    return min(max_rise, deficit / fee_income)
+    rising = (deficit > 0.0) & (fee_income > 0.0)
+    ratio = np.divide(deficit, fee_income, out=np.zeros_like(deficit), where=rising)
+    return np.where(rising, np.minimum(max_rise, ratio), 0.0)
 
 
-def private_income_step(underlying: float, target: float, lag_years: float) -> float:
+def private_income_step(underlying: np.ndarray, target: np.ndarray, lag_years: float) -> np.ndarray:
     """Private income moves a ``1 / lag_years`` part of the way to its target each year."""
     return underlying + (target - underlying) / lag_years
 
 
-YEARLY_COLUMNS = (
-    "year",
-    "cluster",
-    "members",
-    "fee_income",
-    "private_income",
-    "regional_base",
-    "arena_income",
-    "other_public",
-    "total_income",
-    "costs",
-    "reserves",
-    "status",
-    "joined",
-    "left",
-    "fee_multiplier",
-    "activity_level",
-    "regional_share",
-    "arena_projects",
-    "surplus_spent",
-    "settled",
-)
+_CODE = {status: code for code, status in enumerate(STATUSES)}
 
 
-class ClusterAgent:
-    """One cluster: members as arrays, money as floats, management rules.
+class ClusterBatch:
+    """One cluster in a batch of runs: members as arrays, money and state as one value per run.
+
+    Every rule below is applied to all runs at once, one numpy call per mechanism;
+    runs never interact (see :mod:`simulator.members` for the randomness).
 
     Each year, in this order: members renew or leave (churn from last year's fee
     rise, their satisfaction and arena participation), new members join, members
@@ -143,115 +131,105 @@ class ClusterAgent:
 
     def __init__(
         self,
+        index: int,
         cluster_id: str,
         scenario: Scenario,
-        rng: np.random.Generator,
-        rows: list[tuple],
-        events: list[tuple[int, str, str]],
+        rngs: Sequence[np.random.Generator],
+        table: YearlyTable,
+        events: list[list[Event]],
     ) -> None:
+        self.index = index
+        """Position in the scenario's clusters (the table's cluster axis)."""
         self.id = cluster_id
         self.params: Cluster = scenario.clusters[cluster_id]
         self.scenario = scenario
-        self.rng = rng
-        self.rows = rows
+        self.rngs = rngs
+        self.table = table
         self.events = events
+        runs = len(rngs)
         self.mix = MemberMix.of(self.params)
         self.members: Members = starting_members(
-            self.params, self.mix, scenario.programme.start_year, rng
+            self.params, self.mix, scenario.programme.start_year, rngs
         )
-        self.fee_multiplier = 1.0
-        self.fee_rise = 0.0
-        self.effort = 1.0
-        self.private_underlying = self.params.private_income
-        self.activity_level = 1.0
-        self.reserves = self.params.opening_reserves
-        self.years_in_red = 0
-        self.closed = False
-        self.at_risk = False
-        self.books: Books | None = None
+        self.fee_multiplier = np.ones(runs)
+        self.fee_rise = np.zeros(runs)
+        self.effort = np.ones(runs)
+        self.private_underlying = np.full(runs, self.params.private_income)
+        self.activity_level = np.ones(runs)
+        self.reserves = np.full(runs, self.params.opening_reserves)
+        self.years_in_red = np.zeros(runs, dtype=np.int64)
+        self.closed = np.zeros(runs, dtype=bool)
+        self.at_risk = np.zeros(runs, dtype=bool)
+        self.books: BooksBatch | None = None
         """Last year's books, for a funding rule (``None`` before the first year)."""
-        self.surplus_to_spend = 0.0
+        self.surplus_to_spend = np.zeros(runs)
         """Reserves above the cap at the end of last year, spent on activities this year."""
-        self.extra_activity = 0.0
+        self.extra_activity = np.zeros(runs)
         """Activity level added by last year's surplus spending (value members saw)."""
-        self.transferring: Members | None = None
+        self.transferring = Members.none(runs)
         """Members of this cluster, closed last year, waiting for the office to place them."""
         self.transfer_draws = np.empty(0)
         """One uniform per transferring member: where the office places it."""
         self.incoming: list[Members] = []
         """Members from closed clusters who join this cluster this year."""
 
-    def run(self, env: simpy.Environment, announcements: Announcements) -> Generator:
-        """SimPy process: wait for each year's funding from the programme office, then live the year."""
-        for year in self.scenario.years:
-            funding = yield announcements.of(year)
-            if self.closed:
-                self._book_closed(year)
-            else:
-                self._live_year(year, funding[self.id])
+    @property
+    def runs(self) -> int:
+        """How many runs the batch holds."""
+        return len(self.rngs)
 
-    def _book_closed(self, year: int) -> None:
-        self.rows.append(
-            (
-                year,
-                self.id,
-                0,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                self.reserves,
-                CLOSED,
-                0,
-                0,
-                self.fee_multiplier,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-            )
-        )
+    def run(self, env: simpy.Environment, announcements: Announcements) -> Generator:
+        """SimPy process: wait for each year's funding from the programme office, then live
+        the year in every run where the cluster is open."""
+        for t, year in enumerate(self.scenario.years):
+            funding = yield announcements.of(year)
+            self._live_year(t, year, funding)
+
+    def _event(self, run: int, year: int, what: str) -> None:
+        self.events[run].append(Event(year, self.id, what))
 
     def _update_members(
-        self, year: int, funding: YearFunding, shock: ShockFactors
-    ) -> tuple[int, int]:
+        self, year: int, live: np.ndarray, funding: YearFunding, shock: ShockFactors
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Renewal, joiners and incoming transfers; (joined, left) per run."""
         behaviour = self.scenario.members
-        last_count = len(self.members)
+        last_count = self.members.counts()
         value = value_index(
-            self._activity_seen(),
-            last_count,
-            self.params.members,
-            behaviour.network_elasticity,
+            self._activity_seen(), last_count, self.params.members, behaviour.network_elasticity
         )
         if behaviour.feedback:
             update_satisfaction(self.members, value, behaviour.satisfaction_weight)
         probability = churn_probability(self.members, year, behaviour, self.fee_rise, shock.churn)
-        self.members, left = renew(self.members, probability, self.rng.random(last_count))
+        uniforms = per_run_uniforms(self.rngs, last_count, live)
+        self.members = self.members.keep(uniforms >= probability)
+        left = last_count - self.members.counts()
         expected = expected_joiners(
             last_count,
             value,
-            funding.arena_projects > 0,
+            funding.arena_projects[:, self.index] > 0,
             self.params,
             behaviour,
             self.scenario.scorecard.min_members,
             shock.joiners,
         )
-        joined = int(self.rng.poisson(expected)) if expected > 0 else 0
-        if joined:
-            self.members = self.members.extend(draw_members(joined, self.mix, year, self.rng))
+        joined = np.zeros(self.runs, dtype=np.int64)
+        for r in np.flatnonzero(live & (expected > 0)):
+            joined[r] = self.rngs[r].poisson(expected[r])
+        if joined.any():
+            self.members = self.members.merge(
+                draw_members(joined, self.mix, year, self.rngs, self.runs)
+            )
         for arriving in self.incoming:
-            self.members = self.members.extend(arriving)
-            joined += len(arriving)
+            self.members = self.members.merge(arriving)
+            joined += arriving.counts()
         self.incoming = []
         return joined, left
 
-    def _activity_seen(self) -> float:
+    def _activity_seen(self) -> np.ndarray:
         """This year's activity level with the surplus spending, as members see it."""
-        return min(self.scenario.management.max_activity, self.activity_level + self.extra_activity)
+        return np.minimum(
+            self.scenario.management.max_activity, self.activity_level + self.extra_activity
+        )
 
     def receive(self, members: Members, year: int) -> None:
         """Members of a closed cluster who join this one in ``year`` (as new members:
@@ -261,27 +239,33 @@ class ClusterAgent:
         data[:, SATISFACTION] = 1.0
         data[:, IN_ARENA] = 0.0
         data[:, FEE] = self.mix.fee_by_tier[data[:, TIER].astype(int)]
-        self.incoming.append(Members(data))
+        self.incoming.append(Members(data, members.run, members.runs))
 
-    def _live_year(self, year: int, funding: YearFunding) -> None:
+    def _live_year(self, t: int, year: int, funding: YearFunding) -> None:
         params, management = self.params, self.scenario.management
+        live = ~self.closed
         shock = shock_factors(self.scenario.shocks, year)
         first_year = year == self.scenario.programme.start_year
-        surplus_spent, self.surplus_to_spend = self.surplus_to_spend, 0.0
+        surplus_spent, self.surplus_to_spend = self.surplus_to_spend, np.zeros(self.runs)
         self.extra_activity = (
-            surplus_spent / params.activity_cost if params.activity_cost > 0 else 0.0
+            surplus_spent / params.activity_cost
+            if params.activity_cost > 0
+            else np.zeros(self.runs)
         )
-        joined, left = (0, 0) if first_year else self._update_members(year, funding, shock)
-        count = len(self.members)
-        assign_arena_participation(
-            self.members,
-            min(1.0, self.scenario.members.arena_participation * funding.arena_projects),
-            self.rng.random(count),
+        no_one = np.zeros(self.runs, dtype=np.int64)
+        joined, left = (no_one, no_one) if first_year else self._update_members(
+            year, live, funding, shock
         )
+        count = self.members.counts()
+        share = np.minimum(
+            1.0, self.scenario.members.arena_participation * funding.arena_projects[:, self.index]
+        )
+        uniforms = per_run_uniforms(self.rngs, count, live)
+        self.members.data[:, IN_ARENA] = uniforms < share[self.members.run]
 
-        fee_income = self.members.fee_total() * self.fee_multiplier
+        fee_income = self.members.fee_totals() * self.fee_multiplier
         if not first_year:
-            target = max(
+            target = np.maximum(
                 0.0,
                 params.private_income + management.private_per_member * (count - params.members),
             )
@@ -289,9 +273,9 @@ class ClusterAgent:
                 self.private_underlying, target * self.effort, management.private_lag_years
             )
         private_income = self.private_underlying * shock.private
-        other_public = params.other_public * shock.other_public
-        regional_base = funding.regional_base
-        arena_income = funding.arena_income
+        other_public = np.full(self.runs, params.other_public * shock.other_public)
+        regional_base = funding.regional_base[:, self.index]
+        arena_income = funding.arena_income[:, self.index]
         total_income = fee_income + private_income + regional_base + arena_income + other_public
         costs = (
             params.staff_cost
@@ -299,90 +283,134 @@ class ClusterAgent:
             + params.fixed_cost
             + (1.0 - self.scenario.arena.overhead_share) * arena_income
         )
-        self.reserves = self.reserves + total_income - costs - surplus_spent
-        self.books = Books(count, fee_income, private_income, total_income)
+        reserves = self.reserves + total_income - costs - surplus_spent
+        self.reserves = np.where(live, reserves, self.reserves)
+        self.books = BooksBatch(count, fee_income, private_income, total_income)
         activity_this_year, fee_multiplier_this_year = self._activity_seen(), self.fee_multiplier
         cap_years = management.reserve_cap_years
         if cap_years is not None:
-            self.surplus_to_spend = max(0.0, self.reserves - cap_years * costs)
-        status = self._manage(year, costs - total_income, fee_income, costs)
-        settled = 0.0
-        if self.closed:
-            settled, self.reserves = self.reserves, 0.0
-            self.surplus_to_spend = 0.0
-            self.events.append((year, self.id, f"liquidated {settled:.6f}"))
-            self._leave(year, count)
-        costs += surplus_spent
-        regional_share = regional_base / total_income if total_income > 0 else 0.0
-        self.rows.append(
-            (
-                year,
-                self.id,
-                count,
-                fee_income,
-                private_income,
-                regional_base,
-                arena_income,
-                other_public,
-                total_income,
-                costs,
-                self.reserves,
-                status,
-                joined,
-                left,
-                fee_multiplier_this_year,
-                activity_this_year,
-                regional_share,
-                funding.arena_projects,
-                surplus_spent,
-                settled,
+            self.surplus_to_spend = np.where(
+                live, np.maximum(0.0, self.reserves - cap_years * costs), 0.0
             )
+        status = self._manage(year, live, costs - total_income, fee_income, costs)
+        closing = live & self.closed
+        settled = np.where(closing, self.reserves, 0.0)
+        for r in np.flatnonzero(closing):
+            self._event(r, year, f"liquidated {settled[r]:.6f}")
+        self.reserves = np.where(closing, 0.0, self.reserves)
+        self.surplus_to_spend = np.where(closing, 0.0, self.surplus_to_spend)
+        if closing.any():
+            self._leave(year, closing, count)
+        costs = costs + surplus_spent
+        regional_share = np.divide(
+            regional_base, total_income, out=np.zeros(self.runs), where=total_income > 0
+        )
+        self._record(
+            t,
+            live,
+            members=count,
+            fee_income=fee_income,
+            private_income=private_income,
+            regional_base=regional_base,
+            arena_income=arena_income,
+            other_public=other_public,
+            total_income=total_income,
+            costs=costs,
+            reserves=self.reserves,
+            status=status,
+            joined=joined,
+            left=left,
+            fee_multiplier=fee_multiplier_this_year,
+            activity_level=activity_this_year,
+            regional_share=regional_share,
+            arena_projects=funding.arena_projects[:, self.index],
+            surplus_spent=surplus_spent,
+            settled=settled,
         )
 
-    def _leave(self, year: int, count: int) -> None:
+    def _record(self, t: int, live: np.ndarray, **values: np.ndarray) -> None:
+        """Write year ``t`` into the table: the values where the cluster lived the year; for a
+        cluster closed before it, the reserves (0), the fee multiplier and ``closed``."""
+        fields = self.table.fields
+        for name, column in fields.items():
+            column[:, t, self.index] = np.where(live, values[name], 0)
+        fields["reserves"][:, t, self.index] = self.reserves
+        fields["fee_multiplier"][:, t, self.index] = self.fee_multiplier
+        fields["fee_multiplier"][live, t, self.index] = values["fee_multiplier"][live]
+        fields["status"][~live, t, self.index] = _CODE[CLOSED]
+
+    def _leave(self, year: int, closing: np.ndarray, count: np.ndarray) -> None:
         """On closure: each member transfers with probability ``transfer_share`` (to be
         placed by the office next year, see ``place_transfers``), the rest leave; none
         transfer after the last year."""
         share = self.scenario.members.transfer_share
         if share > 0 and year < self.scenario.years[-1]:
-            moving = self.members.keep(self.rng.random(count) < share)
-            if len(moving):
-                self.transferring = moving
-                self.transfer_draws = self.rng.random(len(moving))
-        self.members = self.members.keep(np.zeros(count, dtype=bool))
+            uniforms = per_run_uniforms(self.rngs, count, closing)
+            in_closing = closing[self.members.run]
+            moving_mask = np.zeros(len(self.members), dtype=bool)
+            moving_mask[in_closing] = uniforms < share
+            moving = self.members.keep(moving_mask)
+            moving_count = moving.counts()
+            self.transferring = moving
+            self.transfer_draws = per_run_uniforms(self.rngs, moving_count, moving_count > 0)
+        self.members = self.members.keep(~closing[self.members.run])
 
-    def _manage(self, year: int, deficit: float, fee_income: float, costs: float) -> str:
-        """Management's reaction after the books close; returns the year's status."""
+    def _manage(
+        self,
+        year: int,
+        live: np.ndarray,
+        deficit: np.ndarray,
+        fee_income: np.ndarray,
+        costs: np.ndarray,
+    ) -> np.ndarray:
+        """Management's reaction after the books close (in the runs where the cluster
+        lived the year); returns the year's status codes."""
         management = self.scenario.management
-        self.fee_rise = 0.0
+        in_deficit = live & (deficit > 0)
+        self.fee_rise = np.zeros(self.runs)
         if management.fee_policy:
-            self.fee_rise = fee_rise_after(deficit, fee_income, management.max_fee_rise)
-            self.fee_multiplier *= 1.0 + self.fee_rise
-            if self.fee_rise > 0:
-                self.events.append((year, self.id, f"fee_rise {self.fee_rise:.3f}"))
-        if management.private_effort and deficit > 0:
-            self.effort = min(management.max_effort, self.effort + management.effort_step)
-        low = management.reserve_threshold * costs
-        self.at_risk = self.reserves < low
-        if (
-            management.activity_cuts
-            and self.at_risk
-            and self.activity_level > management.min_activity
-        ):
-            self.activity_level = max(
-                management.min_activity, self.activity_level - management.cut_step
+            self.fee_rise = np.where(
+                live, fee_rise_after(deficit, fee_income, management.max_fee_rise), 0.0
             )
-            self.events.append((year, self.id, "activity_cut"))
-        elif self.reserves > 2 * low:
-            self.activity_level = min(1.0, self.activity_level + management.restore_step)
-        self.years_in_red = self.years_in_red + 1 if self.reserves < 0 else 0
-        if self.years_in_red >= management.closure_years:
-            self.closed = True
-            self.events.append((year, self.id, "closed"))
-            return CLOSED
-        if self.reserves < 0:
-            return DISTRESSED
-        return AT_RISK if self.at_risk else ACTIVE
+            self.fee_multiplier = self.fee_multiplier * (1.0 + self.fee_rise)
+            for r in np.flatnonzero(self.fee_rise > 0):
+                self._event(r, year, f"fee_rise {self.fee_rise[r]:.3f}")
+        if management.private_effort:
+            self.effort = np.where(
+                in_deficit,
+                np.minimum(management.max_effort, self.effort + management.effort_step),
+                self.effort,
+            )
+        low = management.reserve_threshold * costs
+        self.at_risk = live & (self.reserves < low)
+        cut = (
+            self.at_risk & (self.activity_level > management.min_activity)
+            if management.activity_cuts
+            else np.zeros(self.runs, dtype=bool)
+        )
+        restore = live & ~cut & (self.reserves > 2 * low)
+        self.activity_level = np.where(
+            cut,
+            np.maximum(management.min_activity, self.activity_level - management.cut_step),
+            np.where(
+                restore,
+                np.minimum(1.0, self.activity_level + management.restore_step),
+                self.activity_level,
+            ),
+        )
+        for r in np.flatnonzero(cut):
+            self._event(r, year, "activity_cut")
+        in_red = live & (self.reserves < 0)
+        self.years_in_red = np.where(in_red, self.years_in_red + 1, 0)
+        closing = live & (self.years_in_red >= management.closure_years)
+        for r in np.flatnonzero(closing):
+            self._event(r, year, "closed")
+        self.closed = self.closed | closing
+        return np.select(
+            [closing, in_red, self.at_risk],
+            [_CODE[CLOSED], _CODE[DISTRESSED], _CODE[AT_RISK]],
+            _CODE[ACTIVE],
+        )
 
 
 class Announcements:

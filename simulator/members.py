@@ -1,12 +1,26 @@
-"""A cluster's members as a numpy array (one row per member), and their yearly dynamics.
+"""A cluster's members in a batch of runs, and their yearly dynamics, one numpy call per mechanism.
 
 All attributes of a member sit in one row of a 2-D float array, so that keeping
 the members who renew or adding those who join is a single numpy operation,
-whatever the number of attributes. The columns are named by the constants below.
+whatever the number of attributes; the columns are named by the constants below.
+A batch holds the members of several independent runs of the same cluster: a
+parallel integer array says which run each member belongs to, and the rows are
+kept sorted by run, each run's members in the order a one-run simulation would
+have them (so a run's ``i``-th uniform of a draw goes to its ``i``-th member).
+
+Randomness: each run keeps its own generator (``SeedSequence`` spawned per run).
+A mechanism draws, run by run, exactly what a one-run simulation would draw from
+that run's generator, and the draws are stacked into one array for the vectorised
+update (:func:`per_run_uniforms`). So a run's numbers never depend on which other
+runs share its batch, and a batch of one is the one-run model. We chose this over
+a counter-based generator keyed by (run, year, cluster) because it keeps each
+run's stream, and so its results, exactly as they were before batching; the
+per-run draw calls cost a few microseconds each, small beside the numpy work.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,28 +40,72 @@ before the programme, so none of them is in its first year."""
 
 @dataclass
 class Members:
-    """Members of one cluster: ``data`` has one row per member, columns as ``COLUMNS``."""
+    """Members of one cluster in ``runs`` runs: ``data`` has one row per member (columns as
+    ``COLUMNS``), ``run`` the run of each row; rows are sorted by run."""
 
     data: np.ndarray
+    run: np.ndarray
+    runs: int
+
+    @classmethod
+    def none(cls, runs: int) -> Members:
+        """No members in any of ``runs`` runs."""
+        return cls(np.empty((0, len(COLUMNS))), np.empty(0, dtype=np.int64), runs)
 
     def __len__(self) -> int:
         return int(self.data.shape[0])
 
-    def column(self, index: int) -> np.ndarray:
-        """One attribute of every member (a view)."""
-        return self.data[:, index]
+    def counts(self) -> np.ndarray:
+        """Members per run."""
+        return np.bincount(self.run, minlength=self.runs)
 
     def keep(self, mask: np.ndarray) -> Members:
         """The members where ``mask`` is true."""
-        return Members(self.data[mask])
+        return Members(self.data[mask], self.run[mask], self.runs)
 
-    def extend(self, other: Members) -> Members:
-        """These members followed by ``other``."""
-        return Members(np.concatenate((self.data, other.data)))
+    def merge(self, other: Members) -> Members:
+        """Per run, these members followed by ``other``'s (both sorted by run)."""
+        if not len(other):
+            return self
+        if not len(self):
+            return other
+        own, new = self.counts(), other.counts()
+        # run r's own members move up by the newcomers of earlier runs; its newcomers sit
+        # after all members (own and new) of earlier runs and its own members
+        new_before = np.cumsum(new) - new
+        place_own = np.arange(len(self)) + new_before[self.run]
+        place_new = np.arange(len(other)) - (np.cumsum(new) - new)[other.run]
+        place_new += (np.cumsum(own) + new_before)[other.run]
+        data = np.empty((len(self) + len(other), self.data.shape[1]))
+        run = np.empty(len(self) + len(other), dtype=np.int64)
+        data[place_own], data[place_new] = self.data, other.data
+        run[place_own], run[place_new] = self.run, other.run
+        return Members(data, run, self.runs)
 
-    def fee_total(self) -> float:
-        """Sum of the members' base-level fees (MSEK/year)."""
-        return float(self.data[:, FEE].sum())
+    def fee_totals(self) -> np.ndarray:
+        """Sum of the members' base-level fees per run (MSEK/year)."""
+        return segment_sums(self.data[:, FEE], self.counts())
+
+
+def segment_sums(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Sums of consecutive segments of ``values`` of lengths ``counts`` (each summed as
+    ``values[segment].sum()`` would, so a run's sum does not depend on the batch)."""
+    sums = np.zeros(len(counts))
+    filled = counts > 0
+    if not filled.any():
+        return sums
+    starts = np.cumsum(counts) - counts
+    for r in np.flatnonzero(filled):
+        sums[r] = values[starts[r] : starts[r] + counts[r]].sum()
+    return sums
+
+
+def per_run_uniforms(
+    rngs: Sequence[np.random.Generator], counts: np.ndarray, drawing: np.ndarray
+) -> np.ndarray:
+    """``rngs[r].random(counts[r])`` for every run ``r`` where ``drawing[r]``, stacked."""
+    parts = [rngs[r].random(int(counts[r])) for r in np.flatnonzero(drawing)]
+    return np.concatenate(parts) if parts else np.empty(0)
 
 
 @dataclass(frozen=True)
@@ -78,10 +136,19 @@ def _cumulative(shares: tuple[float, float, float]) -> np.ndarray:
     return cum
 
 
-def draw_members(count: int, mix: MemberMix, join_year: int, rng: np.random.Generator) -> Members:
-    """``count`` new members with size and type drawn from the cluster's mix."""
-    draws = rng.random((2, count))
-    data = np.empty((count, len(COLUMNS)))
+def draw_members(
+    counts: np.ndarray,
+    mix: MemberMix,
+    join_year: int,
+    rngs: Sequence[np.random.Generator],
+    runs: int,
+) -> Members:
+    """``counts[r]`` new members in each run ``r``, size and type drawn from the mix (each
+    run draws ``rngs[r].random((2, counts[r]))``)."""
+    parts = [rngs[r].random((2, int(counts[r]))) for r in np.flatnonzero(counts)]
+    draws = np.concatenate(parts, axis=1) if parts else np.empty((2, 0))
+    total = draws.shape[1]
+    data = np.empty((total, len(COLUMNS)))
     tier = np.searchsorted(mix.size_cumulative, draws[0], side="right")
     data[:, TIER] = tier
     data[:, KIND] = np.searchsorted(mix.type_cumulative, draws[1], side="right")
@@ -89,7 +156,8 @@ def draw_members(count: int, mix: MemberMix, join_year: int, rng: np.random.Gene
     data[:, SATISFACTION] = 1.0
     data[:, IN_ARENA] = 0.0
     data[:, FEE] = mix.fee_by_tier[tier]
-    return Members(data)
+    run = np.repeat(np.arange(runs), counts)
+    return Members(data, run, runs)
 
 
 def apportion(count: int, cumulative_shares: np.ndarray) -> np.ndarray:
@@ -104,21 +172,25 @@ def apportion(count: int, cumulative_shares: np.ndarray) -> np.ndarray:
 
 
 def starting_members(
-    cluster: Cluster, mix: MemberMix, start_year: int, rng: np.random.Generator
+    cluster: Cluster, mix: MemberMix, start_year: int, rngs: Sequence[np.random.Generator]
 ) -> Members:
-    """The cluster's members in the first year (established: joined before the programme).
+    """The cluster's members in the first year of each run (established: joined before the
+    programme).
 
     Their sizes and types follow the configured mix exactly (largest remainder), so the
     first year's fee income is the one the config was calibrated on; types are shuffled
-    across sizes.
+    across sizes, run by run.
     """
+    runs = len(rngs)
     count = cluster.members
-    members = draw_members(count, mix, start_year - ESTABLISHED_JOIN_OFFSET, rng)
+    members = draw_members(
+        np.full(runs, count), mix, start_year - ESTABLISHED_JOIN_OFFSET, rngs, runs
+    )
     tier = np.repeat(np.arange(3), apportion(count, mix.size_cumulative))
-    kind = rng.permutation(np.repeat(np.arange(3), apportion(count, mix.type_cumulative)))
-    members.data[:, TIER] = tier
-    members.data[:, KIND] = kind
-    members.data[:, FEE] = mix.fee_by_tier[tier]
+    kinds = np.repeat(np.arange(3), apportion(count, mix.type_cumulative))
+    members.data[:, TIER] = np.tile(tier, runs)
+    members.data[:, KIND] = np.concatenate([rng.permutation(kinds) for rng in rngs] or [kinds[:0]])
+    members.data[:, FEE] = mix.fee_by_tier[np.tile(tier, runs)]
     return members
 
 
@@ -126,10 +198,10 @@ def churn_probability(
     members: Members,
     year: int,
     behaviour: MemberBehaviour,
-    fee_rise: float,
+    fee_rise: np.ndarray,
     shock: float,
 ) -> np.ndarray:
-    """Probability that each member leaves at the start of ``year``.
+    """Probability that each member leaves at the start of ``year`` (``fee_rise`` per run).
 
     ``p_i = min(1, base_i * shock * exp(fs * max(0, fee_rise - tol) - vs * (s_i - 1))
     * (1 - r * a_i))`` where ``base_i`` is ``first_year_churn`` for a member who
@@ -141,61 +213,50 @@ def churn_probability(
     first_year = data[:, JOIN_YEAR] == year - 1
     p = np.where(first_year, behaviour.first_year_churn * shock, behaviour.churn * shock)
     if behaviour.feedback:
-        fee_term = behaviour.fee_sensitivity * max(0.0, fee_rise - behaviour.fee_tolerance)
-        p *= np.exp(fee_term - behaviour.value_sensitivity * (data[:, SATISFACTION] - 1.0))
+        fee_term = behaviour.fee_sensitivity * np.maximum(0.0, fee_rise - behaviour.fee_tolerance)
+        p *= np.exp(fee_term[members.run] - behaviour.value_sensitivity * (data[:, SATISFACTION] - 1.0))
         p *= 1.0 - behaviour.arena_retention * data[:, IN_ARENA]
     return np.minimum(p, 1.0, out=p)
 
 
 def expected_joiners(
-    members_last_year: int,
-    value: float,
-    has_arena_projects: bool,
+    members_last_year: np.ndarray,
+    value: np.ndarray,
+    has_arena_projects: np.ndarray,
     cluster: Cluster,
     behaviour: MemberBehaviour,
     build_up_target: int,
     shock: float,
-) -> float:
-    """Expected new members in a year.
+) -> np.ndarray:
+    """Expected new members in a year, per run.
 
     ``lambda = shock * (join_rate * N * attractiveness + startup)``, where
     ``attractiveness = value * (1 + arena_attraction * has_projects)`` with feedback
     (1 without), and ``startup = startup_joiners`` while ``N < build_up_target``.
     """
     if not behaviour.joining:
-        return 0.0
-    attractiveness = 1.0
+        return np.zeros(len(members_last_year))
+    attractiveness = np.ones(len(members_last_year))
     if behaviour.feedback:
         attractiveness = value * (1.0 + behaviour.arena_attraction * has_arena_projects)
-    startup = cluster.startup_joiners if members_last_year < build_up_target else 0.0
+    startup = np.where(members_last_year < build_up_target, float(cluster.startup_joiners), 0.0)
     return shock * (behaviour.join_rate * members_last_year * attractiveness + startup)
 
 
 def value_index(
-    activity_level: float, members: int, starting_members: int, elasticity: float
-) -> float:
-    """What membership is worth this year, 1 = as at the start.
+    activity_level: np.ndarray, members: np.ndarray, starting_members: int, elasticity: float
+) -> np.ndarray:
+    """What membership is worth this year, 1 = as at the start (per run).
 
     ``value = activity_level * clip(N / max(N0, 1), 0.5, 2) ** elasticity``: members
     value activities (cut when money is short) and, weakly, the size of the network.
     """
-    ratio = min(2.0, max(0.5, members / max(starting_members, 1)))
+    ratio = np.minimum(2.0, np.maximum(0.5, members / max(starting_members, 1)))
     return activity_level * ratio**elasticity
 
 
-def renew(members: Members, probability: np.ndarray, uniforms: np.ndarray) -> tuple[Members, int]:
-    """Members who stay (member i leaves when ``uniforms[i] < probability[i]``), and how many left."""
-    kept = members.keep(uniforms >= probability)
-    return kept, len(members) - len(kept)
-
-
-def update_satisfaction(members: Members, value: float, weight: float) -> None:
-    """``s_i <- (1 - weight) * s_i + weight * value`` in place."""
+def update_satisfaction(members: Members, value: np.ndarray, weight: float) -> None:
+    """``s_i <- (1 - weight) * s_i + weight * value_run(i)`` in place."""
     satisfaction = members.data[:, SATISFACTION]
     satisfaction *= 1.0 - weight
-    satisfaction += weight * value
-
-
-def assign_arena_participation(members: Members, share: float, uniforms: np.ndarray) -> None:
-    """Member i takes part in an arena project when ``uniforms[i] < share`` (in place)."""
-    members.data[:, IN_ARENA] = uniforms < share
+    satisfaction += weight * value[members.run]

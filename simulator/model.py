@@ -1,34 +1,52 @@
-"""One simulated run: the programme office and the cluster agents in a SimPy environment."""
+"""Simulated runs: the programme office and the cluster agents in a SimPy environment.
+
+One environment advances a **batch** of independent runs together: each cluster
+process holds that cluster's members and books for every run of the batch, and
+the office decides each year for every run. A run's results do not depend on the
+batch it is in (see :mod:`simulator.members`), so a batch of one is one run.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import simpy
 
 from simulator.allocation import ArenaAllocator, ProportionalAllocator
-from simulator.cluster import YEARLY_COLUMNS, Announcements, ClusterAgent
-from simulator.office import ALLOCATION_COLUMNS, programme_office
+from simulator.cluster import Announcements, ClusterBatch
+from simulator.office import programme_office
+from simulator.records import ALLOCATION_COLUMNS, AllocationRow, Event, YearlyTable
 from simulator.scenario import Scenario
 
 
 @dataclass
-class RunResult:
-    """What one run produced, as plain rows (fast to stream) with tidy-frame views."""
+class BatchResult:
+    """What a batch of runs produced: the yearly table, and per run its allocation rows and
+    events."""
 
-    yearly_rows: list[tuple] = field(default_factory=list)
-    """One tuple per year × cluster, in ``YEARLY_COLUMNS`` order."""
-    allocation_rows: list[tuple] = field(default_factory=list)
-    """One tuple per year × funded project, in ``ALLOCATION_COLUMNS`` order."""
-    events: list[tuple[int, str, str]] = field(default_factory=list)
-    """(year, cluster, what happened): fee rises, activity cuts, closures."""
+    yearly: YearlyTable
+    allocations: list[list[AllocationRow]]
+    """Per run: one row per year × funded project."""
+    events: list[list[Event]]
+    """Per run: fee rises, activity cuts, closures, liquidations and transfers, in order."""
+
+
+@dataclass
+class RunResult:
+    """What one run produced, with tidy-frame views."""
+
+    table: YearlyTable
+    """The run's yearly table (one run)."""
+    allocation_rows: list[AllocationRow]
+    events: list[Event]
 
     @property
     def yearly(self) -> pd.DataFrame:
         """One row per year × cluster."""
-        return pd.DataFrame(self.yearly_rows, columns=list(YEARLY_COLUMNS))
+        return self.table.frame()
 
     @property
     def allocation(self) -> pd.DataFrame:
@@ -54,46 +72,60 @@ def default_allocator(scenario: Scenario) -> ArenaAllocator:
     return LinearProgramAllocator(scenario.projects, options)
 
 
+def simulate_batch(
+    scenario: Scenario,
+    rngs: Sequence[np.random.Generator],
+    allocator: ArenaAllocator | None = None,
+) -> BatchResult:
+    """Run the scenario once per generator in ``rngs``, from its first year to its horizon.
+
+    ``rngs[r]`` is run r's only source of randomness; ``allocator`` defaults to the one
+    the scenario names and serves every run (pass a memoised one to share solutions
+    across runs and batches). With open calls each run draws its proposals from a
+    stream spawned from its generator (its other draws stay as without calls) into a
+    pool of its own, so each run builds its own allocator and ``allocator`` is not used.
+    """
+    runs = len(rngs)
+    calls_rngs = None
+    if scenario.open_calls is not None:
+        # a run's proposals join its allocator's pool, so an allocator shared between runs
+        # would mix them: each run gets its own
+        calls_rngs = [rng.spawn(1)[0] for rng in rngs]
+        allocators = [default_allocator(scenario) for _ in range(runs)]
+    else:
+        shared = allocator or default_allocator(scenario)
+        allocators = [shared] * runs
+    table = YearlyTable.empty(runs, scenario.years, list(scenario.clusters))
+    result = BatchResult(table, [[] for _ in range(runs)], [[] for _ in range(runs)])
+    env = simpy.Environment(initial_time=scenario.programme.start_year)
+    announcements = Announcements(env)
+    clusters = [
+        ClusterBatch(index, cid, scenario, rngs, table, result.events)
+        for index, cid in enumerate(scenario.clusters)
+    ]
+    env.process(
+        programme_office(
+            env,
+            scenario,
+            clusters,
+            allocators,
+            announcements,
+            result.allocations,
+            result.events,
+            calls_rngs,
+        )
+    )
+    for cluster in clusters:
+        env.process(cluster.run(env, announcements))
+    env.run()
+    return result
+
+
 def simulate(
     scenario: Scenario,
     rng: np.random.Generator,
     allocator: ArenaAllocator | None = None,
 ) -> RunResult:
-    """Run the scenario once from its first year to its horizon.
-
-    ``rng`` is the run's only source of randomness; ``allocator`` defaults to the
-    one the scenario names (pass a memoised one to share solutions across runs). With
-    open calls the run draws its proposals from a stream spawned from ``rng`` (the
-    other draws stay as without calls) into a pool of its own, so it builds its own
-    allocator and ``allocator`` is not used.
-    """
-    calls_rng = None
-    if scenario.open_calls is not None:
-        # the run's proposals join its allocator's pool, so an allocator shared between runs
-        # (e.g. memoised across an ensemble) would mix runs: the run always gets its own
-        calls_rng = rng.spawn(1)[0]
-        allocator = default_allocator(scenario)
-    allocator = allocator or default_allocator(scenario)
-    result = RunResult()
-    env = simpy.Environment(initial_time=scenario.programme.start_year)
-    announcements = Announcements(env)
-    agents = {
-        cid: ClusterAgent(cid, scenario, rng, result.yearly_rows, result.events)
-        for cid in scenario.clusters
-    }
-    env.process(
-        programme_office(
-            env,
-            scenario,
-            agents,
-            allocator,
-            announcements,
-            result.allocation_rows,
-            calls_rng,
-            result.events,
-        )
-    )
-    for agent in agents.values():
-        env.process(agent.run(env, announcements))
-    env.run()
-    return result
+    """Run the scenario once (a batch of one; see :func:`simulate_batch`)."""
+    batch = simulate_batch(scenario, [rng], allocator)
+    return RunResult(batch.yearly, batch.allocations[0], batch.events[0])

@@ -1,106 +1,138 @@
-"""Region Skåne's programme office as a SimPy process."""
+"""Region Skåne's programme office as a SimPy process, deciding the same year in a batch of runs."""
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Sequence
 
 import numpy as np
 import simpy
 
-from simulator.allocation import Allocation, ArenaAllocator, CommitmentBook
+from simulator.allocation import ArenaAllocator, CommitmentBook
 from simulator.calls import PAIR_SEPARATOR, draw_call
-from simulator.cluster import Announcements, ClusterAgent, YearFunding
-from simulator.scenario import Scenario
-from simulator.schedules import base_value, schedule_value
+from simulator.cluster import Announcements, ClusterBatch, YearFunding
+from simulator.members import Members
+from simulator.planning import allocation_step
+from simulator.records import AllocationRow, Event
+from simulator.scenario import Project, Scenario
+from simulator.schedules import base_value, rule_in_year, schedule_value
 
-ALLOCATION_COLUMNS = ("year", "project", "area", "clusters", "funded", "cost", "fraction")
 PROJECT_CLUSTER_SEPARATOR = ";"
 
 
 def programme_office(
     env: simpy.Environment,
     scenario: Scenario,
-    clusters: Mapping[str, ClusterAgent],
-    allocator: ArenaAllocator,
+    clusters: Sequence[ClusterBatch],
+    allocators: Sequence[ArenaAllocator],
     announcements: Announcements,
-    allocation_rows: list[tuple],
-    calls_rng: np.random.Generator | None = None,
-    events: list[tuple[int, str, str]] | None = None,
+    allocations: list[list[AllocationRow]],
+    events: list[list[Event]],
+    calls_rngs: Sequence[np.random.Generator] | None = None,
 ) -> Generator:
-    """Each year: set every open cluster's regional base from its schedule (or its funding
-    rule, from the cluster's books of the year before), set the arena
-    budget, ask the allocator to split it over the eligible projects, and pay out.
+    """Each year, in every run: set every open cluster's regional base from its schedule
+    (or its funding rule, from the cluster's books of the year before), set the arena
+    budget, ask the run's allocator to split it over the eligible projects, and pay out.
 
     A funded project's money (fraction × yearly cost) is split equally between its
     clusters. A project started in year s at fraction f stays committed at f for its
     duration, as long as all its clusters are open; it cannot be started again.
 
     With open calls, each year's proposals (from the clusters open that year, drawn
-    from ``calls_rng``) join the pool before the allocation; the allocator must then
-    be this run's own (it is told of them through ``add_projects``).
+    from the run's ``calls_rngs``) join the pool before the allocation; the run's
+    allocator must then be its own (it is told of them through ``add_projects``).
 
     At the start of each year the members transferring from clusters closed the year
     before join the open clusters (``place_transfers``), logged in ``events``.
     """
-    projects = {p.id: p for p in scenario.projects}
-    book = CommitmentBook(scenario.projects)
+    runs = len(allocations)
+    ids = [cluster.id for cluster in clusters]
+    pools = [{p.id: p for p in scenario.projects} for _ in range(runs)]
+    books = [CommitmentBook(scenario.projects) for _ in range(runs)]
     start = scenario.programme.start_year
     use_at_risk = scenario.allocator.at_risk_weight != 1.0
     for year in scenario.years:
-        open_ids = frozenset(cid for cid, agent in clusters.items() if not agent.closed)
-        place_transfers(scenario, clusters, sorted(open_ids), year, events)
-        at_risk = (
-            frozenset(cid for cid in open_ids if clusters[cid].at_risk)
-            if use_at_risk
-            else frozenset()
-        )
-        if scenario.open_calls is not None and calls_rng is not None:
-            proposals = draw_call(scenario.open_calls, year, sorted(open_ids), calls_rng)
-            if proposals:
-                projects.update((p.id, p) for p in proposals)
-                book.add(proposals)
-                allocator.add_projects(proposals)  # type: ignore[attr-defined]
+        closed = np.column_stack([cluster.closed for cluster in clusters])
+        place_transfers(scenario, clusters, closed, year, events)
+        at_risk = np.column_stack([cluster.at_risk for cluster in clusters]) & ~closed
         budget = schedule_value(scenario.arena.budget, year, start)
-        request = book.request(year, budget, open_ids, at_risk)
-        allocation = (
-            allocator.allocate(request)
-            if budget > 0 or request.commitments
-            else Allocation(year, {})
-        )
-        book.record(allocation)
-        money = dict.fromkeys(clusters, 0.0)
-        taking_part = dict.fromkeys(clusters, 0.0)
-        for pid, fraction in sorted(allocation.fractions.items()):
-            if fraction <= 0:
-                continue
-            project = projects[pid]
-            funded = fraction * project.cost_per_year
-            for cid in project.clusters:
-                money[cid] += funded / len(project.clusters)
-                taking_part[cid] += fraction
-            allocation_rows.append(
-                (
-                    year,
-                    pid,
-                    project.area,
-                    PROJECT_CLUSTER_SEPARATOR.join(project.clusters),
-                    funded,
-                    project.cost_per_year,
-                    fraction,
-                )
+        money = np.zeros((runs, len(ids)))
+        taking_part = np.zeros((runs, len(ids)))
+        for r in range(runs):
+            open_ids = frozenset(ids[c] for c in np.flatnonzero(~closed[r]))
+            risky = (
+                frozenset(ids[c] for c in np.flatnonzero(at_risk[r])) if use_at_risk else frozenset()
             )
-        funding = {
-            cid: YearFunding(
-                0.0
-                if cid not in open_ids
-                else base_value(scenario.base_schedule(cid), year, start, clusters[cid].books),
-                money[cid],
-                taking_part[cid],
-            )
-            for cid in clusters
-        }
-        announcements.announce(year, funding)
+            if scenario.open_calls is not None and calls_rngs is not None:
+                proposals = draw_call(scenario.open_calls, year, sorted(open_ids), calls_rngs[r])
+                if proposals:
+                    pools[r].update((p.id, p) for p in proposals)
+                    books[r].add(proposals)
+                    allocators[r].add_projects(proposals)  # type: ignore[attr-defined]
+            allocation = allocation_step(books[r], allocators[r], year, budget, open_ids, risky)
+            pay_out(allocation.fractions, pools[r], ids, money[r], taking_part[r])
+            allocations[r].extend(allocation_rows(year, allocation.fractions, pools[r]))
+        regional_base = np.zeros((runs, len(ids)))
+        for c, cluster in enumerate(clusters):
+            regional_base[:, c] = regional_base_of(scenario, cluster, year, ~closed[:, c])
+        announcements.announce(year, YearFunding(regional_base, money, taking_part))
         yield env.timeout(1)
+
+
+def pay_out(
+    fractions: dict[str, float],
+    projects: dict[str, Project],
+    cluster_ids: Sequence[str],
+    money: np.ndarray,
+    taking_part: np.ndarray,
+) -> None:
+    """Add a run's funded projects to ``money`` (MSEK, split equally between a project's
+    clusters) and ``taking_part`` (funded fractions), both per cluster, in place."""
+    for pid, fraction in sorted(fractions.items()):
+        if fraction <= 0:
+            continue
+        project = projects[pid]
+        funded = fraction * project.cost_per_year
+        for cid in project.clusters:
+            c = cluster_ids.index(cid)
+            money[c] += funded / len(project.clusters)
+            taking_part[c] += fraction
+
+
+def allocation_rows(
+    year: int, fractions: dict[str, float], projects: dict[str, Project]
+) -> list[AllocationRow]:
+    """One row per project funded in ``year``, in project id order."""
+    return [
+        AllocationRow(
+            year,
+            pid,
+            projects[pid].area,
+            PROJECT_CLUSTER_SEPARATOR.join(projects[pid].clusters),
+            fraction * projects[pid].cost_per_year,
+            projects[pid].cost_per_year,
+            fraction,
+        )
+        for pid, fraction in sorted(fractions.items())
+        if fraction > 0
+    ]
+
+
+def regional_base_of(
+    scenario: Scenario, cluster: ClusterBatch, year: int, is_open: np.ndarray
+) -> np.ndarray:
+    """A cluster's regional base in ``year`` in every run (0 where it is closed): its
+    schedule's value, or its funding rule's amount from its books of the year before."""
+    schedule = scenario.base_schedule(cluster.id)
+    start = scenario.programme.start_year
+    if rule_in_year(schedule, year, start) is None:
+        return np.where(is_open, base_value(schedule, year, start, None), 0.0)
+    books = cluster.books
+    if books is None:
+        raise ValueError(f"the funding rule for {year} needs the cluster's books of {year - 1}")
+    amounts = np.zeros(len(is_open))
+    for r in np.flatnonzero(is_open):
+        amounts[r] = base_value(schedule, year, start, books.of_run(r))
+    return amounts
 
 
 def transfer_weights(scenario: Scenario, source: str, targets: list[str]) -> np.ndarray:
@@ -127,31 +159,42 @@ def transfer_weights(scenario: Scenario, source: str, targets: list[str]) -> np.
 
 def place_transfers(
     scenario: Scenario,
-    clusters: Mapping[str, ClusterAgent],
-    open_ids: list[str],
+    clusters: Sequence[ClusterBatch],
+    closed: np.ndarray,
     year: int,
-    events: list[tuple[int, str, str]] | None,
+    events: list[list[Event]],
 ) -> None:
-    """Hand the members waiting in closed clusters to the open ones (``open_ids``, sorted).
+    """Hand the members waiting in closed clusters to the open ones, run by run.
 
-    Member i of closed cluster s goes to target ``j = searchsorted(cumsum(w), u_i)``,
-    ``w = transfer_weights(s, open_ids)``, ``u_i`` the uniform the closing cluster drew
-    from the run's rng. Logged as ``transfer_out N`` (source) and ``transfer_in n from s``
-    (each target), in ``year``. With no cluster open, the members leave.
+    In a run, member i of closed cluster s goes to target ``j = searchsorted(cumsum(w),
+    u_i)`` among the clusters open in that run (sorted by id), ``w = transfer_weights(s,
+    open)``, ``u_i`` the uniform the closing cluster drew from the run's rng. Logged as
+    ``transfer_out N`` (source) and ``transfer_in n from s`` (each target), in ``year``.
+    With no cluster open, the members leave.
     """
-    for source in sorted(clusters):
-        agent = clusters[source]
-        moving, agent.transferring = agent.transferring, None
-        if moving is None or not open_ids:
+    by_id = {cluster.id: c for c, cluster in enumerate(clusters)}
+    for source in sorted(by_id):
+        agent = clusters[by_id[source]]
+        moving, agent.transferring = agent.transferring, Members.none(agent.runs)
+        if not len(moving):
             continue
-        cumulative = np.cumsum(transfer_weights(scenario, source, open_ids))
-        cumulative[-1] = 1.0
-        target_of = np.searchsorted(cumulative, agent.transfer_draws, side="right")
-        if events is not None:
-            events.append((year, source, f"transfer_out {len(moving)}"))
-        for j, target in enumerate(open_ids):
-            mask = target_of == j
-            if mask.any():
-                clusters[target].receive(moving.keep(mask), year)
-                if events is not None:
-                    events.append((year, target, f"transfer_in {int(mask.sum())} from {source}"))
+        counts = moving.counts()
+        first = np.cumsum(counts) - counts
+        arriving: dict[int, list[tuple[np.ndarray, int]]] = {}
+        for r in np.flatnonzero(counts):
+            open_ids = sorted(cid for cid in by_id if not closed[r, by_id[cid]])
+            if not open_ids:
+                continue
+            rows = np.arange(first[r], first[r] + counts[r])
+            cumulative = np.cumsum(transfer_weights(scenario, source, open_ids))
+            cumulative[-1] = 1.0
+            target_of = np.searchsorted(cumulative, agent.transfer_draws[rows], side="right")
+            events[r].append(Event(year, source, f"transfer_out {counts[r]}"))
+            for j, target in enumerate(open_ids):
+                mask = target_of == j
+                if mask.any():
+                    arriving.setdefault(by_id[target], []).append((rows[mask], r))
+                    events[r].append(Event(year, target, f"transfer_in {int(mask.sum())} from {source}"))
+        for target, parts in sorted(arriving.items()):
+            rows = np.concatenate([part for part, _ in parts])
+            clusters[target].receive(moving.keep(np.isin(np.arange(len(moving)), rows)), year)

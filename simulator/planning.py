@@ -1,10 +1,30 @@
-"""The allocation problem of one year, outside a simulation: every cluster open, none at risk."""
+"""A year's allocation step (request → allocate → record), in a simulation or outside one."""
 
 from __future__ import annotations
 
-from simulator.allocation import AllocationRequest, ArenaAllocator, CommitmentBook
+from simulator.allocation import Allocation, AllocationRequest, ArenaAllocator, CommitmentBook
 from simulator.scenario import Scenario
 from simulator.schedules import schedule_value
+
+
+def allocation_step(
+    book: CommitmentBook,
+    allocator: ArenaAllocator,
+    year: int,
+    budget: float,
+    open_clusters: frozenset[str],
+    at_risk: frozenset[str],
+) -> Allocation:
+    """One year's arena decision: the request from what ``book`` has started, the
+    allocator's answer (nothing to decide without money or commitments), and the
+    projects it starts noted in ``book``. The programme office and the plan outside
+    a simulation (:func:`planned_request`) both take this step."""
+    request = book.request(year, budget, open_clusters, at_risk)
+    allocation = (
+        allocator.allocate(request) if budget > 0 or request.commitments else Allocation(year, {})
+    )
+    book.record(allocation)
+    return allocation
 
 
 def planned_request(
@@ -21,8 +41,6 @@ def planned_request(
     if with_commitments:
         for earlier in range(start, year):
             budget = schedule_value(scenario.arena.budget, earlier, start)
-            request = book.request(earlier, budget, open_clusters, frozenset())
-            if budget > 0 or request.commitments:
-                book.record(allocator.allocate(request))
+            allocation_step(book, allocator, earlier, budget, open_clusters, frozenset())
     budget = schedule_value(scenario.arena.budget, year, start)
     return book.request(year, budget, open_clusters, frozenset())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from simulator.scenario import (
@@ -75,6 +76,25 @@ class Books:
     private_income: float
     total_income: float
     """Turnover: all five income sources."""
+
+
+@dataclass(frozen=True)
+class BooksBatch:
+    """The books of one cluster in a batch of runs, one value per run."""
+
+    members: np.ndarray
+    fee_income: np.ndarray
+    private_income: np.ndarray
+    total_income: np.ndarray
+
+    def of_run(self, run: int) -> Books:
+        """One run's books."""
+        return Books(
+            int(self.members[run]),
+            float(self.fee_income[run]),
+            float(self.private_income[run]),
+            float(self.total_income[run]),
+        )
 
 
 def rule_in_year(schedule: Schedule, year: int, start_year: int) -> FundingRule | None:
