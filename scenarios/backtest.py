@@ -26,7 +26,7 @@ import pandas as pd
 from scenarios.errors import UserError
 from scenarios.observations import ALL, Observation, ObservationSet, read_observations
 from scenarios.results_folder import PLOTS_DIR, YEARLY_CSV, read_manifest, replace_atomically
-from simulator.cluster import CLOSED
+from simulator.records import CLOSED
 
 BACKTEST_CSV = "backtest.csv"
 BACKTEST_PNG = "backtest.png"

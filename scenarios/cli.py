@@ -239,6 +239,12 @@ def show(config: Path, overrides: tuple[str, ...], provenance: bool, resolved: b
     help="Last simulated year [default: the config's, 2030].",
 )
 @jobs_option("Processes to run the ensemble in; results are identical for any value.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help="Runs simulated together in one step (vectorised); results are identical for "
+    "any value [default: up to 64, at least four batches per process].",
+)
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
@@ -251,6 +257,7 @@ def run(
     seed: int | None,
     horizon: int | None,
     jobs: int,
+    batch_size: int | None,
     overrides: tuple[str, ...],
     force: bool,
     no_plots: bool,
@@ -295,6 +302,7 @@ def run(
         runs=scenario.runs,
         seed=scenario.seed,
         jobs=jobs,
+        batch_size=batch_size,
         force=force,
         make_plots=not no_plots,
         lang=lang,

@@ -1,8 +1,11 @@
-"""Run an ensemble: one independent random stream per run, in one or several processes.
+"""Run an ensemble: runs go in batches (one SimPy simulation advances a batch), in one or
+several processes.
 
-Run ``i`` always draws from ``SeedSequence(seed).spawn(runs)[i]``, so its result
-does not depend on how many processes there are or on the order runs finish;
-results come back in run order so the files written are identical for any ``jobs``.
+Run ``i`` always draws from ``SeedSequence(seed, spawn_key=(i,))``, and a run's numbers
+do not depend on the batch it shares (see :mod:`simulator.members`), so results do not
+depend on the batch size, on how many processes there are, or on the order batches
+finish; batches come back in run order so the files written are identical for any
+``jobs`` and ``batch_size``.
 """
 
 from __future__ import annotations
@@ -14,21 +17,38 @@ from dataclasses import dataclass
 import numpy as np
 
 from scenarios.errors import quiet_worker
+from scenarios.yearly_csv import tidy_table
 from simulator.allocation import ArenaAllocator, MemoisedAllocator
-from simulator.model import default_allocator, simulate
+from simulator.model import default_allocator, simulate_batch
+from simulator.records import AllocationRow, Event, YearlyTable
 from simulator.scenario import Scenario
-from simulator.scorecard import score_run
+from simulator.scorecard import score_runs
+
+MAX_BATCH = 64
+"""The largest batch chosen by default: beyond it numpy gains little and memory grows."""
+
+
+def run_rng(seed: int, run: int) -> np.random.Generator:
+    """The random stream of run ``run`` of an ensemble with ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run,)))
+
+
+def default_batch_size(runs: int, jobs: int) -> int:
+    """Batches of up to ``MAX_BATCH`` runs, at least four per process so the work spreads."""
+    return max(1, min(MAX_BATCH, -(-runs // (4 * max(1, jobs)))))
 
 
 @dataclass
-class RunOutput:
-    """One run's rows and scorecard, as sent back from a worker."""
+class BatchOutput:
+    """A batch of runs as sent back from a worker: its tidy yearly table (as written), its
+    allocation rows and events per run, and its scorecard."""
 
-    run: int
-    yearly_rows: list[tuple]
-    allocation_rows: list[tuple]
-    events: list[tuple[int, str, str]]
+    first_run: int
+    yearly: YearlyTable
+    allocations: list[list[AllocationRow]]
+    events: list[list[Event]]
     score_met: np.ndarray
+    """(runs, scored years, targets)."""
     score_value: np.ndarray
 
 
@@ -37,12 +57,15 @@ class _Worker:
     scenario: Scenario
     seed: int
     allocator: ArenaAllocator
+    """Memoised, and kept for every batch the process runs."""
 
-    def __call__(self, run: int) -> RunOutput:
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(run,)))
-        result = simulate(self.scenario, rng, self.allocator)
-        met, value = score_run(self.scenario, result.yearly_rows, result.allocation_rows)
-        return RunOutput(run, result.yearly_rows, result.allocation_rows, result.events, met, value)
+    def __call__(self, runs: range) -> BatchOutput:
+        rngs = [run_rng(self.seed, run) for run in runs]
+        result = simulate_batch(self.scenario, rngs, self.allocator)
+        met, value = score_runs(self.scenario, result.yearly, result.allocations)
+        return BatchOutput(
+            runs.start, tidy_table(result.yearly), result.allocations, result.events, met, value
+        )
 
 
 _worker: _Worker | None = None
@@ -55,24 +78,28 @@ def _init_worker(scenario: Scenario, seed: int) -> None:
     _worker = _Worker(scenario, seed, MemoisedAllocator(default_allocator(scenario)))
 
 
-def _run_in_worker(run: int) -> RunOutput:
+def _run_in_worker(runs: range) -> BatchOutput:
     assert _worker is not None, "pool worker not initialised"
-    return _worker(run)
+    return _worker(runs)
 
 
-def run_stream(scenario: Scenario, runs: int, seed: int, jobs: int = 1) -> Iterator[RunOutput]:
-    """Yield every run's output in run order (0, 1, ...), computed in ``jobs`` processes.
+def run_stream(
+    scenario: Scenario, runs: int, seed: int, jobs: int = 1, batch_size: int | None = None
+) -> Iterator[BatchOutput]:
+    """Yield every batch's output in run order, computed in ``jobs`` processes.
 
-    Each process keeps one memoised allocator, so identical yearly allocation
-    problems are solved once per process.
+    ``batch_size`` runs go in a batch (default :func:`default_batch_size`). Each
+    process keeps one memoised allocator, so identical yearly allocation problems are
+    solved once per process.
     """
-    if jobs <= 1 or runs == 1:
+    size = batch_size or default_batch_size(runs, jobs)
+    batches = [range(first, min(runs, first + size)) for first in range(0, runs, size)]
+    if jobs <= 1 or len(batches) == 1:
         worker = _Worker(scenario, seed, MemoisedAllocator(default_allocator(scenario)))
-        for run in range(runs):
-            yield worker(run)
+        for batch in batches:
+            yield worker(batch)
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunk = max(1, min(16, runs // (jobs * 8)))
     with context.Pool(jobs, initializer=_init_worker, initargs=(scenario, seed)) as pool:
-        yield from pool.imap(_run_in_worker, range(runs), chunksize=chunk)
+        yield from pool.imap(_run_in_worker, batches, chunksize=1)

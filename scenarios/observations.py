@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scenarios.errors import UserError, problem_line
-from simulator.cluster import YEARLY_COLUMNS
+from simulator.records import YEARLY_COLUMNS
 
 OBSERVATION_COLUMNS = ("cluster", "year", "metric", "value", "lower", "upper", "source", "note")
 ALL = "all"

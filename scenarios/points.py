@@ -18,14 +18,15 @@ from typing import Any, Protocol
 import numpy as np
 
 from scenarios.config import apply_set, validate_document
+from scenarios.ensemble import MAX_BATCH, run_rng
 from simulator.allocation import MemoisedAllocator
-from simulator.model import default_allocator, simulate
+from simulator.model import default_allocator, simulate_batch
 from simulator.outcomes import Outcome, OutcomeMeter, summarise_replications
 
 
 def replication_rng(seed: int, replication: int) -> np.random.Generator:
     """The random stream of one replication (the same as run ``replication`` of ``run``)."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication,)))
+    return run_rng(seed, replication)
 
 
 class PointModel(Protocol):
@@ -59,9 +60,10 @@ class ScenarioModel:
         allocator = MemoisedAllocator(default_allocator(scenario))
         meter = OutcomeMeter(scenario, self.outcomes)
         values = np.empty((replications, len(self.outcomes)))
-        for r in range(replications):
-            result = simulate(scenario, replication_rng(seed, r), allocator)
-            values[r] = meter.measure(result.yearly_rows, result.allocation_rows)
+        for first in range(0, replications, MAX_BATCH):
+            runs = range(first, min(replications, first + MAX_BATCH))
+            result = simulate_batch(scenario, [replication_rng(seed, r) for r in runs], allocator)
+            values[runs.start : runs.stop] = meter.measure(result.yearly, result.allocations)
         return values
 
 

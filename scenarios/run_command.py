@@ -23,28 +23,14 @@ from scenarios.results_folder import (
     YEARLY_CSV,
     RunFolder,
     StagingFolder,
-    tidy,
     tidy_row,
     write_csv,
     write_manifest,
 )
 from scenarios.summary import SCORECARD_COLUMNS, SUMMARY_COLUMNS, EnsembleSummary, ScorecardTally
-from simulator.cluster import YEARLY_COLUMNS
-from simulator.office import ALLOCATION_COLUMNS
+from scenarios.yearly_csv import write_yearly, yearly_header
+from simulator.records import ALLOCATION_COLUMNS, EVENT_COLUMNS
 from simulator.scorecard import scored_years
-
-INCOME_SOURCES = [
-    YEARLY_COLUMNS.index(c)
-    for c in ("fee_income", "private_income", "regional_base", "arena_income", "other_public")
-]
-TOTAL_INCOME = YEARLY_COLUMNS.index("total_income")
-
-
-def yearly_row(row: tuple) -> tuple:
-    """A yearly row as written: floats rounded, ``total_income`` the sum of the rounded sources."""
-    tidied = list(tidy_row(row))
-    tidied[TOTAL_INCOME] = tidy(sum(tidied[i] for i in INCOME_SOURCES))
-    return tuple(tidied)
 
 
 @dataclass(frozen=True)
@@ -55,6 +41,8 @@ class RunRequest:
     runs: int
     seed: int
     jobs: int = 1
+    batch_size: int | None = None
+    """Runs per batch (``None``: the ensemble runner's default)."""
     force: bool = False
     progress: bool = True
     make_plots: bool = True
@@ -73,28 +61,32 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
             (folder / ALLOCATION_CSV).open("w", newline="", encoding="utf-8") as allocation_file,
             (folder / EVENTS_CSV).open("w", newline="", encoding="utf-8") as events_file,
             # closed on the way out, so a failure or Ctrl-C ends the worker processes at once
-            closing(run_stream(scenario, request.runs, request.seed, request.jobs)) as stream,
+            closing(
+                run_stream(scenario, request.runs, request.seed, request.jobs, request.batch_size)
+            ) as stream,
         ):
-            yearly = csv.writer(yearly_file, lineterminator="\n")
             allocation = csv.writer(allocation_file, lineterminator="\n")
             events = csv.writer(events_file, lineterminator="\n")
-            yearly.writerow(("run", *YEARLY_COLUMNS))
+            yearly_file.write(",".join(yearly_header()) + "\n")
             allocation.writerow(("run", *ALLOCATION_COLUMNS))
-            events.writerow(("run", "year", "cluster", "event"))
+            events.writerow(("run", *EVENT_COLUMNS))
             bar = tqdm(
-                stream,
                 total=request.runs,
                 desc=f"{scenario.name}",
                 unit="run",
                 disable=None if request.progress else True,
             )
-            for output in bar:
-                rows = [yearly_row(row) for row in output.yearly_rows]
-                yearly.writerows((output.run, *row) for row in rows)
-                allocation.writerows((output.run, *tidy_row(row)) for row in output.allocation_rows)
-                events.writerows((output.run, *row) for row in output.events)
-                summary.add(output.run, rows)
-                tally.add(output.score_met, output.score_value)
+            with bar:
+                for batch in stream:
+                    write_yearly(yearly_file, batch.yearly, batch.first_run)
+                    for run, (rows, happened) in enumerate(
+                        zip(batch.allocations, batch.events, strict=True), batch.first_run
+                    ):
+                        allocation.writerows((run, *tidy_row(row)) for row in rows)
+                        events.writerows((run, *event) for event in happened)
+                    summary.add(batch.first_run, batch.yearly)
+                    tally.add(batch.score_met, batch.score_value)
+                    bar.update(batch.yearly.runs)
         write_csv(folder / SUMMARY_CSV, SUMMARY_COLUMNS, summary.rows())
         summary.close()
         write_csv(folder / SCORECARD_CSV, SCORECARD_COLUMNS, tally.rows())

@@ -1,4 +1,4 @@
-"""Ensemble statistics, accumulated run by run with memory that does not grow with the run count.
+"""Ensemble statistics, accumulated batch by batch with memory that does not grow with the run count.
 
 Per-run metrics go to a disk-backed array (``numpy.memmap``) in the staging folder;
 quantiles are then taken one year at a time. The scorecard only needs running sums.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.cluster import CLOSED, YEARLY_COLUMNS
+from simulator.records import YearlyTable
 from simulator.scenario import Scenario
 from simulator.scorecard import scorecard_targets
 
@@ -40,8 +40,6 @@ MONEY_METRICS = frozenset(SUMMARY_METRICS) - {
 """Summary metrics measured in MSEK."""
 SUMMARY_COLUMNS = ("year", "cluster", "metric", "p10", "p50", "p90", "mean")
 SCORECARD_COLUMNS = ("target", "year", "probability", "mean_value", "runs", "description")
-_NUMERIC = [YEARLY_COLUMNS.index(m) for m in SUMMARY_METRICS if m != "closed"]
-_STATUS = YEARLY_COLUMNS.index("status")
 
 
 class EnsembleSummary:
@@ -56,12 +54,16 @@ class EnsembleSummary:
         shape = (runs, len(self.years), len(self.clusters), len(SUMMARY_METRICS))
         self.values = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float64, shape=shape)
 
-    def add(self, run: int, yearly_rows: Sequence[tuple]) -> None:
-        """Store one run's rows (in year-major, cluster order as the model writes them)."""
-        table = np.array([[row[i] for i in _NUMERIC] for row in yearly_rows], dtype=np.float64)
-        closed = np.array([row[_STATUS] == CLOSED for row in yearly_rows], dtype=np.float64)
-        block = np.column_stack((table, closed))
-        self.values[run] = block.reshape(len(self.years), len(self.clusters), len(SUMMARY_METRICS))
+    def add(self, first_run: int, table: YearlyTable) -> None:
+        """Store a batch's (tidy) yearly table as runs ``first_run, first_run + 1, ...``."""
+        block = np.stack(
+            [
+                table.closed().astype(np.float64) if metric == "closed" else table[metric]
+                for metric in SUMMARY_METRICS
+            ],
+            axis=3,
+        )
+        self.values[first_run : first_run + table.runs] = block
 
     def rows(self) -> Iterator[tuple]:
         """Summary rows: year, cluster, metric, p10, p50, p90, mean."""
@@ -98,10 +100,12 @@ class ScorecardTally:
         self.runs = 0
 
     def add(self, met: np.ndarray, value: np.ndarray) -> None:
-        """Add one run's (met, value) arrays."""
-        self.met += met
-        self.value += value
-        self.runs += 1
+        """Add a batch's (met, value) arrays, of shape (runs, years, targets), run after run
+        (so the sums do not depend on how runs were batched)."""
+        for run_met, run_value in zip(met, value, strict=True):
+            self.met += run_met
+            self.value += run_value
+        self.runs += met.shape[0]
 
     def rows(self) -> Iterator[tuple]:
         """Scorecard rows: target, year, probability, mean value, runs, description."""

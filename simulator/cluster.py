@@ -253,8 +253,8 @@ class ClusterBatch:
             else np.zeros(self.runs)
         )
         no_one = np.zeros(self.runs, dtype=np.int64)
-        joined, left = (no_one, no_one) if first_year else self._update_members(
-            year, live, funding, shock
+        joined, left = (
+            (no_one, no_one) if first_year else self._update_members(year, live, funding, shock)
         )
         count = self.members.counts()
         share = np.minimum(

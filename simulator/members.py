@@ -214,7 +214,9 @@ def churn_probability(
     p = np.where(first_year, behaviour.first_year_churn * shock, behaviour.churn * shock)
     if behaviour.feedback:
         fee_term = behaviour.fee_sensitivity * np.maximum(0.0, fee_rise - behaviour.fee_tolerance)
-        p *= np.exp(fee_term[members.run] - behaviour.value_sensitivity * (data[:, SATISFACTION] - 1.0))
+        p *= np.exp(
+            fee_term[members.run] - behaviour.value_sensitivity * (data[:, SATISFACTION] - 1.0)
+        )
         p *= 1.0 - behaviour.arena_retention * data[:, IN_ARENA]
     return np.minimum(p, 1.0, out=p)
 

@@ -33,6 +33,10 @@ class BatchResult:
     events: list[list[Event]]
     """Per run: fee rises, activity cuts, closures, liquidations and transfers, in order."""
 
+    def run(self, index: int) -> RunResult:
+        """What run ``index`` of the batch produced."""
+        return RunResult(self.yearly.run(index), self.allocations[index], self.events[index])
+
 
 @dataclass
 class RunResult:
@@ -127,5 +131,4 @@ def simulate(
     allocator: ArenaAllocator | None = None,
 ) -> RunResult:
     """Run the scenario once (a batch of one; see :func:`simulate_batch`)."""
-    batch = simulate_batch(scenario, [rng], allocator)
-    return RunResult(batch.yearly, batch.allocations[0], batch.events[0])
+    return simulate_batch(scenario, [rng], allocator).run(0)

@@ -60,7 +60,9 @@ def programme_office(
         for r in range(runs):
             open_ids = frozenset(ids[c] for c in np.flatnonzero(~closed[r]))
             risky = (
-                frozenset(ids[c] for c in np.flatnonzero(at_risk[r])) if use_at_risk else frozenset()
+                frozenset(ids[c] for c in np.flatnonzero(at_risk[r]))
+                if use_at_risk
+                else frozenset()
             )
             if scenario.open_calls is not None and calls_rngs is not None:
                 proposals = draw_call(scenario.open_calls, year, sorted(open_ids), calls_rngs[r])
@@ -194,7 +196,9 @@ def place_transfers(
                 mask = target_of == j
                 if mask.any():
                     arriving.setdefault(by_id[target], []).append((rows[mask], r))
-                    events[r].append(Event(year, target, f"transfer_in {int(mask.sum())} from {source}"))
+                    events[r].append(
+                        Event(year, target, f"transfer_in {int(mask.sum())} from {source}")
+                    )
         for target, parts in sorted(arriving.items()):
             rows = np.concatenate([part for part, _ in parts])
             clusters[target].receive(moving.keep(np.isin(np.arange(len(moving)), rows)), year)

@@ -28,9 +28,9 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from simulator.cluster import CLOSED, YEARLY_COLUMNS
+from simulator.records import YEARLY_COLUMNS, AllocationRow, YearlyTable
 from simulator.scenario import Scenario
-from simulator.scorecard import score_run, scorecard_targets, scored_years
+from simulator.scorecard import score_runs, scorecard_targets, scored_years
 
 SCORECARD_PREFIX = "scorecard:"
 STATS = ("mean", "p10", "p50", "p90", "sd")
@@ -116,14 +116,11 @@ def outcome_problems(outcome: Outcome, scenario: Scenario) -> list[str]:
     return problems
 
 
-_COLUMN = {name: i for i, name in enumerate(YEARLY_COLUMNS)}
-
-
 @dataclass(frozen=True)
 class OutcomeMeter:
     """Measures a fixed list of outcomes on runs of one scenario.
 
-    Built once per scenario, then :meth:`measure` is called for every run.
+    Built once per scenario, then :meth:`measure` is called for every batch of runs.
     """
 
     scenario: Scenario
@@ -134,56 +131,55 @@ class OutcomeMeter:
         """Whether any outcome reads the scorecard (which costs a scoring pass per run)."""
         return any(o.is_scorecard for o in self.outcomes)
 
-    def measure(self, yearly_rows: Sequence[tuple], allocation_rows: Sequence[tuple]) -> np.ndarray:
-        """One value per outcome for one run (rows as :func:`simulator.model.simulate` gives)."""
+    def measure(
+        self, table: YearlyTable, allocations: Sequence[Sequence[AllocationRow]]
+    ) -> np.ndarray:
+        """(runs, outcomes) values for a batch (as :func:`simulator.model.simulate_batch` gives)."""
         met = None
         if self.needs_scorecard:
-            met, _ = score_run(self.scenario, yearly_rows, allocation_rows)
-        by_year: dict[int, list[tuple]] = {}
-        for row in yearly_rows:
-            by_year.setdefault(row[_COLUMN["year"]], []).append(row)
-        values = np.empty(len(self.outcomes))
+            met, _ = score_runs(self.scenario, table, allocations)
+        values = np.empty((table.runs, len(self.outcomes)))
         for i, outcome in enumerate(self.outcomes):
             if outcome.is_scorecard:
                 assert met is not None
-                values[i] = float(self._scorecard_met(met, outcome))
+                values[:, i] = self._scorecard_met(met, outcome)
             else:
                 first, last = outcome.span
-                values[i] = sum(
-                    _yearly_value(by_year.get(year, []), outcome) for year in range(first, last + 1)
-                )
+                at = [t for t, year in enumerate(table.years) if first <= year <= last]
+                values[:, i] = yearly_values(table, outcome, at).sum(axis=1)
         return values
 
-    def _scorecard_met(self, met: np.ndarray, outcome: Outcome) -> bool:
+    def _scorecard_met(self, met: np.ndarray, outcome: Outcome) -> np.ndarray:
         years = scored_years(self.scenario)
         names = [name for name, _ in scorecard_targets(self.scenario)]
         target = outcome.metric[len(SCORECARD_PREFIX) :]
         assert outcome.year is not None
-        return bool(met[years.index(outcome.year), names.index(target)])
+        return met[:, years.index(outcome.year), names.index(target)].astype(float)
 
 
-def _row_value(row: tuple, metric: str) -> float:
+def metric_values(table: YearlyTable, metric: str) -> np.ndarray:
+    """A metric per run × year × cluster (``closed`` and ``active`` as 0/1)."""
     if metric in ("closed", "active"):
-        return float((row[_COLUMN["status"]] == CLOSED) == (metric == "closed"))
-    return float(row[_COLUMN[metric]])
+        return (table.closed() == (metric == "closed")).astype(float)
+    return table[metric].astype(float)
 
 
-def _yearly_value(rows: Sequence[tuple], outcome: Outcome) -> float:
-    """The outcome's metric in one year's rows (one per cluster)."""
+def yearly_values(table: YearlyTable, outcome: Outcome, at: Sequence[int]) -> np.ndarray:
+    """The outcome's metric in the years ``at`` (table positions): (runs, years)."""
     metric = outcome.metric
+    values = metric_values(table, metric)[:, at]
     if outcome.cluster != ALL_CLUSTERS:
-        for row in rows:
-            if row[_COLUMN["cluster"]] == outcome.cluster:
-                return _row_value(row, metric)
-        raise ValueError(f"no row for cluster {outcome.cluster!r}")
+        return values[:, :, table.clusters.index(outcome.cluster)]
     if metric == "regional_share":
-        total = sum(float(r[_COLUMN["total_income"]]) for r in rows)
-        base = sum(float(r[_COLUMN["regional_base"]]) for r in rows)
-        return base / total if total > 0 else 0.0
+        total = table["total_income"][:, at].sum(axis=2)
+        base = table["regional_base"][:, at].sum(axis=2)
+        return np.divide(base, total, out=np.zeros_like(total), where=total > 0)
     if metric in MEAN_OVER_OPEN:
-        open_rows = [r for r in rows if r[_COLUMN["status"]] != CLOSED]
-        return float(np.mean([_row_value(r, metric) for r in open_rows])) if open_rows else 0.0
-    return sum(_row_value(r, metric) for r in rows)
+        is_open = ~table.closed()[:, at]
+        count = is_open.sum(axis=2)
+        summed = np.where(is_open, values, 0.0).sum(axis=2)
+        return np.divide(summed, count, out=np.zeros_like(summed), where=count > 0)
+    return values.sum(axis=2)
 
 
 def summarise_replications(values: np.ndarray) -> np.ndarray:

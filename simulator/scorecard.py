@@ -11,8 +11,8 @@ from itertools import combinations
 
 import numpy as np
 
-from simulator.cluster import CLOSED, YEARLY_COLUMNS
 from simulator.office import PROJECT_CLUSTER_SEPARATOR
+from simulator.records import AllocationRow, YearlyTable
 from simulator.scenario import Scenario
 
 TARGETS: tuple[tuple[str, str], ...] = (
@@ -52,19 +52,16 @@ def scorecard_targets(scenario: Scenario) -> list[tuple[str, str]]:
     return [*TARGETS, *per_cluster]
 
 
-_COL = {name: i for i, name in enumerate(YEARLY_COLUMNS)}
-
-
 def scored_years(scenario: Scenario) -> list[int]:
     """The years the scorecard covers: the target year and every later year."""
     return [y for y in scenario.years if y >= scenario.programme.target_year]
 
 
-def score_run(
-    scenario: Scenario, yearly_rows: Sequence[tuple], allocation_rows: Sequence[tuple]
+def score_runs(
+    scenario: Scenario, table: YearlyTable, allocations: Sequence[Sequence[AllocationRow]]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(met, value) arrays of shape (scored years, targets) for one run, targets in
-    the order of :func:`scorecard_targets`.
+    """(met, value) arrays of shape (runs, scored years, targets) for a batch of runs,
+    targets in the order of :func:`scorecard_targets`.
 
     ``value`` is what is counted (clusters meeting the member target, growth
     areas, links, Gold proxies, a cluster's members or regional share ...); ``met``
@@ -72,54 +69,80 @@ def score_run(
     """
     card = scenario.scorecard
     years = scored_years(scenario)
-    n_clusters = len(scenario.clusters)
+    at = [table.years.index(year) for year in years]
+    n_clusters = len(table.clusters)
+    is_open = ~table.closed()[:, at]
+    members, share = table["members"][:, at], table["regional_share"][:, at]
+    members_ok = is_open & (members >= card.min_members)
+    share_ok = is_open & (share <= card.max_regional_share)
+    gold = (
+        is_open
+        & (members >= card.gold_min_members)
+        & (share <= card.gold_max_regional_share)
+        & (table["reserves"][:, at] >= card.gold_min_reserve_years * table["costs"][:, at])
+    )
+    closures = n_clusters - is_open.sum(axis=2)
+    growth, links = project_counts(scenario, years, allocations)
+    value = np.concatenate(
+        (
+            np.stack(
+                (
+                    members_ok.sum(axis=2),
+                    share_ok.sum(axis=2),
+                    growth,
+                    links,
+                    gold.sum(axis=2),
+                    closures,
+                ),
+                axis=2,
+            ),
+            np.where(is_open, members, 0),
+            np.where(is_open, share, 0.0),
+        ),
+        axis=2,
+    ).astype(float)
+    met = np.concatenate(
+        (
+            np.stack(
+                (
+                    members_ok.all(axis=2),
+                    share_ok.all(axis=2),
+                    growth >= card.min_growth_areas,
+                    links >= card.min_collaboration_links,
+                    (gold.sum(axis=2) >= card.min_gold) & members_ok.all(axis=2),
+                    closures == 0,
+                ),
+                axis=2,
+            ),
+            members_ok,
+            share_ok,
+        ),
+        axis=2,
+    )
+    return met, value
+
+
+def project_counts(
+    scenario: Scenario, years: Sequence[int], allocations: Sequence[Sequence[AllocationRow]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per run and scored year: growth areas seeded since the start (distinct growth-seed
+    projects funded at least at ``min_cover_fraction`` up to that year), and distinct
+    cluster pairs in projects so funded that year."""
     growth_seed = {p.id for p in scenario.projects if p.growth_seed}
     min_fraction = scenario.allocator.min_cover_fraction
-    by_year: dict[int, list[tuple]] = {}
-    for row in yearly_rows:
-        by_year.setdefault(row[_COL["year"]], []).append(row)
-    seeded: set[str] = set()
-    links_by_year: dict[int, set[tuple[str, str]]] = {}
-    for year, pid, _area, clusters, _funded, _cost, fraction in allocation_rows:
-        if fraction + 1e-9 < min_fraction:
-            continue
-        if pid in growth_seed:
-            seeded.add((year, pid))
-        pairs = combinations(sorted(clusters.split(PROJECT_CLUSTER_SEPARATOR)), 2)
-        links_by_year.setdefault(year, set()).update(pairs)
-    cluster_ids = list(scenario.clusters)
-    n_targets = len(TARGETS) + len(PER_CLUSTER_TARGETS) * n_clusters
-    met = np.zeros((len(years), n_targets), dtype=bool)
-    value = np.zeros((len(years), n_targets))
-    for i, year in enumerate(years):
-        rows = by_year.get(year, [])
-        open_rows = [r for r in rows if r[_COL["status"]] != CLOSED]
-        members_ok = sum(r[_COL["members"]] >= card.min_members for r in open_rows)
-        share_ok = sum(r[_COL["regional_share"]] <= card.max_regional_share for r in open_rows)
-        growth = len({pid for y, pid in seeded if y <= year})
-        links = len(links_by_year.get(year, ()))
-        gold = sum(
-            r[_COL["members"]] >= card.gold_min_members
-            and r[_COL["regional_share"]] <= card.gold_max_regional_share
-            and r[_COL["reserves"]] >= card.gold_min_reserve_years * r[_COL["costs"]]
-            for r in open_rows
-        )
-        closures = n_clusters - len(open_rows)
-        first = len(TARGETS)
-        for row in open_rows:
-            c = cluster_ids.index(row[_COL["cluster"]])
-            members, share = row[_COL["members"]], row[_COL["regional_share"]]
-            value[i, first + c] = members
-            met[i, first + c] = members >= card.min_members
-            value[i, first + n_clusters + c] = share
-            met[i, first + n_clusters + c] = share <= card.max_regional_share
-        value[i, :first] = (members_ok, share_ok, growth, links, gold, closures)
-        met[i, :first] = (
-            members_ok == n_clusters,
-            share_ok == n_clusters,
-            growth >= card.min_growth_areas,
-            links >= card.min_collaboration_links,
-            gold >= card.min_gold and members_ok == n_clusters,
-            closures == 0,
-        )
-    return met, value
+    growth = np.zeros((len(allocations), len(years)))
+    links = np.zeros((len(allocations), len(years)))
+    for r, rows in enumerate(allocations):
+        seeded: set[tuple[int, str]] = set()
+        links_by_year: dict[int, set[tuple[str, str]]] = {}
+        for row in rows:
+            if row.fraction + 1e-9 < min_fraction:
+                continue
+            if row.project in growth_seed:
+                seeded.add((row.year, row.project))
+            pairs = combinations(sorted(row.clusters.split(PROJECT_CLUSTER_SEPARATOR)), 2)
+            links_by_year.setdefault(row.year, set()).update(pairs)
+        for i, year in enumerate(years):
+            growth[r, i] = len({pid for y, pid in seeded if y <= year})
+            links[r, i] = len(links_by_year.get(year, ()))
+    return growth, links

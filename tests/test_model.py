@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.allocation import ProportionalAllocator
-from simulator.cluster import CLOSED
-from simulator.model import simulate
+from simulator.model import default_allocator, simulate, simulate_batch
+from simulator.records import CLOSED
 from simulator.scenario import Scenario
 from simulator.schedules import schedule_value
 
@@ -32,6 +32,13 @@ def _run(scenario: Scenario, seed: int):
     return simulate(scenario, np.random.default_rng(seed), ProportionalAllocator(scenario.projects))
 
 
+def _runs(scenario: Scenario, seeds, allocator=None) -> list:
+    """The runs of one batch (one SimPy simulation), one per seed."""
+    rngs = [np.random.default_rng(seed) for seed in seeds]
+    batch = simulate_batch(scenario, rngs, allocator or ProportionalAllocator(scenario.projects))
+    return [batch.run(r) for r in range(len(rngs))]
+
+
 def test_members_decay_as_n0_times_survival_with_constant_churn() -> None:
     p, runs = 0.15, 300
     scenario = scenario_with(
@@ -44,9 +51,8 @@ def test_members_decay_as_n0_times_survival_with_constant_churn() -> None:
     )
     n0 = sum(c.members for c in scenario.clusters.values())
     totals = np.zeros((runs, len(scenario.years)))
-    for run in range(runs):
-        frame = _run(scenario, run).yearly
-        totals[run] = frame.groupby("year")["members"].sum().to_numpy()
+    for run, result in enumerate(_runs(scenario, range(runs))):  # one batch of 300 runs
+        totals[run] = result.yearly.groupby("year")["members"].sum().to_numpy()
 
     def z_score(t: int) -> float:
         survival = (1 - p) ** t
@@ -164,7 +170,13 @@ scenario_changes = st.fixed_dictionaries(
 @given(changes=scenario_changes, seed=st.integers(0, 2**32 - 1))
 def test_money_is_conserved_in_any_valid_scenario(changes: dict, seed: int) -> None:
     scenario = scenario_with({**changes, "programme.horizon": 2024})
-    result = simulate(scenario, np.random.default_rng(seed))
+    # a batch of three runs, each checked on its own
+    results = _runs(scenario, [seed, seed + 1, seed + 2], default_allocator(scenario))
+    for result in results:
+        _check_run(scenario, result)
+
+
+def _check_run(scenario: Scenario, result) -> None:
     frame = result.yearly
     assert len(frame) == len(scenario.years) * len(scenario.clusters)
     _check_books(frame, result.events)
@@ -218,7 +230,11 @@ def _closure_scenario(reserves: float, deficit: float, closure_years: int) -> Sc
 def test_cluster_closes_when_the_rule_says(closure_years: int) -> None:
     # reserves 1.0, a 0.6 deficit a year: 0.4 (2017), -0.2 (2018), -0.8 (2019), -1.4 (2020)
     scenario = _closure_scenario(reserves=1.0, deficit=0.6, closure_years=closure_years)
-    result = _run(scenario, 0)
+    for result in _runs(scenario, range(4)):  # in every run of a batch
+        _check_closure(result, closure_years)
+
+
+def _check_closure(result, closure_years: int) -> None:
     closures = [(year, cid) for year, cid, what in result.events if what == "closed"]
     expected_year = 2018 + closure_years - 1
     assert closures == [(expected_year, "packbridge")]
@@ -289,18 +305,19 @@ def test_starting_members_follow_the_mix_exactly() -> None:
     cluster = scenario.clusters["mobile_heights"]  # 100 members: 50 small, 30 medium, 20 large
     mix = MemberMix.of(cluster)
     for seed in (1, 2):
-        members = starting_members(cluster, mix, 2017, np.random.default_rng(seed))
+        members = starting_members(cluster, mix, 2017, [np.random.default_rng(seed)])
         assert np.bincount(members.data[:, TIER].astype(int)).tolist() == [50, 30, 20]
-        assert members.fee_total() == pytest.approx((50 * 5 + 30 * 50 + 20 * 200) / 1000)
+        assert members.fee_totals()[0] == pytest.approx((50 * 5 + 30 * 50 + 20 * 200) / 1000)
         assert members.data[:, FEE].max() == pytest.approx(0.2)
 
 
 def test_scorecard_counts_match_the_yearly_rows() -> None:
-    from simulator.scorecard import TARGETS, score_run, scorecard_targets, scored_years
+    from simulator.scorecard import TARGETS, score_runs, scorecard_targets, scored_years
 
     scenario = scenario_with({"programme.horizon": 2023})
     result = simulate(scenario, np.random.default_rng(11))
-    met, value = score_run(scenario, result.yearly_rows, result.allocation_rows)
+    met, value = score_runs(scenario, result.table, [result.allocation_rows])
+    met, value = met[0], value[0]
     names = [name for name, _ in scorecard_targets(scenario)]
     years = scored_years(scenario)
     assert met.shape == value.shape == (len(years), len(names)) and years == [2021, 2022, 2023]

@@ -1,0 +1,92 @@
+"""Writing a batch's yearly table to ``yearly.csv``: floats rounded, money adding up.
+
+What is written is the *tidy* table (:func:`tidy_table`): every float rounded to
+``DECIMALS`` places exactly as Python's ``round`` does, and ``total_income`` the sum
+of the five rounded sources, so the written columns add up. The summary is taken
+from the same tidy table, so ``summary.csv`` agrees with ``yearly.csv``.
+
+Two writers give the same bytes: :func:`write_yearly` builds each column's text
+with numpy and pandas (the one ``clusterfund run`` uses), :func:`write_yearly_rows`
+goes row by row through ``csv.writer`` (kept as the reference the first is
+checked and timed against; see ``benchmarks/bench_ensemble.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import TextIO
+
+import numpy as np
+
+from scenarios.results_folder import DECIMALS, tidy
+from simulator.records import INCOME_SOURCES, STATUSES, YEARLY_COLUMNS, YEARLY_FIELDS, YearlyTable
+
+_SCALE = 10.0**DECIMALS
+
+
+def round_half_even(values: np.ndarray) -> np.ndarray:
+    """``round(v, DECIMALS) + 0.0`` for every element, as Python rounds (correctly, from
+    the exact binary value), without -0.0.
+
+    ``np.round`` scales by 10**DECIMALS first, which can land on the wrong side of a
+    half when the scaled value is within rounding error of one; those few elements are
+    rounded by Python.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    rounded = np.round(values, DECIMALS)
+    scaled = values * _SCALE
+    distance = np.abs(scaled - np.floor(scaled) - 0.5)
+    doubtful = np.flatnonzero(distance <= np.abs(scaled) * 2.0**-50 + 1e-300)
+    for i in doubtful:
+        rounded.flat[i] = round(float(values.flat[i]), DECIMALS)
+    return rounded + 0.0
+
+
+def tidy_table(table: YearlyTable) -> YearlyTable:
+    """The table as written: floats rounded, ``total_income`` the sum of the rounded sources."""
+    fields = {
+        name: round_half_even(values) if values.dtype.kind == "f" else values
+        for name, values in table.fields.items()
+    }
+    total = fields[INCOME_SOURCES[0]].copy()
+    for source in INCOME_SOURCES[1:]:
+        total += fields[source]
+    fields["total_income"] = round_half_even(total)
+    return YearlyTable(table.years, table.clusters, fields)
+
+
+def yearly_header() -> tuple[str, ...]:
+    """The header of ``yearly.csv``."""
+    return ("run", *YEARLY_COLUMNS)
+
+
+def write_yearly(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
+    """Append a tidy table's rows (runs numbered from ``first_run``), column by column."""
+    frame = tidy.frame()
+    frame.insert(
+        0,
+        "run",
+        np.repeat(
+            np.arange(first_run, first_run + tidy.runs), len(tidy.years) * len(tidy.clusters)
+        ),
+    )
+    frame.to_csv(handle, header=False, index=False, lineterminator="\n")
+
+
+def write_yearly_rows(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
+    """Append the same rows as :func:`write_yearly`, one ``csv.writer`` row at a time."""
+    writer = csv.writer(handle, lineterminator="\n")
+    names = [name for name, _ in YEARLY_FIELDS]
+    columns = [tidy.fields[name].tolist() for name in names]
+    status = names.index("status")
+    for r in range(tidy.runs):
+        for y, year in enumerate(tidy.years):
+            for c, cluster in enumerate(tidy.clusters):
+                values = [column[r][y][c] for column in columns]
+                values[status] = STATUSES[values[status]]
+                writer.writerow((first_run + r, year, cluster, *(tidy_value(v) for v in values)))
+
+
+def tidy_value(value: object) -> object:
+    """A value as the row writer writes it (floats already rounded stay as they are)."""
+    return tidy(value)

@@ -1,0 +1,141 @@
+"""Batched ensembles: a run's numbers never depend on its batch, its process or the writer."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import CONFIGS, invoke, scenario_with
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scenarios.ensemble import default_batch_size, run_rng
+from scenarios.yearly_csv import round_half_even, tidy_table, write_yearly, write_yearly_rows
+from simulator.allocation import MemoisedAllocator
+from simulator.members import COLUMNS, Members, segment_sums
+from simulator.model import default_allocator, simulate, simulate_batch
+from simulator.records import CLOSED_CODE
+
+CSVS = ("yearly.csv", "allocation.csv", "events.csv", "summary.csv", "scorecard.csv")
+
+
+@pytest.mark.parametrize("config", ["baseline.toml", "downturn_2020.toml"])
+def test_batch_size_and_jobs_give_byte_identical_files(tmp_path: Path, config: str) -> None:
+    folders = {}
+    for batch, jobs in ((1, 1), (7, 1), (64, 1), (7, 2)):
+        out = tmp_path / f"b{batch}j{jobs}"
+        result = invoke(
+            "run", str(CONFIGS / config), "--out", str(out), "--runs", "70",
+            "--horizon", "2023", "--seed", "3", "--no-plots",
+            "--batch-size", str(batch), "--jobs", str(jobs),
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        folders[(batch, jobs)] = {name: (out / name).read_bytes() for name in CSVS}
+    reference = folders[(1, 1)]
+    for key, files in folders.items():
+        for name in CSVS:
+            assert files[name] == reference[name], f"{config} {name} differs for batch/jobs {key}"
+    if config == "downturn_2020.toml":  # the what-if covers closures and transfers
+        events = reference["events.csv"].decode()
+        assert ",closed\n" in events and "transfer_in" in events
+
+
+def test_the_batched_lp_path_allocates_as_one_run_at_a_time() -> None:
+    # downturn_2020 closes clusters from 2020
+    document = _document("downturn_2020.toml")
+    document["open_calls"] = None  # one pool, so the batch's memo serves every run
+    scenario = scenario_with({"programme.horizon": 2022}, document)
+    runs = 200
+    memo = MemoisedAllocator(default_allocator(scenario))
+    batch = simulate_batch(scenario, [run_rng(9, r) for r in range(runs)], memo)
+    closed_runs = 0
+    for r in range(runs):
+        alone = simulate(scenario, run_rng(9, r), default_allocator(scenario))
+        assert batch.allocations[r] == alone.allocation_rows, f"run {r}"
+        assert batch.events[r] == alone.events, f"run {r}"
+        closed_runs += bool((batch.yearly.closed()[r]).any())
+    assert closed_runs >= 20, "the ensemble must exercise closures"
+    assert memo.hits > 0 and memo.misses > 0
+
+
+def _document(name: str) -> dict:
+    from scenarios.config import load_config
+
+    return load_config(CONFIGS / name).scenario.model_dump(mode="json")
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seeds=st.lists(st.integers(0, 2**31), min_size=1, max_size=6, unique=True),
+    position=st.integers(0, 5),
+)
+def test_a_run_is_the_same_alone_and_in_any_batch(seeds: list[int], position: int) -> None:
+    scenario = scenario_with(
+        {"programme.horizon": 2022, "members.churn": 0.2, "allocator.method": "proportional"}
+    )
+    position = min(position, len(seeds) - 1)
+    batch = simulate_batch(scenario, [np.random.default_rng(s) for s in seeds])
+    alone = simulate(scenario, np.random.default_rng(seeds[position]))
+    together = batch.run(position)
+    for name, values in alone.table.fields.items():
+        np.testing.assert_array_equal(together.table.fields[name], values, err_msg=name)
+    assert together.events == alone.events
+    assert together.allocation_rows == alone.allocation_rows
+
+
+def _members(counts: list[int], runs: int, offset: float) -> Members:
+    run = np.repeat(np.arange(runs), counts)
+    data = offset + np.arange(len(run) * len(COLUMNS), dtype=float).reshape(-1, len(COLUMNS))
+    return Members(data, run, runs)
+
+
+@given(
+    own=st.lists(st.integers(0, 4), min_size=1, max_size=6),
+    new=st.lists(st.integers(0, 4), min_size=6, max_size=6),
+)
+def test_merge_puts_each_runs_newcomers_after_its_own_members(own: list[int], new: list[int]):
+    runs = len(own)
+    a, b = _members(own, runs, 0.0), _members(new[:runs], runs, 10_000.0)
+    merged = a.merge(b)
+    expected = np.concatenate(
+        [np.concatenate((a.data[a.run == r], b.data[b.run == r])) for r in range(runs)]
+    )
+    np.testing.assert_array_equal(merged.data, expected)
+    assert merged.counts().tolist() == [o + n for o, n in zip(own, new[:runs], strict=False)]
+    assert (np.diff(merged.run) >= 0).all()
+
+
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=8))
+def test_segment_sums_equal_each_segments_own_sum(counts: list[int]) -> None:
+    values = np.random.default_rng(len(counts)).random(sum(counts)) * 7.3
+    starts = np.cumsum(counts) - counts
+    expected = [values[s : s + n].sum() for s, n in zip(starts, counts, strict=True)]
+    assert segment_sums(values, np.array(counts)).tolist() == expected  # bit for bit
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=50))
+def test_vectorised_rounding_is_pythons(values: list[float]) -> None:
+    near_halves = [round(v, 3) + 5e-7 for v in values]  # ties in decimal, not in binary
+    for sample in (values, near_halves):
+        got = round_half_even(np.array(sample)).tolist()
+        assert got == [round(v, 6) + 0.0 for v in sample]
+
+
+def test_both_yearly_writers_give_the_same_bytes() -> None:
+    scenario = scenario_with({"programme.horizon": 2023}, _document("downturn_2020.toml"))
+    batch = simulate_batch(scenario, [run_rng(1, r) for r in range(12)])
+    assert (batch.yearly["status"] == CLOSED_CODE).any()
+    tidy = tidy_table(batch.yearly)
+    vectorised, rows = io.StringIO(), io.StringIO()
+    write_yearly(vectorised, tidy, 5)
+    write_yearly_rows(rows, tidy, 5)
+    assert vectorised.getvalue() == rows.getvalue()
+    assert vectorised.getvalue().startswith("5,2017,")
+
+
+def test_default_batches_spread_over_the_processes() -> None:
+    assert default_batch_size(10_000, 2) == 64
+    assert default_batch_size(100, 2) == 13  # eight batches of up to 13 runs
+    assert default_batch_size(1, 4) == 1
