@@ -1,4 +1,4 @@
-"""Speed of the baseline ensemble against a numpy-vectorised reference of the same member dynamics.
+"""Speed of the batched ensemble against a numpy-vectorised reference of the same member dynamics.
 
 The reference holds every member of every cluster in one set of arrays and
 updates them a year at a time (renewal with the model's churn formula, satisfaction,
@@ -6,18 +6,29 @@ Poisson joiners drawn by size and type, arena participation), with no SimPy, no
 money and no management: the lower bound for the member dynamics alone. Same
 members, years and runs, in one process.
 
-Reported: runs per second of the model (simulate() with the scenario's memoised
-allocator, then the full `clusterfund run` with files written), the ratio to the
-reference, the speed-up from --jobs 2, and peak memory of `clusterfund run`.
+Reported (each section can be run alone with ``--only``):
 
-    python benchmarks/bench_ensemble.py               # 1,000 runs, 2017–2030
-    python benchmarks/bench_ensemble.py --runs 200    # quicker
+- ``ratio``: the model in-process (``simulate_batch``, default batches, memoised
+  allocator; LP and proportional) and the whole ``clusterfund run`` process without
+  plots (``--jobs 1`` and ``2``), each against the reference, 2017-2030. "no calls"
+  is the baseline with ``open_calls.from_year = 2100`` (the shipped pool only, as the
+  reference has); "calls" is the shipped baseline, whose open calls give every run
+  its own proposals from 2022 and so LPs of its own.
+- ``scaling``: ``clusterfund run`` runs per second at 100, 1,000 and 10,000 runs, the
+  slope of time against runs, and the peak memory of the 10,000-run process.
+- ``members``: seconds per run at 1x, 10x and 100x the baseline's 1,500 members
+  (model and reference; members, joiners and the build-up target scaled).
+- ``batch``: seconds per run for batch sizes 1, 8, 64 (in-process, proportional).
+- ``writer``: ``yearly.csv`` written column-wise vs row by row with ``csv.writer``.
+
+    python benchmarks/bench_ensemble.py                  # everything (~15 min on 2 cores)
+    python benchmarks/bench_ensemble.py --only ratio --runs 200
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import io
 import subprocess
 import sys
 import tempfile
@@ -30,12 +41,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scenarios.config import load_config  # noqa: E402
+from scenarios.ensemble import default_batch_size, run_rng  # noqa: E402
+from scenarios.yearly_csv import tidy_table, write_yearly, write_yearly_rows  # noqa: E402
 from simulator.allocation import MemoisedAllocator, ProportionalAllocator  # noqa: E402
 from simulator.members import ESTABLISHED_JOIN_OFFSET  # noqa: E402
-from simulator.model import default_allocator, simulate  # noqa: E402
+from simulator.model import default_allocator, simulate_batch  # noqa: E402
 from simulator.scenario import Scenario  # noqa: E402
 
 BASELINE = ROOT / "configs" / "baseline.toml"
+NO_CALLS = ("--set", "open_calls.from_year=2100")
 
 
 def reference_run(scenario: Scenario, rng: np.random.Generator, arena_share: np.ndarray) -> int:
@@ -88,6 +102,7 @@ def reference_run(scenario: Scenario, rng: np.random.Generator, arena_share: np.
 
 
 def time_reference(scenario: Scenario, runs: int) -> float:
+    """Seconds for ``runs`` reference runs."""
     arena_share = np.full(len(scenario.clusters), 0.2)
     started = time.perf_counter()
     for run in range(runs):
@@ -96,20 +111,23 @@ def time_reference(scenario: Scenario, runs: int) -> float:
 
 
 def time_model(
-    scenario: Scenario, runs: int, proportional: bool = False
+    scenario: Scenario, runs: int, proportional: bool = False, batch_size: int | None = None
 ) -> tuple[float, MemoisedAllocator]:
+    """Seconds for ``runs`` model runs in batches (one memoised allocator for all)."""
     inner = (
         ProportionalAllocator(scenario.projects) if proportional else default_allocator(scenario)
     )
     allocator = MemoisedAllocator(inner)
+    size = batch_size or default_batch_size(runs, 1)
     started = time.perf_counter()
-    for run in range(runs):
-        simulate(scenario, np.random.default_rng(run), allocator)
+    for first in range(0, runs, size):
+        rngs = [run_rng(1, r) for r in range(first, min(runs, first + size))]
+        simulate_batch(scenario, rngs, allocator)
     return time.perf_counter() - started, allocator
 
 
-def time_cli(runs: int, jobs: int) -> tuple[float, float]:
-    """Wall time and peak memory (MiB, largest process) of `clusterfund run`."""
+def time_cli(runs: int, jobs: int, *extra: str) -> tuple[float, float]:
+    """Wall time and peak memory (MiB, largest process) of `clusterfund run` without plots."""
     with tempfile.TemporaryDirectory() as scratch:
         command = [
             sys.executable,
@@ -128,6 +146,7 @@ def time_cli(runs: int, jobs: int) -> tuple[float, float]:
             "--jobs",
             str(jobs),
             "--no-plots",
+            *extra,
         ]
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
@@ -136,46 +155,125 @@ def time_cli(runs: int, jobs: int) -> tuple[float, float]:
     return elapsed, peak_kib / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1000)
-    args = parser.parse_args()
-    # without open calls: the reference has none, and the memoised allocator is shared by runs
-    scenario = load_config(BASELINE).scenario.model_copy(update={"open_calls": None})
-    members = sum(c.members for c in scenario.clusters.values())
-    print(
-        f"baseline: {len(scenario.clusters)} clusters, {members} members, "
-        f"{scenario.programme.start_year}–{scenario.programme.horizon}, {args.runs} runs"
-    )
-    reference = time_reference(scenario, args.runs)
-    model, allocator = time_model(scenario, args.runs)
-    print(
-        f"reference (numpy, members only): {reference:7.2f} s  {args.runs / reference:8.1f} runs/s"
-    )
-    print(
-        f"model simulate() (SimPy + LP)  : {model:7.2f} s  {args.runs / model:8.1f} runs/s  "
-        f"ratio {model / reference:.2f}x"
-    )
-    plain, _ = time_model(scenario, args.runs, proportional=True)
-    print(
-        f"model simulate() (SimPy, proportional allocator, no LP): {plain:7.2f} s  "
-        f"{args.runs / plain:8.1f} runs/s  ratio {plain / reference:.2f}x"
-    )
+def baseline(no_calls: bool = True) -> Scenario:
+    """The baseline scenario, without open calls by default."""
+    scenario = load_config(BASELINE).scenario
+    return scenario.model_copy(update={"open_calls": None}) if no_calls else scenario
+
+
+def section_ratio(runs: int) -> None:
+    scenario = baseline()
+    reference = time_reference(scenario, runs)
+    print(f"reference (numpy, members only)   : {reference:7.2f} s  {runs / reference:7.1f} runs/s")
+    model, allocator = time_model(scenario, runs)
+    print(f"simulate_batch, LP                : {model:7.2f} s  ratio {model / reference:5.2f}x")
     print(
         f"  LP memo: {allocator.misses} solved, {allocator.hits} reused "
         f"({allocator.hits / max(1, allocator.hits + allocator.misses):.0%} hits)"
     )
-    one, peak_one = time_cli(args.runs, 1)
-    two, peak_two = time_cli(args.runs, 2)
+    plain, _ = time_model(scenario, runs, proportional=True)
+    print(f"simulate_batch, proportional      : {plain:7.2f} s  ratio {plain / reference:5.2f}x")
+    for label, extra in (("no calls", NO_CALLS), ("calls", ())):
+        one, peak_one = time_cli(runs, 1, *extra)
+        two, peak_two = time_cli(runs, 2, *extra)
+        print(
+            f"clusterfund run --jobs 1, {label:8s}: {one:7.2f} s  ratio {one / reference:5.2f}x  "
+            f"{runs / one:6.1f} runs/s  peak {peak_one:.0f} MiB"
+        )
+        print(
+            f"clusterfund run --jobs 2, {label:8s}: {two:7.2f} s  ratio {two / reference:5.2f}x  "
+            f"speed-up {one / two:.2f}x  peak {peak_two:.0f} MiB"
+        )
+    plain_cli, _ = time_cli(runs, 1, *NO_CALLS, "--set", "allocator.method=proportional")
     print(
-        f"clusterfund run --jobs 1       : {one:7.2f} s  {args.runs / one:8.1f} runs/s  "
-        f"ratio {one / reference:.2f}x  peak {peak_one:.0f} MiB"
+        f"clusterfund run --jobs 1, proportional, no calls: {plain_cli:7.2f} s  "
+        f"ratio {plain_cli / reference:5.2f}x"
     )
+
+
+def section_scaling() -> None:
+    times = {}
+    for runs in (100, 1000, 10_000):
+        elapsed, peak = time_cli(runs, 1, *NO_CALLS)
+        times[runs] = elapsed
+        print(
+            f"clusterfund run --jobs 1, no calls, {runs:6d} runs: {elapsed:8.2f} s  "
+            f"{runs / elapsed:7.1f} runs/s  peak {peak:.0f} MiB"
+        )
+    slope = (times[10_000] - times[1000]) / 9000
     print(
-        f"clusterfund run --jobs 2       : {two:7.2f} s  {args.runs / two:8.1f} runs/s  "
-        f"speed-up {one / two:.2f}x  peak {peak_two:.0f} MiB (largest process)"
+        f"  slope {slope * 1000:.2f} ms a run (1,000 -> 10,000); fixed cost about "
+        f"{times[1000] - slope * 1000:.1f} s"
     )
-    print(f"this process peak: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+def scaled(scenario: Scenario, factor: int) -> Scenario:
+    """The scenario with every cluster's members and start-up joiners times ``factor``."""
+    clusters = {
+        cid: c.model_copy(
+            update={"members": c.members * factor, "startup_joiners": c.startup_joiners * factor}
+        )
+        for cid, c in scenario.clusters.items()
+    }
+    card = scenario.scorecard.model_copy(
+        update={"min_members": scenario.scorecard.min_members * factor}
+    )
+    return scenario.model_copy(update={"clusters": clusters, "scorecard": card})
+
+
+def section_members() -> None:
+    for factor, runs in ((1, 128), (10, 64), (100, 8)):
+        scenario = scaled(baseline(), factor)
+        model, _ = time_model(scenario, runs, proportional=True)
+        reference = time_reference(scenario, runs)
+        print(
+            f"{factor:4d}x members ({factor * 1500:7d}): model {model / runs * 1000:8.1f} ms a run, "
+            f"reference {reference / runs * 1000:8.1f} ms a run, ratio {model / reference:5.2f}x"
+        )
+
+
+def section_batch() -> None:
+    scenario = baseline()
+    for size in (1, 8, 64):
+        elapsed, _ = time_model(scenario, 128, proportional=True, batch_size=size)
+        print(f"batch size {size:3d}: {elapsed / 128 * 1000:7.1f} ms a run (proportional)")
+
+
+def section_writer() -> None:
+    scenario = baseline()
+    table = simulate_batch(
+        scenario, [run_rng(1, r) for r in range(256)], ProportionalAllocator(scenario.projects)
+    ).yearly
+    tidy = tidy_table(table)
+    for name, write in (("column-wise", write_yearly), ("csv.writer rows", write_yearly_rows)):
+        handle = io.StringIO()
+        started = time.perf_counter()
+        write(handle, tidy, 0)
+        elapsed = time.perf_counter() - started
+        rows = 256 * len(scenario.years) * len(scenario.clusters)
+        print(f"yearly.csv {name:16s}: {rows / elapsed:9.0f} rows/s ({elapsed:.2f} s, {rows} rows)")
+
+
+SECTIONS = {
+    "ratio": None,
+    "scaling": section_scaling,
+    "members": section_members,
+    "batch": section_batch,
+    "writer": section_writer,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000, help="runs for the ratio section")
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append")
+    args = parser.parse_args()
+    for name in args.only or list(SECTIONS):
+        print(f"== {name}")
+        if name == "ratio":
+            section_ratio(args.runs)
+        else:
+            SECTIONS[name]()  # type: ignore[misc]
 
 
 if __name__ == "__main__":

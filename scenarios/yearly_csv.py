@@ -14,6 +14,7 @@ checked and timed against; see ``benchmarks/bench_ensemble.py``).
 from __future__ import annotations
 
 import csv
+import io
 from typing import TextIO
 
 import numpy as np
@@ -61,16 +62,35 @@ def yearly_header() -> tuple[str, ...]:
 
 
 def write_yearly(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
-    """Append a tidy table's rows (runs numbered from ``first_run``), column by column."""
-    frame = tidy.frame()
-    frame.insert(
-        0,
-        "run",
-        np.repeat(
-            np.arange(first_run, first_run + tidy.runs), len(tidy.years) * len(tidy.clusters)
-        ),
+    """Append a tidy table's rows (runs numbered from ``first_run``), column by column.
+
+    Each column's text is made at once (``repr`` of every float, as ``csv.writer``
+    writes it; each cluster id and status rendered once by ``csv.writer``), then the
+    rows are joined.
+    """
+    runs, n_years, n_clusters = tidy.fields["members"].shape
+    per_run = n_years * n_clusters
+    run = np.repeat(np.arange(first_run, first_run + runs), per_run)
+    year = np.tile(np.repeat(np.asarray(tidy.years), n_clusters), runs)
+    cluster = np.tile(
+        np.asarray([csv_field(c) for c in tidy.clusters], dtype=object), runs * n_years
     )
-    frame.to_csv(handle, header=False, index=False, lineterminator="\n")
+    columns = [list(map(str, run.tolist())), list(map(str, year.tolist())), cluster.tolist()]
+    statuses = np.asarray([csv_field(status) for status in STATUSES], dtype=object)
+    for name, _kind in YEARLY_FIELDS:
+        values = tidy.fields[name].reshape(-1)
+        if name == "status":
+            columns.append(statuses[values].tolist())
+        else:
+            columns.append(list(map(repr, values.tolist())))
+    handle.write("".join(f"{line}\n" for line in map(",".join, zip(*columns, strict=True))))
+
+
+def csv_field(text: str) -> str:
+    """``text`` as ``csv.writer`` writes it as one field (quoted when it must be)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(["", text])  # a field among others
+    return buffer.getvalue()[1:-1]
 
 
 def write_yearly_rows(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:

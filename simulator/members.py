@@ -61,7 +61,7 @@ class Members:
 
     def keep(self, mask: np.ndarray) -> Members:
         """The members where ``mask`` is true."""
-        return Members(self.data[mask], self.run[mask], self.runs)
+        return Members(self.data.compress(mask, axis=0), self.run.compress(mask), self.runs)
 
     def merge(self, other: Members) -> Members:
         """Per run, these members followed by ``other``'s (both sorted by run)."""
@@ -74,12 +74,13 @@ class Members:
         # after all members (own and new) of earlier runs and its own members
         new_before = np.cumsum(new) - new
         place_own = np.arange(len(self)) + new_before[self.run]
-        place_new = np.arange(len(other)) - (np.cumsum(new) - new)[other.run]
+        place_new = np.arange(len(other)) - new_before[other.run]
         place_new += (np.cumsum(own) + new_before)[other.run]
-        data = np.empty((len(self) + len(other), self.data.shape[1]))
-        run = np.empty(len(self) + len(other), dtype=np.int64)
-        data[place_own], data[place_new] = self.data, other.data
-        run[place_own], run[place_new] = self.run, other.run
+        source = np.empty(len(self) + len(other), dtype=np.int64)
+        source[place_own] = np.arange(len(self))
+        source[place_new] = np.arange(len(self), len(self) + len(other))
+        data = np.concatenate((self.data, other.data)).take(source, axis=0)
+        run = np.concatenate((self.run, other.run)).take(source)
         return Members(data, run, self.runs)
 
     def fee_totals(self) -> np.ndarray:
@@ -95,8 +96,13 @@ def segment_sums(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     if not filled.any():
         return sums
     starts = np.cumsum(counts) - counts
-    for r in np.flatnonzero(filled):
-        sums[r] = values[starts[r] : starts[r] + counts[r]].sum()
+    for r, start, count in zip(
+        np.flatnonzero(filled).tolist(),
+        starts[filled].tolist(),
+        counts[filled].tolist(),
+        strict=True,
+    ):
+        sums[r] = values[start : start + count].sum()
     return sums
 
 
@@ -104,7 +110,8 @@ def per_run_uniforms(
     rngs: Sequence[np.random.Generator], counts: np.ndarray, drawing: np.ndarray
 ) -> np.ndarray:
     """``rngs[r].random(counts[r])`` for every run ``r`` where ``drawing[r]``, stacked."""
-    parts = [rngs[r].random(int(counts[r])) for r in np.flatnonzero(drawing)]
+    which = np.flatnonzero(drawing)
+    parts = [rngs[r].random(n) for r, n in zip(which.tolist(), counts[which].tolist(), strict=True)]
     return np.concatenate(parts) if parts else np.empty(0)
 
 
@@ -145,7 +152,10 @@ def draw_members(
 ) -> Members:
     """``counts[r]`` new members in each run ``r``, size and type drawn from the mix (each
     run draws ``rngs[r].random((2, counts[r]))``)."""
-    parts = [rngs[r].random((2, int(counts[r]))) for r in np.flatnonzero(counts)]
+    which = np.flatnonzero(counts)
+    parts = [
+        rngs[r].random((2, n)) for r, n in zip(which.tolist(), counts[which].tolist(), strict=True)
+    ]
     draws = np.concatenate(parts, axis=1) if parts else np.empty((2, 0))
     total = draws.shape[1]
     data = np.empty((total, len(COLUMNS)))

@@ -89,13 +89,14 @@ def pay_out(
 ) -> None:
     """Add a run's funded projects to ``money`` (MSEK, split equally between a project's
     clusters) and ``taking_part`` (funded fractions), both per cluster, in place."""
+    position = {cid: c for c, cid in enumerate(cluster_ids)}
     for pid, fraction in sorted(fractions.items()):
         if fraction <= 0:
             continue
         project = projects[pid]
         funded = fraction * project.cost_per_year
         for cid in project.clusters:
-            c = cluster_ids.index(cid)
+            c = position[cid]
             money[c] += funded / len(project.clusters)
             taking_part[c] += fraction
 

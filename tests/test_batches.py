@@ -16,7 +16,7 @@ from scenarios.yearly_csv import round_half_even, tidy_table, write_yearly, writ
 from simulator.allocation import MemoisedAllocator
 from simulator.members import COLUMNS, Members, segment_sums
 from simulator.model import default_allocator, simulate, simulate_batch
-from simulator.records import CLOSED_CODE
+from simulator.records import CLOSED_CODE, YearlyTable
 
 CSVS = ("yearly.csv", "allocation.csv", "events.csv", "summary.csv", "scorecard.csv")
 
@@ -133,6 +133,14 @@ def test_both_yearly_writers_give_the_same_bytes() -> None:
     write_yearly_rows(rows, tidy, 5)
     assert vectorised.getvalue() == rows.getvalue()
     assert vectorised.getvalue().startswith("5,2017,")
+    # ids that csv must quote (a config may name a cluster "a,b" or 'say "hi"')
+    odd = ["a,b", 'say "hi"', "", "x\ny", *tidy.clusters[4:]]
+    renamed = YearlyTable(tidy.years, tuple(odd), tidy.fields)
+    vectorised, rows = io.StringIO(), io.StringIO()
+    write_yearly(vectorised, renamed, 0)
+    write_yearly_rows(rows, renamed, 0)
+    assert vectorised.getvalue() == rows.getvalue()
+    assert ',"a,b",' in vectorised.getvalue() and ',"say ""hi""",' in vectorised.getvalue()
 
 
 def test_default_batches_spread_over_the_processes() -> None:
