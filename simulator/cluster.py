@@ -242,16 +242,10 @@ class ClusterBatch:
         self.incoming.append(Members(data, members.run, members.runs))
 
     def _live_year(self, t: int, year: int, funding: YearFunding) -> None:
-        params, management = self.params, self.scenario.management
         live = ~self.closed
         shock = shock_factors(self.scenario.shocks, year)
         first_year = year == self.scenario.programme.start_year
-        surplus_spent, self.surplus_to_spend = self.surplus_to_spend, np.zeros(self.runs)
-        self.extra_activity = (
-            surplus_spent / params.activity_cost
-            if params.activity_cost > 0
-            else np.zeros(self.runs)
-        )
+        surplus_spent = self._take_surplus()
         no_one = np.zeros(self.runs, dtype=np.int64)
         joined, left = (
             (no_one, no_one) if first_year else self._update_members(year, live, funding, shock)
@@ -262,7 +256,58 @@ class ClusterBatch:
         )
         uniforms = per_run_uniforms(self.rngs, count, live)
         self.members.data[:, IN_ARENA] = uniforms < share[self.members.run]
+        money = self._money(first_year, count, funding, shock)
+        reserves = self.reserves + money["total_income"] - money["costs"] - surplus_spent
+        self.reserves = np.where(live, reserves, self.reserves)
+        self.books = BooksBatch(
+            count, money["fee_income"], money["private_income"], money["total_income"]
+        )
+        activity_this_year, fee_multiplier_this_year = self._activity_seen(), self.fee_multiplier
+        cap_years = self.scenario.management.reserve_cap_years
+        if cap_years is not None:
+            self.surplus_to_spend = np.where(
+                live, np.maximum(0.0, self.reserves - cap_years * money["costs"]), 0.0
+            )
+        deficit = money["costs"] - money["total_income"]
+        status = self._manage(year, live, deficit, money["fee_income"], money["costs"])
+        settled = self._liquidate(year, live & self.closed, count)
+        money["costs"] = money["costs"] + surplus_spent
+        self._record(
+            t,
+            live,
+            **money,
+            members=count,
+            reserves=self.reserves,
+            status=status,
+            joined=joined,
+            left=left,
+            fee_multiplier=fee_multiplier_this_year,
+            activity_level=activity_this_year,
+            regional_share=np.divide(
+                money["regional_base"],
+                money["total_income"],
+                out=np.zeros(self.runs),
+                where=money["total_income"] > 0,
+            ),
+            arena_projects=funding.arena_projects[:, self.index],
+            surplus_spent=surplus_spent,
+            settled=settled,
+        )
 
+    def _take_surplus(self) -> np.ndarray:
+        """Last year's surplus, spent this year (and the activity it adds, for members)."""
+        activity_cost = self.params.activity_cost
+        surplus_spent, self.surplus_to_spend = self.surplus_to_spend, np.zeros(self.runs)
+        self.extra_activity = (
+            surplus_spent / activity_cost if activity_cost > 0 else np.zeros(self.runs)
+        )
+        return surplus_spent
+
+    def _money(
+        self, first_year: bool, count: np.ndarray, funding: YearFunding, shock: ShockFactors
+    ) -> dict[str, np.ndarray]:
+        """The year's income by source, its total, and its costs before surplus spending."""
+        params, management = self.params, self.scenario.management
         fee_income = self.members.fee_totals() * self.fee_multiplier
         if not first_year:
             target = np.maximum(
@@ -276,24 +321,29 @@ class ClusterBatch:
         other_public = np.full(self.runs, params.other_public * shock.other_public)
         regional_base = funding.regional_base[:, self.index]
         arena_income = funding.arena_income[:, self.index]
-        total_income = fee_income + private_income + regional_base + arena_income + other_public
         costs = (
             params.staff_cost
             + params.activity_cost * self.activity_level
             + params.fixed_cost
             + (1.0 - self.scenario.arena.overhead_share) * arena_income
         )
-        reserves = self.reserves + total_income - costs - surplus_spent
-        self.reserves = np.where(live, reserves, self.reserves)
-        self.books = BooksBatch(count, fee_income, private_income, total_income)
-        activity_this_year, fee_multiplier_this_year = self._activity_seen(), self.fee_multiplier
-        cap_years = management.reserve_cap_years
-        if cap_years is not None:
-            self.surplus_to_spend = np.where(
-                live, np.maximum(0.0, self.reserves - cap_years * costs), 0.0
-            )
-        status = self._manage(year, live, costs - total_income, fee_income, costs)
-        closing = live & self.closed
+        return {
+            "fee_income": fee_income,
+            "private_income": private_income,
+            "regional_base": regional_base,
+            "arena_income": arena_income,
+            "other_public": other_public,
+            "total_income": fee_income
+            + private_income
+            + regional_base
+            + arena_income
+            + other_public,
+            "costs": costs,
+        }
+
+    def _liquidate(self, year: int, closing: np.ndarray, count: np.ndarray) -> np.ndarray:
+        """Settle the reserves of the runs where the cluster closes this year (to 0, once) and
+        send its members off; returns the settled amounts."""
         settled = np.where(closing, self.reserves, 0.0)
         for r in np.flatnonzero(closing):
             self._event(r, year, f"liquidated {settled[r]:.6f}")
@@ -301,32 +351,7 @@ class ClusterBatch:
         self.surplus_to_spend = np.where(closing, 0.0, self.surplus_to_spend)
         if closing.any():
             self._leave(year, closing, count)
-        costs = costs + surplus_spent
-        regional_share = np.divide(
-            regional_base, total_income, out=np.zeros(self.runs), where=total_income > 0
-        )
-        self._record(
-            t,
-            live,
-            members=count,
-            fee_income=fee_income,
-            private_income=private_income,
-            regional_base=regional_base,
-            arena_income=arena_income,
-            other_public=other_public,
-            total_income=total_income,
-            costs=costs,
-            reserves=self.reserves,
-            status=status,
-            joined=joined,
-            left=left,
-            fee_multiplier=fee_multiplier_this_year,
-            activity_level=activity_this_year,
-            regional_share=regional_share,
-            arena_projects=funding.arena_projects[:, self.index],
-            surplus_spent=surplus_spent,
-            settled=settled,
-        )
+        return settled
 
     def _record(self, t: int, live: np.ndarray, **values: np.ndarray) -> None:
         """Write year ``t`` into the table: the values where the cluster lived the year; for a

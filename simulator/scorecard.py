@@ -70,7 +70,6 @@ def score_runs(
     card = scenario.scorecard
     years = scored_years(scenario)
     at = [table.years.index(year) for year in years]
-    n_clusters = len(table.clusters)
     is_open = ~table.closed()[:, at]
     members, share = table["members"][:, at], table["regional_share"][:, at]
     members_ok = is_open & (members >= card.min_members)
@@ -81,43 +80,35 @@ def score_runs(
         & (share <= card.gold_max_regional_share)
         & (table["reserves"][:, at] >= card.gold_min_reserve_years * table["costs"][:, at])
     )
-    closures = n_clusters - is_open.sum(axis=2)
     growth, links = project_counts(scenario, years, allocations)
+    counts = {
+        "members_min": members_ok.sum(axis=2),
+        "business_financed_base": share_ok.sum(axis=2),
+        "growth_areas": growth,
+        "collaboration_links": links,
+        "label_gold_silver_proxy": gold.sum(axis=2),
+        "no_closures": len(table.clusters) - is_open.sum(axis=2),
+    }
+    reached = {
+        "members_min": members_ok.all(axis=2),
+        "business_financed_base": share_ok.all(axis=2),
+        "growth_areas": growth >= card.min_growth_areas,
+        "collaboration_links": links >= card.min_collaboration_links,
+        "label_gold_silver_proxy": (counts["label_gold_silver_proxy"] >= card.min_gold)
+        & members_ok.all(axis=2),
+        "no_closures": counts["no_closures"] == 0,
+    }
+    names = [name for name, _ in TARGETS]
     value = np.concatenate(
         (
-            np.stack(
-                (
-                    members_ok.sum(axis=2),
-                    share_ok.sum(axis=2),
-                    growth,
-                    links,
-                    gold.sum(axis=2),
-                    closures,
-                ),
-                axis=2,
-            ),
+            np.stack([counts[name] for name in names], axis=2),
             np.where(is_open, members, 0),
             np.where(is_open, share, 0.0),
         ),
         axis=2,
     ).astype(float)
     met = np.concatenate(
-        (
-            np.stack(
-                (
-                    members_ok.all(axis=2),
-                    share_ok.all(axis=2),
-                    growth >= card.min_growth_areas,
-                    links >= card.min_collaboration_links,
-                    (gold.sum(axis=2) >= card.min_gold) & members_ok.all(axis=2),
-                    closures == 0,
-                ),
-                axis=2,
-            ),
-            members_ok,
-            share_ok,
-        ),
-        axis=2,
+        (np.stack([reached[name] for name in names], axis=2), members_ok, share_ok), axis=2
     )
     return met, value
 
