@@ -21,6 +21,9 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Year = Annotated[int, Field(ge=1900, le=2200)]
 Area = Literal["smart_materials", "smart_sustainable_cities", "personal_health"]
 AREAS: tuple[Area, ...] = ("smart_materials", "smart_sustainable_cities", "personal_health")
+CLUSTER_SEPARATOR = ";"
+"""Joins cluster ids in one text field: a project's clusters in projects.csv and
+allocation.csv, and the two clusters of an open-call affinity key (``"a;b"``)."""
 SIZE_TIERS = ("small", "medium", "large")
 MEMBER_TYPES = ("company", "academia", "public")
 
@@ -731,10 +734,13 @@ def _open_call_problems(scenario: Scenario) -> list[Problem]:
                     Problem(f"open_calls.areas.{area}.{low}_min", f"{lo} is above {low}_max {hi}")
                 )
     for pair in calls.affinity:
-        names = pair.split(";")
+        names = pair.split(CLUSTER_SEPARATOR)
         if len(names) != 2 or names[0] == names[1]:
             problems.append(
-                Problem(f"open_calls.affinity.{pair}", "name two different clusters as 'a;b'")
+                Problem(
+                    f"open_calls.affinity.{pair}",
+                    f"name two different clusters as 'a{CLUSTER_SEPARATOR}b'",
+                )
             )
         problems += [
             Problem(f"open_calls.affinity.{pair}", f"unknown cluster '{c}'{_known(scenario)}")
