@@ -417,7 +417,7 @@ def compare(
     )
     check_output_free(destination, force)
     tables = write_comparison(comparison, destination, target, lang, force)
-    click.echo(describe_comparison(comparison, tables, target))
+    click.echo(describe_comparison(comparison, tables))
     click.echo(f"\nwrote {destination}/")
 
 
