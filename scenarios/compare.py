@@ -166,7 +166,7 @@ def _cluster_values(
     values[MEMBER_TARGET] = rows.set_index(rows.target.str.removeprefix(MEMBER_TARGET_PREFIX))[
         "probability"
     ]
-    return {figure: series.reindex(clusters) for figure, series in values.items()}
+    return {key: series.reindex(clusters) for key, series in values.items()}
 
 
 def cluster_figures(comparison: Comparison, year: int) -> pd.DataFrame:
