@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scenarios.calibration import BASE_POINT, CalibrationResult, implausibility
+from scenarios.calibration import BASE_POINT, CalibrationResult, Target, implausibility
 from scenarios.results_folder import write_csv
 from scenarios.scenario_file import ScenarioFile
 from simulator.outcomes import STATS
@@ -39,10 +39,28 @@ def write_calibration(
     result = CalibrationResult(
         targets, implausibility(targets, stats, calibrate.tolerance), calibrate.cutoff
     )
-    best, base = result.best, len(design.overrides)
+    _write_targets(folder / CALIBRATION_CSV, targets, result, stats, base=len(design.overrides))
+    _write_not_ruled_out(folder / NOT_RULED_OUT_CSV, experiment, design, result)
+    (folder / CALIBRATED_TOML).write_text(
+        calibrated_file(experiment, design, result).text(experiment_results_parent(folder)),
+        encoding="utf-8",
+    )
+    return result
+
+
+def _write_targets(
+    path: Path,
+    targets: list[Target],
+    result: CalibrationResult,
+    stats: np.ndarray,
+    base: int,
+) -> None:
+    """calibration.csv: per observation, the ensemble mean and implausibility at the best
+    point and at the base (row ``base`` of ``stats``)."""
+    best = result.best
     mean = stats[:, :, STATS.index("mean")]
     write_csv(
-        folder / CALIBRATION_CSV,
+        path,
         (
             "observation",
             "observed",
@@ -67,11 +85,18 @@ def write_calibration(
             for j, t in enumerate(targets)
         ),
     )
+
+
+def _write_not_ruled_out(
+    path: Path, experiment: Experiment, design: Design, result: CalibrationResult
+) -> None:
+    """not_ruled_out.csv: the points not ruled out, the most plausible first (by largest,
+    then mean implausibility, then point)."""
     kept = np.flatnonzero(result.not_ruled_out)
     order = kept[np.lexsort((kept, result.mean[kept], result.largest[kept]))]
     held = ~result.used
     write_csv(
-        folder / NOT_RULED_OUT_CSV,
+        path,
         (
             "point",
             *experiment.input_names,
@@ -90,11 +115,6 @@ def write_calibration(
             for p in order
         ),
     )
-    (folder / CALIBRATED_TOML).write_text(
-        calibrated_file(experiment, design, result).text(experiment_results_parent(folder)),
-        encoding="utf-8",
-    )
-    return result
 
 
 def experiment_results_parent(folder: Path) -> Path:

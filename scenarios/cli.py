@@ -6,11 +6,16 @@ import contextlib
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from scenarios.errors import UserError, stop_on_signals
 from scenarios.safe_text import terminal_safe
+
+if TYPE_CHECKING:
+    from scenarios.config import LoadedConfig
+    from scenarios.run_command import RunRequest
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SET_HELP = "Override one config value, e.g. --set members.churn=0.15 (repeatable)."
@@ -278,13 +283,24 @@ def run(
       clusterfund run configs/baseline.toml --set management.max_fee_rise=0.2 --out results/fees20
       clusterfund run results/baseline/manifest.json --out results/baseline_again
     """
-    from scenarios.allocate_view import infeasible
     from scenarios.config import load_config
+    from scenarios.describe import describe_run
     from scenarios.results_folder import check_output_free, folder_name
-    from scenarios.run_command import RunRequest, execute_run
-    from simulator.lp import InfeasibleAllocation
 
-    options = {
+    options = _option_overrides(horizon=horizon, seed=seed, runs=runs)
+    loaded = load_config(config, overrides, options)
+    target = out or Path("results") / folder_name(loaded.scenario.name)
+    check_output_free(target, force)
+    folder, request = _execute_run(config, loaded, target, jobs, force, not no_plots, lang)
+    click.echo(f"wrote {folder}/ ({request.runs} runs, seed {request.seed})")
+    click.echo(describe_run(folder))
+
+
+def _option_overrides(
+    horizon: int | None, seed: int | None, runs: int | None
+) -> dict[str, tuple[str, Any]]:
+    """The options given that set a config key: option → (key path, value)."""
+    return {
         name: (key, value)
         for name, key, value in (
             ("--horizon", "programme.horizon", horizon),
@@ -293,10 +309,23 @@ def run(
         )
         if value is not None
     }
-    loaded = load_config(config, overrides, options)
+
+
+def _execute_run(
+    config: Path,
+    loaded: LoadedConfig,
+    target: Path,
+    jobs: int,
+    force: bool,
+    make_plots: bool,
+    lang: str,
+) -> tuple[Path, RunRequest]:
+    """Run the loaded scenario into ``target``; an infeasible allocation is bad input."""
+    from scenarios.allocate_view import infeasible
+    from scenarios.run_command import RunRequest, execute_run
+    from simulator.lp import InfeasibleAllocation
+
     scenario = loaded.scenario
-    target = out or Path("results") / folder_name(scenario.name)
-    check_output_free(target, force)
     request = RunRequest(
         out=target,
         runs=scenario.runs,
@@ -304,17 +333,13 @@ def run(
         jobs=jobs,
         batch_size=batch_size,
         force=force,
-        make_plots=not no_plots,
+        make_plots=make_plots,
         lang=lang,
     )
     try:
-        folder = execute_run(loaded, request)
+        return execute_run(loaded, request), request
     except InfeasibleAllocation as exc:  # also when raised in a worker process
         raise infeasible(config, exc) from exc
-    click.echo(f"wrote {folder}/ ({request.runs} runs, seed {request.seed})")
-    from scenarios.describe import describe_run
-
-    click.echo(describe_run(folder))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -425,7 +450,7 @@ def compare(
     )
     check_output_free(destination, force)
     tables = write_comparison(comparison, destination, target, lang, force)
-    click.echo(describe_comparison(comparison, tables, target))
+    click.echo(describe_comparison(comparison, tables))
     click.echo(f"\nwrote {destination}/")
 
 

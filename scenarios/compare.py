@@ -1,8 +1,11 @@
 """Comparing runs: what differs in the inputs, and what it does to each cluster.
 
-The first folder is the baseline unless another is named. All tables are plain
-DataFrames so that the terminal view, the CSV files, the HTML report and the
-Excel workbook show the same numbers.
+The first folder is the baseline unless another is named. Every table here is a
+long (tidy) DataFrame with machine names: one row per scenario × key, figure or
+target, and columns such as ``scenario``, ``cluster``, ``metric``, ``stat``,
+``value`` and ``delta``. The presenters (``compare_view`` for the terminal and
+the CSV files, ``report`` for the HTML page and the workbook) pivot and label
+them, so the same numbers show everywhere and no code here knows a heading.
 """
 
 from __future__ import annotations
@@ -18,13 +21,32 @@ from scenarios.config import flatten
 from scenarios.errors import UserError
 from scenarios.results_folder import RunFolder
 
-CLUSTER_METRICS = (
-    ("members", "p50", "members P50"),
-    ("regional_share", "p50", "regional share P50"),
-    ("reserves", "p50", "reserves P50 (MSEK)"),
-    ("arena_income", "mean", "arena money mean (MSEK)"),
-    ("closed", "mean", "P(closed)"),
+SUMMARY_FIGURES = (
+    ("members", "p50"),
+    ("regional_share", "p50"),
+    ("reserves", "p50"),
+    ("arena_income", "mean"),
+    ("closed", "mean"),
 )
+"""The per-cluster figures taken from each run's summary.csv: (metric, statistic)."""
+MEMBER_TARGET = ("member_target", "probability")
+"""The per-cluster figure taken from each run's scorecard.csv: P(members ≥ target)."""
+MEMBER_TARGET_PREFIX = "cluster_members_min:"
+CLUSTER_FIGURES = (*SUMMARY_FIGURES, MEMBER_TARGET)
+"""Every figure of the per-cluster table, in the order the presenters show them."""
+FIGURE_COLUMNS = ["scenario", "cluster", "name", "metric", "stat", "value", "delta"]
+DELTA_COLUMNS = [
+    "year",
+    "cluster",
+    "metric",
+    "scenario",
+    "baseline_p50",
+    "p10",
+    "p50",
+    "p90",
+    "delta_p50",
+    "delta_mean",
+]
 COMPARED_FIELDS = ("start_year", "horizon", "target_year")
 
 
@@ -90,7 +112,8 @@ def _text(value: object) -> str:
 
 
 def input_diff(comparison: Comparison) -> pd.DataFrame:
-    """Every resolved-config key whose value differs from the baseline's: key, baseline, each other."""
+    """Every resolved-config key whose value differs from the baseline's, long: ``key,
+    scenario, value`` (the value as text, ``—`` where a run lacks the key), keys sorted."""
     ignore = {"name", "description"}
     flat = [flatten(run.config) for run in comparison.runs]
     keys = sorted(set().union(*flat) - ignore)
@@ -98,8 +121,10 @@ def input_diff(comparison: Comparison) -> pd.DataFrame:
     for key in keys:
         values = [f.get(key, "—") for f in flat]
         if any(v != values[0] for v in values[1:]):
-            rows.append([key, *(_text(v) for v in values)])
-    return pd.DataFrame(rows, columns=["key", *comparison.names])
+            rows += [
+                (key, name, _text(v)) for name, v in zip(comparison.names, values, strict=True)
+            ]
+    return pd.DataFrame(rows, columns=["key", "scenario", "value"])
 
 
 def output_deltas(comparison: Comparison) -> pd.DataFrame:
@@ -122,65 +147,95 @@ def output_deltas(comparison: Comparison) -> pd.DataFrame:
         )
         frames.append(frame.reset_index())
     if not frames:
-        return pd.DataFrame(
-            columns=[
-                "year",
-                "cluster",
-                "metric",
-                "scenario",
-                "baseline_p50",
-                "p10",
-                "p50",
-                "p90",
-                "delta_p50",
-                "delta_mean",
-            ]
-        )
+        return pd.DataFrame(columns=DELTA_COLUMNS)
     return pd.concat(frames, ignore_index=True)
 
 
-def cluster_table(comparison: Comparison, year: int) -> pd.DataFrame:
-    """Winners and losers in ``year``: per cluster, each scenario's key figures and,
-    for the others, the change against the baseline."""
-    base = comparison.baseline
-    names = {cid: c["name"] for cid, c in base.config["clusters"].items()}
-    table = pd.DataFrame(index=pd.Index(list(names), name="cluster"))
-    table.insert(0, "name", [names[c] for c in table.index])
-    for metric, stat, heading in CLUSTER_METRICS:
-        values = {}
-        for name, run in zip(comparison.names, comparison.runs, strict=True):
-            one = run.summary[(run.summary.year == year) & (run.summary.metric == metric)]
-            values[name] = one.set_index("cluster")[stat].reindex(table.index)
-        _add_columns(table, heading, values, comparison.names)
-    heading = "P(members ≥ target)"
-    values = {}
-    for name, run in zip(comparison.names, comparison.runs, strict=True):
-        card = run.scorecard
-        rows = card[(card.year == year) & card.target.str.startswith("cluster_members_min:")]
-        values[name] = rows.set_index(rows.target.str.split(":").str[1])["probability"].reindex(
-            table.index
-        )
-    _add_columns(table, heading, values, comparison.names)
-    return table
+def _cluster_values(
+    run: RunFolder, year: int, clusters: list[str]
+) -> dict[tuple[str, str], pd.Series]:
+    """Each figure of ``CLUSTER_FIGURES`` for one run in ``year``, per cluster (in ``clusters``
+    order; NaN where the run has no value)."""
+    summary = run.summary[run.summary.year == year]
+    values = {
+        (metric, stat): summary[summary.metric == metric].set_index("cluster")[stat]
+        for metric, stat in SUMMARY_FIGURES
+    }
+    card = run.scorecard
+    rows = card[(card.year == year) & card.target.str.startswith(MEMBER_TARGET_PREFIX)]
+    values[MEMBER_TARGET] = rows.set_index(rows.target.str.removeprefix(MEMBER_TARGET_PREFIX))[
+        "probability"
+    ]
+    return {key: series.reindex(clusters) for key, series in values.items()}
 
 
-def _add_columns(
-    table: pd.DataFrame, heading: str, values: dict[str, pd.Series], names: list[str]
-) -> None:
-    """The baseline's column, then each other scenario's value and its change."""
-    table[f"{heading} · {names[0]}"] = values[names[0]]
-    for name in names[1:]:
-        table[f"{heading} · {name}"] = values[name]
-        table[f"{heading} · Δ {name}"] = values[name] - values[names[0]]
+def cluster_figures(comparison: Comparison, year: int) -> pd.DataFrame:
+    """Winners and losers in ``year``, long: one row per figure × scenario × cluster with
+    ``scenario, cluster, name, metric, stat, value, delta``; ``delta`` is the scenario's
+    value minus the baseline's (NaN on the baseline's rows). Figures in
+    ``CLUSTER_FIGURES`` order, scenarios in comparison order, clusters in config order."""
+    config_clusters = comparison.baseline.config["clusters"]
+    clusters = list(config_clusters)
+    names = [config_clusters[c]["name"] for c in clusters]
+    per_run = [_cluster_values(run, year, clusters) for run in comparison.runs]
+    frames = []
+    for metric, stat in CLUSTER_FIGURES:
+        base = per_run[0][(metric, stat)]
+        for index, (scenario, values) in enumerate(zip(comparison.names, per_run, strict=True)):
+            value = values[(metric, stat)]
+            delta = value - base if index > 0 else pd.Series(float("nan"), index=value.index)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "scenario": scenario,
+                        "cluster": clusters,
+                        "name": names,
+                        "metric": metric,
+                        "stat": stat,
+                        "value": value.to_numpy(dtype=float),
+                        "delta": delta.to_numpy(dtype=float),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)[FIGURE_COLUMNS]
 
 
-def scorecard_side_by_side(comparison: Comparison) -> pd.DataFrame:
-    """Probability of each target per year, one column per scenario."""
+def figure(figures: pd.DataFrame, metric: str, scenario: str, column: str = "value") -> pd.Series:
+    """One figure of ``cluster_figures`` (by its metric) for one scenario: ``column``
+    (``value`` or ``delta``) per cluster, indexed by cluster id in the table's order."""
+    rows = figures[(figures.metric == metric) & (figures.scenario == scenario)]
+    return rows.set_index("cluster")[column]
+
+
+def scorecard_long(comparison: Comparison) -> pd.DataFrame:
+    """Every run's scorecard, long: ``scenario, target, year, probability``."""
     frames = [
-        run.scorecard.set_index(["target", "year"])["probability"].rename(name)
+        run.scorecard[["target", "year", "probability"]].assign(scenario=name)
         for name, run in zip(comparison.names, comparison.runs, strict=True)
     ]
-    return pd.concat(frames, axis=1).reset_index()
+    return pd.concat(frames, ignore_index=True)[["scenario", "target", "year", "probability"]]
+
+
+@dataclass(frozen=True)
+class ComparisonTables:
+    """Every table of a comparison, long and with machine names (see the module's docstring)."""
+
+    year: int
+    input_diff: pd.DataFrame
+    clusters: pd.DataFrame
+    scorecard: pd.DataFrame
+    deltas: pd.DataFrame
+
+
+def comparison_tables(comparison: Comparison, year: int) -> ComparisonTables:
+    """The input diff, the per-cluster figures in ``year``, the scorecards and the deltas."""
+    return ComparisonTables(
+        year=year,
+        input_diff=input_diff(comparison),
+        clusters=cluster_figures(comparison, year),
+        scorecard=scorecard_long(comparison),
+        deltas=output_deltas(comparison),
+    )
 
 
 def year_in_range(comparison: Comparison, year: int) -> int:

@@ -20,9 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from scenarios.errors import UserError, problem_line
-from simulator.scenario import Scenario, scenario_problems
+from simulator.scenario import CLUSTER_SEPARATOR, Scenario, scenario_problems
 
-PROJECT_CSV_LIST_SEPARATOR = ";"
 SET_ORIGIN = "--set"
 
 
@@ -95,7 +94,8 @@ def read_toml(path: Path, what: str = "a config file") -> dict[str, Any]:
 
 
 def read_projects_csv(path: Path) -> list[dict[str, Any]]:
-    """Projects from a CSV file: one row per project, ``clusters`` separated by ';'."""
+    """Projects from a CSV file: one row per project, ``clusters`` separated by
+    ``CLUSTER_SEPARATOR`` (``;``)."""
     if not path.exists():
         raise UserError(problem_line(str(path), "projects_file", "no such file"))
     with path.open(newline="", encoding="utf-8") as handle:
@@ -105,9 +105,7 @@ def read_projects_csv(path: Path) -> list[dict[str, Any]]:
         project: dict[str, Any] = {k.strip(): (v or "").strip() for k, v in row.items() if k}
         if "clusters" in project:
             project["clusters"] = [
-                c.strip()
-                for c in project["clusters"].split(PROJECT_CSV_LIST_SEPARATOR)
-                if c.strip()
+                c.strip() for c in project["clusters"].split(CLUSTER_SEPARATOR) if c.strip()
             ]
         if project.get("growth_seed") == "":
             del project["growth_seed"]

@@ -72,7 +72,30 @@ _LABELS: dict[str, tuple[str, str]] = {
     "key": ("key", "nyckel"),
     "cluster": ("cluster", "kluster"),
     "probability": ("probability", "sannolikhet"),
+    # the per-cluster figures of a comparison, by "<metric>.<stat>" (compare.CLUSTER_FIGURES)
+    "members.p50": ("members P50", "medlemmar P50"),
+    "regional_share.p50": ("regional share P50", "regional andel P50"),
+    "reserves.p50": ("reserves P50 (MSEK)", "reserver P50 (MSEK)"),
+    "arena_income.mean": ("arena money mean (MSEK)", "arenamedel medelvärde (MSEK)"),
+    "closed.mean": ("P(closed)", "P(nedlagt)"),
+    "member_target.probability": ("P(members ≥ target)", "P(medlemmar ≥ målet)"),
+    "name": ("name", "namn"),
+    # the report's first screen
+    "answer_members": ("members", "medlemmar"),
+    "answer_delta_members": ("Δ members", "Δ medlemmar"),
+    "answer_share": ("regional share", "regional andel"),
+    "answer_reserves": ("reserves (MSEK)", "reserver (MSEK)"),
+    "answer_delta_reserves": ("Δ reserves (MSEK)", "Δ reserver (MSEK)"),
+    "answer_arena": ("arena money (MSEK)", "arenamedel (MSEK)"),
+    "answer_delta_arena": ("Δ arena money (MSEK)", "Δ arenamedel (MSEK)"),
+    "answer_closed": ("P(closed)", "P(nedlagt)"),
+    "answer_target": ("P(≥ member target)", "P(≥ medlemsmålet)"),
 }
+
+
+def figure_label(metric: str, stat: str, lang: str = "en") -> str:
+    """The heading of a comparison's per-cluster figure (``metric`` summarised by ``stat``)."""
+    return label(f"{metric}.{stat}", lang)
 
 
 def label(key: str, lang: str = "en") -> str:

@@ -129,6 +129,29 @@ def read_observations(path: Path, clusters: Sequence[str], years: Sequence[int])
 
     Raises ``UserError`` listing every bad row, or when no row falls inside ``years``.
     """
+    observations = _parse_observations(path, _read_rows(path), clusters)
+    first, last = min(years), max(years)
+    scored = [o for o in observations if o.year is not None and first <= o.year <= last]
+    skipped = [
+        (o, "undated" if o.year is None else f"outside the run's years {first}–{last}")
+        for o in observations
+        if o not in scored
+    ]
+    if not scored:
+        raise UserError(
+            problem_line(
+                str(path),
+                "year",
+                f"no observation falls in the run's years {first}–{last} "
+                f"({len(observations)} row(s), all outside or undated)",
+            )
+        )
+    return ObservationSet(path, scored, skipped)
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of the observations CSV, keys stripped; a ``UserError`` when the file is
+    missing, unreadable or lacks a column of ``OBSERVATION_COLUMNS``."""
     if not path.is_file():
         raise UserError(problem_line(str(path), None, "no such observations file"))
     try:
@@ -147,6 +170,14 @@ def read_observations(path: Path, clusters: Sequence[str], years: Sequence[int])
                 f"missing column(s) {', '.join(missing)}; expected {', '.join(OBSERVATION_COLUMNS)}",
             )
         )
+    return rows
+
+
+def _parse_observations(
+    path: Path, rows: list[dict[str, str]], clusters: Sequence[str]
+) -> list[Observation]:
+    """Every row as an ``Observation`` (line numbers counting the header as line 1); a
+    ``UserError`` listing every problem of every row."""
     problems: list[str] = []
     observations: list[Observation] = []
     for line, row in enumerate(rows, start=2):
@@ -168,20 +199,4 @@ def read_observations(path: Path, clusters: Sequence[str], years: Sequence[int])
             )
     if problems:
         raise UserError(problems)
-    first, last = min(years), max(years)
-    scored = [o for o in observations if o.year is not None and first <= o.year <= last]
-    skipped = [
-        (o, "undated" if o.year is None else f"outside the run's years {first}–{last}")
-        for o in observations
-        if o not in scored
-    ]
-    if not scored:
-        raise UserError(
-            problem_line(
-                str(path),
-                "year",
-                f"no observation falls in the run's years {first}–{last} "
-                f"({len(observations)} row(s), all outside or undated)",
-            )
-        )
-    return ObservationSet(path, scored, skipped)
+    return observations

@@ -9,6 +9,7 @@ so ``clusterfund run policy_<k>.toml`` repeats the optimiser's runs exactly.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,17 @@ def policy_file(
     )
 
 
+OUT_OF_SAMPLE_COLUMNS = (
+    "policy",
+    "outcome",
+    "bound",
+    "in_sample",
+    "out_of_sample",
+    "met_in_sample",
+    "met_out_of_sample",
+)
+
+
 def write_optimise_folder(
     folder: Path,
     policy: Policy,
@@ -75,7 +87,32 @@ def write_optimise_folder(
     chosen: list[Chosen],
     out_of_sample: list[tuple],
 ) -> None:
-    """evaluations.csv, pareto.csv, out_of_sample.csv and policy_<k>.toml."""
+    """evaluations.csv, outcomes.csv, pareto.csv, out_of_sample.csv and policy_<k>.toml."""
+    header, row = _evaluation_rows(policy, evaluations, values, feasible)
+    write_csv(folder / EVALUATIONS_CSV, header, (row(e) for e in range(len(evaluations))))
+    _write_outcomes(folder / OUTCOMES_CSV, policy.outcome_names, evaluations)
+    policy_of = {c.evaluation: k for k, c in enumerate(chosen, start=1)}
+    write_csv(
+        folder / PARETO_CSV,
+        (*header, "policy"),
+        (
+            (*row(int(e)), f"policy_{policy_of[int(e)]}" if int(e) in policy_of else "")
+            for e in front
+        ),
+    )
+    write_csv(folder / OUT_OF_SAMPLE_CSV, OUT_OF_SAMPLE_COLUMNS, out_of_sample)
+    for k, pick in enumerate(chosen, start=1):
+        scenario = policy_file(
+            policy, k, pick, evaluations.levers[pick.evaluation], values[pick.evaluation]
+        )
+        (folder / f"policy_{k}.toml").write_text(scenario.text(request.out), encoding="utf-8")
+
+
+def _evaluation_rows(
+    policy: Policy, evaluations: Evaluations, values: np.ndarray, feasible: np.ndarray
+) -> tuple[tuple[str, ...], Callable[[int], tuple]]:
+    """The header of evaluations.csv (and pareto.csv) and the row of evaluation ``e``:
+    its generation, levers, outcomes, each constraint's value and margin, feasibility."""
     spec = policy.spec
     names = policy.outcome_names
     constraint_columns = [
@@ -89,7 +126,6 @@ def write_optimise_folder(
         *constraint_columns,
         "feasible",
     )
-    policy_of = {c.evaluation: k for k, c in enumerate(chosen, start=1)}
 
     def row(e: int) -> tuple:
         cells: list[Any] = []
@@ -105,9 +141,13 @@ def write_optimise_folder(
             int(feasible[e]),
         )
 
-    write_csv(folder / EVALUATIONS_CSV, header, (row(e) for e in range(len(evaluations))))
+    return header, row
+
+
+def _write_outcomes(path: Path, names: list[str], evaluations: Evaluations) -> None:
+    """outcomes.csv: every statistic of every outcome per evaluation."""
     write_csv(
-        folder / OUTCOMES_CSV,
+        path,
         ("evaluation", "outcome", *STATS),
         (
             (e, name, *map(float, evaluations.stats[e][o]))
@@ -115,33 +155,6 @@ def write_optimise_folder(
             for o, name in enumerate(names)
         ),
     )
-    write_csv(
-        folder / PARETO_CSV,
-        (*header, "policy"),
-        (
-            (*row(int(e)), f"policy_{policy_of[int(e)]}" if int(e) in policy_of else "")
-            for e in front
-        ),
-    )
-    write_csv(
-        folder / OUT_OF_SAMPLE_CSV,
-        (
-            "policy",
-            "outcome",
-            "bound",
-            "in_sample",
-            "out_of_sample",
-            "met_in_sample",
-            "met_out_of_sample",
-        ),
-        out_of_sample,
-    )
-    out = request.out
-    for k, pick in enumerate(chosen, start=1):
-        scenario = policy_file(
-            policy, k, pick, evaluations.levers[pick.evaluation], values[pick.evaluation]
-        )
-        (folder / f"policy_{k}.toml").write_text(scenario.text(out), encoding="utf-8")
 
 
 def describe_optimise(folder: Path) -> str:

@@ -11,7 +11,7 @@ import base64
 import html
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,14 +20,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tqdm import tqdm
 
 from scenarios.backtest import BACKTEST_PNG, read_backtest, summarise
-from scenarios.compare import (
-    Comparison,
-    cluster_table,
-    input_diff,
-    output_deltas,
-    scorecard_side_by_side,
+from scenarios.compare import Comparison, ComparisonTables, comparison_tables, figure
+from scenarios.compare_view import (
+    cluster_sheet_money,
+    comparison_sheets,
+    draw_comparison_plots,
+    side_by_side,
 )
-from scenarios.compare_view import draw_comparison_plots
 from scenarios.errors import UserError
 from scenarios.explore_report import explore_section, explore_tables
 from scenarios.explore_view import ExploreFolder
@@ -80,59 +79,75 @@ def _table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
     return f"<table><tr>{head}</tr>{body}</table>{more}"
 
 
-def answer_table(comparison: Comparison, year: int, lang: str) -> str:
-    """The first screen: each cluster in ``year``, baseline → other scenario, with changes."""
-    table = cluster_table(comparison, year)
-    base = comparison.names[0]
-    others = comparison.names[1:]
-    rows = []
-    heads = [label("cluster", lang), f"members · {base}"]
+def _answer_heads(base: str, others: list[str], lang: str) -> list[str]:
+    """The headings of the first screen's table."""
+    heads = [label("cluster", lang), f"{label('answer_members', lang)} · {base}"]
     for other in others:
         heads += [
-            f"members · {other}",
-            "Δ members",
-            f"regional share · {base} → {other}",
-            "Δ reserves (MSEK)",
-            "Δ arena money (MSEK)",
-            f"P(closed) · {base} → {other}",
-            f"P(≥ member target) · {base} → {other}",
+            f"{label('answer_members', lang)} · {other}",
+            label("answer_delta_members", lang),
+            f"{label('answer_share', lang)} · {base} → {other}",
+            label("answer_delta_reserves", lang),
+            label("answer_delta_arena", lang),
+            f"{label('answer_closed', lang)} · {base} → {other}",
+            f"{label('answer_target', lang)} · {base} → {other}",
         ]
     if not others:
         heads += [
-            "regional share",
-            "reserves (MSEK)",
-            "arena money (MSEK)",
-            "P(closed)",
-            "P(≥ member target)",
+            label(key, lang)
+            for key in (
+                "answer_share",
+                "answer_reserves",
+                "answer_arena",
+                "answer_closed",
+                "answer_target",
+            )
         ]
-    for _cluster_id, row in table.iterrows():
-        cells = [
-            f"<td>{html.escape(row['name'])}</td>",
-            f"<td>{row[f'members P50 · {base}']:.0f}</td>",
+    return heads
+
+
+def _answer_cells(figures: pd.DataFrame, cluster: str, base: str, others: list[str]) -> list[str]:
+    """One cluster's row of the first screen's table (figures picked by metric name)."""
+
+    def value(metric: str, scenario: str) -> float:
+        return float(figure(figures, metric, scenario)[cluster])
+
+    def delta(metric: str, scenario: str) -> float:
+        return float(figure(figures, metric, scenario, "delta")[cluster])
+
+    name = str(figures.loc[figures.cluster == cluster, "name"].iloc[0])
+    cells = [f"<td>{html.escape(name)}</td>", f"<td>{value('members', base):.0f}</td>"]
+    for other in others:
+        cells += [
+            f"<td>{value('members', other):.0f}</td>",
+            _cell(delta("members", other), good_when_up=True, digits=0),
+            f"<td>{value('regional_share', base):.0%} → {value('regional_share', other):.0%}</td>",
+            _cell(delta("reserves", other), good_when_up=True),
+            _cell(delta("arena_income", other), good_when_up=True),
+            f"<td>{value('closed', base):.0%} → {value('closed', other):.0%}</td>",
+            f"<td>{value('member_target', base):.0%} → {value('member_target', other):.0%}</td>",
         ]
-        for other in others:
-            cells += [
-                f"<td>{row[f'members P50 · {other}']:.0f}</td>",
-                _cell(float(row[f"members P50 · Δ {other}"]), good_when_up=True, digits=0),
-                f"<td>{row[f'regional share P50 · {base}']:.0%} → "
-                f"{row[f'regional share P50 · {other}']:.0%}</td>",
-                _cell(float(row[f"reserves P50 (MSEK) · Δ {other}"]), good_when_up=True),
-                _cell(float(row[f"arena money mean (MSEK) · Δ {other}"]), good_when_up=True),
-                f"<td>{row[f'P(closed) · {base}']:.0%} → {row[f'P(closed) · {other}']:.0%}</td>",
-                f"<td>{row[f'P(members ≥ target) · {base}']:.0%} → "
-                f"{row[f'P(members ≥ target) · {other}']:.0%}</td>",
-            ]
-        if not others:
-            cells += [
-                f"<td>{row[f'regional share P50 · {base}']:.0%}</td>",
-                f"<td>{row[f'reserves P50 (MSEK) · {base}']:.2f}</td>",
-                f"<td>{row[f'arena money mean (MSEK) · {base}']:.2f}</td>",
-                f"<td>{row[f'P(closed) · {base}']:.0%}</td>",
-                f"<td>{row[f'P(members ≥ target) · {base}']:.0%}</td>",
-            ]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    if not others:
+        cells += [
+            f"<td>{value('regional_share', base):.0%}</td>",
+            f"<td>{value('reserves', base):.2f}</td>",
+            f"<td>{value('arena_income', base):.2f}</td>",
+            f"<td>{value('closed', base):.0%}</td>",
+            f"<td>{value('member_target', base):.0%}</td>",
+        ]
+    return cells
+
+
+def answer_table(comparison: Comparison, figures: pd.DataFrame, lang: str) -> str:
+    """The first screen: each cluster in the year of ``figures`` (``cluster_figures``),
+    baseline → other scenario, with changes."""
+    base, others = comparison.names[0], comparison.names[1:]
+    clusters = figures.cluster.drop_duplicates()
+    rows = "".join(
+        "<tr>" + "".join(_answer_cells(figures, c, base, others)) + "</tr>" for c in clusters
+    )
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in _answer_heads(base, others, lang))
+    return f"<table><tr>{head}</tr>{rows}</table>"
 
 
 def _headline(comparison: Comparison, year: int) -> str:
@@ -224,15 +239,15 @@ def _backtest_section(comparison: Comparison) -> str:
     return "<h2>Backtest against observed figures</h2>" + "".join(parts)
 
 
-def build_tables(comparison: Comparison, year: int) -> dict[str, pd.DataFrame]:
-    """Every table of the report, by sheet name."""
-    tables = {
-        f"clusters_{year}": cluster_table(comparison, year).reset_index(),
-        "scorecard": scorecard_side_by_side(comparison),
-        "input_diff": input_diff(comparison),
-    }
+def build_tables(
+    comparison: Comparison, compared: ComparisonTables, lang: str = "en"
+) -> dict[str, pd.DataFrame]:
+    """Every table of the report, by sheet name, as the reader sees it (labelled in ``lang``)."""
+    sheets = comparison_sheets(compared, comparison.names, lang)
+    shown = [f"clusters_{compared.year}", "scorecard", "input_diff"]
+    tables = {name: sheets[name] for name in shown}
     if comparison.others:
-        tables["deltas"] = output_deltas(comparison)
+        tables["deltas"] = sheets["deltas"]
     for name, run in zip(comparison.names, comparison.runs, strict=True):
         tables[sheet_title(f"summary {name}")] = run.summary
         backtest = read_backtest(run.path)
@@ -246,13 +261,16 @@ def build_html(
     year: int,
     lang: str,
     charts: Iterable[tuple[str, Path]],
-    tables: dict[str, pd.DataFrame],
+    compared: ComparisonTables,
     explorations: Sequence[ExploreFolder] = (),
 ) -> str:
     """The report as one HTML string with every chart embedded."""
     names = " vs ".join(comparison.names)
-    card = tables["scorecard"]
-    diff = tables["input_diff"]
+    card = compared.scorecard
+    card = side_by_side(
+        card[card.year == year], ["target", "year"], "probability", comparison.names
+    )
+    diff = side_by_side(compared.input_diff, ["key"], "value", comparison.names)
     chart_html = "".join(f"<h3>{html.escape(title)}</h3>{_img(path)}" for title, path in charts)
     answer_heading = label("answer_title", lang).format(year=year)
     delta_note = (
@@ -269,14 +287,14 @@ def build_html(
 <p class="sub">clusterfund report, {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}</p>
 <h2>{html.escape(answer_heading)}</h2>
 {_headline(comparison, year)}
-{answer_table(comparison, year, lang)}
+{answer_table(comparison, compared.clusters, lang)}
 <p class="note">{delta_note}</p>
 <h2>{html.escape(label("scenarios", lang))}</h2>
 {_scenarios_section(comparison)}
 <h2>{html.escape(label("input_diff", lang))}</h2>
 {_table(diff) if not diff.empty else "<p>" + html.escape(label("no_diff", lang)) + "</p>"}
 <h2>{html.escape(label("scorecard", lang))} {year}</h2>
-{_table(card[card.year == year].drop(columns="year"))}
+{_table(card.drop(columns="year"))}
 <p class="note">Gold/Silver are proxies from configurable thresholds, not the official ECEI audit.</p>
 {explore_section(explorations, lang, _table, _img)}
 <h2>{html.escape(label("plots", lang))}</h2>
@@ -317,17 +335,24 @@ def _as_text(ws: Worksheet) -> None:
                 cell.quotePrefix = True
 
 
-def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table, money formatted as MSEK, header rows frozen."""
+def write_workbook(
+    tables: dict[str, pd.DataFrame],
+    path: Path,
+    money: Mapping[str, Collection[str]] | None = None,
+) -> None:
+    """One sheet per table, money formatted as MSEK, header rows frozen. Money is a row
+    whose ``metric`` is one of ``MONEY_METRICS``, or a column that ``money`` names for its
+    sheet."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for sheet, raw in tables.items():
+            money_headings = set((money or {}).get(sheet, ()))
+            money_columns = {i for i, h in enumerate(raw.columns) if h in money_headings}
             table = _printable(raw)
             table.to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
             _as_text(ws)
             ws.freeze_panes = "A2"
             headers = [str(c) for c in table.columns]
-            money_columns = {i for i, h in enumerate(headers) if "MSEK" in h}
             metric_col = headers.index("metric") if "metric" in headers else None
             for row_index, row in enumerate(ws.iter_rows(min_row=2), start=0):
                 money_row = (
@@ -361,7 +386,9 @@ def write_report(
             raise UserError(f"{path}: already exists; use --force to overwrite it")
     out.parent.mkdir(parents=True, exist_ok=True)
     explored = {sheet_title(k): v for k, v in explore_tables(explorations).items()}
-    tables = {**build_tables(comparison, year), **explored}
+    compared = comparison_tables(comparison, year)
+    tables = {**build_tables(comparison, compared, lang), **explored}
+    money = {f"clusters_{year}": cluster_sheet_money(comparison.names, lang)}
     with tempfile.TemporaryDirectory() as scratch:
         charts: list[tuple[str, Path]] = []
         if comparison.others:
@@ -378,7 +405,9 @@ def write_report(
         for index, (name, run) in enumerate(runs):
             for path in draw_run_plots(run, Path(scratch) / f"run{index}", lang):
                 charts.append((f"{name}: {path.stem.replace('_', ' ')}", path))
-        page = build_html(comparison, year, lang, charts, tables, explorations)
-        replace_atomically(workbook, lambda p: write_workbook(tables, p))  # the likelier to fail
+        page = build_html(comparison, year, lang, charts, compared, explorations)
+        replace_atomically(
+            workbook, lambda p: write_workbook(tables, p, money)
+        )  # the likelier to fail
         replace_atomically(out, lambda p: p.write_text(page, encoding="utf-8"))
     return out, workbook

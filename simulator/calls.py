@@ -6,9 +6,10 @@ from itertools import combinations
 
 import numpy as np
 
-from simulator.scenario import AREAS, OpenCalls, Project
+from simulator.scenario import AREAS, CLUSTER_SEPARATOR, OpenCalls, Project
 
-PAIR_SEPARATOR = ";"
+PAIR_SEPARATOR = CLUSTER_SEPARATOR
+"""Kept for ``simulator.office`` until it imports ``CLUSTER_SEPARATOR`` itself."""
 
 
 def pair_weights(calls: OpenCalls, clusters: list[str]) -> tuple[list[tuple[str, str]], np.ndarray]:
@@ -17,8 +18,8 @@ def pair_weights(calls: OpenCalls, clusters: list[str]) -> tuple[list[tuple[str,
     weights = np.array(
         [
             calls.affinity.get(
-                f"{a}{PAIR_SEPARATOR}{b}",
-                calls.affinity.get(f"{b}{PAIR_SEPARATOR}{a}", calls.default_affinity),
+                f"{a}{CLUSTER_SEPARATOR}{b}",
+                calls.affinity.get(f"{b}{CLUSTER_SEPARATOR}{a}", calls.default_affinity),
             )
             for a, b in pairs
         ],

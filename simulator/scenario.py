@@ -21,6 +21,9 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Year = Annotated[int, Field(ge=1900, le=2200)]
 Area = Literal["smart_materials", "smart_sustainable_cities", "personal_health"]
 AREAS: tuple[Area, ...] = ("smart_materials", "smart_sustainable_cities", "personal_health")
+CLUSTER_SEPARATOR = ";"
+"""Joins cluster ids in one text field: a project's clusters in projects.csv and
+allocation.csv, and the two clusters of an open-call affinity key (``"a;b"``)."""
 SIZE_TIERS = ("small", "medium", "large")
 MEMBER_TYPES = ("company", "academia", "public")
 
@@ -531,62 +534,78 @@ def _rule_problems(key: str, schedule: Schedule, books: bool) -> list[Problem]:
     return []
 
 
+def _taper_problems(key: str, schedule: TaperSchedule, start: int, horizon: int) -> list[Problem]:
+    """A taper must fall, and reach its floor inside the programme."""
+    problems: list[Problem] = []
+    if schedule.floor > schedule.start:
+        problems.append(
+            Problem(
+                f"{key}.floor",
+                f"floor {schedule.floor} is above the starting level {schedule.start}; "
+                "a taper must fall",
+            )
+        )
+    if not start < schedule.floor_year <= horizon:
+        problems.append(
+            Problem(
+                f"{key}.floor_year",
+                f"{schedule.floor_year} is outside the programme ({start + 1}–{horizon})",
+            )
+        )
+    return problems
+
+
+def _ramp_problems(key: str, schedule: RampSchedule) -> list[Problem]:
+    """A ramp must end after it begins."""
+    if schedule.to_year <= schedule.from_year:
+        return [
+            Problem(
+                f"{key}.to_year",
+                f"to_year {schedule.to_year} must be after from_year {schedule.from_year}",
+            )
+        ]
+    return []
+
+
+def _table_problems(key: str, schedule: TableSchedule, start: int, horizon: int) -> list[Problem]:
+    """A table lists every year from the programme's start, in order, none past the horizon."""
+    years = list(schedule.values)
+    if not years:
+        return [Problem(f"{key}.values", "the table is empty")]
+    problems: list[Problem] = []
+    if years != sorted(years):
+        problems.append(
+            Problem(f"{key}.values", f"years out of order: {years}; list them in increasing order")
+        )
+    elif years != list(range(years[0], years[-1] + 1)):
+        problems.append(Problem(f"{key}.values", f"years {years} have gaps; give every year"))
+    if years[0] != start:
+        problems.append(
+            Problem(f"{key}.values", f"the table starts in {years[0]}; it must start in {start}")
+        )
+    outside = [y for y in years if y > horizon or y < start]
+    if outside:
+        problems.append(
+            Problem(
+                f"{key}.values",
+                f"years {outside} are outside the programme ({start}–{horizon})",
+            )
+        )
+    return problems
+
+
 def _schedule_problems(
     key: str, schedule: Schedule, programme: Programme, books: bool = True
 ) -> list[Problem]:
+    """Every problem of one funding schedule at ``key`` (its rule, then its own shape)."""
     start, horizon = programme.start_year, programme.horizon
     problems: list[Problem] = _rule_problems(key, schedule, books)
     if isinstance(schedule, TaperSchedule):
-        if schedule.floor > schedule.start:
-            problems.append(
-                Problem(
-                    f"{key}.floor",
-                    f"floor {schedule.floor} is above the starting level {schedule.start}; "
-                    "a taper must fall",
-                )
-            )
-        if not start < schedule.floor_year <= horizon:
-            problems.append(
-                Problem(
-                    f"{key}.floor_year",
-                    f"{schedule.floor_year} is outside the programme ({start + 1}–{horizon})",
-                )
-            )
+        problems += _taper_problems(key, schedule, start, horizon)
     elif isinstance(schedule, RampSchedule):
-        if schedule.to_year <= schedule.from_year:
-            problems.append(
-                Problem(
-                    f"{key}.to_year",
-                    f"to_year {schedule.to_year} must be after from_year {schedule.from_year}",
-                )
-            )
+        problems += _ramp_problems(key, schedule)
     elif isinstance(schedule, TableSchedule):
-        years = list(schedule.values)
-        if not years:
-            problems.append(Problem(f"{key}.values", "the table is empty"))
-            return problems
-        if years != sorted(years):
-            problems.append(
-                Problem(
-                    f"{key}.values", f"years out of order: {years}; list them in increasing order"
-                )
-            )
-        elif years != list(range(years[0], years[-1] + 1)):
-            problems.append(Problem(f"{key}.values", f"years {years} have gaps; give every year"))
-        if years[0] != start:
-            problems.append(
-                Problem(
-                    f"{key}.values", f"the table starts in {years[0]}; it must start in {start}"
-                )
-            )
-        outside = [y for y in years if y > horizon or y < start]
-        if outside:
-            problems.append(
-                Problem(
-                    f"{key}.values",
-                    f"years {outside} are outside the programme ({start}–{horizon})",
-                )
-            )
+        problems += _table_problems(key, schedule, start, horizon)
     return problems
 
 
@@ -597,10 +616,9 @@ def _mix_problems(key: str, mix: BaseModel) -> list[Problem]:
     return []
 
 
-def scenario_problems(scenario: Scenario) -> list[Problem]:
-    """Every cross-field problem in a scenario (empty when it is consistent)."""
+def _programme_problems(prog: Programme) -> list[Problem]:
+    """The horizon comes after the start, and the target year lies between them."""
     problems: list[Problem] = []
-    prog = scenario.programme
     if prog.horizon < prog.start_year:
         problems.append(
             Problem("programme.horizon", f"{prog.horizon} is before start_year {prog.start_year}")
@@ -612,12 +630,24 @@ def scenario_problems(scenario: Scenario) -> list[Problem]:
                 f"{prog.target_year} is outside the programme ({prog.start_year}–{prog.horizon})",
             )
         )
+    return problems
+
+
+def _cluster_problems(scenario: Scenario) -> list[Problem]:
+    """At least one cluster, each with size and type shares that sum to 1."""
+    problems: list[Problem] = []
     if not scenario.clusters:
         problems.append(Problem("clusters", "no clusters; give at least one"))
     for cid, cluster in scenario.clusters.items():
         problems += _mix_problems(f"clusters.{cid}.size_mix", cluster.size_mix)
         problems += _mix_problems(f"clusters.{cid}.type_mix", cluster.type_mix)
-    problems += _schedule_problems("base_funding.default", scenario.base_funding.default, prog)
+    return problems
+
+
+def _funding_problems(scenario: Scenario) -> list[Problem]:
+    """The base-funding schedules (overrides for known clusters only) and the arena budget."""
+    prog = scenario.programme
+    problems = _schedule_problems("base_funding.default", scenario.base_funding.default, prog)
     for cid, schedule in scenario.base_funding.overrides.items():
         if cid not in scenario.clusters:
             problems.append(
@@ -627,13 +657,21 @@ def scenario_problems(scenario: Scenario) -> list[Problem]:
             )
         problems += _schedule_problems(f"base_funding.overrides.{cid}", schedule, prog)
     problems += _schedule_problems("arena.budget", scenario.arena.budget, prog, books=False)
-    for i, shock in enumerate(scenario.shocks):
-        if shock.to_year < shock.from_year:
-            problems.append(
-                Problem(
-                    f"shocks.{i}.to_year", f"{shock.to_year} is before from_year {shock.from_year}"
-                )
-            )
+    return problems
+
+
+def _shock_problems(scenario: Scenario) -> list[Problem]:
+    """A shock ends no earlier than it begins."""
+    return [
+        Problem(f"shocks.{i}.to_year", f"{shock.to_year} is before from_year {shock.from_year}")
+        for i, shock in enumerate(scenario.shocks)
+        if shock.to_year < shock.from_year
+    ]
+
+
+def _project_problems(scenario: Scenario) -> list[Problem]:
+    """Unique project ids; each project links at least two distinct, known clusters."""
+    problems: list[Problem] = []
     seen: set[str] = set()
     for i, project in enumerate(scenario.projects):
         key = f"projects.{i}"
@@ -648,21 +686,39 @@ def scenario_problems(scenario: Scenario) -> list[Problem]:
                     "a collaboration project needs at least 2",
                 )
             )
-        for cid in project.clusters:
-            if cid not in scenario.clusters:
-                problems.append(
-                    Problem(
-                        f"{key}.clusters",
-                        f"project '{project.id}' names unknown cluster '{cid}'{_known(scenario)}",
-                    )
-                )
-    problems += _open_call_problems(scenario)
+        problems += [
+            Problem(
+                f"{key}.clusters",
+                f"project '{project.id}' names unknown cluster '{cid}'{_known(scenario)}",
+            )
+            for cid in project.clusters
+            if cid not in scenario.clusters
+        ]
+    return problems
+
+
+def _allocator_problems(scenario: Scenario) -> list[Problem]:
+    """The minimum area shares leave room: they sum to at most 1."""
     share_total = sum(scenario.allocator.area_min_share.values())
     if share_total > 1.0 + 1e-9:
-        problems.append(
+        return [
             Problem("allocator.area_min_share", f"minimum area shares sum to {share_total:g} > 1")
-        )
-    return problems
+        ]
+    return []
+
+
+def scenario_problems(scenario: Scenario) -> list[Problem]:
+    """Every cross-field problem in a scenario (empty when it is consistent), in the order
+    programme, clusters, funding, shocks, projects, open calls, allocator."""
+    return [
+        *_programme_problems(scenario.programme),
+        *_cluster_problems(scenario),
+        *_funding_problems(scenario),
+        *_shock_problems(scenario),
+        *_project_problems(scenario),
+        *_open_call_problems(scenario),
+        *_allocator_problems(scenario),
+    ]
 
 
 def _open_call_problems(scenario: Scenario) -> list[Problem]:
@@ -678,10 +734,13 @@ def _open_call_problems(scenario: Scenario) -> list[Problem]:
                     Problem(f"open_calls.areas.{area}.{low}_min", f"{lo} is above {low}_max {hi}")
                 )
     for pair in calls.affinity:
-        names = pair.split(";")
+        names = pair.split(CLUSTER_SEPARATOR)
         if len(names) != 2 or names[0] == names[1]:
             problems.append(
-                Problem(f"open_calls.affinity.{pair}", "name two different clusters as 'a;b'")
+                Problem(
+                    f"open_calls.affinity.{pair}",
+                    f"name two different clusters as 'a{CLUSTER_SEPARATOR}b'",
+                )
             )
         problems += [
             Problem(f"open_calls.affinity.{pair}", f"unknown cluster '{c}'{_known(scenario)}")

@@ -10,7 +10,19 @@ import pytest
 from conftest import BASELINE, CONFIGS, invoke
 from openpyxl import load_workbook
 
-from scenarios.labels import label
+from scenarios import labels
+from scenarios.compare import (
+    CLUSTER_FIGURES,
+    FIGURE_COLUMNS,
+    MEMBER_TARGET,
+    SUMMARY_FIGURES,
+    comparison_tables,
+    open_comparison,
+)
+from scenarios.compare_view import comparison_sheets, describe_comparison
+from scenarios.config import load_config
+from scenarios.labels import figure_label, label
+from scenarios.report import answer_table
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -167,3 +179,75 @@ def test_swedish_labels(runs, tmp_path: Path) -> None:
     assert (english / "plots" / "scorecard.png").read_bytes() != (
         swedish / "plots" / "scorecard.png"
     ).read_bytes()
+
+
+def test_compare_csv_values_are_recomputed_from_the_runs_summaries(runs, compared: Path) -> None:
+    clusters = pd.read_csv(compared / "clusters_2021.csv").set_index("cluster")
+    summaries = [pd.read_csv(run / "summary.csv") for run in runs]
+    cards = [pd.read_csv(run / "scorecard.csv") for run in runs]
+    assert clusters.index.tolist() == list(
+        load_config(BASELINE).scenario.model_dump(mode="json")["clusters"]
+    )
+
+    def from_summary(summary: pd.DataFrame, metric: str, stat: str) -> pd.Series:
+        rows = summary[(summary.year == 2021) & (summary.metric == metric)]
+        return rows.set_index("cluster")[stat].reindex(clusters.index)
+
+    def from_scorecard(card: pd.DataFrame) -> pd.Series:
+        rows = card[(card.year == 2021) & card.target.str.startswith("cluster_members_min:")]
+        return rows.set_index(rows.target.str.split(":").str[1])["probability"].reindex(
+            clusters.index
+        )
+
+    expected = {
+        (metric, stat): [from_summary(s, metric, stat) for s in summaries]
+        for metric, stat in SUMMARY_FIGURES
+    }
+    expected[MEMBER_TARGET] = [from_scorecard(card) for card in cards]
+    assert set(expected) == set(CLUSTER_FIGURES)
+    for (metric, stat), (base, fees) in expected.items():
+        heading = figure_label(metric, stat)
+        assert not base.isna().any() and not fees.isna().any(), heading
+        for column, want in (
+            (f"{heading} · baseline", base),
+            (f"{heading} · higher_fees", fees),
+            (f"{heading} · Δ higher_fees", fees - base),
+        ):
+            got = clusters[column].to_numpy()
+            assert abs(got - want.to_numpy()).max() <= 1e-6, column
+    # a figure that moves somewhere, so the check above is not vacuous
+    assert (expected[("members", "p50")][0] != expected[("members", "p50")][1]).any()
+
+
+def test_changing_a_heading_changes_no_number(runs, monkeypatch: pytest.MonkeyPatch) -> None:
+    """compare keys its tables by machine names; the presenters label them. Renaming every
+    heading (as a translator or a presenter might) leaves compare's frames, the CSV values,
+    the terminal table and the report's first screen unchanged but for the headings."""
+    comparison = open_comparison(list(runs))
+    before = comparison_tables(comparison, 2021)
+    sheets_before = comparison_sheets(before, comparison.names)
+    terminal_before = describe_comparison(comparison, before)
+    answer_before = answer_table(comparison, before.clusters, "en")
+    for metric, stat in CLUSTER_FIGURES:
+        monkeypatch.setitem(labels._LABELS, f"{metric}.{stat}", (f"renamed {metric}", "x"))
+    for key in ("cluster", "name", "key", "answer_members", "answer_delta_members"):
+        monkeypatch.setitem(labels._LABELS, key, (f"renamed {key}", "x"))
+    assert figure_label("members", "p50") == "renamed members"
+
+    after = comparison_tables(comparison, 2021)
+    assert list(after.clusters.columns) == FIGURE_COLUMNS
+    assert after.clusters.metric.unique().tolist() == [m for m, _ in CLUSTER_FIGURES]
+    for field in ("input_diff", "clusters", "scorecard", "deltas"):
+        pd.testing.assert_frame_equal(getattr(after, field), getattr(before, field))
+    sheets_after = comparison_sheets(after, comparison.names)
+    assert sheets_after.keys() == sheets_before.keys()
+    for name, sheet in sheets_after.items():
+        old = sheets_before[name]
+        assert sheet.shape == old.shape, name
+        assert sheet.astype(str).to_numpy().tolist() == old.astype(str).to_numpy().tolist(), name
+    renamed = list(sheets_after["clusters_2021"].columns)
+    assert renamed[:3] == ["renamed cluster", "renamed name", "renamed members · baseline"]
+    assert describe_comparison(comparison, after) == terminal_before
+    answer_after = answer_table(comparison, after.clusters, "en")
+    assert "renamed answer_delta_members" in answer_after
+    assert answer_after.split("</tr>", 1)[1] == answer_before.split("</tr>", 1)[1]
