@@ -286,12 +286,23 @@ def run(
     from scenarios.config import load_config
     from scenarios.describe import describe_run
     from scenarios.results_folder import check_output_free, folder_name
+    from scenarios.run_command import RunRequest
 
     options = _option_overrides(horizon=horizon, seed=seed, runs=runs)
     loaded = load_config(config, overrides, options)
     target = out or Path("results") / folder_name(loaded.scenario.name)
     check_output_free(target, force)
-    folder, request = _execute_run(config, loaded, target, jobs, force, not no_plots, lang)
+    request = RunRequest(
+        out=target,
+        runs=loaded.scenario.runs,
+        seed=loaded.scenario.seed,
+        jobs=jobs,
+        batch_size=batch_size,
+        force=force,
+        make_plots=not no_plots,
+        lang=lang,
+    )
+    folder = _execute_run(config, loaded, request)
     click.echo(f"wrote {folder}/ ({request.runs} runs, seed {request.seed})")
     click.echo(describe_run(folder))
 
@@ -311,33 +322,14 @@ def _option_overrides(
     }
 
 
-def _execute_run(
-    config: Path,
-    loaded: LoadedConfig,
-    target: Path,
-    jobs: int,
-    force: bool,
-    make_plots: bool,
-    lang: str,
-) -> tuple[Path, RunRequest]:
-    """Run the loaded scenario into ``target``; an infeasible allocation is bad input."""
+def _execute_run(config: Path, loaded: LoadedConfig, request: RunRequest) -> Path:
+    """Run the loaded scenario as ``request`` asks; an infeasible allocation is bad input."""
     from scenarios.allocate_view import infeasible
-    from scenarios.run_command import RunRequest, execute_run
+    from scenarios.run_command import execute_run
     from simulator.lp import InfeasibleAllocation
 
-    scenario = loaded.scenario
-    request = RunRequest(
-        out=target,
-        runs=scenario.runs,
-        seed=scenario.seed,
-        jobs=jobs,
-        batch_size=batch_size,
-        force=force,
-        make_plots=make_plots,
-        lang=lang,
-    )
     try:
-        return execute_run(loaded, request), request
+        return execute_run(loaded, request)
     except InfeasibleAllocation as exc:  # also when raised in a worker process
         raise infeasible(config, exc) from exc
 

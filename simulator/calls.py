@@ -8,7 +8,6 @@ import numpy as np
 
 from simulator.scenario import AREAS, CLUSTER_SEPARATOR, OpenCalls, Project
 
-PAIR_SEPARATOR = CLUSTER_SEPARATOR
 """Kept for ``simulator.office`` until it imports ``CLUSTER_SEPARATOR`` itself."""
 
 

@@ -8,15 +8,13 @@ import numpy as np
 import simpy
 
 from simulator.allocation import ArenaAllocator, CommitmentBook
-from simulator.calls import PAIR_SEPARATOR, draw_call
+from simulator.calls import draw_call
 from simulator.cluster import Announcements, ClusterBatch, YearFunding
 from simulator.members import Members
 from simulator.planning import allocation_step
 from simulator.records import AllocationRow, Event
-from simulator.scenario import Project, Scenario
+from simulator.scenario import CLUSTER_SEPARATOR, Project, Scenario
 from simulator.schedules import base_value, rule_in_year, schedule_value
-
-PROJECT_CLUSTER_SEPARATOR = ";"
 
 
 def programme_office(
@@ -110,7 +108,7 @@ def allocation_rows(
             year,
             pid,
             projects[pid].area,
-            PROJECT_CLUSTER_SEPARATOR.join(projects[pid].clusters),
+            CLUSTER_SEPARATOR.join(projects[pid].clusters),
             fraction * projects[pid].cost_per_year,
             projects[pid].cost_per_year,
             fraction,
@@ -148,8 +146,8 @@ def transfer_weights(scenario: Scenario, source: str, targets: list[str]) -> np.
         affinity = np.array(
             [
                 calls.affinity.get(
-                    f"{source}{PAIR_SEPARATOR}{t}",
-                    calls.affinity.get(f"{t}{PAIR_SEPARATOR}{source}", calls.default_affinity),
+                    f"{source}{CLUSTER_SEPARATOR}{t}",
+                    calls.affinity.get(f"{t}{CLUSTER_SEPARATOR}{source}", calls.default_affinity),
                 )
                 for t in targets
             ],

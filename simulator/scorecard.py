@@ -11,9 +11,8 @@ from itertools import combinations
 
 import numpy as np
 
-from simulator.office import PROJECT_CLUSTER_SEPARATOR
 from simulator.records import AllocationRow, YearlyTable
-from simulator.scenario import Scenario
+from simulator.scenario import CLUSTER_SEPARATOR, Scenario
 
 TARGETS: tuple[tuple[str, str], ...] = (
     ("members_min", "every cluster has at least min_members members"),
@@ -131,7 +130,7 @@ def project_counts(
                 continue
             if row.project in growth_seed:
                 seeded.add((row.year, row.project))
-            pairs = combinations(sorted(row.clusters.split(PROJECT_CLUSTER_SEPARATOR)), 2)
+            pairs = combinations(sorted(row.clusters.split(CLUSTER_SEPARATOR)), 2)
             links_by_year.setdefault(row.year, set()).update(pairs)
         for i, year in enumerate(years):
             growth[r, i] = len({pid for y, pid in seeded if y <= year})

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from simulator.allocation import ProportionalAllocator
 from simulator.model import default_allocator, simulate, simulate_batch
 from simulator.records import CLOSED
-from simulator.scenario import Scenario
+from simulator.scenario import CLUSTER_SEPARATOR, Scenario
 from simulator.schedules import schedule_value
 
 NO_FEEDBACK = {
@@ -337,7 +337,7 @@ def test_scorecard_counts_match_the_yearly_rows() -> None:
         pairs = {
             tuple(sorted(pair))
             for clusters in funded.clusters
-            for pair in combinations(clusters.split(";"), 2)
+            for pair in combinations(clusters.split(CLUSTER_SEPARATOR), 2)
         }
         assert value[i, names.index("collaboration_links")] == len(pairs)
     assert len(TARGETS) == 6
