@@ -358,11 +358,14 @@ class ClusterBatch:
         cluster closed before it, the reserves (0), the fee multiplier and ``closed``."""
         fields = self.table.fields
         for name, column in fields.items():
-            column[:, t, self.index] = np.where(live, values[name], 0)
-        fields["reserves"][:, t, self.index] = self.reserves
-        fields["fee_multiplier"][:, t, self.index] = self.fee_multiplier
-        fields["fee_multiplier"][live, t, self.index] = values["fee_multiplier"][live]
-        fields["status"][~live, t, self.index] = _CODE[CLOSED]
+            column[:, t, self.index] = values[name]
+        closed = ~live
+        if closed.any():
+            for column in fields.values():
+                column[closed, t, self.index] = 0
+            fields["reserves"][closed, t, self.index] = self.reserves[closed]
+            fields["fee_multiplier"][closed, t, self.index] = self.fee_multiplier[closed]
+            fields["status"][closed, t, self.index] = _CODE[CLOSED]
 
     def _leave(self, year: int, closing: np.ndarray, count: np.ndarray) -> None:
         """On closure: each member transfers with probability ``transfer_share`` (to be
