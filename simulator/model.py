@@ -39,8 +39,8 @@ class RunResult:
 def default_allocator(scenario: Scenario) -> ArenaAllocator:
     """The allocator the scenario asks for (``allocator.method``).
 
-    The continuous LP with HiGHS uses the cached variant (same formulation, each
-    year's model built once); binary mode and CBC use the PuLP model directly.
+    The continuous LP with HiGHS hands the formulation's arrays to HiGHS directly
+    (``simulator.lp_highs``); binary mode and CBC use the PuLP model.
     """
     options = scenario.allocator
     if options.method == "proportional":
@@ -48,9 +48,9 @@ def default_allocator(scenario: Scenario) -> ArenaAllocator:
     from simulator.lp import LinearProgramAllocator, highs_available
 
     if not options.binary and options.solver == "highs" and highs_available():
-        from simulator.lp_cached import CachedLinearProgramAllocator
+        from simulator.lp_highs import HighsAllocator
 
-        return CachedLinearProgramAllocator(scenario.projects, options)
+        return HighsAllocator(scenario.projects, options)
     return LinearProgramAllocator(scenario.projects, options)
 
 
@@ -64,15 +64,12 @@ def simulate(
     ``rng`` is the run's only source of randomness; ``allocator`` defaults to the
     one the scenario names (pass a memoised one to share solutions across runs). With
     open calls the run draws its proposals from a stream spawned from ``rng`` (the
-    other draws stay as without calls) into a pool of its own, so it builds its own
-    allocator and ``allocator`` is not used.
+    other draws stay as without calls); they reach the allocator inside its requests,
+    so a shared allocator serves this run too.
     """
     calls_rng = None
     if scenario.open_calls is not None:
-        # the run's proposals join its allocator's pool, so an allocator shared between runs
-        # (e.g. memoised across an ensemble) would mix runs: the run always gets its own
         calls_rng = rng.spawn(1)[0]
-        allocator = default_allocator(scenario)
     allocator = allocator or default_allocator(scenario)
     result = RunResult()
     env = simpy.Environment(initial_time=scenario.programme.start_year)

@@ -36,8 +36,8 @@ def programme_office(
     duration, as long as all its clusters are open; it cannot be started again.
 
     With open calls, each year's proposals (from the clusters open that year, drawn
-    from ``calls_rng``) join the pool before the allocation; the allocator must then
-    be this run's own (it is told of them through ``add_projects``).
+    from ``calls_rng``) join the pool before the allocation; they reach the allocator
+    in the request (``book`` keeps those still committed).
 
     At the start of each year the members transferring from clusters closed the year
     before join the open clusters (``place_transfers``), logged in ``events``.
@@ -59,7 +59,6 @@ def programme_office(
             if proposals:
                 projects.update((p.id, p) for p in proposals)
                 book.add(proposals)
-                allocator.add_projects(proposals)  # type: ignore[attr-defined]
         budget = schedule_value(scenario.arena.budget, year, start)
         request = book.request(year, budget, open_ids, at_risk)
         allocation = (

@@ -353,7 +353,7 @@ requests = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=pools, opts=allocator_options, soft=st.booleans(), asks=requests)
 def test_cached_model_matches_the_pulp_model(raw, opts: Allocator, soft: bool, asks) -> None:
-    from simulator.lp_cached import CachedLinearProgramAllocator
+    from simulator.lp_highs import HighsAllocator
 
     opts = opts.model_copy(
         update={
@@ -364,7 +364,7 @@ def test_cached_model_matches_the_pulp_model(raw, opts: Allocator, soft: bool, a
         }
     )
     pool = _pool(raw)
-    cached = CachedLinearProgramAllocator(pool, opts)  # reused: changes must be undone
+    cached = HighsAllocator(pool, opts)  # reused: nothing may carry over
     for budget, closed, at_risk, n_committed, fraction in asks:
         open_clusters = frozenset("abcde") - closed
         eligible = [p for p in pool if set(p.clusters) <= open_clusters]
