@@ -7,14 +7,18 @@ no rule of its own. The columns are in the order PuLP would give them and the
 objective is passed as PuLP passes it (minimise the negated impact), so HiGHS sees
 the same model as on the PuLP path and returns the same vertex.
 
-Why no per-year cache: the earlier variant built each year's model once over every
-project that might run that year and changed bounds, costs and coefficients per
-request. Building the arrays afresh is as fast here and far simpler: on the
-baseline ensemble a request's arrays take about 0.1 ms to build against about
-1 ms for HiGHS to solve (``benchmarks/bench_lp_memo.py`` measures it), and with
-open calls each run brings proposals of its own, which a per-year superset cannot
-hold without rebuilding. Nothing carries over from one solve to the next, so an
-answer does not depend on what was solved before (and so not on ``--jobs``).
+Why no per-year cache: the earlier variant (``lp_cached.py``) built each year's
+model once over every project that might run that year and changed bounds, costs
+and coefficients per request. It was faster per solve (about 0.8 ms against about
+3 ms here, measured on the 1,512 distinct problems of a 200-run baseline ensemble
+without open calls; ``benchmarks/bench_lp_memo.py``), but it needed rules of its
+own to change those numbers (a second copy of the formulation, found by parsing
+constraint names), and it cannot hold proposals that differ from run to run, so
+with open calls each run needed an allocator (and superset models) of its own.
+Building the arrays per request keeps one formulation and lets one memoised
+allocator serve every run. Nothing carries over from one solve to the next
+(``passModel`` replaces the model and its basis), so an answer does not depend on
+what was solved before (and so not on ``--jobs``).
 
 An infeasible (or otherwise unsolved) request is handed to the PuLP allocator,
 which names the conflict and the smallest relaxation.
@@ -57,6 +61,8 @@ class HighsAllocator:
         self.options = options
         self.fallback = LinearProgramAllocator(projects, options)
         quiet_highs()
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
 
     def problem_key(self, request: AllocationRequest) -> Hashable:
         """What the year's program depends on (see :func:`simulator.allocation.problem_key`)."""
@@ -69,9 +75,8 @@ class HighsAllocator:
             return nothing
         inputs = year_inputs(self.projects, request)
         program = formulate([inputs], self.options, binary=False)
-        highs = highspy.Highs()
-        highs.setOptionValue("output_flag", False)
-        highs.passModel(highs_lp(program))
+        highs = self.highs
+        highs.passModel(highs_lp(program))  # replaces the model and its basis: nothing carries over
         highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return self.fallback.allocate(request)  # names the conflict, or reports the status
