@@ -79,15 +79,20 @@ def budget_for(projects: list[Project]) -> float:
     return 0.1 * sum(p.cost_per_year for p in projects)
 
 
+def program_years(projects: list[Project]) -> list[YearInputs]:
+    """Every project eligible in every year, every cluster open."""
+    budget = budget_for(projects)
+    return [
+        YearInputs(y, budget, tuple(projects), open_clusters=frozenset(CLUSTERS)) for y in YEARS
+    ]
+
+
 MILP_GAP = 0.01
 MILP_TIME_LIMIT = 120.0
 
 
 def solve_pulp(projects: list[Project], binary: bool) -> tuple[float, float, float]:
-    budget = budget_for(projects)
-    years = [
-        YearInputs(y, budget, tuple(projects), open_clusters=frozenset(CLUSTERS)) for y in YEARS
-    ]
+    years = program_years(projects)
     started = time.perf_counter()
     built = build_program(years, OPTIONS, binary=binary)
     built_at = time.perf_counter()
@@ -104,10 +109,7 @@ def solve_pulp(projects: list[Project], binary: bool) -> tuple[float, float, flo
 
 def solve_fast(projects: list[Project]) -> tuple[float, float, float]:
     """The formulation's arrays passed to highspy (the ensemble's fast path)."""
-    budget = budget_for(projects)
-    years = [
-        YearInputs(y, budget, tuple(projects), open_clusters=frozenset(CLUSTERS)) for y in YEARS
-    ]
+    years = program_years(projects)
     started = time.perf_counter()
     program = formulate(years, OPTIONS, binary=False)
     highs = highspy.Highs()

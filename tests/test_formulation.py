@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_lp import TINY, _pool, allocator_options, options, pools, project
+from test_lp import TINY, _pool, allocator_options, options, pools, project, request_fields
 
 import simulator.formulation as formulation
 from simulator.allocation import (
@@ -26,14 +26,8 @@ from simulator.scenario import Allocator, Project
 CLUSTERS = frozenset("abcde")
 
 asks = st.lists(
-    st.tuples(
-        st.floats(0.0, 8.0),  # budget
-        st.sets(st.sampled_from("abcde"), max_size=2),  # closed clusters
-        st.sets(st.sampled_from("abcde"), max_size=3),  # at risk
-        st.integers(0, 4),  # how many eligible projects are committed
-        st.floats(0.1, 1.0),  # committed fraction
-        st.integers(0, 3),  # how many further projects started earlier (not committed)
-    ),
+    # and how many further projects started earlier (not committed)
+    st.tuples(*request_fields, st.integers(0, 3)),
     min_size=1,
     max_size=4,
 )

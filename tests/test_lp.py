@@ -337,17 +337,14 @@ def test_multi_year_program_limits_years_per_project() -> None:
         assert sum(built.variables[(p.id, y)].value() for y in (2019, 2020, 2021)) <= 1 + 1e-9
 
 
-requests = st.lists(
-    st.tuples(
-        st.floats(0.0, 8.0),  # budget
-        st.sets(st.sampled_from("abcde"), max_size=2),  # closed clusters
-        st.sets(st.sampled_from("abcde"), max_size=3),  # at risk
-        st.integers(0, 4),  # how many eligible projects are committed
-        st.floats(0.1, 1.0),  # committed fraction
-    ),
-    min_size=1,
-    max_size=4,
+request_fields = (
+    st.floats(0.0, 8.0),  # budget
+    st.sets(st.sampled_from("abcde"), max_size=2),  # closed clusters
+    st.sets(st.sampled_from("abcde"), max_size=3),  # at risk
+    st.integers(0, 4),  # how many eligible projects are committed
+    st.floats(0.1, 1.0),  # committed fraction
 )
+requests = st.lists(st.tuples(*request_fields), min_size=1, max_size=4)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
