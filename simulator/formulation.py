@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,8 +62,7 @@ def project_weight(project: Project, at_risk: frozenset[str], options: Allocator
     return weight * options.at_risk_weight**risky
 
 
-@dataclass(frozen=True)
-class RowSpec:
+class RowSpec(NamedTuple):
     """One constraint as written: ``lower <= sum coef * x[key] <= upper``."""
 
     name: str
@@ -211,60 +211,74 @@ def formulate(
     """
     binary = options.binary if binary is None else binary
     shortfalls = options.soft_targets if shortfalls is None else shortfalls
-    impact: dict[tuple[str, int], float] = {}
-    names: dict[tuple[str, int], str] = {}
-    for inputs in years:
-        for p in inputs.projects:
-            key = (p.id, inputs.year)
-            impact[key] = project_weight(p, inputs.at_risk, options) * p.impact
-            names[key] = column_name("x", p.id, inputs.year)
+    impact = {
+        (p.id, inputs.year): project_weight(p, inputs.at_risk, options) * p.impact
+        for inputs in years
+        for p in inputs.projects
+    }
     rows: list[RowSpec] = []
     budget_rows: dict[int, int] = {}
     for inputs in years:
         budget_rows[inputs.year] = len(rows)  # each year's rows start with its budget
         rows += year_rows(inputs, options)
     rows += project_years_rows(years)
-    # a shortfall costs more than any project can bring, so a target is met wherever possible
-    penalty = 1.0 + sum(abs(c) for c in impact.values())
-    soft_rows = [r for r, row in enumerate(rows) if row.soft and shortfalls]
+    soft_rows = [r for r, row in enumerate(rows) if row.soft] if shortfalls else []
+    # PuLP orders columns by name: so does the program
     order = sorted(
-        [(names[key], key) for key in impact]
+        [(column_name("x", *key), key) for key in impact]
         + [(column_name("shortfall", rows[r].name), r) for r in soft_rows]
     )
-    column_names = tuple(name for name, _ in order)
     column_of = {what: j for j, (_, what) in enumerate(order)}
     columns = {key: column_of[key] for key in impact}
     shortfall = {r: column_of[r] for r in soft_rows}
-    n = len(order)
-    cost, x_impact = np.zeros(n), np.zeros(n)
+    cost, x_impact = np.zeros(len(order)), np.zeros(len(order))
     for key, c in impact.items():
         cost[columns[key]] = x_impact[columns[key]] = c
-    cost[list(shortfall.values())] = -penalty
-    col_upper = np.full(n, 1.0)
+    # a shortfall costs more than any project can bring, so a target is met wherever possible
+    cost[list(shortfall.values())] = -(1.0 + sum(abs(c) for c in impact.values()))
+    col_upper = np.full(len(order), 1.0)
     col_upper[list(shortfall.values())] = INF
-    entries = [
-        (columns[key], r, coef)
-        for r, row in enumerate(rows)
-        for key, coef in row.entries
-        if coef != 0
-    ]
-    entries += [(j, r, 1.0) for r, j in shortfall.items()]
-    entries.sort()
-    cols = np.array([j for j, _, _ in entries], dtype=np.int32)
+    start, index, value = _column_wise(rows, columns, shortfall, len(order))
     return Program(
-        column_names=column_names,
+        column_names=tuple(name for name, _ in order),
         cost=cost,
-        col_lower=np.zeros(n),
+        col_lower=np.zeros(len(order)),
         col_upper=col_upper,
         integer=binary,
         row_names=tuple(row.name for row in rows),
         row_lower=np.array([row.lower for row in rows], dtype=float),
         row_upper=np.array([row.upper for row in rows], dtype=float),
-        start=np.searchsorted(cols, np.arange(n + 1)).astype(np.int32),
-        index=np.array([r for _, r, _ in entries], dtype=np.int32),
-        value=np.array([v for _, _, v in entries], dtype=float),
+        start=start,
+        index=index,
+        value=value,
         columns=columns,
         shortfall=shortfall,
         budget_rows=budget_rows,
         impact=x_impact,
     )
+
+
+def _column_wise(
+    rows: list[RowSpec],
+    columns: dict[tuple[str, int], int],
+    shortfall: dict[int, int],
+    num_col: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows' terms (and each shortfall column's +1 in its row) as a column-wise matrix
+    (start, index, value), rows ascending within a column; zero coefficients left out."""
+    col, row, value = [], [], []
+    for r, spec in enumerate(rows):
+        for key, coef in spec.entries:
+            if coef != 0:
+                col.append(columns[key])
+                row.append(r)
+                value.append(coef)
+    for r, j in shortfall.items():
+        col.append(j)
+        row.append(r)
+        value.append(1.0)
+    cols = np.array(col, dtype=np.int32)
+    rows_ = np.array(row, dtype=np.int32)
+    order = np.lexsort((rows_, cols))
+    start = np.searchsorted(cols[order], np.arange(num_col + 1)).astype(np.int32)
+    return start, rows_[order], np.array(value, dtype=float)[order]

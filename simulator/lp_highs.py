@@ -9,14 +9,16 @@ the same model as on the PuLP path and returns the same vertex.
 
 Why no per-year cache: the earlier variant (``lp_cached.py``) built each year's
 model once over every project that might run that year and changed bounds, costs
-and coefficients per request. It was faster per solve (about 0.8 ms against about
-3 ms here, measured on the 1,512 distinct problems of a 200-run baseline ensemble
-without open calls; ``benchmarks/bench_lp_memo.py``), but it needed rules of its
-own to change those numbers (a second copy of the formulation, found by parsing
-constraint names), and it cannot hold proposals that differ from run to run, so
-with open calls each run needed an allocator (and superset models) of its own.
-Building the arrays per request keeps one formulation and lets one memoised
-allocator serve every run. Nothing carries over from one solve to the next
+and coefficients per request. That needed rules of its own to change those
+numbers (a second copy of the formulation, finding rows by parsing constraint
+names), and it cannot hold proposals that differ from run to run, so with open
+calls each run needed an allocator (and superset models) of its own. Building the
+arrays per request costs little: over the 1,512 distinct problems of a 200-run
+baseline ensemble without open calls, about 1.1–1.5 ms a solve against 0.9–1.1
+ms for the cached variant (alternating runs on a shared 2-core machine; about
+0.8 ms of it is ``formulate``), and ``clusterfund run configs/baseline.toml
+--runs 200 --jobs 1`` (open calls, now memoised across runs) takes 16–19 s
+against 21 s. So the cache went. Nothing carries over from one solve to the next
 (``passModel`` replaces the model and its basis), so an answer does not depend on
 what was solved before (and so not on ``--jobs``).
 
