@@ -3,6 +3,8 @@ requests that carry their open-call proposals."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -187,6 +189,44 @@ def test_memoised_answers_equal_direct_answers(
             except InfeasibleAllocation:
                 continue
             assert memo.allocate(request) == direct
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    raw=pools,
+    opts=allocator_options,
+    n_proposals=st.integers(0, 3),
+    raw_asks=asks,
+    extra_risk=st.sets(st.sampled_from("abcde")),
+)
+def test_irrelevant_changes_keep_the_key_and_the_answer(
+    raw, opts, n_proposals, raw_asks, extra_risk
+) -> None:
+    """At-risk clusters outside every project taking part, and earlier starts of projects
+    that could not start anyway, change neither the key nor the answer."""
+    opts = _weighted(opts, soft=True)
+    shipped, proposals = _split(_pool(raw), n_proposals)
+    allocator = HighsAllocator(shipped, opts)
+    for request in _requests(shipped, proposals, raw_asks):
+        by_id = {p.id: p for p in [*shipped, *proposals]}
+        taking_part = {pid for pid, _ in request.commitments} | {
+            p.id
+            for p in by_id.values()
+            if p.id not in request.started and set(p.clusters) <= request.eligible_clusters
+        }
+        involved = {c for pid in taking_part for c in by_id[pid].clusters}
+        blocked = {p.id for p in by_id.values() if not set(p.clusters) <= request.eligible_clusters}
+        changed = replace(
+            request,
+            at_risk=request.at_risk | (frozenset(extra_risk) - involved),
+            started=request.started | blocked,
+        )
+        assert allocator.problem_key(changed) == allocator.problem_key(request)
+        try:
+            expected = allocator.allocate(request)
+        except InfeasibleAllocation:
+            continue
+        assert allocator.allocate(changed) == expected
 
 
 def test_requests_differing_in_what_the_lp_ignores_share_a_key() -> None:
