@@ -10,8 +10,9 @@ import pandas as pd
 from scenarios.config import LoadedConfig
 from scenarios.errors import UserError
 from scenarios.safe_text import terminal_safe
-from simulator.lp import InfeasibleAllocation, LinearProgramAllocator
+from simulator.lp import InfeasibleAllocation, LinearProgramAllocator, ProgramResult, YearInputs
 from simulator.planning import planned_request
+from simulator.scenario import Scenario
 
 BINDING_TOLERANCE = 1e-7
 
@@ -48,15 +49,24 @@ def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> s
         raise infeasible(config, exc) from exc
     if ask.export_mps is not None:
         built.problem.writeMPS(str(ask.export_mps), with_objsense=True)
-    options = scenario.allocator
-    mode = "binary (MILP)" if options.binary else "continuous (LP)"
-    funded_rows = []
+    funded = funded_table(inputs, result)
+    lines = headline(scenario, ask, inputs, result, funded)
+    lines += ["", funded.to_string(index=False) if len(funded) else "(nothing funded)", ""]
+    lines += slack_lines(result, ask.show_all_slack)
+    if ask.export_mps is not None:
+        lines += ["", f"wrote {ask.export_mps}"]
+    return terminal_safe("\n".join(lines))
+
+
+def funded_table(inputs: YearInputs, result: ProgramResult) -> pd.DataFrame:
+    """One row per funded project: money, fraction, whether committed, title."""
     by_id = {p.id: p for p in inputs.projects}
+    rows = []
     for (pid, _year), fraction in sorted(result.fractions.items()):
         if fraction <= 1e-9:
             continue
         project = by_id[pid]
-        funded_rows.append(
+        rows.append(
             {
                 "project": pid,
                 "area": project.area,
@@ -67,13 +77,25 @@ def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> s
                 "title": project.title,
             }
         )
-    table = pd.DataFrame(funded_rows)
-    spent = float(table["funded MSEK"].sum()) if funded_rows else 0.0
-    lines = [
+    return pd.DataFrame(rows)
+
+
+def headline(
+    scenario: Scenario,
+    ask: AllocateRequest,
+    inputs: YearInputs,
+    result: ProgramResult,
+    funded: pd.DataFrame,
+) -> list[str]:
+    """Mode, status, objective, budget and spending, shadow price, eligible projects."""
+    options = scenario.allocator
+    mode = "binary (MILP)" if options.binary else "continuous (LP)"
+    spent = float(funded["funded MSEK"].sum()) if len(funded) else 0.0
+    return [
         f"arena allocation {ask.year} — scenario '{scenario.name}', {mode}, solver {options.solver}",
         f"status      {result.status}",
         f"objective   {result.objective:.4f} (weighted expected impact)",
-        f"budget      {request.budget:.3f} MSEK; funded {spent:.3f} MSEK in {len(funded_rows)} projects",
+        f"budget      {inputs.budget:.3f} MSEK; funded {spent:.3f} MSEK in {len(funded)} projects",
         "shadow price "
         + (
             "n/a in binary mode (a MILP has no duals)"
@@ -81,16 +103,12 @@ def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> s
             else f"{result.budget_shadow_price[ask.year]:.4f} impact per extra MSEK of arena money"
         ),
         f"eligible    {len(inputs.projects)} projects ({len(inputs.commitments)} committed from earlier years)",
-        "",
-        table.to_string(index=False) if funded_rows else "(nothing funded)",
-        "",
     ]
+
+
+def slack_lines(result: ProgramResult, show_all: bool) -> list[str]:
+    """The binding constraints (slack 0), or with ``show_all`` the slack of every one."""
     slack = pd.Series(result.slack, name="slack")
-    shown = slack if ask.show_all_slack else slack[slack.abs() <= BINDING_TOLERANCE]
-    lines.append(
-        "slack of every constraint:" if ask.show_all_slack else "binding constraints (slack 0):"
-    )
-    lines += [f"  {name:<48} {value + 0.0:.4g}" for name, value in shown.items()]
-    if ask.export_mps is not None:
-        lines += ["", f"wrote {ask.export_mps}"]
-    return terminal_safe("\n".join(lines))
+    shown = slack if show_all else slack[slack.abs() <= BINDING_TOLERANCE]
+    lines = ["slack of every constraint:" if show_all else "binding constraints (slack 0):"]
+    return lines + [f"  {name:<48} {value + 0.0:.4g}" for name, value in shown.items()]

@@ -4,13 +4,16 @@ An allocator takes an :class:`AllocationRequest` (the year, its budget, which
 clusters may take money, which are at risk, which projects are committed) and
 returns an :class:`Allocation` (the funded fraction of each project). Two
 allocators implement it: :class:`ProportionalAllocator` here, and the linear
-program in :mod:`simulator.lp`. Requests are hashable so that
-:class:`MemoisedAllocator` can skip identical problems within an ensemble.
+program in :mod:`simulator.lp` (through PuLP) and :mod:`simulator.lp_highs` (HiGHS
+directly). Every allocator considers its own pool plus the request's open-call
+proposals, so one allocator serves every run of an ensemble. Each allocator says
+which part of a request its answer depends on (``problem_key``), so that
+:class:`MemoisedAllocator` solves each distinct problem once within an ensemble.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,7 +22,7 @@ from simulator.scenario import Project
 
 @dataclass(frozen=True)
 class AllocationRequest:
-    """Everything a year's allocation depends on (hashable, so it can be memoised)."""
+    """Everything a year's allocation depends on."""
 
     year: int
     budget: float
@@ -32,6 +35,9 @@ class AllocationRequest:
     """(project id, fraction) of projects started earlier and still running."""
     started: frozenset[str] = frozenset()
     """Projects started in an earlier year (they cannot start again)."""
+    proposals: tuple[Project, ...] = ()
+    """Every open-call project the request refers to, beyond the allocator's own pool:
+    this year's proposals and earlier ones among ``commitments``."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,15 @@ class ArenaAllocator(Protocol):
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money."""
         ...
+
+    def problem_key(self, request: AllocationRequest) -> Hashable:
+        """What the answer depends on: requests with equal keys get equal allocations."""
+        ...
+
+
+def request_pool(projects: Sequence[Project], request: AllocationRequest) -> list[Project]:
+    """The projects a request is allocated over: an allocator's pool and the request's proposals."""
+    return [*projects, *request.proposals]
 
 
 def eligible_new_projects(projects: Sequence[Project], request: AllocationRequest) -> list[Project]:
@@ -82,6 +97,45 @@ def live_commitments(
     }
 
 
+def problem_key(
+    projects: Sequence[Project], request: AllocationRequest, *, weights: bool
+) -> Hashable:
+    """A canonical key of the request's problem over ``projects``: requests with equal keys
+    have the same program (and the same proportional split).
+
+    It holds the year, the budget, and for each project that takes part (live
+    commitments in the request's order, then the eligible new projects in pool order,
+    as the allocators take them) what the program uses of it: its data, its committed
+    fraction (``None`` for a new start) and, with ``weights``, how many of its clusters
+    are at risk (its objective weight). The rest of the request only acts through these:
+    open clusters and earlier starts through which projects take part (every cluster of
+    a project that takes part is open, so the cover rows follow from the projects),
+    clusters at risk through the weights. A last flag tells "no project eligible and no
+    commitment at all" (answered without a program) from commitments that all lapsed.
+    """
+    pool = request_pool(projects, request)
+    by_id = {p.id: p for p in pool}
+    committed = live_commitments(by_id, request)
+    taking_part = [(by_id[pid], fraction) for pid, fraction in committed.items()]
+    taking_part += [(p, None) for p in eligible_new_projects(pool, request)]
+    entries = tuple(
+        (
+            p.id,
+            p.area,
+            tuple(p.clusters),
+            p.cost_per_year,
+            p.cofunding_per_year,
+            p.impact,
+            p.growth_seed,
+            sum(c in request.at_risk for c in p.clusters) if weights else 0,
+            fraction,
+        )
+        for p, fraction in taking_part
+    )
+    nothing = not taking_part and not request.commitments
+    return (request.year, request.budget, entries, nothing)
+
+
 class ProportionalAllocator:
     """The simple rule: honour commitments, then fund every eligible new project at
     the same fraction ``f = min(1, remaining budget / total yearly cost of eligible projects)``.
@@ -92,22 +146,22 @@ class ProportionalAllocator:
 
     def __init__(self, projects: Sequence[Project]) -> None:
         self.projects = list(projects)
-        self.by_id = {p.id: p for p in self.projects}
 
-    def add_projects(self, projects: Sequence[Project]) -> None:
-        """Open-call proposals join the pool."""
-        self.projects += projects
-        self.by_id.update((p.id, p) for p in projects)
+    def problem_key(self, request: AllocationRequest) -> Hashable:
+        """What the split depends on (see :func:`problem_key`; clusters at risk do not count)."""
+        return problem_key(self.projects, request, weights=False)
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money by the proportional rule."""
-        committed = live_commitments(self.by_id, request)
-        committed_cost = sum(self.by_id[pid].cost_per_year * f for pid, f in committed.items())
+        pool = request_pool(self.projects, request)
+        by_id = {p.id: p for p in pool}
+        committed = live_commitments(by_id, request)
+        committed_cost = sum(by_id[pid].cost_per_year * f for pid, f in committed.items())
         if committed_cost > request.budget and committed_cost > 0:
             scale = request.budget / committed_cost
             return Allocation(request.year, {pid: f * scale for pid, f in committed.items()})
         remaining = request.budget - committed_cost
-        new = eligible_new_projects(self.projects, request)
+        new = eligible_new_projects(pool, request)
         total_cost = sum(p.cost_per_year for p in new)
         fractions = dict(committed)
         if total_cost > 0 and remaining > 0:
@@ -117,23 +171,28 @@ class ProportionalAllocator:
 
 
 class MemoisedAllocator:
-    """Wraps an allocator so identical requests are solved once."""
+    """Wraps an allocator so requests with the same problem (``problem_key``) are solved once."""
 
     def __init__(self, inner: ArenaAllocator) -> None:
         self.inner = inner
-        self.cache: dict[AllocationRequest, Allocation] = {}
+        self.cache: dict[Hashable, Allocation] = {}
         self.hits = 0
         self.misses = 0
 
+    def problem_key(self, request: AllocationRequest) -> Hashable:
+        """The inner allocator's key."""
+        return self.inner.problem_key(request)
+
     def allocate(self, request: AllocationRequest) -> Allocation:
-        """The inner allocator's answer, from the cache when this request was seen."""
-        found = self.cache.get(request)
+        """The inner allocator's answer, from the cache when its problem was solved before."""
+        key = self.inner.problem_key(request)
+        found = self.cache.get(key)
         if found is not None:
             self.hits += 1
             return found
         self.misses += 1
         allocation = self.inner.allocate(request)
-        self.cache[request] = allocation
+        self.cache[key] = allocation
         return allocation
 
 
@@ -141,21 +200,25 @@ class CommitmentBook:
     """Which projects have started, when and at what fraction; turns a year into a request.
 
     A project started in year s at fraction f is committed at f through year
-    ``s + duration - 1``; a started project cannot start again.
+    ``s + duration - 1``; a started project cannot start again. Open-call proposals
+    join the book (:meth:`add`); a request carries those it refers to.
     """
 
     def __init__(self, projects: Sequence[Project]) -> None:
         self.durations = {p.id: p.duration for p in projects}
         self.started: dict[str, tuple[int, float]] = {}
+        self.proposals: dict[str, Project] = {}
 
     def add(self, projects: Sequence[Project]) -> None:
         """Open-call proposals join the book."""
         self.durations.update((p.id, p.duration) for p in projects)
+        self.proposals.update((p.id, p) for p in projects)
 
     def request(
         self, year: int, budget: float, open_clusters: frozenset[str], at_risk: frozenset[str]
     ) -> AllocationRequest:
-        """The allocation request for ``year`` given what has started before it."""
+        """The allocation request for ``year`` given what has started before it, with the
+        proposals still running (committed) or still able to start."""
         commitments = tuple(
             sorted(
                 (pid, fraction)
@@ -163,8 +226,19 @@ class CommitmentBook:
                 if began + self.durations[pid] > year
             )
         )
+        committed = {pid for pid, _ in commitments}
+        proposals = tuple(
+            p
+            for pid, p in self.proposals.items()
+            if pid in committed
+            or (
+                pid not in self.started
+                and p.earliest_start <= year
+                and (p.latest_start is None or year <= p.latest_start)
+            )
+        )
         return AllocationRequest(
-            year, budget, open_clusters, at_risk, commitments, frozenset(self.started)
+            year, budget, open_clusters, at_risk, commitments, frozenset(self.started), proposals
         )
 
     def record(self, allocation: Allocation) -> None:

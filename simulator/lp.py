@@ -24,8 +24,13 @@ than all projects together bring, so it is zero whenever the other constraints a
 (the reported objective excludes it). Without it they are hard, and a thin pool can
 make the problem infeasible.
 
-Projects with a closed cluster get no variable (they are not eligible). Expressions
-are built at once from (variable, coefficient) lists, which is several times faster
+Projects with a closed cluster get no variable (they are not eligible).
+
+The rules above are written once, in :mod:`simulator.formulation`, which gives the
+program as arrays; :func:`build_program` turns them into a PuLP model (binary mode,
+CBC, the elastic relaxation, the conflict search, slacks and MPS export), and
+:mod:`simulator.lp_highs` hands the same arrays to HiGHS directly. Expressions are
+built at once from (variable, coefficient) lists, which is several times faster
 than summing ``lpSum`` generators on large pools.
 """
 
@@ -33,7 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -44,8 +49,13 @@ from simulator.allocation import (
     AllocationRequest,
     eligible_new_projects,
     live_commitments,
+    problem_key,
+    request_pool,
 )
-from simulator.scenario import AREAS, Allocator, Project
+from simulator.formulation import INF, Program, YearInputs, formulate, project_weight
+from simulator.scenario import Allocator, Project
+
+__all__ = ["YearInputs", "project_weight"]  # also here, where the formulation is described
 
 ELASTIC_PENALTY = 1.0
 SOLVED = "Optimal"
@@ -73,20 +83,6 @@ class InfeasibleAllocation(Exception):
         )
 
 
-@dataclass(frozen=True)
-class YearInputs:
-    """One year's data for the program."""
-
-    year: int
-    budget: float
-    projects: tuple[Project, ...]
-    """Projects that get a variable this year (eligible new ones and live commitments)."""
-    commitments: Mapping[str, float] = field(default_factory=dict)
-    """Project id → least fraction (started earlier)."""
-    open_clusters: frozenset[str] = frozenset()
-    at_risk: frozenset[str] = frozenset()
-
-
 @dataclass
 class BuiltProgram:
     """A PuLP problem with its variables by (project id, year)."""
@@ -99,17 +95,8 @@ class BuiltProgram:
     """Every constraint by name (its ``pi`` and ``slack`` are filled in by the solve)."""
     impact: pulp.LpAffineExpression | None = None
     """The impact score (the objective without penalties)."""
-
-
-def project_weight(project: Project, at_risk: frozenset[str], options: Allocator) -> float:
-    """Objective weight: growth seeds and projects with clusters at risk count more."""
-    weight = options.growth_seed_weight if project.growth_seed else 1.0
-    risky = sum(1 for c in project.clusters if c in at_risk)
-    return weight * options.at_risk_weight**risky
-
-
-def _expr(pairs: list[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
-    return pulp.LpAffineExpression(pairs)
+    budget_rows: dict[int, pulp.LpConstraint] = field(default_factory=dict)
+    """Year → its budget constraint."""
 
 
 def build_program(
@@ -120,127 +107,71 @@ def build_program(
     elastic: bool = False,
     only: frozenset[str] | None = None,
 ) -> BuiltProgram:
-    """Build the allocation program over one or more years.
+    """Build the allocation program over one or more years as a PuLP model.
 
-    With ``elastic``, every constraint gets a non-negative slack and the objective
-    becomes the total slack: its optimum shows which constraints must give, and by how much.
-    With ``only``, constraints not named in it are left out (to isolate a conflict).
+    The program is :func:`simulator.formulation.formulate`'s; this only turns it into
+    PuLP objects. With ``elastic``, every constraint gets a non-negative slack and the
+    objective becomes the total slack (no shortfall columns): its optimum shows which
+    constraints must give, and by how much. With ``only``, constraints not named in it
+    are left out, with their shortfall columns (to isolate a conflict).
     """
-    binary = options.binary if binary is None else binary
+    shortfalls = False if elastic else None
+    program = formulate(years, options, binary=False if elastic else binary, shortfalls=shortfalls)
+    return to_pulp(program, elastic=elastic, only=only)
+
+
+def to_pulp(
+    program: Program, *, elastic: bool = False, only: frozenset[str] | None = None
+) -> BuiltProgram:
+    """The PuLP model of ``program`` (see :func:`build_program` for ``elastic`` and ``only``)."""
     problem = pulp.LpProblem("arena_allocation", pulp.LpMinimize if elastic else pulp.LpMaximize)
-    category = pulp.LpBinary if binary else pulp.LpContinuous
-    variables: dict[tuple[str, int], pulp.LpVariable] = {}
-    objective: list[tuple[pulp.LpVariable, float]] = []
-    built = BuiltProgram(problem, variables)
-
-    soft_slacks: list[pulp.LpVariable] = []
-
-    def add(
-        name: str,
-        pairs: list[tuple[pulp.LpVariable, float]],
-        sense: int,
-        rhs: float,
-        soft: bool = False,
-    ) -> None:
-        if only is not None and name not in only:
-            return
-        if soft and not elastic:
-            slack = problem.add_variable(f"shortfall_{name}", lowBound=0)
-            soft_slacks.append(slack)
-            pairs = [*pairs, (slack, 1.0)]
-        elif elastic:
+    kept = [only is None or name in only for name in program.row_names]
+    dropped = {j for r, j in program.shortfall.items() if not kept[r]}
+    category = pulp.LpBinary if program.integer else pulp.LpContinuous
+    column: dict[int, pulp.LpVariable] = {}
+    shortfalls = set(program.shortfall.values())
+    for j, name in enumerate(program.column_names):
+        if j in dropped:
+            continue
+        upper = float(program.col_upper[j])
+        column[j] = problem.add_variable(
+            name,
+            lowBound=float(program.col_lower[j]),
+            upBound=None if upper == INF else upper,
+            cat=pulp.LpContinuous if j in shortfalls else category,
+        )
+    built = BuiltProgram(problem, {key: column[j] for key, j in program.columns.items()})
+    for r, pairs in enumerate(program.row_entries()):
+        if not kept[r]:
+            continue
+        name = program.row_names[r]
+        lower, upper = float(program.row_lower[r]), float(program.row_upper[r])
+        sense = pulp.LpConstraintLE if lower == -INF else pulp.LpConstraintGE
+        terms = [(column[j], coef) for j, coef in pairs]
+        if elastic:
             slack = problem.add_variable(f"slack_{name}", lowBound=0)
             # a <= row gives by going down, a >= row by going up
             sign = -1.0 if sense == pulp.LpConstraintLE else 1.0
-            pairs = [*pairs, (slack, sign)]
+            terms.append((slack, sign))
             built.slacks[name] = (slack, sign)
-        row = pulp.LpConstraint(_expr(pairs), sense, name, rhs)
+        row = pulp.LpConstraint(
+            pulp.LpAffineExpression(terms), sense, name, upper if lower == -INF else lower
+        )
         problem.addConstraint(row)
         built.rows[name] = row
-
-    durations: dict[str, int] = {}
-    for inputs in years:
-        y = inputs.year
-        for project in inputs.projects:
-            var = problem.add_variable(f"x_{project.id}_{y}", lowBound=0, upBound=1, cat=category)
-            variables[(project.id, y)] = var
-            durations[project.id] = project.duration
-            weight = project_weight(project, inputs.at_risk, options)
-            objective.append((var, weight * project.impact))
-        xs = [(variables[(p.id, y)], p) for p in inputs.projects]
-        add(
-            f"arena_budget_{y}",
-            [(v, p.cost_per_year) for v, p in xs],
-            pulp.LpConstraintLE,
-            inputs.budget,
-        )
-        for area in AREAS:
-            share = options.area_min_share.get(area, 0.0)
-            in_area = [(v, p.cost_per_year) for v, p in xs if p.area == area]
-            need = min(share * inputs.budget, sum(c for _, c in in_area))
-            if share > 0 and in_area:
-                add(
-                    f"area_min_share_{area}_{y}",
-                    in_area,
-                    pulp.LpConstraintGE,
-                    need,
-                    soft=options.soft_targets,
-                )
-        by_cluster: dict[str, list[tuple[pulp.LpVariable, Project]]] = {}
-        for v, p in xs:
-            for c in p.clusters:
-                by_cluster.setdefault(c, []).append((v, p))
-        for c in sorted(by_cluster):
-            pairs = by_cluster[c]
-            if options.cluster_cap_share < 1.0:
-                add(
-                    f"cluster_cap_{c}_{y}",
-                    [(v, p.cost_per_year / len(p.clusters)) for v, p in pairs],
-                    pulp.LpConstraintLE,
-                    options.cluster_cap_share * inputs.budget,
-                )
-            if options.cover_every_cluster and c in inputs.open_clusters and inputs.budget > 0:
-                add(
-                    f"cover_{c}_{y}",
-                    [(v, 1.0) for v, _ in pairs],
-                    pulp.LpConstraintGE,
-                    options.min_cover_fraction,
-                    soft=options.soft_targets,
-                )
-        if options.cofunding_min_ratio > 0:
-            new_starts = [(v, p) for v, p in xs if p.id not in inputs.commitments]
-            if new_starts:
-                add(
-                    f"cofunding_ratio_{y}",
-                    [
-                        (v, p.cofunding_per_year - options.cofunding_min_ratio * p.cost_per_year)
-                        for v, p in new_starts
-                    ],
-                    pulp.LpConstraintGE,
-                    0.0,
-                )
-        for pid, fraction in sorted(inputs.commitments.items()):
-            add(
-                f"commitment_{pid}_{y}", [(variables[(pid, y)], 1.0)], pulp.LpConstraintGE, fraction
-            )
-    if len(years) > 1:
-        by_project: dict[str, list[pulp.LpVariable]] = {}
-        for (pid, _y), var in variables.items():
-            by_project.setdefault(pid, []).append(var)
-        for pid in sorted(by_project):
-            add(
-                f"project_years_{pid}",
-                [(v, 1.0) for v in by_project[pid]],
-                pulp.LpConstraintLE,
-                float(durations[pid]),
-            )
+    built.budget_rows = {
+        y: built.rows[program.row_names[r]] for y, r in program.budget_rows.items() if kept[r]
+    }
     if elastic:
-        problem.setObjective(_expr([(s, ELASTIC_PENALTY) for s, _ in built.slacks.values()]))
+        problem.setObjective(
+            pulp.LpAffineExpression([(s, ELASTIC_PENALTY) for s, _ in built.slacks.values()])
+        )
     else:
-        # a cover shortfall costs more than any project can bring, so cover is met wherever possible
-        built.impact = _expr(objective)
-        penalty = 1.0 + sum(abs(c) for _, c in objective)
-        problem.setObjective(_expr(objective + [(s, -penalty) for s in soft_slacks]))
+        objective = [(var, float(program.cost[j])) for j, var in column.items()]
+        built.impact = pulp.LpAffineExpression(
+            [(column[j], float(program.impact[j])) for j in program.columns.values()]
+        )
+        problem.setObjective(pulp.LpAffineExpression(objective))
     return built
 
 
@@ -349,7 +280,7 @@ def read_result(
     fractions = {key: float(var.value() or 0.0) for key, var in built.variables.items()}
     prices = {}
     for y in years:
-        row = built.rows.get(f"arena_budget_{y}")
+        row = built.budget_rows.get(y)
         prices[y] = float("nan") if binary or row is None or row.pi is None else abs(float(row.pi))
     slack = {
         name: float(row.slack) if row.slack is not None else float("nan")
@@ -360,10 +291,12 @@ def read_result(
 
 
 def year_inputs(projects: Sequence[Project], request: AllocationRequest) -> YearInputs:
-    """The program's data for one allocation request."""
-    by_id = {p.id: p for p in projects}
+    """The program's data for one allocation request, over ``projects`` and the request's
+    proposals."""
+    pool = request_pool(projects, request)
+    by_id = {p.id: p for p in pool}
     committed = live_commitments(by_id, request)
-    new = eligible_new_projects(projects, request)
+    new = eligible_new_projects(pool, request)
     return YearInputs(
         year=request.year,
         budget=request.budget,
@@ -374,16 +307,25 @@ def year_inputs(projects: Sequence[Project], request: AllocationRequest) -> Year
     )
 
 
+def nothing_to_allocate(
+    projects: Sequence[Project], request: AllocationRequest
+) -> Allocation | None:
+    """The answer when no project is eligible and none is committed (no program is solved)."""
+    if eligible_new_projects(request_pool(projects, request), request) or request.commitments:
+        return None
+    return Allocation(request.year, {}, status="No eligible projects", objective=0.0)
+
+
 class LinearProgramAllocator:
-    """The LP behind the allocator interface, one year at a time."""
+    """The LP behind the allocator interface, one year at a time, through PuLP."""
 
     def __init__(self, projects: Sequence[Project], options: Allocator) -> None:
         self.projects = list(projects)
         self.options = options
 
-    def add_projects(self, projects: Sequence[Project]) -> None:
-        """Open-call proposals join the pool."""
-        self.projects += projects
+    def problem_key(self, request: AllocationRequest) -> Hashable:
+        """What the year's program depends on (see :func:`simulator.allocation.problem_key`)."""
+        return problem_key(self.projects, request, weights=True)
 
     def solve_year(
         self, request: AllocationRequest
@@ -407,8 +349,9 @@ class LinearProgramAllocator:
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money by the LP."""
-        if not eligible_new_projects(self.projects, request) and not request.commitments:
-            return Allocation(request.year, {}, status="No eligible projects", objective=0.0)
+        nothing = nothing_to_allocate(self.projects, request)
+        if nothing is not None:
+            return nothing
         _inputs, _built, result = self.solve_year(request)
         fractions = {
             pid: round(f, 12) for (pid, _y), f in sorted(result.fractions.items()) if f > 1e-9

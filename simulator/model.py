@@ -61,8 +61,8 @@ class RunResult:
 def default_allocator(scenario: Scenario) -> ArenaAllocator:
     """The allocator the scenario asks for (``allocator.method``).
 
-    The continuous LP with HiGHS uses the cached variant (same formulation, each
-    year's model built once); binary mode and CBC use the PuLP model directly.
+    The continuous LP with HiGHS hands the formulation's arrays to HiGHS directly
+    (``simulator.lp_highs``); binary mode and CBC use the PuLP model.
     """
     options = scenario.allocator
     if options.method == "proportional":
@@ -70,9 +70,9 @@ def default_allocator(scenario: Scenario) -> ArenaAllocator:
     from simulator.lp import LinearProgramAllocator, highs_available
 
     if not options.binary and options.solver == "highs" and highs_available():
-        from simulator.lp_cached import CachedLinearProgramAllocator
+        from simulator.lp_highs import HighsAllocator
 
-        return CachedLinearProgramAllocator(scenario.projects, options)
+        return HighsAllocator(scenario.projects, options)
     return LinearProgramAllocator(scenario.projects, options)
 
 
@@ -86,19 +86,12 @@ def simulate_batch(
     ``rngs[r]`` is run r's only source of randomness; ``allocator`` defaults to the one
     the scenario names and serves every run (pass a memoised one to share solutions
     across runs and batches). With open calls each run draws its proposals from a
-    stream spawned from its generator (its other draws stay as without calls) into a
-    pool of its own, so each run builds its own allocator and ``allocator`` is not used.
+    stream spawned from its generator (its other draws stay as without calls); they
+    reach the allocator inside the run's requests, so one allocator serves every run.
     """
     runs = len(rngs)
-    calls_rngs = None
-    if scenario.open_calls is not None:
-        # a run's proposals join its allocator's pool, so an allocator shared between runs
-        # would mix them: each run gets its own
-        calls_rngs = [rng.spawn(1)[0] for rng in rngs]
-        allocators = [default_allocator(scenario) for _ in range(runs)]
-    else:
-        shared = allocator or default_allocator(scenario)
-        allocators = [shared] * runs
+    calls_rngs = [rng.spawn(1)[0] for rng in rngs] if scenario.open_calls is not None else None
+    allocator = allocator or default_allocator(scenario)
     table = YearlyTable.empty(runs, scenario.years, list(scenario.clusters))
     result = BatchResult(table, [[] for _ in range(runs)], [[] for _ in range(runs)])
     env = simpy.Environment(initial_time=scenario.programme.start_year)
@@ -112,7 +105,7 @@ def simulate_batch(
             env,
             scenario,
             clusters,
-            allocators,
+            allocator,
             announcements,
             result.allocations,
             result.events,

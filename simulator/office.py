@@ -21,7 +21,7 @@ def programme_office(
     env: simpy.Environment,
     scenario: Scenario,
     clusters: Sequence[ClusterBatch],
-    allocators: Sequence[ArenaAllocator],
+    allocator: ArenaAllocator,
     announcements: Announcements,
     allocations: list[list[AllocationRow]],
     events: list[list[Event]],
@@ -29,15 +29,15 @@ def programme_office(
 ) -> Generator:
     """Each year, in every run: set every open cluster's regional base from its schedule
     (or its funding rule, from the cluster's books of the year before), set the arena
-    budget, ask the run's allocator to split it over the eligible projects, and pay out.
+    budget, ask the allocator to split it over the eligible projects, and pay out.
 
     A funded project's money (fraction × yearly cost) is split equally between its
     clusters. A project started in year s at fraction f stays committed at f for its
     duration, as long as all its clusters are open; it cannot be started again.
 
     With open calls, each year's proposals (from the clusters open that year, drawn
-    from the run's ``calls_rngs``) join the pool before the allocation; the run's
-    allocator must then be its own (it is told of them through ``add_projects``).
+    from the run's ``calls_rngs``) join the run's pool before the allocation; they reach
+    the allocator inside the run's request, so one allocator serves every run.
 
     At the start of each year the members transferring from clusters closed the year
     before join the open clusters (``place_transfers``), logged in ``events``.
@@ -67,8 +67,7 @@ def programme_office(
                 if proposals:
                     pools[r].update((p.id, p) for p in proposals)
                     books[r].add(proposals)
-                    allocators[r].add_projects(proposals)  # type: ignore[attr-defined]
-            allocation = allocation_step(books[r], allocators[r], year, budget, open_ids, risky)
+            allocation = allocation_step(books[r], allocator, year, budget, open_ids, risky)
             pay_out(allocation.fractions, pools[r], ids, money[r], taking_part[r])
             allocations[r].extend(allocation_rows(year, allocation.fractions, pools[r]))
         regional_base = np.zeros((runs, len(ids)))

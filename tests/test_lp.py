@@ -337,23 +337,20 @@ def test_multi_year_program_limits_years_per_project() -> None:
         assert sum(built.variables[(p.id, y)].value() for y in (2019, 2020, 2021)) <= 1 + 1e-9
 
 
-requests = st.lists(
-    st.tuples(
-        st.floats(0.0, 8.0),  # budget
-        st.sets(st.sampled_from("abcde"), max_size=2),  # closed clusters
-        st.sets(st.sampled_from("abcde"), max_size=3),  # at risk
-        st.integers(0, 4),  # how many eligible projects are committed
-        st.floats(0.1, 1.0),  # committed fraction
-    ),
-    min_size=1,
-    max_size=4,
+request_fields = (
+    st.floats(0.0, 8.0),  # budget
+    st.sets(st.sampled_from("abcde"), max_size=2),  # closed clusters
+    st.sets(st.sampled_from("abcde"), max_size=3),  # at risk
+    st.integers(0, 4),  # how many eligible projects are committed
+    st.floats(0.1, 1.0),  # committed fraction
 )
+requests = st.lists(st.tuples(*request_fields), min_size=1, max_size=4)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=pools, opts=allocator_options, soft=st.booleans(), asks=requests)
 def test_cached_model_matches_the_pulp_model(raw, opts: Allocator, soft: bool, asks) -> None:
-    from simulator.lp_cached import CachedLinearProgramAllocator
+    from simulator.lp_highs import HighsAllocator
 
     opts = opts.model_copy(
         update={
@@ -364,7 +361,7 @@ def test_cached_model_matches_the_pulp_model(raw, opts: Allocator, soft: bool, a
         }
     )
     pool = _pool(raw)
-    cached = CachedLinearProgramAllocator(pool, opts)  # reused: changes must be undone
+    cached = HighsAllocator(pool, opts)  # reused: nothing may carry over
     for budget, closed, at_risk, n_committed, fraction in asks:
         open_clusters = frozenset("abcde") - closed
         eligible = [p for p in pool if set(p.clusters) <= open_clusters]
