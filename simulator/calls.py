@@ -44,13 +44,17 @@ def draw_call(
     pairs, probability = pair_weights(calls, sorted(open_clusters))
     if not pairs or probability.sum() == 0:
         return []
+    # what Generator.choice(len(pairs), p=probability) does, with the cdf made once:
+    # one uniform a pair, the same draws and the same pairs
+    cumulative = probability.cumsum()
+    cumulative /= cumulative[-1]
     proposals = []
     for area in AREAS:
         spec = calls.areas.get(area)
         if spec is None:
             continue
         for number in range(1, int(rng.poisson(spec.proposals_per_year)) + 1):
-            pair = pairs[int(rng.choice(len(pairs), p=probability))]
+            pair = pairs[int(cumulative.searchsorted(rng.random(), side="right"))]
             cost = round(float(rng.uniform(spec.cost_min, spec.cost_max)), 3)
             ratio = float(rng.uniform(spec.cofunding_ratio_min, spec.cofunding_ratio_max))
             proposals.append(

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import BASELINE, baseline_document, invoke, scenario_with
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenarios.config import load_config
 from scenarios.errors import UserError
@@ -126,3 +128,20 @@ def test_a_shared_allocator_cannot_mix_runs() -> None:
         pd.testing.assert_frame_equal(alone.allocation, together.allocation)
         pd.testing.assert_frame_equal(alone.yearly, together.yearly)
     assert alone.allocation.project.str.startswith("call").any()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    weights=st.lists(st.floats(0.0, 10.0), min_size=1, max_size=45).filter(lambda w: sum(w) > 0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_pair_is_drawn_as_generator_choice_draws_it(weights: list[float], seed: int) -> None:
+    # draw_call picks a pair with one uniform and a cdf made once a year; that must be
+    # Generator.choice(n, p=p)'s draw, so the proposals (and runs) stay as they were
+    p = np.asarray(weights) / sum(weights)
+    cumulative = p.cumsum()
+    cumulative /= cumulative[-1]
+    ours, numpy_s = np.random.default_rng(seed), np.random.default_rng(seed)
+    for _ in range(5):
+        picked = int(cumulative.searchsorted(ours.random(), side="right"))
+        assert picked == int(numpy_s.choice(len(p), p=p))
