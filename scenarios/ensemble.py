@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scenarios.batch_csv import tidy_table
 from scenarios.errors import quiet_worker
-from scenarios.yearly_csv import tidy_table
 from simulator.allocation import ArenaAllocator, MemoisedAllocator
 from simulator.model import default_allocator, simulate_batch
 from simulator.records import AllocationRow, Event, YearlyTable

@@ -29,13 +29,15 @@ from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from scenarios import plots
 from scenarios.errors import UserError, stops_held
 from scenarios.safe_text import terminal_safe
+
+if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
+    from scenarios import plots
 
 YEARLY_CSV = "yearly.csv"
 ALLOCATION_CSV = "allocation.csv"
@@ -365,7 +367,9 @@ class RunFolder:
         description = config.get("description", "")
         short = description.split(":")[0] if description else ""
         title = f"'{self.name}'" + (f" ({short})" if short and len(short) < 60 else "")
-        return plots.ChartContext(  # control characters would be missing glyphs
+        from scenarios.plots import ChartContext
+
+        return ChartContext(  # control characters would be missing glyphs
             title=terminal_safe(title),
             names={cid: terminal_safe(c["name"]) for cid, c in config["clusters"].items()},
             target_year=int(config["programme"]["target_year"]),

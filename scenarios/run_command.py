@@ -10,9 +10,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from scenarios.batch_csv import write_allocations, write_yearly, yearly_header
 from scenarios.config import LoadedConfig
 from scenarios.ensemble import run_stream
-from scenarios.plots import draw_run_plots
 from scenarios.results_folder import (
     ALLOCATION_CSV,
     EVENTS_CSV,
@@ -23,12 +23,10 @@ from scenarios.results_folder import (
     YEARLY_CSV,
     RunFolder,
     StagingFolder,
-    tidy_row,
     write_csv,
     write_manifest,
 )
 from scenarios.summary import SCORECARD_COLUMNS, SUMMARY_COLUMNS, EnsembleSummary, ScorecardTally
-from scenarios.yearly_csv import write_yearly, yearly_header
 from simulator.records import ALLOCATION_COLUMNS, EVENT_COLUMNS
 from simulator.scorecard import scored_years
 
@@ -65,10 +63,9 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
                 run_stream(scenario, request.runs, request.seed, request.jobs, request.batch_size)
             ) as stream,
         ):
-            allocation = csv.writer(allocation_file, lineterminator="\n")
             events = csv.writer(events_file, lineterminator="\n")
             yearly_file.write(",".join(yearly_header()) + "\n")
-            allocation.writerow(("run", *ALLOCATION_COLUMNS))
+            allocation_file.write(",".join(("run", *ALLOCATION_COLUMNS)) + "\n")
             events.writerow(("run", *EVENT_COLUMNS))
             bar = tqdm(
                 total=request.runs,
@@ -79,10 +76,8 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
             with bar:
                 for batch in stream:
                     write_yearly(yearly_file, batch.yearly, batch.first_run)
-                    for run, (rows, happened) in enumerate(
-                        zip(batch.allocations, batch.events, strict=True), batch.first_run
-                    ):
-                        allocation.writerows((run, *tidy_row(row)) for row in rows)
+                    write_allocations(allocation_file, batch.allocations, batch.first_run)
+                    for run, happened in enumerate(batch.events, batch.first_run):
                         events.writerows((run, *event) for event in happened)
                     summary.add(batch.first_run, batch.yearly)
                     tally.add(batch.score_met, batch.score_value)
@@ -109,4 +104,6 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
 def write_plots(folder: Path, lang: str) -> list[Path]:
     """The run's standard charts, under ``plots/`` (read back from the files just written)."""
     manifest = json.loads((folder / MANIFEST_JSON).read_text(encoding="utf-8"))
+    from scenarios.plots import draw_run_plots  # matplotlib only when charts are drawn
+
     return draw_run_plots(RunFolder(folder, manifest), folder / PLOTS_DIR, lang)

@@ -170,11 +170,21 @@ class ProportionalAllocator:
         return Allocation(request.year, fractions)
 
 
-class MemoisedAllocator:
-    """Wraps an allocator so requests with the same problem (``problem_key``) are solved once."""
+MEMO_ENTRIES = 20_000
+"""Problems a memo keeps (the oldest go first): about 100 MiB, whatever the ensemble size."""
 
-    def __init__(self, inner: ArenaAllocator) -> None:
+
+class MemoisedAllocator:
+    """Wraps an allocator so requests with the same problem (``problem_key``) are solved once.
+
+    It keeps the last ``max_entries`` problems solved (first in, first out), so its memory
+    does not grow with the ensemble; a problem solved again gets the same answer, so
+    what is forgotten changes no result.
+    """
+
+    def __init__(self, inner: ArenaAllocator, max_entries: int = MEMO_ENTRIES) -> None:
         self.inner = inner
+        self.max_entries = max_entries
         self.cache: dict[Hashable, Allocation] = {}
         self.hits = 0
         self.misses = 0
@@ -192,6 +202,8 @@ class MemoisedAllocator:
             return found
         self.misses += 1
         allocation = self.inner.allocate(request)
+        if len(self.cache) >= self.max_entries:
+            del self.cache[next(iter(self.cache))]
         self.cache[key] = allocation
         return allocation
 

@@ -11,8 +11,8 @@ from conftest import CONFIGS, invoke, scenario_with
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scenarios.batch_csv import round_half_even, tidy_table, write_yearly, write_yearly_rows
 from scenarios.ensemble import default_batch_size, run_rng
-from scenarios.yearly_csv import round_half_even, tidy_table, write_yearly, write_yearly_rows
 from simulator.allocation import MemoisedAllocator
 from simulator.members import COLUMNS, Members, segment_sums
 from simulator.model import default_allocator, simulate, simulate_batch
@@ -147,3 +147,38 @@ def test_default_batches_spread_over_the_processes() -> None:
     assert default_batch_size(10_000, 2) == 64
     assert default_batch_size(100, 2) == 13  # eight batches of up to 13 runs
     assert default_batch_size(1, 4) == 1
+
+
+def test_a_bounded_memo_forgets_without_changing_an_answer() -> None:
+    scenario = scenario_with({"programme.horizon": 2024, "members.churn": 0.2})
+    unbounded = MemoisedAllocator(default_allocator(scenario))
+    small = MemoisedAllocator(default_allocator(scenario), max_entries=5)
+    for _ in range(2):  # the second time, the unbounded memo knows every problem
+        expected = simulate_batch(scenario, [run_rng(2, r) for r in range(6)], unbounded)
+        got = simulate_batch(scenario, [run_rng(2, r) for r in range(6)], small)
+        assert got.allocations == expected.allocations
+    assert len(small.cache) == 5 < len(unbounded.cache)
+    assert small.misses > unbounded.misses  # it did forget, and solved again
+
+
+def test_allocation_rows_are_written_as_csv_writer_writes_them() -> None:
+    import csv
+
+    from scenarios.batch_csv import write_allocations
+    from scenarios.results_folder import tidy_row
+    from simulator.records import AllocationRow
+
+    scenario = scenario_with({"programme.horizon": 2023}, _document("downturn_2020.toml"))
+    allocations = simulate_batch(scenario, [run_rng(1, r) for r in range(6)]).allocations
+    allocations[1] = [
+        *allocations[1],
+        AllocationRow(2023, 'P,"1"', "a\nb", "x;y", 0.1 + 0.2, 1 / 3, 2.0000005),
+        AllocationRow(2023, "", "=cmd", "", -0.0, 1e-9, 0.5),
+    ]
+    fast, rows = io.StringIO(), io.StringIO()
+    write_allocations(fast, allocations, 7)
+    writer = csv.writer(rows, lineterminator="\n")
+    for run, run_rows in enumerate(allocations, 7):
+        writer.writerows((run, *tidy_row(row)) for row in run_rows)
+    assert sum(map(len, allocations)) > 20
+    assert fast.getvalue() == rows.getvalue()

@@ -1,4 +1,5 @@
-"""Writing a batch's yearly table to ``yearly.csv``: floats rounded, money adding up.
+"""Writing a batch's tables as CSV: its yearly table (``yearly.csv``) and its allocation
+rows (``allocation.csv``), floats rounded, money adding up.
 
 What is written is the *tidy* table (:func:`tidy_table`): every float rounded to
 ``DECIMALS`` places exactly as Python's ``round`` does, and ``total_income`` the sum
@@ -15,12 +16,20 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from typing import TextIO
 
 import numpy as np
 
 from scenarios.results_folder import DECIMALS, tidy
-from simulator.records import INCOME_SOURCES, STATUSES, YEARLY_COLUMNS, YEARLY_FIELDS, YearlyTable
+from simulator.records import (
+    INCOME_SOURCES,
+    STATUSES,
+    YEARLY_COLUMNS,
+    YEARLY_FIELDS,
+    AllocationRow,
+    YearlyTable,
+)
 
 _SCALE = 10.0**DECIMALS
 
@@ -110,3 +119,25 @@ def write_yearly_rows(handle: TextIO, tidy: YearlyTable, first_run: int) -> None
 def tidy_value(value: object) -> object:
     """A value as the row writer writes it (floats already rounded stay as they are)."""
     return tidy(value)
+
+
+def write_allocations(
+    handle: TextIO, allocations: Sequence[Sequence[AllocationRow]], first_run: int
+) -> None:
+    """Append a batch's allocation rows (runs numbered from ``first_run``), floats rounded as
+    :func:`round_half_even` rounds them, column by column: the same bytes as
+    ``csv.writer`` writing ``(run, *tidy_row(row))`` row by row."""
+    rows = [(run, *row) for run, run_rows in enumerate(allocations, first_run) for row in run_rows]
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    texts = []
+    for values in columns:
+        if isinstance(values[0], float):
+            texts.append(list(map(repr, round_half_even(np.array(values)).tolist())))
+        elif isinstance(values[0], str):
+            quoted: dict[str, str] = {}
+            texts.append([quoted.setdefault(v, csv_field(v)) for v in values])
+        else:
+            texts.append(list(map(str, values)))
+    handle.write("".join(f"{line}\n" for line in map(",".join, zip(*texts, strict=True))))
