@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.backtest import BAND, Ensemble
+from scenarios.observations import ALL
 from scenarios.plots import DPI, _grid, plt
 
 IN_BAND, MISSED = "#1f4e79", "#cc3366"
@@ -35,7 +36,7 @@ def plot_backtest(
                 ax.plot(row.year, row.lower, "^", color=colour, markersize=7, zorder=3)
             if pd.notna(row.upper):
                 ax.plot(row.year, row.upper, "v", color=colour, markersize=7, zorder=3)
-        who = "all clusters" if cluster == "all" else names.get(str(cluster), str(cluster))
+        who = "all clusters" if cluster == ALL else names.get(str(cluster), str(cluster))
         ax.set_title(f"{who}\n{metric}", fontsize=8)
         ax.tick_params(labelsize=7)
     if axes:

@@ -20,6 +20,7 @@ import pandas as pd
 from scenarios.config import flatten
 from scenarios.errors import UserError
 from scenarios.results_folder import RunFolder
+from simulator.scorecard import is_member_target, target_cluster
 
 SUMMARY_FIGURES = (
     ("members", "p50"),
@@ -31,8 +32,8 @@ SUMMARY_FIGURES = (
 """The per-cluster figures taken from each run's summary.csv: (metric, statistic)."""
 MEMBER_TARGET = ("member_target", "probability")
 """The per-cluster figure taken from each run's scorecard.csv: P(members ≥ target)."""
-MEMBER_TARGET_PREFIX = "cluster_members_min:"
 CLUSTER_FIGURES = (*SUMMARY_FIGURES, MEMBER_TARGET)
+
 """Every figure of the per-cluster table, in the order the presenters show them."""
 FIGURE_COLUMNS = ["scenario", "cluster", "name", "metric", "stat", "value", "delta"]
 DELTA_COLUMNS = [
@@ -162,10 +163,8 @@ def _cluster_values(
         for metric, stat in SUMMARY_FIGURES
     }
     card = run.scorecard
-    rows = card[(card.year == year) & card.target.str.startswith(MEMBER_TARGET_PREFIX)]
-    values[MEMBER_TARGET] = rows.set_index(rows.target.str.removeprefix(MEMBER_TARGET_PREFIX))[
-        "probability"
-    ]
+    rows = card[(card.year == year) & card.target.map(is_member_target)]
+    values[MEMBER_TARGET] = rows.set_index(rows.target.map(target_cluster))["probability"]
     return {key: series.reindex(clusters) for key, series in values.items()}
 
 

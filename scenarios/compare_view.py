@@ -31,6 +31,11 @@ CSV_LANG = "en"
 """The compare CSVs keep English headings whatever ``--lang`` is, so scripts can read them."""
 
 
+def clusters_sheet_name(year: int) -> str:
+    """The name of the per-cluster table (CSV file stem and workbook sheet) for ``year``."""
+    return f"clusters_{year}"
+
+
 def comparison_context(comparison: Comparison, lang: str) -> plots.ChartContext:
     """Chart settings for a comparison (the baseline's clusters and targets)."""
     ctx = comparison.baseline.chart_context(lang)
@@ -117,7 +122,7 @@ def comparison_sheets(
     diff = side_by_side(tables.input_diff, ["key"], "value", names)
     return {
         "input_diff": diff.rename(columns={"key": label("key", lang)}),
-        f"clusters_{tables.year}": cluster_sheet(tables.clusters, names, lang),
+        clusters_sheet_name(tables.year): cluster_sheet(tables.clusters, names, lang),
         "scorecard": side_by_side(tables.scorecard, ["target", "year"], "probability", names),
         "deltas": tables.deltas,
     }

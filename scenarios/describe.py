@@ -12,6 +12,7 @@ from scenarios.provenance import UNLABELLED, label_numbers
 from scenarios.results_folder import SCORECARD_CSV, SUMMARY_CSV, read_manifest
 from scenarios.safe_text import terminal_safe
 from simulator.schedules import funding_schedule
+from simulator.scorecard import is_cluster_target, is_member_target, target_cluster
 
 
 def describe_scenario(loaded: LoadedConfig) -> str:
@@ -99,12 +100,10 @@ def describe_run(folder: Path) -> str:
     scorecard = pd.read_csv(folder / SCORECARD_CSV)
     summary = pd.read_csv(folder / SUMMARY_CSV)
     in_year = scorecard[scorecard["year"] == year]
-    programme_wide = ~in_year["target"].str.contains(":")
+    programme_wide = ~in_year["target"].map(is_cluster_target)
     card = in_year[programme_wide][["target", "probability", "mean_value"]]
-    member_target = in_year[in_year["target"].str.startswith("cluster_members_min:")]
-    p_members = member_target.set_index(member_target["target"].str.split(":").str[1])[
-        "probability"
-    ]
+    member_target = in_year[in_year["target"].map(is_member_target)]
+    p_members = member_target.set_index(member_target["target"].map(target_cluster))["probability"]
     wide = summary[(summary["year"] == year)].pivot(index="cluster", columns="metric", values="p50")
     closed = summary[(summary["year"] == year) & (summary["metric"] == "closed")].set_index(
         "cluster"

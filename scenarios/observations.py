@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scenarios.errors import UserError, problem_line
+from simulator.outcomes import ALL_CLUSTERS
 from simulator.records import YEARLY_COLUMNS
 
 OBSERVATION_COLUMNS = ("cluster", "year", "metric", "value", "lower", "upper", "source", "note")
-ALL = "all"
+ALL = ALL_CLUSTERS
+"""The programme as a whole (the outcomes' name for it)."""
 NOT_METRICS = ("year", "cluster", "status", "fee_multiplier", "activity_level", "arena_projects")
 CLUSTER_METRICS = tuple(c for c in YEARLY_COLUMNS if c not in NOT_METRICS)
 """The numeric columns of ``yearly.csv`` that an observation can name (not the model's

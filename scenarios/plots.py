@@ -21,6 +21,7 @@ import pandas as pd
 
 from scenarios.labels import label
 from simulator.scenario import AREAS
+from simulator.scorecard import is_cluster_target
 
 if TYPE_CHECKING:
     from scenarios.results_folder import RunFolder
@@ -205,7 +206,7 @@ def plot_scorecard(scorecards: dict[str, pd.DataFrame], ctx: ChartContext, path:
         1, len(scorecards), figsize=(6.5 * len(scorecards) + 2.5, 4.6), squeeze=False, sharey=True
     )
     for ax, (name, card) in zip(axes[0], scorecards.items(), strict=True):
-        programme_wide = card[~card["target"].str.contains(":")]
+        programme_wide = card[~card["target"].map(is_cluster_target)]
         groups = programme_wide.groupby("target", sort=False)
         for (target, one), marker, style in zip(
             groups, "osD^vx", ("-", "--", "-.", ":") * 2, strict=False

@@ -23,6 +23,7 @@ from scenarios.backtest import BACKTEST_PNG, read_backtest, summarise
 from scenarios.compare import Comparison, ComparisonTables, comparison_tables, figure
 from scenarios.compare_view import (
     cluster_sheet_money,
+    clusters_sheet_name,
     comparison_sheets,
     draw_comparison_plots,
     side_by_side,
@@ -244,7 +245,7 @@ def build_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every table of the report, by sheet name, as the reader sees it (labelled in ``lang``)."""
     sheets = comparison_sheets(compared, comparison.names, lang)
-    shown = [f"clusters_{compared.year}", "scorecard", "input_diff"]
+    shown = [clusters_sheet_name(compared.year), "scorecard", "input_diff"]
     tables = {name: sheets[name] for name in shown}
     if comparison.others:
         tables["deltas"] = sheets["deltas"]
@@ -388,7 +389,7 @@ def write_report(
     explored = {sheet_title(k): v for k, v in explore_tables(explorations).items()}
     compared = comparison_tables(comparison, year)
     tables = {**build_tables(comparison, compared, lang), **explored}
-    money = {f"clusters_{year}": cluster_sheet_money(comparison.names, lang)}
+    money = {clusters_sheet_name(year): cluster_sheet_money(comparison.names, lang)}
     with tempfile.TemporaryDirectory() as scratch:
         charts: list[tuple[str, Path]] = []
         if comparison.others:

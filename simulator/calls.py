@@ -6,24 +6,13 @@ from itertools import combinations
 
 import numpy as np
 
-from simulator.scenario import AREAS, CLUSTER_SEPARATOR, OpenCalls, Project
-
-"""Kept for ``simulator.office`` until it imports ``CLUSTER_SEPARATOR`` itself."""
+from simulator.scenario import AREAS, OpenCalls, Project
 
 
 def pair_weights(calls: OpenCalls, clusters: list[str]) -> tuple[list[tuple[str, str]], np.ndarray]:
     """Every unordered pair of ``clusters`` and its probability of forming a proposal."""
     pairs = list(combinations(clusters, 2))
-    weights = np.array(
-        [
-            calls.affinity.get(
-                f"{a}{CLUSTER_SEPARATOR}{b}",
-                calls.affinity.get(f"{b}{CLUSTER_SEPARATOR}{a}", calls.default_affinity),
-            )
-            for a, b in pairs
-        ],
-        dtype=float,
-    )
+    weights = np.array([calls.affinity_of(a, b) for a, b in pairs], dtype=float)
     total = weights.sum()
     return pairs, weights / total if total > 0 else weights
 

@@ -107,7 +107,7 @@ class ClusterBatch:
       yearly.csv and the event ``liquidated R``). A ``transfer_share`` of its members
       (each with that probability, drawn from the run's rng) are handed to the
       programme office, which places them in open clusters the next year
-      (``ProgrammeOffice``, ``place_transfers``); the rest leave. It takes no money after.
+      (``programme_office``, ``place_transfers``); the rest leave. It takes no money after.
 
     Spending a surplus (money-conserving, booked in ``costs``): with cap ``c`` years,
     after year t's books close ``S_t = max(0, R_t - c * K_t)``, ``K_t`` year t's costs

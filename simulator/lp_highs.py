@@ -7,7 +7,7 @@ no rule of its own. The columns are in the order PuLP would give them and the
 objective is passed as PuLP passes it (minimise the negated impact), so HiGHS sees
 the same model as on the PuLP path and returns the same vertex.
 
-Why no per-year cache: the earlier variant (``lp_cached.py``) built each year's
+Why no per-year cache: the earlier variant (``lp_cached.py``, now removed) built each year's
 model once over every project that might run that year and changed bounds, costs
 and coefficients per request. That needed rules of its own to change those
 numbers (a second copy of the formulation, finding rows by parsing constraint

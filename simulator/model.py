@@ -1,4 +1,5 @@
-"""Simulated runs: the programme office and the cluster agents in a SimPy environment.
+"""Simulated runs: the programme office and the cluster processes (``ClusterBatch``) in a SimPy
+environment.
 
 One environment advances a **batch** of independent runs together: each cluster
 process holds that cluster's members and books for every run of the batch, and

@@ -120,15 +120,14 @@ def allocation_rows(
 def regional_base_of(
     scenario: Scenario, cluster: ClusterBatch, year: int, is_open: np.ndarray
 ) -> np.ndarray:
-    """A cluster's regional base in ``year`` in every run (0 where it is closed): its
-    schedule's value, or its funding rule's amount from its books of the year before."""
+    """A cluster's regional base in ``year`` in every run (0 where it is closed), by
+    :func:`simulator.schedules.base_value`: asked once when the schedule sets the amount,
+    run by run (with that run's books) when a funding rule does."""
     schedule = scenario.base_schedule(cluster.id)
     start = scenario.programme.start_year
-    if rule_in_year(schedule, year, start) is None:
-        return np.where(is_open, base_value(schedule, year, start, None), 0.0)
     books = cluster.books
-    if books is None:
-        raise ValueError(f"the funding rule for {year} needs the cluster's books of {year - 1}")
+    if rule_in_year(schedule, year, start) is None or books is None:
+        return np.where(is_open, base_value(schedule, year, start, None), 0.0)
     amounts = np.zeros(len(is_open))
     for r in np.flatnonzero(is_open):
         amounts[r] = base_value(schedule, year, start, books.of_run(r))
@@ -142,16 +141,7 @@ def transfer_weights(scenario: Scenario, source: str, targets: list[str]) -> np.
     calls = scenario.open_calls
     weights = np.ones(len(targets))
     if calls is not None:
-        affinity = np.array(
-            [
-                calls.affinity.get(
-                    f"{source}{CLUSTER_SEPARATOR}{t}",
-                    calls.affinity.get(f"{t}{CLUSTER_SEPARATOR}{source}", calls.default_affinity),
-                )
-                for t in targets
-            ],
-            dtype=float,
-        )
+        affinity = np.array([calls.affinity_of(source, t) for t in targets], dtype=float)
         if affinity.sum() > 0:
             weights = affinity
     return weights / weights.sum()

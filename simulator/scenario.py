@@ -12,7 +12,7 @@ problem at once instead of stopping at the first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
 
@@ -20,12 +20,10 @@ Money = NonNegativeFloat
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Year = Annotated[int, Field(ge=1900, le=2200)]
 Area = Literal["smart_materials", "smart_sustainable_cities", "personal_health"]
-AREAS: tuple[Area, ...] = ("smart_materials", "smart_sustainable_cities", "personal_health")
+AREAS: tuple[Area, ...] = get_args(Area)
 CLUSTER_SEPARATOR = ";"
 """Joins cluster ids in one text field: a project's clusters in projects.csv and
 allocation.csv, and the two clusters of an open-call affinity key (``"a;b"``)."""
-SIZE_TIERS = ("small", "medium", "large")
-MEMBER_TYPES = ("company", "academia", "public")
 
 
 class StrictModel(BaseModel):
@@ -409,6 +407,13 @@ class OpenCalls(StrictModel):
     """Weight of a cluster pair not listed in ``affinity``."""
     affinity: dict[str, NonNegativeFloat] = {}
     """``"<cluster>;<cluster>"`` → weight of that pair (relative to ``default_affinity``)."""
+
+    def affinity_of(self, a: str, b: str) -> float:
+        """The weight of the pair ``a``, ``b`` (listed either way round, else the default)."""
+        return self.affinity.get(
+            f"{a}{CLUSTER_SEPARATOR}{b}",
+            self.affinity.get(f"{b}{CLUSTER_SEPARATOR}{a}", self.default_affinity),
+        )
 
 
 class Allocator(StrictModel):

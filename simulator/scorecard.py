@@ -40,11 +40,36 @@ PER_CLUSTER_TARGETS: tuple[tuple[str, str], ...] = (
 )
 
 
+CLUSTER_TARGET_SEPARATOR = ":"
+"""Joins a per-cluster target and its cluster: ``cluster_members_min:packbridge``."""
+
+
+def cluster_target(target: str, cluster_id: str) -> str:
+    """The scorecard name of a per-cluster target for one cluster."""
+    return f"{target}{CLUSTER_TARGET_SEPARATOR}{cluster_id}"
+
+
+def is_cluster_target(name: str) -> bool:
+    """Whether a scorecard target is a per-cluster one."""
+    return CLUSTER_TARGET_SEPARATOR in name
+
+
+def target_cluster(name: str) -> str:
+    """The cluster of a per-cluster scorecard target."""
+    return name.split(CLUSTER_TARGET_SEPARATOR, 1)[1]
+
+
+def is_member_target(name: str) -> bool:
+    """Whether a scorecard target is some cluster's member target (``cluster_members_min``)."""
+    member_target = PER_CLUSTER_TARGETS[0][0]
+    return is_cluster_target(name) and name.split(CLUSTER_TARGET_SEPARATOR, 1)[0] == member_target
+
+
 def scorecard_targets(scenario: Scenario) -> list[tuple[str, str]]:
     """(name, description) of every scored target: the programme-wide ones, then one per
     cluster for the member target and the business-financed base (``name:cluster_id``)."""
     per_cluster = [
-        (f"{name}:{cid}", f"{description} ({cluster.name})")
+        (cluster_target(name, cid), f"{description} ({cluster.name})")
         for name, description in PER_CLUSTER_TARGETS
         for cid, cluster in scenario.clusters.items()
     ]
