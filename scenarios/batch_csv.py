@@ -15,6 +15,7 @@ checked and timed against; see ``benchmarks/bench_ensemble.py``).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Sequence
 from typing import TextIO
@@ -95,6 +96,7 @@ def write_yearly(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
     handle.write("".join(f"{line}\n" for line in map(",".join, zip(*columns, strict=True))))
 
 
+@functools.lru_cache(maxsize=65536)
 def csv_field(text: str) -> str:
     """``text`` as ``csv.writer`` writes it as one field (quoted when it must be)."""
     buffer = io.StringIO()
@@ -136,8 +138,7 @@ def write_allocations(
         if isinstance(values[0], float):
             texts.append(list(map(repr, round_half_even(np.array(values)).tolist())))
         elif isinstance(values[0], str):
-            quoted: dict[str, str] = {}
-            texts.append([quoted.setdefault(v, csv_field(v)) for v in values])
+            texts.append(list(map(csv_field, values)))
         else:
             texts.append(list(map(str, values)))
     handle.write("".join(f"{line}\n" for line in map(",".join, zip(*texts, strict=True))))
