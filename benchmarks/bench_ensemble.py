@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from scenarios.batch_csv import tidy_table, write_yearly, write_yearly_rows  # noqa: E402
 from scenarios.config import load_config  # noqa: E402
-from scenarios.ensemble import default_batch_size, run_rng  # noqa: E402
+from scenarios.ensemble import default_batch_size, run_batches, run_rng  # noqa: E402
 from simulator.allocation import MemoisedAllocator, ProportionalAllocator  # noqa: E402
 from simulator.members import ESTABLISHED_JOIN_OFFSET  # noqa: E402
 from simulator.model import default_allocator, simulate_batch  # noqa: E402
@@ -118,11 +118,9 @@ def time_model(
         ProportionalAllocator(scenario.projects) if proportional else default_allocator(scenario)
     )
     allocator = MemoisedAllocator(inner)
-    size = batch_size or default_batch_size(runs, 1)
     started = time.perf_counter()
-    for first in range(0, runs, size):
-        rngs = [run_rng(1, r) for r in range(first, min(runs, first + size))]
-        simulate_batch(scenario, rngs, allocator)
+    for batch in run_batches(runs, batch_size or default_batch_size(runs, 1)):
+        simulate_batch(scenario, [run_rng(1, r) for r in batch], allocator)
     return time.perf_counter() - started, allocator
 
 

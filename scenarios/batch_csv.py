@@ -104,23 +104,19 @@ def csv_field(text: str) -> str:
     return buffer.getvalue()[1:-1]
 
 
-def write_yearly_rows(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
-    """Append the same rows as :func:`write_yearly`, one ``csv.writer`` row at a time."""
+def write_yearly_rows(handle: TextIO, table: YearlyTable, first_run: int) -> None:
+    """Append a tidy table's rows as :func:`write_yearly` does, one ``csv.writer`` row at a
+    time."""
     writer = csv.writer(handle, lineterminator="\n")
     names = [name for name, _ in YEARLY_FIELDS]
-    columns = [tidy.fields[name].tolist() for name in names]
+    columns = [table.fields[name].tolist() for name in names]
     status = names.index("status")
-    for r in range(tidy.runs):
-        for y, year in enumerate(tidy.years):
-            for c, cluster in enumerate(tidy.clusters):
+    for r in range(table.runs):
+        for y, year in enumerate(table.years):
+            for c, cluster in enumerate(table.clusters):
                 values = [column[r][y][c] for column in columns]
                 values[status] = STATUSES[values[status]]
-                writer.writerow((first_run + r, year, cluster, *(tidy_value(v) for v in values)))
-
-
-def tidy_value(value: object) -> object:
-    """A value as the row writer writes it (floats already rounded stay as they are)."""
-    return tidy(value)
+                writer.writerow((first_run + r, year, cluster, *map(tidy, values)))
 
 
 def write_allocations(

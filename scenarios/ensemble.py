@@ -33,6 +33,11 @@ def run_rng(seed: int, run: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(run,)))
 
 
+def run_batches(runs: int, size: int) -> list[range]:
+    """Runs ``0 .. runs - 1`` in consecutive batches of ``size`` (the last may be shorter)."""
+    return [range(first, min(runs, first + size)) for first in range(0, runs, size)]
+
+
 def default_batch_size(runs: int, jobs: int) -> int:
     """Batches of up to ``MAX_BATCH`` runs, at least four per process so the work spreads."""
     return max(1, min(MAX_BATCH, -(-runs // (4 * max(1, jobs)))))
@@ -92,8 +97,7 @@ def run_stream(
     process keeps one memoised allocator, so identical yearly allocation problems are
     solved once per process.
     """
-    size = batch_size or default_batch_size(runs, jobs)
-    batches = [range(first, min(runs, first + size)) for first in range(0, runs, size)]
+    batches = run_batches(runs, batch_size or default_batch_size(runs, jobs))
     if jobs <= 1 or len(batches) == 1:
         worker = _Worker(scenario, seed, MemoisedAllocator(default_allocator(scenario)))
         for batch in batches:

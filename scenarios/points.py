@@ -18,15 +18,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from scenarios.config import apply_set, validate_document
-from scenarios.ensemble import MAX_BATCH, run_rng
+from scenarios.ensemble import MAX_BATCH, run_batches, run_rng
 from simulator.allocation import MemoisedAllocator
 from simulator.model import default_allocator, simulate_batch
 from simulator.outcomes import Outcome, OutcomeMeter, summarise_replications
-
-
-def replication_rng(seed: int, replication: int) -> np.random.Generator:
-    """The random stream of one replication (the same as run ``replication`` of ``run``)."""
-    return run_rng(seed, replication)
 
 
 class PointModel(Protocol):
@@ -60,9 +55,8 @@ class ScenarioModel:
         allocator = MemoisedAllocator(default_allocator(scenario))
         meter = OutcomeMeter(scenario, self.outcomes)
         values = np.empty((replications, len(self.outcomes)))
-        for first in range(0, replications, MAX_BATCH):
-            runs = range(first, min(replications, first + MAX_BATCH))
-            result = simulate_batch(scenario, [replication_rng(seed, r) for r in runs], allocator)
+        for runs in run_batches(replications, MAX_BATCH):  # replication r is run r of `run`
+            result = simulate_batch(scenario, [run_rng(seed, r) for r in runs], allocator)
             values[runs.start : runs.stop] = meter.measure(result.yearly, result.allocations)
         return values
 

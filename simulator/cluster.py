@@ -29,7 +29,7 @@ from simulator.records import (
     AT_RISK,
     CLOSED,
     DISTRESSED,
-    STATUSES,
+    STATUS_CODES,
     Event,
     YearlyTable,
 )
@@ -79,9 +79,6 @@ def fee_rise_after(deficit: np.ndarray, fee_income: np.ndarray, max_rise: float)
 def private_income_step(underlying: np.ndarray, target: np.ndarray, lag_years: float) -> np.ndarray:
     """Private income moves a ``1 / lag_years`` part of the way to its target each year."""
     return underlying + (target - underlying) / lag_years
-
-
-_CODE = {status: code for code, status in enumerate(STATUSES)}
 
 
 class ClusterBatch:
@@ -365,7 +362,7 @@ class ClusterBatch:
                 column[closed, t, self.index] = 0
             fields["reserves"][closed, t, self.index] = self.reserves[closed]
             fields["fee_multiplier"][closed, t, self.index] = self.fee_multiplier[closed]
-            fields["status"][closed, t, self.index] = _CODE[CLOSED]
+            fields["status"][closed, t, self.index] = STATUS_CODES[CLOSED]
 
     def _leave(self, year: int, closing: np.ndarray, count: np.ndarray) -> None:
         """On closure: each member transfers with probability ``transfer_share`` (to be
@@ -436,8 +433,8 @@ class ClusterBatch:
         self.closed = self.closed | closing
         return np.select(
             [closing, in_red, self.at_risk],
-            [_CODE[CLOSED], _CODE[DISTRESSED], _CODE[AT_RISK]],
-            _CODE[ACTIVE],
+            [STATUS_CODES[CLOSED], STATUS_CODES[DISTRESSED], STATUS_CODES[AT_RISK]],
+            STATUS_CODES[ACTIVE],
         )
 
 

@@ -26,7 +26,9 @@ import pandas as pd
 ACTIVE, AT_RISK, DISTRESSED, CLOSED = "active", "at_risk", "distressed", "closed"
 STATUSES = (ACTIVE, AT_RISK, DISTRESSED, CLOSED)
 """A cluster's status in a year; the yearly table stores the index (``status`` field)."""
-CLOSED_CODE = STATUSES.index(CLOSED)
+STATUS_CODES = {status: code for code, status in enumerate(STATUSES)}
+"""Each status's code in the yearly table."""
+CLOSED_CODE = STATUS_CODES[CLOSED]
 
 YEARLY_FIELDS: tuple[tuple[str, type], ...] = (
     ("members", int),

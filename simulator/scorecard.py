@@ -31,8 +31,10 @@ TARGETS: tuple[tuple[str, str], ...] = (
     ),
     ("no_closures", "no cluster has closed"),
 )
+CLUSTER_MEMBERS_MIN = "cluster_members_min"
+"""The per-cluster member target (``cluster_members_min:<cluster>`` in the scorecard)."""
 PER_CLUSTER_TARGETS: tuple[tuple[str, str], ...] = (
-    ("cluster_members_min", "this cluster has at least min_members members"),
+    (CLUSTER_MEMBERS_MIN, "this cluster has at least min_members members"),
     (
         "cluster_business_financed",
         "this cluster's regional share of income at most max_regional_share",
@@ -61,8 +63,8 @@ def target_cluster(name: str) -> str:
 
 def is_member_target(name: str) -> bool:
     """Whether a scorecard target is some cluster's member target (``cluster_members_min``)."""
-    member_target = PER_CLUSTER_TARGETS[0][0]
-    return is_cluster_target(name) and name.split(CLUSTER_TARGET_SEPARATOR, 1)[0] == member_target
+    target = name.split(CLUSTER_TARGET_SEPARATOR, 1)[0]
+    return is_cluster_target(name) and target == CLUSTER_MEMBERS_MIN
 
 
 def scorecard_targets(scenario: Scenario) -> list[tuple[str, str]]:
