@@ -33,7 +33,13 @@ from scenarios.points import (
     make_chunks,
     points_per_chunk,
 )
-from scenarios.results_folder import PLOTS_DIR, config_sha256, write_csv, write_job_manifest
+from scenarios.results_folder import (
+    PLOTS_DIR,
+    config_sha256,
+    job_source_fields,
+    write_csv,
+    write_job_manifest,
+)
 from scenarios.work_folder import WorkFolder
 from simulator.outcomes import STATS
 
@@ -261,12 +267,13 @@ def write_explore_manifest(
     """manifest.json of an explore folder."""
     spec = experiment.spec
     fields = {
-        "name": spec.name,
-        "description": spec.description,
-        "experiment_file": experiment.path.name,
-        "experiment": spec.model_dump(mode="json"),
-        "base_files": [Path(f).name for f in experiment.base.files] if experiment.base else [],
-        "base_config_sha256": config_sha256(experiment.document),
+        **job_source_fields(
+            "experiment",
+            spec,
+            experiment.path,
+            experiment.base.files if experiment.base else [],
+            experiment.document,
+        ),
         "design": spec.design,
         "points": len(design.values),
         "replications": spec.replications,

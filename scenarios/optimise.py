@@ -32,7 +32,12 @@ from scenarios.backends import Backend, Executor
 from scenarios.errors import UserError, problem_line
 from scenarios.points import ChunkJob, PointModel, ScenarioModel, evaluate_chunk, make_chunks
 from scenarios.policy import Policy
-from scenarios.results_folder import PLOTS_DIR, config_sha256, write_job_manifest
+from scenarios.results_folder import (
+    PLOTS_DIR,
+    config_sha256,
+    job_source_fields,
+    write_job_manifest,
+)
 from scenarios.work_folder import WorkFolder
 from simulator.outcomes import STATS
 
@@ -395,12 +400,13 @@ def write_optimise_manifest(
     """manifest.json of an optimise folder."""
     spec = policy.spec
     fields = {
-        "name": spec.name,
-        "description": spec.description,
-        "policy_file": policy.path.name,
-        "policy": spec.model_dump(mode="json"),
-        "base_files": [Path(f).name for f in policy.base.files] if policy.base else [],
-        "base_config_sha256": config_sha256(policy.document),
+        **job_source_fields(
+            "policy",
+            spec,
+            policy.path,
+            policy.base.files if policy.base else [],
+            policy.document,
+        ),
         "evaluations": evaluations,
         "budget": budget,
         "replications": spec.replications,

@@ -222,6 +222,22 @@ def versions(solver: str, extra: tuple[str, ...] = ()) -> dict[str, str]:
     return found
 
 
+def job_source_fields(
+    key: str, spec: Any, path: Path, base_files: Sequence[str], document: dict[str, Any]
+) -> dict[str, Any]:
+    """What an explore or optimise manifest says of the file it ran (``key``: ``experiment``
+    or ``policy``): its name and description, file, resolved spec, and base config's files
+    and sha256."""
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        f"{key}_file": path.name,
+        key: spec.model_dump(mode="json"),
+        "base_files": [Path(f).name for f in base_files],
+        "base_config_sha256": config_sha256(document),
+    }
+
+
 def write_job_manifest(
     folder: Path, kind: str, fields: dict[str, Any], packages: tuple[str, ...] = ()
 ) -> dict[str, Any]:
