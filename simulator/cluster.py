@@ -190,7 +190,7 @@ class ClusterBatch:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Renewal, joiners and incoming transfers; (joined, left) per run."""
         behaviour = self.scenario.members
-        last_count = self.members.counts()
+        last_count = self.members.count
         value = value_index(
             self._activity_seen(), last_count, self.params.members, behaviour.network_elasticity
         )
@@ -199,7 +199,7 @@ class ClusterBatch:
         probability = churn_probability(self.members, year, behaviour, self.fee_rise, shock.churn)
         uniforms = per_run_uniforms(self.rngs, last_count, live)
         self.members = self.members.keep(uniforms >= probability)
-        left = last_count - self.members.counts()
+        left = last_count - self.members.count
         expected = expected_joiners(
             last_count,
             value,
@@ -212,13 +212,14 @@ class ClusterBatch:
         joined = np.zeros(self.runs, dtype=np.int64)
         for r in np.flatnonzero(live & (expected > 0)):
             joined[r] = self.rngs[r].poisson(expected[r])
-        if joined.any():
-            self.members = self.members.merge(
-                draw_members(joined, self.mix, year, self.rngs, self.runs)
-            )
+        newcomers = (
+            [draw_members(joined, self.mix, year, self.rngs, self.runs)] if joined.any() else []
+        )
+        newcomers += self.incoming
         for arriving in self.incoming:
-            self.members = self.members.merge(arriving)
-            joined += arriving.counts()
+            joined += arriving.count
+        # per run: its joiners, then the members arriving from each closed cluster in turn
+        self.members = self.members.merge(Members.stacked(newcomers, self.runs))
         self.incoming = []
         return joined, left
 
@@ -247,7 +248,7 @@ class ClusterBatch:
         joined, left = (
             (no_one, no_one) if first_year else self._update_members(year, live, funding, shock)
         )
-        count = self.members.counts()
+        count = self.members.count
         share = np.minimum(
             1.0, self.scenario.members.arena_participation * funding.arena_projects[:, self.index]
         )
@@ -375,7 +376,7 @@ class ClusterBatch:
             moving_mask = np.zeros(len(self.members), dtype=bool)
             moving_mask[in_closing] = uniforms < share
             moving = self.members.keep(moving_mask)
-            moving_count = moving.counts()
+            moving_count = moving.count
             self.transferring = moving
             self.transfer_draws = per_run_uniforms(self.rngs, moving_count, moving_count > 0)
         self.members = self.members.keep(~closing[self.members.run])

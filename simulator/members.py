@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -55,8 +56,9 @@ class Members:
     def __len__(self) -> int:
         return int(self.data.shape[0])
 
-    def counts(self) -> np.ndarray:
-        """Members per run."""
+    @cached_property
+    def count(self) -> np.ndarray:
+        """Members per run (computed once: rows never move between runs; treat as read-only)."""
         return np.bincount(self.run, minlength=self.runs)
 
     def keep(self, mask: np.ndarray) -> Members:
@@ -69,7 +71,7 @@ class Members:
             return self
         if not len(self):
             return other
-        own, new = self.counts(), other.counts()
+        own, new = self.count, other.count
         # run r's own members move up by the newcomers of earlier runs; its newcomers sit
         # after all members (own and new) of earlier runs and its own members
         new_before = np.cumsum(new) - new
@@ -81,11 +83,26 @@ class Members:
         source[place_new] = np.arange(len(self), len(self) + len(other))
         data = np.concatenate((self.data, other.data)).take(source, axis=0)
         run = np.concatenate((self.run, other.run)).take(source)
-        return Members(data, run, self.runs)
+        merged = Members(data, run, self.runs)
+        merged.count = own + new
+        return merged
+
+    @classmethod
+    def stacked(cls, parts: Sequence[Members], runs: int) -> Members:
+        """Per run, the members of ``parts`` in turn (each part sorted by run)."""
+        parts = [part for part in parts if len(part)]
+        if not parts:
+            return cls.none(runs)
+        if len(parts) == 1:
+            return parts[0]
+        run = np.concatenate([part.run for part in parts])
+        order = np.argsort(run, kind="stable")
+        data = np.concatenate([part.data for part in parts]).take(order, axis=0)
+        return cls(data, run.take(order), runs)
 
     def fee_totals(self) -> np.ndarray:
         """Sum of the members' base-level fees per run (MSEK/year)."""
-        return segment_sums(self.data[:, FEE], self.counts())
+        return segment_sums(self.data[:, FEE], self.count)
 
 
 def segment_sums(values: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -168,25 +168,51 @@ def place_transfers(
         moving, agent.transferring = agent.transferring, Members.none(agent.runs)
         if not len(moving):
             continue
-        counts = moving.counts()
+        counts = moving.count
         first = np.cumsum(counts) - counts
-        arriving: dict[int, list[tuple[np.ndarray, int]]] = {}
-        for r in np.flatnonzero(counts):
-            open_ids = sorted(cid for cid in by_id if not closed[r, by_id[cid]])
-            if not open_ids:
+        target_of = np.full(len(moving), -1)
+        """Each moving member's target (position in ``clusters``; -1: none open, it leaves)."""
+        destinations: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        for r in np.flatnonzero(counts).tolist():
+            is_open = ~closed[r]
+            if not is_open.any():
                 continue
-            rows = np.arange(first[r], first[r] + counts[r])
-            cumulative = np.cumsum(transfer_weights(scenario, source, open_ids))
-            cumulative[-1] = 1.0
-            target_of = np.searchsorted(cumulative, agent.transfer_draws[rows], side="right")
-            events[r].append(Event(year, source, f"transfer_out {counts[r]}"))
-            for j, target in enumerate(open_ids):
-                mask = target_of == j
-                if mask.any():
-                    arriving.setdefault(by_id[target], []).append((rows[mask], r))
-                    events[r].append(
-                        Event(year, target, f"transfer_in {int(mask.sum())} from {source}")
-                    )
-        for target, parts in sorted(arriving.items()):
-            rows = np.concatenate([part for part, _ in parts])
-            clusters[target].receive(moving.keep(np.isin(np.arange(len(moving)), rows)), year)
+            key = is_open.tobytes()
+            if key not in destinations:
+                destinations[key] = _destinations(scenario, source, by_id, is_open)
+            positions, cumulative = destinations[key]
+            rows = slice(first[r], first[r] + counts[r])
+            chosen = np.searchsorted(cumulative, agent.transfer_draws[rows], side="right")
+            target_of[rows] = positions[chosen]
+            _log_transfers(events[r], year, source, clusters, target_of[rows], positions)
+        for target in np.unique(target_of[target_of >= 0]).tolist():
+            clusters[target].receive(moving.keep(target_of == target), year)
+
+
+def _destinations(
+    scenario: Scenario, source: str, by_id: dict[str, int], is_open: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where a member of ``source`` may go when the clusters ``is_open`` are open: their
+    positions (sorted by id) and the cumulative transfer weights."""
+    open_ids = sorted(cid for cid in by_id if is_open[by_id[cid]])
+    cumulative = np.cumsum(transfer_weights(scenario, source, open_ids))
+    cumulative[-1] = 1.0
+    return np.array([by_id[cid] for cid in open_ids]), cumulative
+
+
+def _log_transfers(
+    events: list[Event],
+    year: int,
+    source: str,
+    clusters: Sequence[ClusterBatch],
+    targets: np.ndarray,
+    positions: np.ndarray,
+) -> None:
+    """A run's ``transfer_out N`` (source) and ``transfer_in n from s`` (each target, by id)."""
+    events.append(Event(year, source, f"transfer_out {len(targets)}"))
+    arrived = np.bincount(targets, minlength=len(clusters))
+    for position in positions.tolist():
+        if arrived[position]:
+            events.append(
+                Event(year, clusters[position].id, f"transfer_in {arrived[position]} from {source}")
+            )

@@ -103,7 +103,7 @@ def test_merge_puts_each_runs_newcomers_after_its_own_members(own: list[int], ne
         [np.concatenate((a.data[a.run == r], b.data[b.run == r])) for r in range(runs)]
     )
     np.testing.assert_array_equal(merged.data, expected)
-    assert merged.counts().tolist() == [o + n for o, n in zip(own, new[:runs], strict=False)]
+    assert merged.count.tolist() == [o + n for o, n in zip(own, new[:runs], strict=False)]
     assert (np.diff(merged.run) >= 0).all()
 
 
