@@ -7,7 +7,7 @@ from collections.abc import Generator, Sequence
 import numpy as np
 import simpy
 
-from simulator.allocation import ArenaAllocator, CommitmentBook
+from simulator.allocation import Allocation, ArenaAllocator, CommitmentBook
 from simulator.calls import draw_call
 from simulator.cluster import Announcements, ClusterBatch, YearFunding
 from simulator.members import Members
@@ -48,6 +48,7 @@ def programme_office(
     books = [CommitmentBook(scenario.projects) for _ in range(runs)]
     start = scenario.programme.start_year
     use_at_risk = scenario.allocator.at_risk_weight != 1.0
+    cluster_sets = ClusterSets(ids)
     for year in scenario.years:
         closed = np.column_stack([cluster.closed for cluster in clusters])
         place_transfers(scenario, clusters, closed, year, events)
@@ -55,26 +56,63 @@ def programme_office(
         budget = schedule_value(scenario.arena.budget, year, start)
         money = np.zeros((runs, len(ids)))
         taking_part = np.zeros((runs, len(ids)))
+        payouts = Payouts(year, ids)
         for r in range(runs):
-            open_ids = frozenset(ids[c] for c in np.flatnonzero(~closed[r]))
-            risky = (
-                frozenset(ids[c] for c in np.flatnonzero(at_risk[r]))
-                if use_at_risk
-                else frozenset()
-            )
+            open_ids = cluster_sets.of(~closed[r])
+            risky = cluster_sets.of(at_risk[r]) if use_at_risk else frozenset()
             if scenario.open_calls is not None and calls_rngs is not None:
                 proposals = draw_call(scenario.open_calls, year, sorted(open_ids), calls_rngs[r])
                 if proposals:
                     pools[r].update((p.id, p) for p in proposals)
                     books[r].add(proposals)
             allocation = allocation_step(books[r], allocator, year, budget, open_ids, risky)
-            pay_out(allocation.fractions, pools[r], ids, money[r], taking_part[r])
-            allocations[r].extend(allocation_rows(year, allocation.fractions, pools[r]))
+            money[r], taking_part[r], rows = payouts.of(allocation, pools[r])
+            allocations[r].extend(rows)
         regional_base = np.zeros((runs, len(ids)))
         for c, cluster in enumerate(clusters):
             regional_base[:, c] = regional_base_of(scenario, cluster, year, ~closed[:, c])
         announcements.announce(year, YearFunding(regional_base, money, taking_part))
         yield env.timeout(1)
+
+
+class ClusterSets:
+    """The ids of the clusters where a run's mask is true, as a frozenset (made once per mask)."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.ids = list(ids)
+        self.made: dict[bytes, frozenset[str]] = {}
+
+    def of(self, mask: np.ndarray) -> frozenset[str]:
+        """The clusters where ``mask`` (one bool per cluster) is true."""
+        key = mask.tobytes()
+        if key not in self.made:
+            self.made[key] = frozenset(self.ids[c] for c in np.flatnonzero(mask))
+        return self.made[key]
+
+
+class Payouts:
+    """A year's pay-outs (:func:`pay_out`, :func:`allocation_rows`), worked out once per
+    allocation and funded projects: runs that share an answer (from a memoised allocator)
+    over the same project objects share the result."""
+
+    def __init__(self, year: int, cluster_ids: Sequence[str]) -> None:
+        self.year = year
+        self.cluster_ids = list(cluster_ids)
+        self.made: dict[tuple, tuple[Allocation, np.ndarray, np.ndarray, list[AllocationRow]]] = {}
+
+    def of(
+        self, allocation: Allocation, projects: dict[str, Project]
+    ) -> tuple[np.ndarray, np.ndarray, list[AllocationRow]]:
+        """Money and funded fractions per cluster, and the allocation rows, of one run."""
+        funded = tuple(id(projects[pid]) for pid in allocation.fractions)
+        key = (id(allocation), funded)
+        made = self.made.get(key)
+        if made is None:  # the entry holds the allocation, so its id is not reused
+            money, taking_part = np.zeros(len(self.cluster_ids)), np.zeros(len(self.cluster_ids))
+            pay_out(allocation.fractions, projects, self.cluster_ids, money, taking_part)
+            rows = allocation_rows(self.year, allocation.fractions, projects)
+            made = self.made[key] = (allocation, money, taking_part, rows)
+        return made[1], made[2], made[3]
 
 
 def pay_out(
