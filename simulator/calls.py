@@ -17,8 +17,36 @@ def pair_weights(calls: OpenCalls, clusters: list[str]) -> tuple[list[tuple[str,
     return pairs, weights / total if total > 0 else weights
 
 
+class PairTable:
+    """The pairs of each set of open clusters and their cumulative draw probabilities, made
+    once per set (a year's calls in many runs mostly see the same few sets)."""
+
+    def __init__(self, calls: OpenCalls) -> None:
+        self.calls = calls
+        self.made: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray | None]] = {}
+
+    def of(self, open_clusters: list[str]) -> tuple[list[tuple[str, str]], np.ndarray | None]:
+        """The pairs of ``open_clusters`` (sorted) and their cdf (``None``: no pair can form)."""
+        key = tuple(sorted(open_clusters))
+        if key not in self.made:
+            pairs, probability = pair_weights(self.calls, list(key))
+            if not pairs or probability.sum() == 0:
+                self.made[key] = (pairs, None)
+            else:
+                # what Generator.choice(len(pairs), p=probability) does, with the cdf made
+                # once: one uniform a pair, the same draws and the same pairs
+                cumulative = probability.cumsum()
+                cumulative /= cumulative[-1]
+                self.made[key] = (pairs, cumulative)
+        return self.made[key]
+
+
 def draw_call(
-    calls: OpenCalls, year: int, open_clusters: list[str], rng: np.random.Generator
+    calls: OpenCalls,
+    year: int,
+    open_clusters: list[str],
+    rng: np.random.Generator,
+    pair_table: PairTable | None = None,
 ) -> list[Project]:
     """One year's proposals, area by area (in ``AREAS`` order), from the open clusters.
 
@@ -26,17 +54,18 @@ def draw_call(
     by affinity, then cost, impact and co-funding ratio uniform in their ranges and a
     whole number of years uniform in the duration range. A proposal may start only in
     its call year (``latest_start``). No proposals before ``from_year``, or when fewer
-    than two clusters are open or every open pair has affinity 0.
+    than two clusters are open or every open pair has affinity 0. ``pair_table``
+    (optional) keeps the pairs' cdf across calls.
+
+    Proposals are built without validating them again (``Project.model_construct``):
+    every field is drawn inside the ranges of the validated :class:`CallArea` (a cost
+    rounds to at least 0.001 MSEK, as ``cost_min >= 0.001``).
     """
     if year < calls.from_year:
         return []
-    pairs, probability = pair_weights(calls, sorted(open_clusters))
-    if not pairs or probability.sum() == 0:
+    pairs, cumulative = (pair_table or PairTable(calls)).of(open_clusters)
+    if cumulative is None:
         return []
-    # what Generator.choice(len(pairs), p=probability) does, with the cdf made once:
-    # one uniform a pair, the same draws and the same pairs
-    cumulative = probability.cumsum()
-    cumulative /= cumulative[-1]
     proposals = []
     for area in AREAS:
         spec = calls.areas.get(area)
@@ -47,7 +76,7 @@ def draw_call(
             cost = round(float(rng.uniform(spec.cost_min, spec.cost_max)), 3)
             ratio = float(rng.uniform(spec.cofunding_ratio_min, spec.cofunding_ratio_max))
             proposals.append(
-                Project(
+                Project.model_construct(
                     id=f"call{year}_{area}_{number}",
                     title=f"open call {year}, {area.replace('_', ' ')}, proposal {number}",
                     area=area,

@@ -372,9 +372,10 @@ class CallArea(StrictModel):
 
     proposals_per_year: NonNegativeFloat
     """Expected number of proposals a year (the number is Poisson-distributed)."""
-    cost_min: Annotated[float, Field(gt=0.0)]
-    """Least arena money a proposal asks for per year (MSEK); drawn uniformly up to ``cost_max``."""
-    cost_max: Annotated[float, Field(gt=0.0)]
+    cost_min: Annotated[float, Field(ge=0.001)]
+    """Least arena money a proposal asks for per year (MSEK, at least 0.001: costs are drawn
+    to 3 decimals); drawn uniformly up to ``cost_max``."""
+    cost_max: Annotated[float, Field(ge=0.001)]
     """Most arena money a proposal asks for per year (MSEK)."""
     impact_min: NonNegativeFloat
     """Least expected impact per year (score); drawn uniformly up to ``impact_max``."""

@@ -16,6 +16,7 @@ from scenarios.errors import UserError
 from simulator.allocation import AllocationRequest, MemoisedAllocator, eligible_new_projects
 from simulator.calls import draw_call
 from simulator.model import default_allocator, simulate
+from simulator.scenario import Project
 from simulator.schedules import schedule_value
 
 AREA_RATES = [
@@ -145,3 +146,35 @@ def test_a_pair_is_drawn_as_generator_choice_draws_it(weights: list[float], seed
     for _ in range(5):
         picked = int(cumulative.searchsorted(ours.random(), side="right"))
         assert picked == int(numpy_s.choice(len(p), p=p))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    year=st.integers(2022, 2035),
+    open_count=st.integers(0, 10),
+    cost_min=st.sampled_from([0.001, 0.0012, 0.05, 0.4]),
+)
+def test_drawn_proposals_are_valid_projects(
+    seed: int, year: int, open_count: int, cost_min: float
+) -> None:
+    # draw_call builds proposals without validation (model_construct): each must be what
+    # validating the same fields gives, even at the smallest cost a config may set
+    scenario = scenario_with({"open_calls.from_year": 2022})
+    calls = scenario.open_calls
+    areas = {
+        area: spec.model_copy(update={"cost_min": cost_min, "cost_max": max(cost_min, 0.002)})
+        for area, spec in calls.areas.items()
+    }
+    calls = calls.model_copy(update={"areas": areas})
+    open_clusters = sorted(scenario.clusters)[:open_count]
+    proposals = draw_call(calls, year, open_clusters, np.random.default_rng(seed))
+    assert len(proposals) > 0 or open_count < 2
+    for proposal in proposals:
+        assert Project.model_validate(proposal.model_dump()) == proposal
+        assert proposal.cost_per_year >= 0.001
+
+
+def test_a_proposal_cost_below_a_thousandth_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="cost_min"):
+        load_config(BASELINE, ["open_calls.areas.personal_health.cost_min=0.0004"])
