@@ -57,9 +57,9 @@ def draw_call(
     than two clusters are open or every open pair has affinity 0. ``pair_table``
     (optional) keeps the pairs' cdf across calls.
 
-    Proposals are built without validating them again (``Project.model_construct``):
-    every field is drawn inside the ranges of the validated :class:`CallArea` (a cost
-    rounds to at least 0.001 MSEK, as ``cost_min >= 0.001``).
+    Every field is drawn inside the ranges of the validated :class:`CallArea`, so a
+    proposal is always a valid :class:`Project` (a cost rounds to at least 0.001 MSEK,
+    as ``cost_min >= 0.001``).
     """
     if year < calls.from_year:
         return []
@@ -76,7 +76,7 @@ def draw_call(
             cost = round(float(rng.uniform(spec.cost_min, spec.cost_max)), 3)
             ratio = float(rng.uniform(spec.cofunding_ratio_min, spec.cofunding_ratio_max))
             proposals.append(
-                Project.model_construct(
+                Project(
                     id=f"call{year}_{area}_{number}",
                     title=f"open call {year}, {area.replace('_', ' ')}, proposal {number}",
                     area=area,

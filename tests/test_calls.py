@@ -158,8 +158,8 @@ def test_a_pair_is_drawn_as_generator_choice_draws_it(weights: list[float], seed
 def test_drawn_proposals_are_valid_projects(
     seed: int, year: int, open_count: int, cost_min: float
 ) -> None:
-    # draw_call builds proposals without validation (model_construct): each must be what
-    # validating the same fields gives, even at the smallest cost a config may set
+    # every drawn proposal is a valid project, even at the smallest cost a config may set
+    # (a cost rounding to 0 would stop the run with a validation error)
     scenario = scenario_with({"open_calls.from_year": 2022})
     calls = scenario.open_calls
     areas = {
