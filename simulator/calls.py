@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from itertools import combinations
 
 import numpy as np
@@ -23,9 +24,9 @@ class PairTable:
 
     def __init__(self, calls: OpenCalls) -> None:
         self.calls = calls
-        self.made: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray | None]] = {}
+        self.made: dict[tuple[str, ...], tuple[list[tuple[str, str]], list[float] | None]] = {}
 
-    def of(self, open_clusters: list[str]) -> tuple[list[tuple[str, str]], np.ndarray | None]:
+    def of(self, open_clusters: list[str]) -> tuple[list[tuple[str, str]], list[float] | None]:
         """The pairs of ``open_clusters`` (sorted) and their cdf (``None``: no pair can form)."""
         key = tuple(sorted(open_clusters))
         if key not in self.made:
@@ -37,7 +38,7 @@ class PairTable:
                 # once: one uniform a pair, the same draws and the same pairs
                 cumulative = probability.cumsum()
                 cumulative /= cumulative[-1]
-                self.made[key] = (pairs, cumulative)
+                self.made[key] = (pairs, cumulative.tolist())
         return self.made[key]
 
 
@@ -72,9 +73,9 @@ def draw_call(
         if spec is None:
             continue
         for number in range(1, int(rng.poisson(spec.proposals_per_year)) + 1):
-            pair = pairs[int(cumulative.searchsorted(rng.random(), side="right"))]
-            cost = round(float(rng.uniform(spec.cost_min, spec.cost_max)), 3)
-            ratio = float(rng.uniform(spec.cofunding_ratio_min, spec.cofunding_ratio_max))
+            pair = pairs[bisect_right(cumulative, rng.random())]
+            cost = round(uniform(rng, spec.cost_min, spec.cost_max), 3)
+            ratio = uniform(rng, spec.cofunding_ratio_min, spec.cofunding_ratio_max)
             proposals.append(
                 Project(
                     id=f"call{year}_{area}_{number}",
@@ -86,7 +87,13 @@ def draw_call(
                     earliest_start=year,
                     latest_start=year,
                     cofunding_per_year=round(cost * ratio, 3),
-                    impact=round(float(rng.uniform(spec.impact_min, spec.impact_max)), 3),
+                    impact=round(uniform(rng, spec.impact_min, spec.impact_max), 3),
                 )
             )
     return proposals
+
+
+def uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    """``rng.uniform(low, high)`` as one float, the same draw at a third of the cost:
+    numpy computes ``low + (high - low) * rng.random()``."""
+    return low + (high - low) * rng.random()

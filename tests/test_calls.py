@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from scenarios.config import load_config
 from scenarios.errors import UserError
 from simulator.allocation import AllocationRequest, MemoisedAllocator, eligible_new_projects
-from simulator.calls import draw_call
+from simulator.calls import draw_call, uniform
 from simulator.model import default_allocator, simulate
 from simulator.scenario import Project
 from simulator.schedules import schedule_value
@@ -178,3 +179,24 @@ def test_drawn_proposals_are_valid_projects(
 def test_a_proposal_cost_below_a_thousandth_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="cost_min"):
         load_config(BASELINE, ["open_calls.areas.personal_health.cost_min=0.0004"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    bounds=st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(0.0, 1e6)), min_size=1, max_size=8),
+    weights=st.lists(st.floats(0.0, 10.0), min_size=1, max_size=45).filter(lambda w: sum(w) > 0),
+)
+def test_call_draws_are_numpys_draws(
+    seed: int, bounds: list[tuple[float, float]], weights: list[float]
+) -> None:
+    # draw_call's cheaper uniform and its pair pick by bisection are numpy's own draws
+    ours, numpy_s = np.random.default_rng(seed), np.random.default_rng(seed)
+    for low, width in bounds:
+        assert uniform(ours, low, low + width) == numpy_s.uniform(low, low + width)
+    cumulative = np.cumsum(weights) / np.sum(weights)
+    cumulative /= cumulative[-1]
+    for _ in range(5):
+        u = ours.random()
+        assert bisect_right(cumulative.tolist(), u) == int(cumulative.searchsorted(u, "right"))
+        numpy_s.random()
