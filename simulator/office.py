@@ -128,6 +128,7 @@ def pay_out(
     """Add a run's funded projects to ``money`` (MSEK, split equally between a project's
     clusters) and ``taking_part`` (funded fractions), both per cluster, in place."""
     position = {cid: c for c, cid in enumerate(cluster_ids)}
+    paid, parts = money.tolist(), taking_part.tolist()  # Python floats: the same sums, faster
     for pid, fraction in sorted(fractions.items()):
         if fraction <= 0:
             continue
@@ -135,8 +136,9 @@ def pay_out(
         funded = fraction * project.cost_per_year
         for cid in project.clusters:
             c = position[cid]
-            money[c] += funded / len(project.clusters)
-            taking_part[c] += fraction
+            paid[c] += funded / len(project.clusters)
+            parts[c] += fraction
+    money[:], taking_part[:] = paid, parts
 
 
 def allocation_rows(
