@@ -17,9 +17,10 @@ from simulator.members import (
     MemberMix,
     Members,
     churn_probability,
-    draw_members,
     expected_joiners,
+    new_members,
     per_run_uniforms,
+    split_blocks,
     starting_members,
     update_satisfaction,
     value_index,
@@ -187,8 +188,12 @@ class ClusterBatch:
 
     def _update_members(
         self, year: int, live: np.ndarray, funding: YearFunding, shock: ShockFactors
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Renewal, joiners and incoming transfers; (joined, left) per run."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Renewal, joiners and incoming transfers; (joined, left) per run, and the year's
+        arena draws (one uniform per member, stacked over the runs where it lives).
+
+        A run draws its joiners' sizes and types and then its members' arena draws in one
+        call (``random(2 * joiners + members)``, the same numbers as two calls)."""
         behaviour = self.scenario.members
         last_count = self.members.count
         value = value_index(
@@ -212,16 +217,15 @@ class ClusterBatch:
         joined = np.zeros(self.runs, dtype=np.int64)
         for r in np.flatnonzero(live & (expected > 0)):
             joined[r] = self.rngs[r].poisson(expected[r])
-        newcomers = (
-            [draw_members(joined, self.mix, year, self.rngs, self.runs)] if joined.any() else []
-        )
-        newcomers += self.incoming
-        for arriving in self.incoming:
-            joined += arriving.count
+        arriving = sum((part.count for part in self.incoming), np.zeros(self.runs, np.int64))
+        this_year = np.where(live, self.members.count + joined + arriving, 0)
+        draws = per_run_uniforms(self.rngs, 2 * joined + this_year, live)
+        size_draws, type_draws, arena_draws = split_blocks(draws, [joined, joined, this_year])
+        newcomers = [new_members(joined, self.mix, year, size_draws, type_draws)]
         # per run: its joiners, then the members arriving from each closed cluster in turn
-        self.members = self.members.merge(Members.stacked(newcomers, self.runs))
+        self.members = self.members.merge(Members.stacked(newcomers + self.incoming, self.runs))
         self.incoming = []
-        return joined, left
+        return joined + arriving, left, arena_draws
 
     def _activity_seen(self) -> np.ndarray:
         """This year's activity level with the surplus spending, as members see it."""
@@ -244,16 +248,16 @@ class ClusterBatch:
         shock = shock_factors(self.scenario.shocks, year)
         first_year = year == self.scenario.programme.start_year
         surplus_spent = self._take_surplus()
-        no_one = np.zeros(self.runs, dtype=np.int64)
-        joined, left = (
-            (no_one, no_one) if first_year else self._update_members(year, live, funding, shock)
-        )
+        if first_year:
+            joined = left = np.zeros(self.runs, dtype=np.int64)
+            arena_draws = per_run_uniforms(self.rngs, self.members.count, live)
+        else:
+            joined, left, arena_draws = self._update_members(year, live, funding, shock)
         count = self.members.count
         share = np.minimum(
             1.0, self.scenario.members.arena_participation * funding.arena_projects[:, self.index]
         )
-        uniforms = per_run_uniforms(self.rngs, count, live)
-        self.members.data[:, IN_ARENA] = uniforms < share[self.members.run]
+        self.members.data[:, IN_ARENA] = arena_draws < share[self.members.run]
         money = self._money(first_year, count, funding, shock)
         reserves = self.reserves + money["total_income"] - money["costs"] - surplus_spent
         self.reserves = np.where(live, reserves, self.reserves)

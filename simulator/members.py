@@ -133,6 +133,19 @@ def per_run_uniforms(
     return np.concatenate(parts) if parts else np.empty(0)
 
 
+def split_blocks(draws: np.ndarray, sizes: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Split draws laid out run by run, each run's block holding ``sizes[0][r]``, then
+    ``sizes[1][r]``, ... numbers, into one array per part (stacked over runs)."""
+    per_run = np.sum(sizes, axis=0)
+    offset = np.cumsum(per_run) - per_run  # where each run's block starts
+    parts = []
+    for size in sizes:
+        before = np.cumsum(size) - size
+        parts.append(draws[np.repeat(offset - before, size) + np.arange(int(size.sum()))])
+        offset = offset + size
+    return parts
+
+
 @dataclass(frozen=True)
 class MemberMix:
     """How new members of a cluster are drawn: cumulative shares and fees by tier."""
@@ -170,22 +183,30 @@ def draw_members(
 ) -> Members:
     """``counts[r]`` new members in each run ``r``, size and type drawn from the mix (each
     run draws ``rngs[r].random((2, counts[r]))``)."""
-    which = np.flatnonzero(counts)
-    parts = [
-        rngs[r].random((2, n)) for r, n in zip(which.tolist(), counts[which].tolist(), strict=True)
-    ]
-    draws = np.concatenate(parts, axis=1) if parts else np.empty((2, 0))
-    total = draws.shape[1]
-    data = np.empty((total, len(COLUMNS)))
-    tier = np.searchsorted(mix.size_cumulative, draws[0], side="right")
+    draws = per_run_uniforms(rngs, 2 * counts, counts > 0)
+    size_draws, type_draws = split_blocks(draws, [counts, counts])
+    return new_members(counts, mix, join_year, size_draws, type_draws)
+
+
+def new_members(
+    counts: np.ndarray,
+    mix: MemberMix,
+    join_year: int,
+    size_draws: np.ndarray,
+    type_draws: np.ndarray,
+) -> Members:
+    """``counts[r]`` new members in each run ``r``, their size and type set by one uniform
+    each (stacked over runs) on the mix's cumulative shares."""
+    data = np.empty((len(size_draws), len(COLUMNS)))
+    tier = np.searchsorted(mix.size_cumulative, size_draws, side="right")
     data[:, TIER] = tier
-    data[:, KIND] = np.searchsorted(mix.type_cumulative, draws[1], side="right")
+    data[:, KIND] = np.searchsorted(mix.type_cumulative, type_draws, side="right")
     data[:, JOIN_YEAR] = join_year
     data[:, SATISFACTION] = 1.0
     data[:, IN_ARENA] = 0.0
     data[:, FEE] = mix.fee_by_tier[tier]
-    run = np.repeat(np.arange(runs), counts)
-    return Members(data, run, runs)
+    run = np.repeat(np.arange(len(counts)), counts)
+    return Members(data, run, len(counts))
 
 
 def apportion(count: int, cumulative_shares: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scenarios.batch_csv import round_half_even, tidy_table, write_yearly, write_yearly_rows
 from scenarios.ensemble import default_batch_size, run_rng
 from simulator.allocation import MemoisedAllocator
-from simulator.members import COLUMNS, Members, segment_sums
+from simulator.members import COLUMNS, MemberMix, Members, draw_members, segment_sums, split_blocks
 from simulator.model import default_allocator, simulate, simulate_batch
 from simulator.records import CLOSED_CODE, YearlyTable
 
@@ -64,6 +64,41 @@ def _document(name: str) -> dict:
     from scenarios.config import load_config
 
     return load_config(CONFIGS / name).scenario.model_dump(mode="json")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)), max_size=8)
+)
+def test_split_blocks_cuts_each_runs_block_into_its_parts(
+    sizes: list[tuple[int, int, int]],
+) -> None:
+    parts = [np.array([s[j] for s in sizes], dtype=np.int64) for j in range(3)]
+    draws = np.arange(sum(map(sum, sizes)), dtype=float)
+    blocks, start = [[], [], []], 0
+    for run_sizes in sizes:  # the layout written out run by run
+        for j, size in enumerate(run_sizes):
+            blocks[j] += list(range(start, start + size))
+            start += size
+    split = split_blocks(draws, parts)
+    assert [part.tolist() for part in split] == [[float(i) for i in b] for b in blocks]
+
+
+@settings(max_examples=30, deadline=None)
+@given(counts=st.lists(st.integers(0, 30), min_size=1, max_size=6), seed=st.integers(0, 2**32 - 1))
+def test_new_members_are_drawn_as_random_2_by_n_per_run(counts: list[int], seed: int) -> None:
+    # draw_members takes one random(2 n) per run: the draws of random((2, n)), rows as size, type
+    cluster = scenario_with({}).clusters["packbridge"]
+    mix = MemberMix.of(cluster)
+    ours = [np.random.default_rng([seed, r]) for r in range(len(counts))]
+    theirs = [np.random.default_rng([seed, r]) for r in range(len(counts))]
+    members = draw_members(np.array(counts), mix, 2020, ours, len(counts))
+    expected = np.concatenate([theirs[r].random((2, n)) for r, n in enumerate(counts)], axis=1)
+    tiers = np.searchsorted(mix.size_cumulative, expected[0], side="right")
+    kinds = np.searchsorted(mix.type_cumulative, expected[1], side="right")
+    assert members.data[:, COLUMNS.index("tier")].tolist() == tiers.tolist()
+    assert members.data[:, COLUMNS.index("kind")].tolist() == kinds.tolist()
+    assert members.count.tolist() == counts
 
 
 @settings(max_examples=15, deadline=None)
