@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import simpy
 
 from simulator.allocation import ArenaAllocator, ProportionalAllocator
@@ -21,6 +21,9 @@ from simulator.cluster import Announcements, ClusterBatch
 from simulator.office import programme_office
 from simulator.records import ALLOCATION_COLUMNS, AllocationRow, Event, YearlyTable
 from simulator.scenario import Scenario
+
+if TYPE_CHECKING:  # pandas is imported only when a frame is asked for
+    import pandas as pd
 
 
 @dataclass
@@ -56,6 +59,8 @@ class RunResult:
     @property
     def allocation(self) -> pd.DataFrame:
         """One row per year × funded project."""
+        import pandas as pd
+
         return pd.DataFrame(self.allocation_rows, columns=list(ALLOCATION_COLUMNS))
 
 

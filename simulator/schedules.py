@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from simulator.scenario import (
     FundingRule,
@@ -18,6 +18,9 @@ from simulator.scenario import (
     TableSchedule,
     TaperSchedule,
 )
+
+if TYPE_CHECKING:  # pandas is imported only when a frame is asked for
+    import pandas as pd
 
 
 def _linear(x0: int, y0: float, x1: int, y1: float, x: int) -> float:
@@ -156,4 +159,6 @@ def funding_schedule(scenario: Scenario) -> pd.DataFrame:
                 "regional_total": sum(base.values()) + arena,
             }
         )
+    import pandas as pd
+
     return pd.DataFrame(rows).set_index("year")
