@@ -436,11 +436,11 @@ class ClusterBatch:
         for r in np.flatnonzero(closing):
             self._event(r, year, "closed")
         self.closed = self.closed | closing
-        return np.select(
-            [closing, in_red, self.at_risk],
-            [STATUS_CODES[CLOSED], STATUS_CODES[DISTRESSED], STATUS_CODES[AT_RISK]],
-            STATUS_CODES[ACTIVE],
-        )
+        status = np.full(self.runs, STATUS_CODES[ACTIVE])
+        status[self.at_risk] = STATUS_CODES[AT_RISK]
+        status[in_red] = STATUS_CODES[DISTRESSED]
+        status[closing] = STATUS_CODES[CLOSED]  # the last word: closed over distressed over at risk
+        return status
 
 
 class Announcements:

@@ -136,14 +136,9 @@ def per_run_uniforms(
 def split_blocks(draws: np.ndarray, sizes: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Split draws laid out run by run, each run's block holding ``sizes[0][r]``, then
     ``sizes[1][r]``, ... numbers, into one array per part (stacked over runs)."""
-    per_run = np.sum(sizes, axis=0)
-    offset = np.cumsum(per_run) - per_run  # where each run's block starts
-    parts = []
-    for size in sizes:
-        before = np.cumsum(size) - size
-        parts.append(draws[np.repeat(offset - before, size) + np.arange(int(size.sum()))])
-        offset = offset + size
-    return parts
+    per_run_parts = np.column_stack(sizes).ravel()  # run 0's parts, run 1's parts, ...
+    part_of = np.repeat(np.tile(np.arange(len(sizes)), len(sizes[0])), per_run_parts)
+    return [draws[part_of == part] for part in range(len(sizes))]
 
 
 @dataclass(frozen=True)
