@@ -346,13 +346,14 @@ class ClusterBatch:
     def _liquidate(self, year: int, closing: np.ndarray, count: np.ndarray) -> np.ndarray:
         """Settle the reserves of the runs where the cluster closes this year (to 0, once) and
         send its members off; returns the settled amounts."""
+        if not closing.any():
+            return np.zeros(self.runs)
         settled = np.where(closing, self.reserves, 0.0)
         for r in np.flatnonzero(closing):
             self._event(r, year, f"liquidated {settled[r]:.6f}")
         self.reserves = np.where(closing, 0.0, self.reserves)
         self.surplus_to_spend = np.where(closing, 0.0, self.surplus_to_spend)
-        if closing.any():
-            self._leave(year, closing, count)
+        self._leave(year, closing, count)
         return settled
 
     def _record(self, t: int, live: np.ndarray, **values: np.ndarray) -> None:
