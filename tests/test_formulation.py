@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import reference_formulation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_lp import TINY, _pool, allocator_options, options, pools, project, request_fields
@@ -159,6 +160,93 @@ def test_program_index_maps() -> None:
         assert program.row_names[r].startswith("area_min_share_personal_health")
         assert program.cost[j] == -(1.0 + 2 * (3.0 + 2.0 + 2.0))  # more than all impact
     assert program.column_names == tuple(sorted(program.column_names))  # PuLP's order
+
+
+ARRAYS = (
+    "cost",
+    "col_lower",
+    "col_upper",
+    "row_lower",
+    "row_upper",
+    "start",
+    "index",
+    "value",
+    "impact",
+)
+IDS = ("P0", "P-1", "P_1", "Q+2", "a b", "P[3]", "P>4", "R/5", "S6", "T7")
+"""Project ids, some of which PuLP spells alike (``P-1`` and ``P_1`` both become ``P_1``);
+in pools of more than ten, two projects share an id."""
+
+year_asks = st.lists(
+    st.tuples(
+        st.floats(0.0, 8.0),  # budget
+        st.sets(st.sampled_from("abcde")),  # open clusters
+        st.sets(st.sampled_from("abcde"), max_size=3),  # at risk
+        st.lists(st.integers(0, 24), max_size=12),  # which projects take part (repeats allowed)
+        st.dictionaries(st.integers(0, 24), st.floats(0.0, 1.0), max_size=4),  # commitments
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    raw=pools,
+    opts=allocator_options,
+    soft=st.booleans(),
+    cover=st.booleans(),
+    seeds=st.sets(st.integers(0, 9)),
+    raw_years=year_asks,
+    binary=st.booleans(),
+)
+def test_formulate_gives_the_reference_program(
+    raw, opts, soft, cover, seeds, raw_years, binary
+) -> None:
+    """The fast build gives exactly the arrays, orders, maps and names of the program as it
+    was written before (tests/reference_formulation.py), over one or more years."""
+    opts = opts.model_copy(
+        update={
+            "soft_targets": soft,
+            "cover_every_cluster": cover,
+            "at_risk_weight": 1.5,
+            "growth_seed_weight": 2.0,
+        }
+    )
+    pool = [
+        p.model_copy(update={"id": IDS[i % len(IDS)], "growth_seed": i in seeds})
+        for i, p in enumerate(_pool(raw))
+    ]
+    years = []
+    for offset, (budget, open_clusters, at_risk, chosen, committed) in enumerate(raw_years):
+        chosen = [i for i in chosen if i < len(pool)]
+        taking_part = [pool[i] for i in chosen]
+        commitments = {pool[i].id: f for i, f in committed.items() if i in chosen}
+        years.append(
+            YearInputs(
+                2019 + offset,
+                budget,
+                tuple(taking_part),
+                commitments,
+                frozenset(open_clusters),
+                frozenset(at_risk),
+            )
+        )
+    got = formulate(years, opts, binary=binary)
+    assert "row_names" not in vars(got)  # names are made only when asked
+    expected = reference_formulation.formulate(years, opts, binary=binary)
+    for name in ARRAYS:
+        a, b = getattr(got, name), getattr(expected, name)
+        assert a.dtype == b.dtype and a.shape == b.shape, name
+        assert a.tobytes() == b.tobytes(), name
+    assert got.column_names == expected.column_names
+    assert got.row_names == expected.row_names
+    assert got.columns == expected.columns
+    assert got.shortfall == expected.shortfall
+    assert got.budget_rows == expected.budget_rows
+    assert got.integer == expected.integer
+    assert (got.num_col, got.num_row) == (expected.num_col, expected.num_row)
+    assert got.row_entries() == expected.row_entries()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
