@@ -38,20 +38,31 @@ from simulator.formulation import Program, formulate
 from simulator.lp import LinearProgramAllocator, nothing_to_allocate, quiet_highs, year_inputs
 from simulator.scenario import Allocator, Project
 
+_COLWISE = int(highspy.MatrixFormat.kColwise)
+_MINIMIZE = int(highspy.ObjSense.kMinimize)
 
-def highs_lp(program: Program) -> highspy.HighsLp:
-    """``program`` as a HiGHS model (continuous), posed as PuLP poses it: minimise ``-cost``."""
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = program.num_col, program.num_row
-    lp.col_cost_ = -program.cost
-    lp.col_lower_, lp.col_upper_ = program.col_lower, program.col_upper
-    lp.row_lower_, lp.row_upper_ = program.row_lower, program.row_upper
-    lp.sense_ = highspy.ObjSense.kMinimize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = program.start
-    lp.a_matrix_.index_ = program.index
-    lp.a_matrix_.value_ = program.value
-    return lp
+
+def pass_program(highs: highspy.Highs, program: Program) -> None:
+    """Hand ``program`` to ``highs`` as a continuous model, posed as PuLP poses it (minimise
+    ``-cost``). This replaces the model and its basis, so nothing carries over from the
+    model before. The arrays go in directly (no ``HighsLp`` is filled attribute by attribute)."""
+    highs.passModel(
+        program.num_col,
+        program.num_row,
+        len(program.value),
+        _COLWISE,
+        _MINIMIZE,
+        0.0,
+        -program.cost,
+        program.col_lower,
+        program.col_upper,
+        program.row_lower,
+        program.row_upper,
+        program.start,
+        program.index,
+        program.value,
+        np.zeros(program.num_col, dtype=np.int32),  # every column continuous
+    )
 
 
 class HighsAllocator:
@@ -72,24 +83,25 @@ class HighsAllocator:
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money by the LP."""
-        nothing = nothing_to_allocate(self.projects, request)
+        inputs = year_inputs(self.projects, request)
+        nothing = nothing_to_allocate(inputs, request)
         if nothing is not None:
             return nothing
-        inputs = year_inputs(self.projects, request)
         program = formulate([inputs], self.options, binary=False)
         highs = self.highs
-        highs.passModel(highs_lp(program))  # replaces the model and its basis: nothing carries over
+        pass_program(highs, program)
         highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return self.fallback.allocate(request)  # names the conflict, or reports the status
         solution = highs.getSolution()
-        values = np.asarray(solution.col_value)
+        values = solution.col_value
+        impact = program.impact.tolist()
         fractions = {}
         objective = 0.0
         for (pid, _y), column in sorted(program.columns.items()):
-            value = float(values[column])
-            objective += float(program.impact[column]) * value
+            value = values[column]
+            objective += impact[column] * value
             if value > 1e-9:
                 fractions[pid] = round(value, 12)
-        shadow = abs(float(np.asarray(solution.row_dual)[program.budget_rows[request.year]]))
+        shadow = abs(solution.row_dual[program.budget_rows[request.year]])
         return Allocation(request.year, fractions, "Optimal", objective, shadow)
