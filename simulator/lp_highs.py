@@ -76,10 +76,23 @@ class HighsAllocator:
         quiet_highs()
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
+        # one thread: the models are tiny, and waiting on HiGHS's spare worker only costs time
+        self.threads = 1
+        self.highs.setOptionValue("threads", self.threads)
 
     def problem_key(self, request: AllocationRequest) -> Hashable:
         """What the year's program depends on (see :func:`simulator.allocation.problem_key`)."""
         return problem_key(self.projects, request, weights=True)
+
+    def run(self) -> None:
+        """Solve the model passed, on one thread unless this process's HiGHS already runs on
+        more: its thread scheduler is global and set up by the first solve, and then HiGHS
+        refuses any other thread count (``run`` fails before it starts). The thread count
+        changes how fast, never what, HiGHS answers."""
+        if self.highs.run() == highspy.HighsStatus.kError and self.threads != 0:
+            self.threads = 0  # the scheduler as it is
+            self.highs.setOptionValue("threads", self.threads)
+            self.highs.run()
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money by the LP."""
@@ -90,7 +103,7 @@ class HighsAllocator:
         program = formulate([inputs], self.options, binary=False)
         highs = self.highs
         pass_program(highs, program)
-        highs.run()
+        self.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return self.fallback.allocate(request)  # names the conflict, or reports the status
         solution = highs.getSolution()

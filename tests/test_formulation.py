@@ -11,7 +11,7 @@ import pytest
 import reference_formulation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_lp import TINY, _pool, allocator_options, options, pools, project, request_fields
+from test_lp import OPEN, TINY, _pool, allocator_options, options, pools, project, request_fields
 
 import simulator.formulation as formulation
 from simulator.allocation import (
@@ -23,7 +23,7 @@ from simulator.allocation import (
 )
 from simulator.formulation import YearInputs, formulate
 from simulator.lp import InfeasibleAllocation, LinearProgramAllocator, build_program
-from simulator.lp_highs import HighsAllocator
+from simulator.lp_highs import HighsAllocator, pass_program
 from simulator.scenario import Allocator, Project
 
 CLUSTERS = frozenset("abcde")
@@ -142,6 +142,40 @@ def test_fast_path_finds_rows_and_columns_without_their_names(monkeypatch) -> No
     assert before.fractions == pytest.approx({"A": 0.36, "B": 0.68, "C": 1.0})
     assert before.objective == pytest.approx(0.36 * 3 + 0.68 * 2 + 2)
     assert before.shadow_price == pytest.approx(4.0)
+
+
+def test_fast_path_solves_whatever_threads_highs_was_set_up_with(monkeypatch) -> None:
+    """HiGHS's thread scheduler is global, set up by a process's first solve. The fast path
+    runs on one thread; when another solve set HiGHS up with more, it solves on those (the
+    same answer), not through the PuLP fallback."""
+    import highspy
+
+    request = AllocationRequest(2019, 1.2, OPEN, frozenset(), (("A", 0.3),), frozenset({"A"}))
+    opts = options(area_min_share={"smart_materials": 0.3}, soft_targets=True)
+
+    def fresh() -> HighsAllocator:
+        allocator = HighsAllocator(TINY, opts)
+        monkeypatch.setattr(allocator.fallback, "allocate", pytest.fail)
+        return allocator
+
+    answers, threads = [], []
+    try:
+        for other_threads in (None, 2):
+            highspy.Highs.resetGlobalScheduler(True)
+            if other_threads is not None:  # another solve comes first, on two threads
+                other = highspy.Highs()
+                other.setOptionValue("output_flag", False)
+                other.setOptionValue("threads", other_threads)
+                pass_program(other, formulate([YearInputs(2019, 1.0, tuple(TINY))], opts))
+                assert other.run() == highspy.HighsStatus.kOk
+            allocator = fresh()
+            answers += [allocator.allocate(request), allocator.allocate(request)]
+            threads.append(allocator.threads)
+    finally:
+        highspy.Highs.resetGlobalScheduler(True)
+    assert threads == [1, 0]
+    assert all(answer == answers[0] for answer in answers)
+    assert answers[0].objective == pytest.approx(0.36 * 3 + 1.68 * 2)  # B and C tie: 1.68 of them
 
 
 def test_program_index_maps() -> None:
