@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -54,15 +54,19 @@ def row_name(kind: str, *parts: object) -> str:
     return "_".join([kind, *map(str, parts)])
 
 
+@lru_cache(maxsize=1 << 14)
 def column_name(kind: str, *parts: object) -> str:
-    """A column's name as PuLP will spell it (``x_P01_2021``, ``shortfall_cover_a_2021``)."""
+    """A column's name as PuLP will spell it (``x_P01_2021``, ``shortfall_cover_a_2021``).
+
+    Remembered (the same few thousand names come back in every run of an ensemble, and
+    the program is ordered by them)."""
     return "_".join([kind, *map(str, parts)]).translate(_PULP_ILLEGAL)
 
 
 def project_weight(project: Project, at_risk: frozenset[str], options: Allocator) -> float:
     """Objective weight: growth seeds and projects with clusters at risk count more."""
     weight = options.growth_seed_weight if project.growth_seed else 1.0
-    risky = sum(1 for c in project.clusters if c in at_risk)
+    risky = sum(c in at_risk for c in project.clusters) if at_risk else 0
     return weight * options.at_risk_weight**risky
 
 
