@@ -292,13 +292,14 @@ def formulate(
     columns = {key: column_of[key] for key in impact}
     shortfall = {r: column_of[r] for r in soft_rows}
     num_col = len(order)
-    x_columns = np.array(list(columns.values()), dtype=np.intp)  # by key
-    cost, x_impact = np.zeros(num_col), np.zeros(num_col)
-    cost[x_columns] = x_impact[x_columns] = list(impact.values())
+    x_columns = list(columns.values())  # by key
+    x_impact = np.zeros(num_col)
+    x_impact[x_columns] = list(impact.values())
     # a shortfall costs more than any project can bring, so a target is met wherever possible
     soft_columns = list(shortfall.values())
+    cost = x_impact.copy()
     cost[soft_columns] = -(1.0 + sum(abs(c) for c in impact.values()))
-    col_upper = np.full(num_col, 1.0)
+    col_upper = np.ones(num_col)
     col_upper[soft_columns] = INF
     start, index, value = _column_wise(rows, x_columns, shortfall, num_col)
     return Program(
@@ -321,17 +322,17 @@ def formulate(
 
 
 def _column_wise(
-    rows: _Rows, x_columns: np.ndarray, shortfall: dict[int, int], num_col: int
+    rows: _Rows, x_columns: list[int], shortfall: dict[int, int], num_col: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rows' terms (and each shortfall column's +1 in its row) as a column-wise matrix
     (start, index, value), rows ascending within a column; zero coefficients left out."""
+    coefs = rows.term_coef + [1.0] * len(shortfall)
     row = np.array(rows.term_row + list(shortfall), dtype=np.int32)
-    col = np.concatenate(
-        (x_columns[rows.term_key], np.array(list(shortfall.values()), dtype=np.intp))
-    )
-    value = np.array(rows.term_coef + [1.0] * len(shortfall), dtype=float)
-    kept = value != 0
-    row, col, value = row[kept], col[kept], value[kept]
+    col = np.array([x_columns[k] for k in rows.term_key] + list(shortfall.values()), np.int32)
+    value = np.array(coefs, dtype=float)
+    if 0.0 in coefs:
+        kept = value != 0
+        row, col, value = row[kept], col[kept], value[kept]
     order = np.lexsort((row, col))
     start = np.searchsorted(col[order], np.arange(num_col + 1)).astype(np.int32)
     return start, row[order], value[order]

@@ -266,6 +266,10 @@ def test_formulate_gives_the_reference_program(
                 frozenset(at_risk),
             )
         )
+    _assert_reference_program(years, opts, binary)
+
+
+def _assert_reference_program(years: list[YearInputs], opts: Allocator, binary: bool) -> None:
     got = formulate(years, opts, binary=binary)
     assert "row_names" not in vars(got)  # names are made only when asked
     expected = reference_formulation.formulate(years, opts, binary=binary)
@@ -281,6 +285,20 @@ def test_formulate_gives_the_reference_program(
     assert got.integer == expected.integer
     assert (got.num_col, got.num_row) == (expected.num_col, expected.num_row)
     assert got.row_entries() == expected.row_entries()
+
+
+def test_zero_coefficients_are_left_out_as_before() -> None:
+    """A project whose co-funding is exactly the ratio of its cost has no term in the
+    co-funding row."""
+    pool = (
+        project("A", 1.0, 3.0, cofunding=0.5),
+        project("B", 0.5, 2.0, "personal_health", cofunding=0.1),
+    )
+    opts = options(cofunding_min_ratio=0.5, cover_every_cluster=True, soft_targets=True)
+    years = [YearInputs(y, 1.0, pool, open_clusters=OPEN) for y in (2019, 2020)]
+    assert len(formulate(years, opts).value) == len(formulate(years, opts).index)
+    assert 0.0 not in formulate(years, opts).value.tolist()
+    _assert_reference_program(years, opts, binary=False)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
