@@ -12,15 +12,18 @@ model once over every project that might run that year and changed bounds, costs
 and coefficients per request. That needed rules of its own to change those
 numbers (a second copy of the formulation, finding rows by parsing constraint
 names), and it cannot hold proposals that differ from run to run, so with open
-calls each run needed an allocator (and superset models) of its own. Building the
-arrays per request costs little: over the 1,512 distinct problems of a 200-run
-baseline ensemble without open calls, about 1.1–1.5 ms a solve against 0.9–1.1
-ms for the cached variant (alternating runs on a shared 2-core machine; about
-0.8 ms of it is ``formulate``), and ``clusterfund run configs/baseline.toml
---runs 200 --jobs 1`` (open calls, now memoised across runs) takes 16–19 s
-against 21 s. So the cache went. Nothing carries over from one solve to the next
-(``passModel`` replaces the model and its basis), so an answer does not depend on
-what was solved before (and so not on ``--jobs``).
+calls each run needed an allocator (and superset models) of its own. When it went,
+building the arrays per request took 1.1–1.5 ms a solve against 0.9–1.1 ms for the
+cached variant (over the 1,512 distinct problems of a 200-run baseline ensemble
+without open calls). Since ``formulate`` writes the matrix straight from flat term
+lists, the arrays go into ``passModel`` directly and HiGHS runs on one thread, a
+solve takes about 0.75–0.9 ms (best of alternating runs on a shared 2-core machine,
+against 1.05–1.1 ms before), of which HiGHS's own ``run`` is about 0.4–0.45 ms,
+``formulate`` about 0.2 ms and passing the model about 0.02 ms
+(``benchmarks/bench_lp_replay.py``). Options that would make HiGHS do less (``presolve = "off"``) change the vertex it returns on many
+of these degenerate problems, so none is set. Nothing carries over from one solve
+to the next (``passModel`` replaces the model and its basis), so an answer does not
+depend on what was solved before (and so not on ``--jobs``).
 
 An infeasible (or otherwise unsolved) request is handed to the PuLP allocator,
 which names the conflict and the smallest relaxation.
