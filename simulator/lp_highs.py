@@ -20,9 +20,9 @@ lists, the arrays go into ``passModel`` directly and HiGHS runs on one thread, a
 solve takes about 0.75–0.9 ms (best of alternating runs on a shared 2-core machine,
 against 1.05–1.1 ms before), of which HiGHS's own ``run`` is about 0.4–0.45 ms,
 ``formulate`` about 0.2 ms and passing the model about 0.02 ms
-(``benchmarks/bench_lp_replay.py``). Options that would make HiGHS do less (``presolve = "off"``) change the vertex it returns on many
-of these degenerate problems, so none is set. Nothing carries over from one solve
-to the next (``passModel`` replaces the model and its basis), so an answer does not
+(``benchmarks/bench_lp_replay.py``). Options that would make HiGHS do less
+(``presolve = "off"``) change the vertex it returns on many of these degenerate
+problems, so none is set. Nothing carries over from one solve to the next (``passModel`` replaces the model and its basis), so an answer does not
 depend on what was solved before (and so not on ``--jobs``).
 
 An infeasible (or otherwise unsolved) request is handed to the PuLP allocator,
