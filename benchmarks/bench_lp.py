@@ -7,7 +7,7 @@ funded years per project) it times
 - the formulation (`simulator.formulation.formulate`) made a PuLP model
   (`simulator.lp.build_program`) and solved by HiGHS,
 - the formulation's arrays handed to highspy directly (the fast path,
-  `simulator.lp_highs.highs_lp`),
+  `simulator.lp_highs.pass_program`),
 - the same LP built independently as a sparse matrix with numpy and solved by
   highspy (the reference and lower bound), checking all reach the same objective,
 - the MILP (binary) at the smaller sizes,
@@ -35,7 +35,7 @@ from scenarios.config import load_config  # noqa: E402
 from simulator.allocation import MemoisedAllocator  # noqa: E402
 from simulator.formulation import YearInputs, formulate  # noqa: E402
 from simulator.lp import build_program, solve, solver_for  # noqa: E402
-from simulator.lp_highs import highs_lp  # noqa: E402
+from simulator.lp_highs import pass_program  # noqa: E402
 from simulator.model import default_allocator, simulate  # noqa: E402
 from simulator.scenario import AREAS, Allocator, Project  # noqa: E402
 
@@ -114,7 +114,7 @@ def solve_fast(projects: list[Project]) -> tuple[float, float, float]:
     program = formulate(years, OPTIONS, binary=False)
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
-    highs.passModel(highs_lp(program))
+    pass_program(highs, program)
     built_at = time.perf_counter()
     highs.run()
     done = time.perf_counter()

@@ -76,13 +76,14 @@ def request_pool(projects: Sequence[Project], request: AllocationRequest) -> lis
 def eligible_new_projects(projects: Sequence[Project], request: AllocationRequest) -> list[Project]:
     """Projects that may start this year: started never, open not before (nor lapsed), all
     clusters open."""
+    year, started, open_clusters = request.year, request.started, request.eligible_clusters
     return [
         p
         for p in projects
-        if p.id not in request.started
-        and p.earliest_start <= request.year
-        and (p.latest_start is None or request.year <= p.latest_start)
-        and all(c in request.eligible_clusters for c in p.clusters)
+        if p.id not in started
+        and p.earliest_start <= year
+        and (p.latest_start is None or year <= p.latest_start)
+        and open_clusters.issuperset(p.clusters)
     ]
 
 
@@ -90,10 +91,11 @@ def live_commitments(
     projects_by_id: Mapping[str, Project], request: AllocationRequest
 ) -> dict[str, float]:
     """Committed projects whose clusters are all still open (project id → fraction)."""
+    open_clusters = request.eligible_clusters
     return {
         pid: fraction
         for pid, fraction in request.commitments
-        if all(c in request.eligible_clusters for c in projects_by_id[pid].clusters)
+        if open_clusters.issuperset(projects_by_id[pid].clusters)
     }
 
 
@@ -118,6 +120,7 @@ def problem_key(
     committed = live_commitments(by_id, request)
     taking_part = [(by_id[pid], fraction) for pid, fraction in committed.items()]
     taking_part += [(p, None) for p in eligible_new_projects(pool, request)]
+    at_risk = request.at_risk if weights else frozenset()
     entries = tuple(
         (
             p.id,
@@ -127,7 +130,7 @@ def problem_key(
             p.cofunding_per_year,
             p.impact,
             p.growth_seed,
-            sum(c in request.at_risk for c in p.clusters) if weights else 0,
+            sum(c in at_risk for c in p.clusters) if at_risk else 0,
             fraction,
         )
         for p, fraction in taking_part

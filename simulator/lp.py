@@ -307,11 +307,10 @@ def year_inputs(projects: Sequence[Project], request: AllocationRequest) -> Year
     )
 
 
-def nothing_to_allocate(
-    projects: Sequence[Project], request: AllocationRequest
-) -> Allocation | None:
-    """The answer when no project is eligible and none is committed (no program is solved)."""
-    if eligible_new_projects(request_pool(projects, request), request) or request.commitments:
+def nothing_to_allocate(inputs: YearInputs, request: AllocationRequest) -> Allocation | None:
+    """The answer when no project is eligible and none is committed (no program is solved);
+    ``inputs`` is the request's :func:`year_inputs`."""
+    if inputs.projects or request.commitments:
         return None
     return Allocation(request.year, {}, status="No eligible projects", objective=0.0)
 
@@ -349,7 +348,7 @@ class LinearProgramAllocator:
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money by the LP."""
-        nothing = nothing_to_allocate(self.projects, request)
+        nothing = nothing_to_allocate(year_inputs(self.projects, request), request)
         if nothing is not None:
             return nothing
         _inputs, _built, result = self.solve_year(request)

@@ -12,15 +12,18 @@ model once over every project that might run that year and changed bounds, costs
 and coefficients per request. That needed rules of its own to change those
 numbers (a second copy of the formulation, finding rows by parsing constraint
 names), and it cannot hold proposals that differ from run to run, so with open
-calls each run needed an allocator (and superset models) of its own. Building the
-arrays per request costs little: over the 1,512 distinct problems of a 200-run
-baseline ensemble without open calls, about 1.1–1.5 ms a solve against 0.9–1.1
-ms for the cached variant (alternating runs on a shared 2-core machine; about
-0.8 ms of it is ``formulate``), and ``clusterfund run configs/baseline.toml
---runs 200 --jobs 1`` (open calls, now memoised across runs) takes 16–19 s
-against 21 s. So the cache went. Nothing carries over from one solve to the next
-(``passModel`` replaces the model and its basis), so an answer does not depend on
-what was solved before (and so not on ``--jobs``).
+calls each run needed an allocator (and superset models) of its own. When it went,
+building the arrays per request took 1.1–1.5 ms a solve against 0.9–1.1 ms for the
+cached variant (over the 1,512 distinct problems of a 200-run baseline ensemble
+without open calls). Since ``formulate`` writes the matrix straight from flat term
+lists, the arrays go into ``passModel`` directly and HiGHS runs on one thread, a
+solve takes about 0.75–0.9 ms (best of alternating runs on a shared 2-core machine,
+against 1.05–1.1 ms before), of which HiGHS's own ``run`` is about 0.4–0.45 ms,
+``formulate`` about 0.2 ms and passing the model about 0.02 ms
+(``benchmarks/bench_lp_replay.py``). Options that would make HiGHS do less
+(``presolve = "off"``) change the vertex it returns on many of these degenerate
+problems, so none is set. Nothing carries over from one solve to the next (``passModel`` replaces the model and its basis), so an answer does not
+depend on what was solved before (and so not on ``--jobs``).
 
 An infeasible (or otherwise unsolved) request is handed to the PuLP allocator,
 which names the conflict and the smallest relaxation.
@@ -38,20 +41,31 @@ from simulator.formulation import Program, formulate
 from simulator.lp import LinearProgramAllocator, nothing_to_allocate, quiet_highs, year_inputs
 from simulator.scenario import Allocator, Project
 
+_COLWISE = int(highspy.MatrixFormat.kColwise)
+_MINIMIZE = int(highspy.ObjSense.kMinimize)
 
-def highs_lp(program: Program) -> highspy.HighsLp:
-    """``program`` as a HiGHS model (continuous), posed as PuLP poses it: minimise ``-cost``."""
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = program.num_col, program.num_row
-    lp.col_cost_ = -program.cost
-    lp.col_lower_, lp.col_upper_ = program.col_lower, program.col_upper
-    lp.row_lower_, lp.row_upper_ = program.row_lower, program.row_upper
-    lp.sense_ = highspy.ObjSense.kMinimize
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = program.start
-    lp.a_matrix_.index_ = program.index
-    lp.a_matrix_.value_ = program.value
-    return lp
+
+def pass_program(highs: highspy.Highs, program: Program) -> None:
+    """Hand ``program`` to ``highs`` as a continuous model, posed as PuLP poses it (minimise
+    ``-cost``). This replaces the model and its basis, so nothing carries over from the
+    model before. The arrays go in directly (no ``HighsLp`` is filled attribute by attribute)."""
+    highs.passModel(
+        program.num_col,
+        program.num_row,
+        len(program.value),
+        _COLWISE,
+        _MINIMIZE,
+        0.0,
+        -program.cost,
+        program.col_lower,
+        program.col_upper,
+        program.row_lower,
+        program.row_upper,
+        program.start,
+        program.index,
+        program.value,
+        np.zeros(program.num_col, dtype=np.int32),  # every column continuous
+    )
 
 
 class HighsAllocator:
@@ -65,31 +79,45 @@ class HighsAllocator:
         quiet_highs()
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
+        # one thread: the models are tiny, and waiting on HiGHS's spare worker only costs time
+        self.threads = 1
+        self.highs.setOptionValue("threads", self.threads)
 
     def problem_key(self, request: AllocationRequest) -> Hashable:
         """What the year's program depends on (see :func:`simulator.allocation.problem_key`)."""
         return problem_key(self.projects, request, weights=True)
 
+    def run(self) -> None:
+        """Solve the model passed, on one thread unless this process's HiGHS already runs on
+        more: its thread scheduler is global and set up by the first solve, and then HiGHS
+        refuses any other thread count (``run`` fails before it starts). The thread count
+        changes how fast, never what, HiGHS answers."""
+        if self.highs.run() == highspy.HighsStatus.kError and self.threads != 0:
+            self.threads = 0  # the scheduler as it is
+            self.highs.setOptionValue("threads", self.threads)
+            self.highs.run()
+
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money by the LP."""
-        nothing = nothing_to_allocate(self.projects, request)
+        inputs = year_inputs(self.projects, request)
+        nothing = nothing_to_allocate(inputs, request)
         if nothing is not None:
             return nothing
-        inputs = year_inputs(self.projects, request)
         program = formulate([inputs], self.options, binary=False)
         highs = self.highs
-        highs.passModel(highs_lp(program))  # replaces the model and its basis: nothing carries over
-        highs.run()
+        pass_program(highs, program)
+        self.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return self.fallback.allocate(request)  # names the conflict, or reports the status
         solution = highs.getSolution()
-        values = np.asarray(solution.col_value)
+        values = solution.col_value
+        impact = program.impact.tolist()
         fractions = {}
         objective = 0.0
         for (pid, _y), column in sorted(program.columns.items()):
-            value = float(values[column])
-            objective += float(program.impact[column]) * value
+            value = values[column]
+            objective += impact[column] * value
             if value > 1e-9:
                 fractions[pid] = round(value, 12)
-        shadow = abs(float(np.asarray(solution.row_dual)[program.budget_rows[request.year]]))
+        shadow = abs(solution.row_dual[program.budget_rows[request.year]])
         return Allocation(request.year, fractions, "Optimal", objective, shadow)

@@ -8,9 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+import reference_formulation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_lp import TINY, _pool, allocator_options, options, pools, project, request_fields
+from test_lp import OPEN, TINY, _pool, allocator_options, options, pools, project, request_fields
 
 import simulator.formulation as formulation
 from simulator.allocation import (
@@ -22,7 +23,7 @@ from simulator.allocation import (
 )
 from simulator.formulation import YearInputs, formulate
 from simulator.lp import InfeasibleAllocation, LinearProgramAllocator, build_program
-from simulator.lp_highs import HighsAllocator
+from simulator.lp_highs import HighsAllocator, pass_program
 from simulator.scenario import Allocator, Project
 
 CLUSTERS = frozenset("abcde")
@@ -143,6 +144,40 @@ def test_fast_path_finds_rows_and_columns_without_their_names(monkeypatch) -> No
     assert before.shadow_price == pytest.approx(4.0)
 
 
+def test_fast_path_solves_whatever_threads_highs_was_set_up_with(monkeypatch) -> None:
+    """HiGHS's thread scheduler is global, set up by a process's first solve. The fast path
+    runs on one thread; when another solve set HiGHS up with more, it solves on those (the
+    same answer), not through the PuLP fallback."""
+    import highspy
+
+    request = AllocationRequest(2019, 1.2, OPEN, frozenset(), (("A", 0.3),), frozenset({"A"}))
+    opts = options(area_min_share={"smart_materials": 0.3}, soft_targets=True)
+
+    def fresh() -> HighsAllocator:
+        allocator = HighsAllocator(TINY, opts)
+        monkeypatch.setattr(allocator.fallback, "allocate", pytest.fail)
+        return allocator
+
+    answers, threads = [], []
+    try:
+        for other_threads in (None, 2):
+            highspy.Highs.resetGlobalScheduler(True)
+            if other_threads is not None:  # another solve comes first, on two threads
+                other = highspy.Highs()
+                other.setOptionValue("output_flag", False)
+                other.setOptionValue("threads", other_threads)
+                pass_program(other, formulate([YearInputs(2019, 1.0, tuple(TINY))], opts))
+                assert other.run() == highspy.HighsStatus.kOk
+            allocator = fresh()
+            answers += [allocator.allocate(request), allocator.allocate(request)]
+            threads.append(allocator.threads)
+    finally:
+        highspy.Highs.resetGlobalScheduler(True)
+    assert threads == [1, 0]
+    assert all(answer == answers[0] for answer in answers)
+    assert answers[0].objective == pytest.approx(0.36 * 3 + 1.68 * 2)  # B and C tie: 1.68 of them
+
+
 def test_program_index_maps() -> None:
     """The maps point at the rows and columns the formulation wrote."""
     years = [
@@ -159,6 +194,111 @@ def test_program_index_maps() -> None:
         assert program.row_names[r].startswith("area_min_share_personal_health")
         assert program.cost[j] == -(1.0 + 2 * (3.0 + 2.0 + 2.0))  # more than all impact
     assert program.column_names == tuple(sorted(program.column_names))  # PuLP's order
+
+
+ARRAYS = (
+    "cost",
+    "col_lower",
+    "col_upper",
+    "row_lower",
+    "row_upper",
+    "start",
+    "index",
+    "value",
+    "impact",
+)
+IDS = ("P0", "P-1", "P_1", "Q+2", "a b", "P[3]", "P>4", "R/5", "S6", "T7")
+"""Project ids, some of which PuLP spells alike (``P-1`` and ``P_1`` both become ``P_1``);
+in pools of more than ten, two projects share an id."""
+
+year_asks = st.lists(
+    st.tuples(
+        st.floats(0.0, 8.0),  # budget
+        st.sets(st.sampled_from("abcde")),  # open clusters
+        st.sets(st.sampled_from("abcde"), max_size=3),  # at risk
+        st.lists(st.integers(0, 24), max_size=12),  # which projects take part (repeats allowed)
+        st.dictionaries(st.integers(0, 24), st.floats(0.0, 1.0), max_size=4),  # commitments
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    raw=pools,
+    opts=allocator_options,
+    soft=st.booleans(),
+    cover=st.booleans(),
+    seeds=st.sets(st.integers(0, 9)),
+    raw_years=year_asks,
+    binary=st.booleans(),
+)
+def test_formulate_gives_the_reference_program(
+    raw, opts, soft, cover, seeds, raw_years, binary
+) -> None:
+    """The fast build gives exactly the arrays, orders, maps and names of the program as it
+    was written before (tests/reference_formulation.py), over one or more years."""
+    opts = opts.model_copy(
+        update={
+            "soft_targets": soft,
+            "cover_every_cluster": cover,
+            "at_risk_weight": 1.5,
+            "growth_seed_weight": 2.0,
+        }
+    )
+    pool = [
+        p.model_copy(update={"id": IDS[i % len(IDS)], "growth_seed": i in seeds})
+        for i, p in enumerate(_pool(raw))
+    ]
+    years = []
+    for offset, (budget, open_clusters, at_risk, chosen, committed) in enumerate(raw_years):
+        chosen = [i for i in chosen if i < len(pool)]
+        taking_part = [pool[i] for i in chosen]
+        commitments = {pool[i].id: f for i, f in committed.items() if i in chosen}
+        years.append(
+            YearInputs(
+                2019 + offset,
+                budget,
+                tuple(taking_part),
+                commitments,
+                frozenset(open_clusters),
+                frozenset(at_risk),
+            )
+        )
+    _assert_reference_program(years, opts, binary)
+
+
+def _assert_reference_program(years: list[YearInputs], opts: Allocator, binary: bool) -> None:
+    got = formulate(years, opts, binary=binary)
+    assert "row_names" not in vars(got)  # names are made only when asked
+    expected = reference_formulation.formulate(years, opts, binary=binary)
+    for name in ARRAYS:
+        a, b = getattr(got, name), getattr(expected, name)
+        assert a.dtype == b.dtype and a.shape == b.shape, name
+        assert a.tobytes() == b.tobytes(), name
+    assert got.column_names == expected.column_names
+    assert got.row_names == expected.row_names
+    assert got.columns == expected.columns
+    assert got.shortfall == expected.shortfall
+    assert got.budget_rows == expected.budget_rows
+    assert got.integer == expected.integer
+    assert (got.num_col, got.num_row) == (expected.num_col, expected.num_row)
+    assert got.row_entries() == expected.row_entries()
+
+
+def test_zero_coefficients_are_left_out_as_before() -> None:
+    """A project whose co-funding is exactly the ratio of its cost has no term in the
+    co-funding row."""
+    pool = (
+        project("A", 1.0, 3.0, cofunding=0.5),
+        project("B", 0.5, 2.0, "personal_health", cofunding=0.1),
+    )
+    opts = options(cofunding_min_ratio=0.5, cover_every_cluster=True, soft_targets=True)
+    years = [YearInputs(y, 1.0, pool, open_clusters=OPEN) for y in (2019, 2020)]
+    assert len(formulate(years, opts).value) == len(formulate(years, opts).index)
+    assert 0.0 not in formulate(years, opts).value.tolist()
+    _assert_reference_program(years, opts, binary=False)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

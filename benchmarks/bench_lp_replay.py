@@ -1,0 +1,114 @@
+"""Cost of the arena LP per distinct problem on the ensemble's fast path, by part.
+
+Records every yearly request of a batched baseline ensemble (``simulate_batch``, one
+memoised ``HighsAllocator``, runs seeded as ``clusterfund run`` seeds them), keeps one
+request per distinct problem key, and replays them ``--repeat`` times, timing
+
+- ``key``: ``problem_key`` of every request the ensemble asked (what the memo pays
+  per request, hit or miss),
+- ``inputs``: ``year_inputs`` of each distinct request,
+- ``formulate``: the one-year program of each,
+- ``allocate``: the whole fast-path solve of each (inputs, program, HiGHS, answer),
+
+as the mean per distinct problem (``key`` per request asked).
+
+    python benchmarks/bench_lp_replay.py                 # 200 runs, no open calls
+    python benchmarks/bench_lp_replay.py --runs 100 --calls --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Hashable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scenarios.config import load_config  # noqa: E402
+from scenarios.ensemble import default_batch_size, run_batches, run_rng  # noqa: E402
+from simulator.allocation import Allocation, AllocationRequest, MemoisedAllocator  # noqa: E402
+from simulator.formulation import formulate  # noqa: E402
+from simulator.lp import nothing_to_allocate, year_inputs  # noqa: E402
+from simulator.lp_highs import HighsAllocator  # noqa: E402
+from simulator.model import simulate_batch  # noqa: E402
+from simulator.scenario import Scenario  # noqa: E402
+
+
+class Recorder:
+    """Answers through a memo and notes every request."""
+
+    def __init__(self, inner: HighsAllocator) -> None:
+        self.memo = MemoisedAllocator(inner)
+        self.seen: list[AllocationRequest] = []
+
+    def problem_key(self, request: AllocationRequest) -> Hashable:
+        return self.memo.problem_key(request)
+
+    def allocate(self, request: AllocationRequest) -> Allocation:
+        self.seen.append(request)
+        return self.memo.allocate(request)
+
+
+def ensemble_requests(scenario: Scenario, runs: int, seed: int) -> list[AllocationRequest]:
+    """Every yearly request of a batched ensemble of ``runs`` runs."""
+    recorder = Recorder(HighsAllocator(scenario.projects, scenario.allocator))
+    for batch in run_batches(runs, default_batch_size(runs, 1)):
+        simulate_batch(scenario, [run_rng(seed, r) for r in batch], recorder)
+    return recorder.seen
+
+
+def best_mean(task: Callable[[], object], n: int, repeat: int) -> float:
+    """The fastest of ``repeat`` timings of ``task``, per item (``n`` items)."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        task()
+        best = min(best, time.perf_counter() - started)
+    return best / n
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--calls", action="store_true", help="keep the baseline's open calls")
+    args = parser.parse_args(argv)
+    scenario = load_config(ROOT / "configs" / "baseline.toml").scenario
+    if not args.calls:
+        scenario = scenario.model_copy(update={"open_calls": None})
+    requests = ensemble_requests(scenario, args.runs, args.seed)
+    fast = HighsAllocator(scenario.projects, scenario.allocator)
+    distinct = list({fast.problem_key(r): r for r in requests}.values())
+    solved = [r for r in distinct if nothing_to_allocate(year_inputs(fast.projects, r), r) is None]
+    inputs = [year_inputs(fast.projects, r) for r in solved]
+    options = scenario.allocator
+    times = {
+        "key": best_mean(lambda: [fast.problem_key(r) for r in requests], len(requests), 3),
+        "inputs": best_mean(
+            lambda: [year_inputs(fast.projects, r) for r in solved], len(solved), args.repeat
+        ),
+        "formulate": best_mean(
+            lambda: [formulate([i], options, binary=False) for i in inputs],
+            len(inputs),
+            args.repeat,
+        ),
+        "allocate": best_mean(
+            lambda: [fast.allocate(r) for r in distinct], len(distinct), args.repeat
+        ),
+    }
+    label = "with" if args.calls else "without"
+    print(
+        f"baseline, {args.runs} runs {label} open calls: {len(requests)} requests, "
+        f"{len(distinct)} distinct problems ({len(solved)} with a program)"
+    )
+    for name, seconds in times.items():
+        unit = "request" if name == "key" else "distinct problem"
+        print(f"  {name:10s} {seconds * 1e3:7.3f} ms per {unit}")
+
+
+if __name__ == "__main__":
+    main()
