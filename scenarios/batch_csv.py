@@ -7,7 +7,7 @@ of the five rounded sources, so the written columns add up. The summary is taken
 from the same tidy table, so ``summary.csv`` agrees with ``yearly.csv``.
 
 Two writers give the same bytes: :func:`write_yearly` builds each column's text
-with numpy and pandas (the one ``clusterfund run`` uses), :func:`write_yearly_rows`
+at once with numpy (the one ``clusterfund run`` uses), :func:`write_yearly_rows`
 goes row by row through ``csv.writer`` (kept as the reference the first is
 checked and timed against; see ``benchmarks/bench_ensemble.py``).
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -85,15 +86,28 @@ def write_yearly(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
     cluster = np.tile(
         np.asarray([csv_field(c) for c in tidy.clusters], dtype=object), runs * n_years
     )
-    columns = [list(map(str, run.tolist())), list(map(str, year.tolist())), cluster.tolist()]
+    columns = [column_texts(run), column_texts(year), cluster.tolist()]
     statuses = np.asarray([csv_field(status) for status in STATUSES], dtype=object)
     for name, _kind in YEARLY_FIELDS:
         values = tidy.fields[name].reshape(-1)
         if name == "status":
             columns.append(statuses[values].tolist())
         else:
-            columns.append(list(map(repr, values.tolist())))
-    handle.write("".join(f"{line}\n" for line in map(",".join, zip(*columns, strict=True))))
+            columns.append(column_texts(values))
+    handle.write("\n".join(map(",".join, zip(*columns, strict=True))) + "\n")
+
+
+def column_texts(values: np.ndarray) -> list[str]:
+    """Each element of a 1-d numeric array as ``csv.writer`` writes it (``repr``; for an
+    integer, its digits), each distinct value rendered once when most values repeat.
+
+    A zero's sign survives ``repr`` (``-0.0``) but not ``np.unique``; an array holding
+    ``-0.0`` is rendered element by element.
+    """
+    distinct, inverse = np.unique(values, return_inverse=True)
+    if 2 * distinct.size > values.size or np.any(np.signbit(values) & (values == 0)):
+        return list(map(repr, values.tolist()))
+    return np.array(list(map(repr, distinct.tolist())), dtype=object)[inverse].tolist()
 
 
 @functools.lru_cache(maxsize=65536)
@@ -125,16 +139,16 @@ def write_allocations(
     """Append a batch's allocation rows (runs numbered from ``first_run``), floats rounded as
     :func:`round_half_even` rounds them, column by column: the same bytes as
     ``csv.writer`` writing ``(run, *tidy_row(row))`` row by row."""
-    rows = [(run, *row) for run, run_rows in enumerate(allocations, first_run) for row in run_rows]
-    if not rows:
+    counts = [len(run_rows) for run_rows in allocations]
+    if not sum(counts):
         return
-    columns = list(zip(*rows, strict=True))
-    texts = []
-    for values in columns:
+    run = np.repeat(np.arange(first_run, first_run + len(allocations)), counts)
+    texts = [column_texts(run)]
+    for values in zip(*itertools.chain.from_iterable(allocations), strict=True):
         if isinstance(values[0], float):
-            texts.append(list(map(repr, round_half_even(np.array(values)).tolist())))
+            texts.append(column_texts(round_half_even(np.array(values))))
         elif isinstance(values[0], str):
             texts.append(list(map(csv_field, values)))
         else:
-            texts.append(list(map(str, values)))
-    handle.write("".join(f"{line}\n" for line in map(",".join, zip(*texts, strict=True))))
+            texts.append(column_texts(np.array(values)))
+    handle.write("\n".join(map(",".join, zip(*texts, strict=True))) + "\n")

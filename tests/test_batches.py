@@ -11,7 +11,13 @@ from conftest import CONFIGS, invoke, scenario_with
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.batch_csv import round_half_even, tidy_table, write_yearly, write_yearly_rows
+from scenarios.batch_csv import (
+    column_texts,
+    round_half_even,
+    tidy_table,
+    write_yearly,
+    write_yearly_rows,
+)
 from scenarios.ensemble import default_batch_size, run_rng
 from simulator.allocation import MemoisedAllocator
 from simulator.members import COLUMNS, Members, segment_sums
@@ -121,6 +127,24 @@ def test_vectorised_rounding_is_pythons(values: list[float]) -> None:
     for sample in (values, near_halves):
         got = round_half_even(np.array(sample)).tolist()
         assert got == [round(v, 6) + 0.0 for v in sample]
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from([0.0, -0.0, 1.5, 2.98, 1e-7, 1e20]), st.floats()),
+        max_size=60,
+    ),
+    st.integers(1, 4),
+)
+def test_column_texts_are_repr_of_each_float(values: list[float], repeat: int) -> None:
+    column = np.array(values * repeat, dtype=np.float64)  # repeats take the distinct-value path
+    assert column_texts(column) == [repr(v) for v in column.tolist()]
+
+
+@given(st.lists(st.integers(-(2**62), 2**62), max_size=60), st.integers(1, 4))
+def test_column_texts_are_the_digits_of_each_integer(values: list[int], repeat: int) -> None:
+    column = np.array(values * repeat, dtype=np.int64)
+    assert column_texts(column) == [str(v) for v in values * repeat]
 
 
 def test_both_yearly_writers_give_the_same_bytes() -> None:
