@@ -30,6 +30,7 @@ from simulator.records import (
     YEARLY_COLUMNS,
     YEARLY_FIELDS,
     AllocationRow,
+    Event,
     YearlyTable,
 )
 
@@ -73,7 +74,13 @@ def yearly_header() -> tuple[str, ...]:
 
 
 def write_yearly(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
-    """Append a tidy table's rows (runs numbered from ``first_run``), column by column.
+    """Append a tidy table's rows (runs numbered from ``first_run``): :func:`yearly_text`."""
+    handle.write(yearly_text(tidy, first_run))
+
+
+def yearly_text(tidy: YearlyTable, first_run: int) -> str:
+    """A tidy table's rows of ``yearly.csv`` (runs numbered from ``first_run``), made
+    column by column.
 
     Each column's text is made at once (``repr`` of every float, as ``csv.writer``
     writes it; each cluster id and status rendered once by ``csv.writer``), then the
@@ -94,7 +101,7 @@ def write_yearly(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
             columns.append(statuses[values].tolist())
         else:
             columns.append(column_texts(values))
-    handle.write("\n".join(map(",".join, zip(*columns, strict=True))) + "\n")
+    return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
 
 
 def column_texts(values: np.ndarray) -> list[str]:
@@ -136,12 +143,18 @@ def write_yearly_rows(handle: TextIO, table: YearlyTable, first_run: int) -> Non
 def write_allocations(
     handle: TextIO, allocations: Sequence[Sequence[AllocationRow]], first_run: int
 ) -> None:
-    """Append a batch's allocation rows (runs numbered from ``first_run``), floats rounded as
-    :func:`round_half_even` rounds them, column by column: the same bytes as
+    """Append a batch's allocation rows (runs numbered from ``first_run``):
+    :func:`allocation_text`."""
+    handle.write(allocation_text(allocations, first_run))
+
+
+def allocation_text(allocations: Sequence[Sequence[AllocationRow]], first_run: int) -> str:
+    """A batch's rows of ``allocation.csv`` (runs numbered from ``first_run``), floats rounded
+    as :func:`round_half_even` rounds them, made column by column: the same text as
     ``csv.writer`` writing ``(run, *tidy_row(row))`` row by row."""
     counts = [len(run_rows) for run_rows in allocations]
     if not sum(counts):
-        return
+        return ""
     run = np.repeat(np.arange(first_run, first_run + len(allocations)), counts)
     texts = [column_texts(run)]
     for values in zip(*itertools.chain.from_iterable(allocations), strict=True):
@@ -151,4 +164,14 @@ def write_allocations(
             texts.append(list(map(csv_field, values)))
         else:
             texts.append(column_texts(np.array(values)))
-    handle.write("\n".join(map(",".join, zip(*texts, strict=True))) + "\n")
+    return "\n".join(map(",".join, zip(*texts, strict=True))) + "\n"
+
+
+def events_text(events: Sequence[Sequence[Event]], first_run: int) -> str:
+    """A batch's rows of ``events.csv`` (runs numbered from ``first_run``), as ``csv.writer``
+    writes them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for run, happened in enumerate(events, first_run):
+        writer.writerows((run, *event) for event in happened)
+    return buffer.getvalue()

@@ -42,6 +42,18 @@ SUMMARY_COLUMNS = ("year", "cluster", "metric", "p10", "p50", "p90", "mean")
 SCORECARD_COLUMNS = ("target", "year", "probability", "mean_value", "runs", "description")
 
 
+def summary_metrics(table: YearlyTable) -> np.ndarray:
+    """A batch's (tidy) yearly table as the summary keeps it: (runs, years, clusters,
+    ``SUMMARY_METRICS``)."""
+    return np.stack(
+        [
+            table.closed().astype(np.float64) if metric == "closed" else table[metric]
+            for metric in SUMMARY_METRICS
+        ],
+        axis=3,
+    )
+
+
 class EnsembleSummary:
     """Collects each run's yearly metrics; gives P10/P50/P90 and mean per year × cluster × metric."""
 
@@ -54,16 +66,9 @@ class EnsembleSummary:
         shape = (runs, len(self.years), len(self.clusters), len(SUMMARY_METRICS))
         self.values = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float64, shape=shape)
 
-    def add(self, first_run: int, table: YearlyTable) -> None:
-        """Store a batch's (tidy) yearly table as runs ``first_run, first_run + 1, ...``."""
-        block = np.stack(
-            [
-                table.closed().astype(np.float64) if metric == "closed" else table[metric]
-                for metric in SUMMARY_METRICS
-            ],
-            axis=3,
-        )
-        self.values[first_run : first_run + table.runs] = block
+    def add(self, first_run: int, metrics: np.ndarray) -> None:
+        """Store a batch's :func:`summary_metrics` as runs ``first_run, first_run + 1, ...``."""
+        self.values[first_run : first_run + metrics.shape[0]] = metrics
 
     def rows(self) -> Iterator[tuple]:
         """Summary rows: year, cluster, metric, p10, p50, p90, mean."""
