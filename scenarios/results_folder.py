@@ -199,10 +199,16 @@ def tidy_row(row: Sequence[Any]) -> tuple[Any, ...]:
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write a CSV with a header (floats rounded to ``DECIMALS`` places, as their shortest text)."""
+    write_tidy_csv(path, header, (tidy_row(row) for row in rows))
+
+
+def write_tidy_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV with a header, rows whose floats are already rounded as :func:`tidy`
+    rounds them (the same file as :func:`write_csv` writes from them)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(tidy_row(row) for row in rows)
+        writer.writerows(rows)
 
 
 def config_sha256(resolved: dict[str, Any]) -> str:

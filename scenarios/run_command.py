@@ -23,8 +23,8 @@ from scenarios.results_folder import (
     YEARLY_CSV,
     RunFolder,
     StagingFolder,
-    write_csv,
     write_manifest,
+    write_tidy_csv,
 )
 from scenarios.summary import SCORECARD_COLUMNS, SUMMARY_COLUMNS, EnsembleSummary, ScorecardTally
 from simulator.records import ALLOCATION_COLUMNS, EVENT_COLUMNS
@@ -80,9 +80,9 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
                     summary.add(batch.first_run, batch.metrics)
                     tally.add(batch.score_met, batch.score_value)
                     bar.update(batch.runs)
-        write_csv(folder / SUMMARY_CSV, SUMMARY_COLUMNS, summary.rows())
+        write_tidy_csv(folder / SUMMARY_CSV, SUMMARY_COLUMNS, summary.rows())
         summary.close()
-        write_csv(folder / SCORECARD_CSV, SCORECARD_COLUMNS, tally.rows())
+        write_tidy_csv(folder / SCORECARD_CSV, SCORECARD_COLUMNS, tally.rows())
         write_manifest(
             folder,
             resolved=scenario.model_dump(mode="json"),
