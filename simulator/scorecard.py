@@ -6,6 +6,7 @@ official ECEI audit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from itertools import combinations
 
@@ -157,9 +158,15 @@ def project_counts(
                 continue
             if row.project in growth_seed:
                 seeded.add((row.year, row.project))
-            pairs = combinations(sorted(row.clusters.split(CLUSTER_SEPARATOR)), 2)
-            links_by_year.setdefault(row.year, set()).update(pairs)
+            links_by_year.setdefault(row.year, set()).update(cluster_pairs(row.clusters))
         for i, year in enumerate(years):
             growth[r, i] = len({pid for y, pid in seeded if y <= year})
             links[r, i] = len(links_by_year.get(year, ()))
     return growth, links
+
+
+@functools.lru_cache(maxsize=4096)
+def cluster_pairs(clusters: str) -> tuple[tuple[str, str], ...]:
+    """The distinct pairs of a project's clusters (joined by ``CLUSTER_SEPARATOR``), each
+    pair in sorted order; computed once per distinct ``clusters``."""
+    return tuple(combinations(sorted(clusters.split(CLUSTER_SEPARATOR)), 2))
