@@ -31,12 +31,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from scenarios.errors import UserError, stops_held
 from scenarios.safe_text import terminal_safe
 
-if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
+if TYPE_CHECKING:  # pandas only when a table is read back, matplotlib when a chart is drawn
+    import pandas as pd
+
     from scenarios import plots
 
 YEARLY_CSV = "yearly.csv"
@@ -369,15 +369,21 @@ class RunFolder:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.read_csv(self.path / SUMMARY_CSV)
 
     @cached_property
     def scorecard(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.read_csv(self.path / SCORECARD_CSV)
 
     @cached_property
     def area_money(self) -> pd.DataFrame:
         """Mean arena money per innovation area (rows) and year (columns), MSEK."""
+        import pandas as pd
+
         allocation = pd.read_csv(self.path / ALLOCATION_CSV, usecols=["year", "area", "funded"])
         runs = int(self.manifest["runs"])
         table = allocation.groupby(["area", "year"])["funded"].sum().unstack(fill_value=0.0)
