@@ -149,15 +149,27 @@ def write_allocations(
 
 
 def allocation_text(allocations: Sequence[Sequence[AllocationRow]], first_run: int) -> str:
-    """A batch's rows of ``allocation.csv`` (runs numbered from ``first_run``), floats rounded
-    as :func:`round_half_even` rounds them, made column by column: the same text as
-    ``csv.writer`` writing ``(run, *tidy_row(row))`` row by row."""
-    counts = [len(run_rows) for run_rows in allocations]
+    """A batch's rows of ``allocation.csv`` (runs numbered from ``first_run``):
+    :func:`run_rows_text`."""
+    return run_rows_text(allocations, first_run)
+
+
+def events_text(events: Sequence[Sequence[Event]], first_run: int) -> str:
+    """A batch's rows of ``events.csv`` (runs numbered from ``first_run``): :func:`run_rows_text`."""
+    return run_rows_text(events, first_run)
+
+
+def run_rows_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
+    """Each run's rows (tuples whose columns each hold ints, floats or strings), as CSV lines
+    led by the run number (runs numbered from ``first_run``), made column by column: the
+    same text as ``csv.writer`` writing ``(run, *tidy_row(row))`` row by row (floats
+    rounded as :func:`round_half_even` rounds them)."""
+    counts = [len(run_rows) for run_rows in rows]
     if not sum(counts):
         return ""
-    run = np.repeat(np.arange(first_run, first_run + len(allocations)), counts)
+    run = np.repeat(np.arange(first_run, first_run + len(rows)), counts)
     texts = [column_texts(run)]
-    for values in zip(*itertools.chain.from_iterable(allocations), strict=True):
+    for values in zip(*itertools.chain.from_iterable(rows), strict=True):
         if isinstance(values[0], float):
             texts.append(column_texts(round_half_even(np.array(values))))
         elif isinstance(values[0], str):
@@ -165,13 +177,3 @@ def allocation_text(allocations: Sequence[Sequence[AllocationRow]], first_run: i
         else:
             texts.append(column_texts(np.array(values)))
     return "\n".join(map(",".join, zip(*texts, strict=True))) + "\n"
-
-
-def events_text(events: Sequence[Sequence[Event]], first_run: int) -> str:
-    """A batch's rows of ``events.csv`` (runs numbered from ``first_run``), as ``csv.writer``
-    writes them."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for run, happened in enumerate(events, first_run):
-        writer.writerows((run, *event) for event in happened)
-    return buffer.getvalue()
