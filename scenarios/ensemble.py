@@ -20,7 +20,7 @@ from scenarios.batch_csv import allocation_text, events_text, tidy_table, yearly
 from scenarios.errors import quiet_worker
 from scenarios.summary import summary_metrics
 from simulator.allocation import ArenaAllocator, MemoisedAllocator
-from simulator.model import default_allocator, simulate_batch
+from simulator.model import BatchResult, default_allocator, simulate_batch
 from simulator.scenario import Scenario
 from simulator.scorecard import score_runs
 
@@ -70,19 +70,26 @@ class _Worker:
 
     def __call__(self, runs: range) -> BatchOutput:
         rngs = [run_rng(self.seed, run) for run in runs]
-        result = simulate_batch(self.scenario, rngs, self.allocator)
-        met, value = score_runs(self.scenario, result.yearly, result.allocations)
-        tidy = tidy_table(result.yearly)
-        return BatchOutput(
-            first_run=runs.start,
-            runs=len(runs),
-            yearly_csv=yearly_text(tidy, runs.start),
-            allocation_csv=allocation_text(result.allocations, runs.start),
-            events_csv=events_text(result.events, runs.start),
-            metrics=summary_metrics(tidy),
-            score_met=met,
-            score_value=value,
+        return batch_output(
+            self.scenario, runs, simulate_batch(self.scenario, rngs, self.allocator)
         )
+
+
+def batch_output(scenario: Scenario, runs: range, result: BatchResult) -> BatchOutput:
+    """What a worker sends back for the batch ``runs`` once simulated: its scorecard, its
+    CSV rows as text and its summary metrics."""
+    met, value = score_runs(scenario, result.yearly, result.allocations)
+    tidy = tidy_table(result.yearly)
+    return BatchOutput(
+        first_run=runs.start,
+        runs=len(runs),
+        yearly_csv=yearly_text(tidy, runs.start),
+        allocation_csv=allocation_text(result.allocations, runs.start),
+        events_csv=events_text(result.events, runs.start),
+        metrics=summary_metrics(tidy),
+        score_met=met,
+        score_value=value,
+    )
 
 
 _worker: _Worker | None = None
