@@ -1,15 +1,16 @@
-"""Writing a batch's tables as CSV: its yearly table (``yearly.csv``) and its allocation
-rows (``allocation.csv``), floats rounded, money adding up.
+"""A batch's rows as CSV text: its yearly table (``yearly.csv``), its allocation rows
+(``allocation.csv``) and its events (``events.csv``), floats rounded, money adding up.
 
 What is written is the *tidy* table (:func:`tidy_table`): every float rounded to
 ``DECIMALS`` places exactly as Python's ``round`` does, and ``total_income`` the sum
 of the five rounded sources, so the written columns add up. The summary is taken
 from the same tidy table, so ``summary.csv`` agrees with ``yearly.csv``.
 
-Two writers give the same bytes: :func:`write_yearly` builds each column's text
-at once with numpy (the one ``clusterfund run`` uses), :func:`write_yearly_rows`
-goes row by row through ``csv.writer`` (kept as the reference the first is
-checked and timed against; see ``benchmarks/bench_ensemble.py``).
+The text is made column by column (each distinct value of a column that repeats
+rendered once, :func:`column_texts`), giving the bytes ``csv.writer`` gives row by
+row: :func:`yearly_text` (the one ``clusterfund run`` uses) is checked and timed
+against :func:`write_yearly_rows`, and :func:`run_rows_text` against ``csv.writer``
+(see ``tests/test_batches.py`` and ``benchmarks/bench_ensemble.py``).
 """
 
 from __future__ import annotations
