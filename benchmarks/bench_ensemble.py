@@ -20,6 +20,8 @@ Reported (each section can be run alone with ``--only``):
   (model and reference; members, joiners and the build-up target scaled).
 - ``batch``: seconds per run for batch sizes 1, 8, 64 (in-process, proportional).
 - ``writer``: ``yearly.csv`` written column-wise vs row by row with ``csv.writer``.
+- ``overhead``: per run, what a worker does after ``simulate_batch`` (scorecard, CSV
+  text, summary metrics); and the whole ``clusterfund run`` process for one run.
 
     python benchmarks/bench_ensemble.py                  # everything (~15 min on 2 cores)
     python benchmarks/bench_ensemble.py --only ratio --runs 200
@@ -42,7 +44,12 @@ sys.path.insert(0, str(ROOT))
 
 from scenarios.batch_csv import tidy_table, write_yearly, write_yearly_rows  # noqa: E402
 from scenarios.config import load_config  # noqa: E402
-from scenarios.ensemble import default_batch_size, run_batches, run_rng  # noqa: E402
+from scenarios.ensemble import (  # noqa: E402
+    batch_output,
+    default_batch_size,
+    run_batches,
+    run_rng,
+)
 from simulator.allocation import MemoisedAllocator, ProportionalAllocator  # noqa: E402
 from simulator.members import ESTABLISHED_JOIN_OFFSET  # noqa: E402
 from simulator.model import default_allocator, simulate_batch  # noqa: E402
@@ -252,12 +259,33 @@ def section_writer() -> None:
         print(f"yearly.csv {name:16s}: {rows / elapsed:9.0f} rows/s ({elapsed:.2f} s, {rows} rows)")
 
 
+def section_overhead(runs: int = 256) -> None:
+    """What ``clusterfund run`` costs besides the model: a worker's work on each batch
+    after ``simulate_batch`` (scorecard, rounding, CSV text, summary metrics), and the
+    whole process for one run (imports, config, writing, the printed summary)."""
+    scenario = baseline()
+    allocator = MemoisedAllocator(default_allocator(scenario))
+    model = after = 0.0
+    for batch in run_batches(runs, default_batch_size(runs, 1)):
+        started = time.perf_counter()
+        result = simulate_batch(scenario, [run_rng(1, r) for r in batch], allocator)
+        simulated = time.perf_counter()
+        batch_output(scenario, batch, result)
+        after += time.perf_counter() - simulated
+        model += simulated - started
+    print(f"simulate_batch          : {model / runs * 1000:6.2f} ms a run ({runs} runs)")
+    print(f"worker after the model  : {after / runs * 1000:6.2f} ms a run")
+    startup, _ = time_cli(1, 1, *NO_CALLS)
+    print(f"clusterfund run, 1 run  : {startup:6.2f} s (no calls, no plots)")
+
+
 SECTIONS = {
     "ratio": None,
     "scaling": section_scaling,
     "members": section_members,
     "batch": section_batch,
     "writer": section_writer,
+    "overhead": section_overhead,
 }
 
 

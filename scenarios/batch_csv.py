@@ -1,15 +1,16 @@
-"""Writing a batch's tables as CSV: its yearly table (``yearly.csv``) and its allocation
-rows (``allocation.csv``), floats rounded, money adding up.
+"""A batch's rows as CSV text: its yearly table (``yearly.csv``), its allocation rows
+(``allocation.csv``) and its events (``events.csv``), floats rounded, money adding up.
 
 What is written is the *tidy* table (:func:`tidy_table`): every float rounded to
 ``DECIMALS`` places exactly as Python's ``round`` does, and ``total_income`` the sum
 of the five rounded sources, so the written columns add up. The summary is taken
 from the same tidy table, so ``summary.csv`` agrees with ``yearly.csv``.
 
-Two writers give the same bytes: :func:`write_yearly` builds each column's text
-with numpy and pandas (the one ``clusterfund run`` uses), :func:`write_yearly_rows`
-goes row by row through ``csv.writer`` (kept as the reference the first is
-checked and timed against; see ``benchmarks/bench_ensemble.py``).
+The text is made column by column (each distinct value of a column that repeats
+rendered once, :func:`column_texts`), giving the bytes ``csv.writer`` gives row by
+row: :func:`yearly_text` (the one ``clusterfund run`` uses) is checked and timed
+against :func:`write_yearly_rows`, and :func:`run_rows_text` against ``csv.writer``
+(see ``tests/test_batches.py`` and ``benchmarks/bench_ensemble.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -29,6 +31,7 @@ from simulator.records import (
     YEARLY_COLUMNS,
     YEARLY_FIELDS,
     AllocationRow,
+    Event,
     YearlyTable,
 )
 
@@ -72,7 +75,13 @@ def yearly_header() -> tuple[str, ...]:
 
 
 def write_yearly(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
-    """Append a tidy table's rows (runs numbered from ``first_run``), column by column.
+    """Append a tidy table's rows (runs numbered from ``first_run``): :func:`yearly_text`."""
+    handle.write(yearly_text(tidy, first_run))
+
+
+def yearly_text(tidy: YearlyTable, first_run: int) -> str:
+    """A tidy table's rows of ``yearly.csv`` (runs numbered from ``first_run``), made
+    column by column.
 
     Each column's text is made at once (``repr`` of every float, as ``csv.writer``
     writes it; each cluster id and status rendered once by ``csv.writer``), then the
@@ -85,15 +94,28 @@ def write_yearly(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
     cluster = np.tile(
         np.asarray([csv_field(c) for c in tidy.clusters], dtype=object), runs * n_years
     )
-    columns = [list(map(str, run.tolist())), list(map(str, year.tolist())), cluster.tolist()]
+    columns = [column_texts(run), column_texts(year), cluster.tolist()]
     statuses = np.asarray([csv_field(status) for status in STATUSES], dtype=object)
     for name, _kind in YEARLY_FIELDS:
         values = tidy.fields[name].reshape(-1)
         if name == "status":
             columns.append(statuses[values].tolist())
         else:
-            columns.append(list(map(repr, values.tolist())))
-    handle.write("".join(f"{line}\n" for line in map(",".join, zip(*columns, strict=True))))
+            columns.append(column_texts(values))
+    return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
+
+
+def column_texts(values: np.ndarray) -> list[str]:
+    """Each element of a 1-d numeric array as ``csv.writer`` writes it (``repr``; for an
+    integer, its digits), each distinct value rendered once when most values repeat.
+
+    A zero's sign survives ``repr`` (``-0.0``) but not ``np.unique``; an array holding
+    ``-0.0`` is rendered element by element.
+    """
+    distinct, inverse = np.unique(values, return_inverse=True)
+    if 2 * distinct.size > values.size or np.any(np.signbit(values) & (values == 0)):
+        return list(map(repr, values.tolist()))
+    return np.array(list(map(repr, distinct.tolist())), dtype=object)[inverse].tolist()
 
 
 @functools.lru_cache(maxsize=65536)
@@ -122,19 +144,37 @@ def write_yearly_rows(handle: TextIO, table: YearlyTable, first_run: int) -> Non
 def write_allocations(
     handle: TextIO, allocations: Sequence[Sequence[AllocationRow]], first_run: int
 ) -> None:
-    """Append a batch's allocation rows (runs numbered from ``first_run``), floats rounded as
-    :func:`round_half_even` rounds them, column by column: the same bytes as
-    ``csv.writer`` writing ``(run, *tidy_row(row))`` row by row."""
-    rows = [(run, *row) for run, run_rows in enumerate(allocations, first_run) for row in run_rows]
-    if not rows:
-        return
-    columns = list(zip(*rows, strict=True))
-    texts = []
-    for values in columns:
+    """Append a batch's allocation rows (runs numbered from ``first_run``):
+    :func:`allocation_text`."""
+    handle.write(allocation_text(allocations, first_run))
+
+
+def allocation_text(allocations: Sequence[Sequence[AllocationRow]], first_run: int) -> str:
+    """A batch's rows of ``allocation.csv`` (runs numbered from ``first_run``):
+    :func:`run_rows_text`."""
+    return run_rows_text(allocations, first_run)
+
+
+def events_text(events: Sequence[Sequence[Event]], first_run: int) -> str:
+    """A batch's rows of ``events.csv`` (runs numbered from ``first_run``): :func:`run_rows_text`."""
+    return run_rows_text(events, first_run)
+
+
+def run_rows_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
+    """Each run's rows (tuples whose columns each hold ints, floats or strings), as CSV lines
+    led by the run number (runs numbered from ``first_run``), made column by column: the
+    same text as ``csv.writer`` writing ``(run, *tidy_row(row))`` row by row (floats
+    rounded as :func:`round_half_even` rounds them)."""
+    counts = [len(run_rows) for run_rows in rows]
+    if not sum(counts):
+        return ""
+    run = np.repeat(np.arange(first_run, first_run + len(rows)), counts)
+    texts = [column_texts(run)]
+    for values in zip(*itertools.chain.from_iterable(rows), strict=True):
         if isinstance(values[0], float):
-            texts.append(list(map(repr, round_half_even(np.array(values)).tolist())))
+            texts.append(column_texts(round_half_even(np.array(values))))
         elif isinstance(values[0], str):
             texts.append(list(map(csv_field, values)))
         else:
-            texts.append(list(map(str, values)))
-    handle.write("".join(f"{line}\n" for line in map(",".join, zip(*texts, strict=True))))
+            texts.append(column_texts(np.array(values)))
+    return "\n".join(map(",".join, zip(*texts, strict=True))) + "\n"

@@ -324,13 +324,14 @@ def _option_overrides(
 
 def _execute_run(config: Path, loaded: LoadedConfig, request: RunRequest) -> Path:
     """Run the loaded scenario as ``request`` asks; an infeasible allocation is bad input."""
-    from scenarios.allocate_view import infeasible
     from scenarios.run_command import execute_run
     from simulator.lp import InfeasibleAllocation
 
     try:
         return execute_run(loaded, request)
     except InfeasibleAllocation as exc:  # also when raised in a worker process
+        from scenarios.allocate_view import infeasible  # (the allocate command's view)
+
         raise infeasible(config, exc) from exc
 
 

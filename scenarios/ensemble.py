@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.batch_csv import tidy_table
+from scenarios.batch_csv import allocation_text, events_text, tidy_table, yearly_text
 from scenarios.errors import quiet_worker
+from scenarios.summary import summary_metrics
 from simulator.allocation import ArenaAllocator, MemoisedAllocator
-from simulator.model import default_allocator, simulate_batch
-from simulator.records import AllocationRow, Event, YearlyTable
+from simulator.model import BatchResult, default_allocator, simulate_batch
 from simulator.scenario import Scenario
 from simulator.scorecard import score_runs
 
@@ -45,13 +45,17 @@ def default_batch_size(runs: int, jobs: int) -> int:
 
 @dataclass
 class BatchOutput:
-    """A batch of runs as sent back from a worker: its tidy yearly table (as written), its
-    allocation rows and events per run, and its scorecard."""
+    """A batch of runs as sent back from a worker: its rows of ``yearly.csv``,
+    ``allocation.csv`` and ``events.csv`` as text, its summary metrics and its scorecard
+    (text rather than records, so the parent only writes it)."""
 
     first_run: int
-    yearly: YearlyTable
-    allocations: list[list[AllocationRow]]
-    events: list[list[Event]]
+    runs: int
+    yearly_csv: str
+    allocation_csv: str
+    events_csv: str
+    metrics: np.ndarray
+    """(runs, years, clusters, summary metrics): :func:`scenarios.summary.summary_metrics`."""
     score_met: np.ndarray
     """(runs, scored years, targets)."""
     score_value: np.ndarray
@@ -66,11 +70,26 @@ class _Worker:
 
     def __call__(self, runs: range) -> BatchOutput:
         rngs = [run_rng(self.seed, run) for run in runs]
-        result = simulate_batch(self.scenario, rngs, self.allocator)
-        met, value = score_runs(self.scenario, result.yearly, result.allocations)
-        return BatchOutput(
-            runs.start, tidy_table(result.yearly), result.allocations, result.events, met, value
+        return batch_output(
+            self.scenario, runs, simulate_batch(self.scenario, rngs, self.allocator)
         )
+
+
+def batch_output(scenario: Scenario, runs: range, result: BatchResult) -> BatchOutput:
+    """What a worker sends back for the batch ``runs`` once simulated: its scorecard, its
+    CSV rows as text and its summary metrics."""
+    met, value = score_runs(scenario, result.yearly, result.allocations)
+    tidy = tidy_table(result.yearly)
+    return BatchOutput(
+        first_run=runs.start,
+        runs=len(runs),
+        yearly_csv=yearly_text(tidy, runs.start),
+        allocation_csv=allocation_text(result.allocations, runs.start),
+        events_csv=events_text(result.events, runs.start),
+        metrics=summary_metrics(tidy),
+        score_met=met,
+        score_value=value,
+    )
 
 
 _worker: _Worker | None = None

@@ -31,12 +31,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from scenarios.errors import UserError, stops_held
 from scenarios.safe_text import terminal_safe
 
-if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
+if TYPE_CHECKING:  # pandas only when a table is read back, matplotlib when a chart is drawn
+    import pandas as pd
+
     from scenarios import plots
 
 YEARLY_CSV = "yearly.csv"
@@ -199,10 +199,16 @@ def tidy_row(row: Sequence[Any]) -> tuple[Any, ...]:
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write a CSV with a header (floats rounded to ``DECIMALS`` places, as their shortest text)."""
+    write_tidy_csv(path, header, (tidy_row(row) for row in rows))
+
+
+def write_tidy_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write a CSV with a header, rows whose floats are already rounded as :func:`tidy`
+    rounds them (the same file as :func:`write_csv` writes from them)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(tidy_row(row) for row in rows)
+        writer.writerows(rows)
 
 
 def config_sha256(resolved: dict[str, Any]) -> str:
@@ -363,15 +369,21 @@ class RunFolder:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.read_csv(self.path / SUMMARY_CSV)
 
     @cached_property
     def scorecard(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.read_csv(self.path / SCORECARD_CSV)
 
     @cached_property
     def area_money(self) -> pd.DataFrame:
         """Mean arena money per innovation area (rows) and year (columns), MSEK."""
+        import pandas as pd
+
         allocation = pd.read_csv(self.path / ALLOCATION_CSV, usecols=["year", "area", "funded"])
         runs = int(self.manifest["runs"])
         table = allocation.groupby(["area", "year"])["funded"].sum().unstack(fill_value=0.0)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from scenarios.batch_csv import write_allocations, write_yearly, yearly_header
+from scenarios.batch_csv import yearly_header
 from scenarios.config import LoadedConfig
 from scenarios.ensemble import run_stream
 from scenarios.results_folder import (
@@ -23,8 +23,8 @@ from scenarios.results_folder import (
     YEARLY_CSV,
     RunFolder,
     StagingFolder,
-    write_csv,
     write_manifest,
+    write_tidy_csv,
 )
 from scenarios.summary import SCORECARD_COLUMNS, SUMMARY_COLUMNS, EnsembleSummary, ScorecardTally
 from simulator.records import ALLOCATION_COLUMNS, EVENT_COLUMNS
@@ -63,10 +63,9 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
                 run_stream(scenario, request.runs, request.seed, request.jobs, request.batch_size)
             ) as stream,
         ):
-            events = csv.writer(events_file, lineterminator="\n")
             yearly_file.write(",".join(yearly_header()) + "\n")
             allocation_file.write(",".join(("run", *ALLOCATION_COLUMNS)) + "\n")
-            events.writerow(("run", *EVENT_COLUMNS))
+            csv.writer(events_file, lineterminator="\n").writerow(("run", *EVENT_COLUMNS))
             bar = tqdm(
                 total=request.runs,
                 desc=f"{scenario.name}",
@@ -75,16 +74,15 @@ def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
             )
             with bar:
                 for batch in stream:
-                    write_yearly(yearly_file, batch.yearly, batch.first_run)
-                    write_allocations(allocation_file, batch.allocations, batch.first_run)
-                    for run, happened in enumerate(batch.events, batch.first_run):
-                        events.writerows((run, *event) for event in happened)
-                    summary.add(batch.first_run, batch.yearly)
+                    yearly_file.write(batch.yearly_csv)
+                    allocation_file.write(batch.allocation_csv)
+                    events_file.write(batch.events_csv)
+                    summary.add(batch.first_run, batch.metrics)
                     tally.add(batch.score_met, batch.score_value)
-                    bar.update(batch.yearly.runs)
-        write_csv(folder / SUMMARY_CSV, SUMMARY_COLUMNS, summary.rows())
+                    bar.update(batch.runs)
+        write_tidy_csv(folder / SUMMARY_CSV, SUMMARY_COLUMNS, summary.rows())
         summary.close()
-        write_csv(folder / SCORECARD_CSV, SCORECARD_COLUMNS, tally.rows())
+        write_tidy_csv(folder / SCORECARD_CSV, SCORECARD_COLUMNS, tally.rows())
         write_manifest(
             folder,
             resolved=scenario.model_dump(mode="json"),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scenarios.batch_csv import round_half_even
 from simulator.records import YearlyTable
 from simulator.scenario import Scenario
 from simulator.scorecard import scorecard_targets
@@ -42,6 +43,18 @@ SUMMARY_COLUMNS = ("year", "cluster", "metric", "p10", "p50", "p90", "mean")
 SCORECARD_COLUMNS = ("target", "year", "probability", "mean_value", "runs", "description")
 
 
+def summary_metrics(table: YearlyTable) -> np.ndarray:
+    """A batch's (tidy) yearly table as the summary keeps it: (runs, years, clusters,
+    ``SUMMARY_METRICS``)."""
+    return np.stack(
+        [
+            table.closed().astype(np.float64) if metric == "closed" else table[metric]
+            for metric in SUMMARY_METRICS
+        ],
+        axis=3,
+    )
+
+
 class EnsembleSummary:
     """Collects each run's yearly metrics; gives P10/P50/P90 and mean per year × cluster × metric."""
 
@@ -54,34 +67,22 @@ class EnsembleSummary:
         shape = (runs, len(self.years), len(self.clusters), len(SUMMARY_METRICS))
         self.values = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float64, shape=shape)
 
-    def add(self, first_run: int, table: YearlyTable) -> None:
-        """Store a batch's (tidy) yearly table as runs ``first_run, first_run + 1, ...``."""
-        block = np.stack(
-            [
-                table.closed().astype(np.float64) if metric == "closed" else table[metric]
-                for metric in SUMMARY_METRICS
-            ],
-            axis=3,
-        )
-        self.values[first_run : first_run + table.runs] = block
+    def add(self, first_run: int, metrics: np.ndarray) -> None:
+        """Store a batch's :func:`summary_metrics` as runs ``first_run, first_run + 1, ...``."""
+        self.values[first_run : first_run + metrics.shape[0]] = metrics
 
     def rows(self) -> Iterator[tuple]:
-        """Summary rows: year, cluster, metric, p10, p50, p90, mean."""
+        """Summary rows: year, cluster, metric, p10, p50, p90, mean (floats rounded as
+        :func:`scenarios.results_folder.tidy` rounds them)."""
         for y, year in enumerate(self.years):
             slab = np.asarray(self.values[:, y])  # runs × clusters × metrics
-            q10, q50, q90 = np.quantile(slab, (0.1, 0.5, 0.9), axis=0)
-            mean = slab.mean(axis=0)
+            stats = np.concatenate(
+                (np.quantile(slab, (0.1, 0.5, 0.9), axis=0), slab.mean(axis=0)[np.newaxis])
+            )
+            values = round_half_even(np.moveaxis(stats, 0, -1)).tolist()  # clusters × metrics × 4
             for c, cluster in enumerate(self.clusters):
                 for m, metric in enumerate(SUMMARY_METRICS):
-                    yield (
-                        year,
-                        cluster,
-                        metric,
-                        float(q10[c, m]),
-                        float(q50[c, m]),
-                        float(q90[c, m]),
-                        float(mean[c, m]),
-                    )
+                    yield (year, cluster, metric, *values[c][m])
 
     def close(self) -> None:
         """Drop the disk-backed array."""
@@ -108,14 +109,17 @@ class ScorecardTally:
         self.runs += met.shape[0]
 
     def rows(self) -> Iterator[tuple]:
-        """Scorecard rows: target, year, probability, mean value, runs, description."""
+        """Scorecard rows: target, year, probability, mean value, runs, description (floats
+        rounded as :func:`scenarios.results_folder.tidy` rounds them)."""
+        probability = round_half_even(self.met / self.runs).tolist()
+        mean_value = round_half_even(self.value / self.runs).tolist()
         for t, (target, description) in enumerate(self.targets):
             for y, year in enumerate(self.years):
                 yield (
                     target,
                     year,
-                    self.met[y, t] / self.runs,
-                    self.value[y, t] / self.runs,
+                    probability[y][t],
+                    mean_value[y][t],
                     self.runs,
                     description,
                 )

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported only when a frame is asked for
+    import pandas as pd
 
 ACTIVE, AT_RISK, DISTRESSED, CLOSED = "active", "at_risk", "distressed", "closed"
 STATUSES = (ACTIVE, AT_RISK, DISTRESSED, CLOSED)
@@ -95,6 +97,8 @@ class YearlyTable:
 
     def frame(self) -> pd.DataFrame:
         """The table as ``yearly.csv`` has it (runs one after another), without a run column."""
+        import pandas as pd
+
         runs, n_years, n_clusters = self.fields["members"].shape
         data: dict[str, object] = {
             "year": np.tile(np.repeat(np.asarray(self.years), n_clusters), runs),

@@ -6,6 +6,7 @@ official ECEI audit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from itertools import combinations
 
@@ -147,19 +148,28 @@ def project_counts(
     cluster pairs in projects so funded that year."""
     growth_seed = {p.id for p in scenario.projects if p.growth_seed}
     min_fraction = scenario.allocator.min_cover_fraction
+    scored = set(years)
     growth = np.zeros((len(allocations), len(years)))
     links = np.zeros((len(allocations), len(years)))
     for r, rows in enumerate(allocations):
-        seeded: set[tuple[int, str]] = set()
+        first_seeded: dict[str, int] = {}
         links_by_year: dict[int, set[tuple[str, str]]] = {}
         for row in rows:
             if row.fraction + 1e-9 < min_fraction:
                 continue
-            if row.project in growth_seed:
-                seeded.add((row.year, row.project))
-            pairs = combinations(sorted(row.clusters.split(CLUSTER_SEPARATOR)), 2)
-            links_by_year.setdefault(row.year, set()).update(pairs)
-        for i, year in enumerate(years):
-            growth[r, i] = len({pid for y, pid in seeded if y <= year})
-            links[r, i] = len(links_by_year.get(year, ()))
+            if row.project in growth_seed and row.year < first_seeded.get(
+                row.project, row.year + 1
+            ):
+                first_seeded[row.project] = row.year
+            if row.year in scored:
+                links_by_year.setdefault(row.year, set()).update(cluster_pairs(row.clusters))
+        growth[r] = np.searchsorted(sorted(first_seeded.values()), years, side="right")
+        links[r] = [len(links_by_year.get(year, ())) for year in years]
     return growth, links
+
+
+@functools.lru_cache(maxsize=4096)
+def cluster_pairs(clusters: str) -> tuple[tuple[str, str], ...]:
+    """The distinct pairs of a project's clusters (joined by ``CLUSTER_SEPARATOR``), each
+    pair in sorted order; computed once per distinct ``clusters``."""
+    return tuple(combinations(sorted(clusters.split(CLUSTER_SEPARATOR)), 2))

@@ -11,12 +11,19 @@ from conftest import CONFIGS, invoke, scenario_with
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.batch_csv import round_half_even, tidy_table, write_yearly, write_yearly_rows
+from scenarios.batch_csv import (
+    column_texts,
+    events_text,
+    round_half_even,
+    tidy_table,
+    write_yearly,
+    write_yearly_rows,
+)
 from scenarios.ensemble import default_batch_size, run_rng
 from simulator.allocation import MemoisedAllocator
 from simulator.members import COLUMNS, MemberMix, Members, draw_members, segment_sums, split_blocks
 from simulator.model import default_allocator, simulate, simulate_batch
-from simulator.records import CLOSED_CODE, YearlyTable
+from simulator.records import CLOSED_CODE, Event, YearlyTable
 
 CSVS = ("yearly.csv", "allocation.csv", "events.csv", "summary.csv", "scorecard.csv")
 
@@ -156,6 +163,43 @@ def test_vectorised_rounding_is_pythons(values: list[float]) -> None:
     for sample in (values, near_halves):
         got = round_half_even(np.array(sample)).tolist()
         assert got == [round(v, 6) + 0.0 for v in sample]
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from([0.0, -0.0, 1.5, 2.98, 1e-7, 1e20]), st.floats()),
+        max_size=60,
+    ),
+    st.integers(1, 4),
+)
+def test_column_texts_are_repr_of_each_float(values: list[float], repeat: int) -> None:
+    column = np.array(values * repeat, dtype=np.float64)  # repeats take the distinct-value path
+    assert column_texts(column) == [repr(v) for v in column.tolist()]
+
+
+@given(st.lists(st.integers(-(2**62), 2**62), max_size=60), st.integers(1, 4))
+def test_column_texts_are_the_digits_of_each_integer(values: list[int], repeat: int) -> None:
+    column = np.array(values * repeat, dtype=np.int64)
+    assert column_texts(column) == [str(v) for v in values * repeat]
+
+
+@given(
+    st.lists(
+        st.lists(st.builds(Event, st.integers(1900, 2200), st.text(), st.text()), max_size=5),
+        max_size=6,
+    ),
+    st.integers(0, 10_000),
+)
+def test_events_are_written_as_csv_writer_writes_them(
+    events: list[list[Event]], first_run: int
+) -> None:
+    import csv
+
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    for run, happened in enumerate(events, first_run):
+        writer.writerows((run, *event) for event in happened)
+    assert events_text(events, first_run) == expected.getvalue()
 
 
 def test_both_yearly_writers_give_the_same_bytes() -> None:
