@@ -21,35 +21,23 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_lp_memo import Recorder  # noqa: E402
 
 from scenarios.config import load_config  # noqa: E402
 from scenarios.ensemble import default_batch_size, run_batches, run_rng  # noqa: E402
-from simulator.allocation import Allocation, AllocationRequest, MemoisedAllocator  # noqa: E402
+from simulator.allocation import AllocationRequest  # noqa: E402
 from simulator.formulation import formulate  # noqa: E402
 from simulator.lp import nothing_to_allocate, year_inputs  # noqa: E402
 from simulator.lp_highs import HighsAllocator  # noqa: E402
 from simulator.model import simulate_batch  # noqa: E402
 from simulator.scenario import Scenario  # noqa: E402
-
-
-class Recorder:
-    """Answers through a memo and notes every request."""
-
-    def __init__(self, inner: HighsAllocator) -> None:
-        self.memo = MemoisedAllocator(inner)
-        self.seen: list[AllocationRequest] = []
-
-    def problem_key(self, request: AllocationRequest) -> Hashable:
-        return self.memo.problem_key(request)
-
-    def allocate(self, request: AllocationRequest) -> Allocation:
-        self.seen.append(request)
-        return self.memo.allocate(request)
 
 
 def ensemble_requests(scenario: Scenario, runs: int, seed: int) -> list[AllocationRequest]:
