@@ -75,7 +75,8 @@ def yearly_header() -> tuple[str, ...]:
 
 
 def write_yearly(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
-    """Append a tidy table's rows (runs numbered from ``first_run``): :func:`yearly_text`."""
+    """Append a tidy table's rows (runs numbered from ``first_run``): :func:`yearly_text`
+    written to a handle (the form the writer tests and benchmarks compare)."""
     handle.write(yearly_text(tidy, first_run))
 
 
@@ -126,6 +127,13 @@ def csv_field(text: str) -> str:
     return buffer.getvalue()[1:-1]
 
 
+def _csv_cell(value: object) -> str:
+    """Any ``value`` as ``csv.writer`` writes it as one field."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(["", value])
+    return buffer.getvalue()[1:-1]
+
+
 def write_yearly_rows(handle: TextIO, table: YearlyTable, first_run: int) -> None:
     """Append a tidy table's rows as :func:`write_yearly` does, one ``csv.writer`` row at a
     time."""
@@ -145,7 +153,7 @@ def write_allocations(
     handle: TextIO, allocations: Sequence[Sequence[AllocationRow]], first_run: int
 ) -> None:
     """Append a batch's allocation rows (runs numbered from ``first_run``):
-    :func:`allocation_text`."""
+    :func:`allocation_text` written to a handle (the form the writer tests compare)."""
     handle.write(allocation_text(allocations, first_run))
 
 
@@ -171,7 +179,9 @@ def run_rows_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
     run = np.repeat(np.arange(first_run, first_run + len(rows)), counts)
     texts = [column_texts(run)]
     for values in zip(*itertools.chain.from_iterable(rows), strict=True):
-        if isinstance(values[0], float):
+        if len({type(value) for value in values}) > 1:  # mixed types: cell by cell
+            texts.append([_csv_cell(tidy(value)) for value in values])
+        elif isinstance(values[0], float):
             texts.append(column_texts(round_half_even(np.array(values))))
         elif isinstance(values[0], str):
             texts.append(list(map(csv_field, values)))

@@ -64,7 +64,11 @@ def draw_call(
     """
     if year < calls.from_year:
         return []
-    pairs, cumulative = (pair_table or PairTable(calls)).of(open_clusters)
+    if pair_table is None:
+        pair_table = PairTable(calls)
+    elif pair_table.calls is not calls:
+        raise ValueError("draw_call's pair_table was made for other open calls")
+    pairs, cumulative = pair_table.of(open_clusters)
     if cumulative is None:
         return []
     proposals = []

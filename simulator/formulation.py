@@ -54,7 +54,7 @@ def row_name(kind: str, *parts: object) -> str:
     return "_".join([kind, *map(str, parts)])
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 14, typed=True)  # typed: 1 and True, 2021 and 2021.0 spell differently
 def column_name(kind: str, *parts: object) -> str:
     """A column's name as PuLP will spell it (``x_P01_2021``, ``shortfall_cover_a_2021``).
 

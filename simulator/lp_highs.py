@@ -22,8 +22,10 @@ against 1.05–1.1 ms before), of which HiGHS's own ``run`` is about 0.4–0.45 
 ``formulate`` about 0.2 ms and passing the model about 0.02 ms
 (``benchmarks/bench_lp_replay.py``). Options that would make HiGHS do less
 (``presolve = "off"``) change the vertex it returns on many of these degenerate
-problems, so none is set. Nothing carries over from one solve to the next (``passModel`` replaces the model and its basis), so an answer does not
-depend on what was solved before (and so not on ``--jobs``).
+problems, so none is set; the one option set, ``threads = 1``, changes how fast
+HiGHS answers, never what. Nothing carries over from one solve to the next
+(``passModel`` replaces the model and its basis), so an answer does not depend on
+what was solved before (and so not on ``--jobs``).
 
 An infeasible (or otherwise unsolved) request is handed to the PuLP allocator,
 which names the conflict and the smallest relaxation.
@@ -92,7 +94,7 @@ class HighsAllocator:
         more: its thread scheduler is global and set up by the first solve, and then HiGHS
         refuses any other thread count (``run`` fails before it starts). The thread count
         changes how fast, never what, HiGHS answers."""
-        if self.highs.run() == highspy.HighsStatus.kError and self.threads != 0:
+        if self.highs.run() == highspy.HighsStatus.kError and self.threads == 1:
             self.threads = 0  # the scheduler as it is
             self.highs.setOptionValue("threads", self.threads)
             self.highs.run()

@@ -62,8 +62,8 @@ class Members:
 
     @cached_property
     def count(self) -> np.ndarray:
-        """Members per run (computed once: rows never move between runs; treat as read-only)."""
-        return np.bincount(self.run, minlength=self.runs)
+        """Members per run (computed once: rows never move between runs; read-only)."""
+        return _read_only(np.bincount(self.run, minlength=self.runs))
 
     def keep(self, mask: np.ndarray) -> Members:
         """The members where ``mask`` is true."""
@@ -88,7 +88,7 @@ class Members:
         data = np.concatenate((self.data, other.data)).take(source, axis=0)
         run = np.concatenate((self.run, other.run)).take(source)
         merged = Members(data, run, self.runs)
-        merged.count = own + new
+        merged.count = _read_only(own + new)
         return merged
 
     @classmethod
@@ -107,6 +107,11 @@ class Members:
     def fee_totals(self) -> np.ndarray:
         """Sum of the members' base-level fees per run (MSEK/year)."""
         return segment_sums(self.data[:, FEE], self.count)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def segment_sums(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -178,7 +183,6 @@ def draw_members(
     mix: MemberMix,
     join_year: int,
     rngs: Sequence[np.random.Generator],
-    runs: int,
 ) -> Members:
     """``counts[r]`` new members in each run ``r``, size and type drawn from the mix (each
     run draws ``rngs[r].random((2, counts[r]))``)."""
@@ -196,6 +200,8 @@ def new_members(
 ) -> Members:
     """``counts[r]`` new members in each run ``r``, their size and type set by one uniform
     each (stacked over runs) on the mix's cumulative shares."""
+    if not len(size_draws) == len(type_draws) == counts.sum():
+        raise ValueError("new_members needs one size and one type draw per new member")
     data = np.empty((len(size_draws), len(COLUMNS)))
     tier = np.searchsorted(mix.size_cumulative, size_draws, side="right")
     data[:, TIER] = tier
@@ -231,9 +237,7 @@ def starting_members(
     """
     runs = len(rngs)
     count = cluster.members
-    members = draw_members(
-        np.full(runs, count), mix, start_year - ESTABLISHED_JOIN_OFFSET, rngs, runs
-    )
+    members = draw_members(np.full(runs, count), mix, start_year - ESTABLISHED_JOIN_OFFSET, rngs)
     tier = np.repeat(np.arange(3), apportion(count, mix.size_cumulative))
     kinds = np.repeat(np.arange(3), apportion(count, mix.type_cumulative))
     members.data[:, TIER] = np.tile(tier, runs)

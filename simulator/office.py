@@ -96,25 +96,26 @@ class ClusterSets:
 class Payouts:
     """A year's pay-outs (:func:`pay_out`, :func:`allocation_rows`), worked out once per
     allocation and funded projects: runs that share an answer (from a memoised allocator)
-    over the same project objects share the result."""
+    over the same project objects share the result. The arrays and rows returned are
+    shared between those runs: callers copy, never change them."""
 
     def __init__(self, year: int, cluster_ids: Sequence[str]) -> None:
         self.year = year
         self.cluster_ids = list(cluster_ids)
-        self.made: dict[tuple, tuple[Allocation, np.ndarray, np.ndarray, list[AllocationRow]]] = {}
+        self.made: dict[tuple, tuple[tuple, np.ndarray, np.ndarray, list[AllocationRow]]] = {}
 
     def of(
         self, allocation: Allocation, projects: dict[str, Project]
     ) -> tuple[np.ndarray, np.ndarray, list[AllocationRow]]:
         """Money and funded fractions per cluster, and the allocation rows, of one run."""
-        funded = tuple(id(projects[pid]) for pid in allocation.fractions)
-        key = (id(allocation), funded)
+        funded = tuple(projects[pid] for pid in allocation.fractions)
+        key = (id(allocation), *map(id, funded))
         made = self.made.get(key)
-        if made is None:  # the entry holds the allocation, so its id is not reused
+        if made is None:  # the entry holds the allocation and the projects: no id is reused
             money, taking_part = np.zeros(len(self.cluster_ids)), np.zeros(len(self.cluster_ids))
             pay_out(allocation.fractions, projects, self.cluster_ids, money, taking_part)
             rows = allocation_rows(self.year, allocation.fractions, projects)
-            made = self.made[key] = (allocation, money, taking_part, rows)
+            made = self.made[key] = ((allocation, funded), money, taking_part, rows)
         return made[1], made[2], made[3]
 
 
@@ -213,8 +214,8 @@ def place_transfers(
             continue
         counts = moving.count
         first = np.cumsum(counts) - counts
+        # each moving member's target (position in ``clusters``; -1: none open, it leaves)
         target_of = np.full(len(moving), -1)
-        """Each moving member's target (position in ``clusters``; -1: none open, it leaves)."""
         destinations: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         for r in np.flatnonzero(counts).tolist():
             is_open = ~closed[r]

@@ -170,6 +170,7 @@ def project_counts(
 
 @functools.lru_cache(maxsize=4096)
 def cluster_pairs(clusters: str) -> tuple[tuple[str, str], ...]:
-    """The distinct pairs of a project's clusters (joined by ``CLUSTER_SEPARATOR``), each
-    pair in sorted order; computed once per distinct ``clusters``."""
+    """Every pair of a project's clusters (joined by ``CLUSTER_SEPARATOR``), each pair in
+    sorted order (a repeated cluster gives repeated pairs; callers keep a set); computed
+    once per distinct ``clusters``."""
     return tuple(combinations(sorted(clusters.split(CLUSTER_SEPARATOR)), 2))

@@ -93,13 +93,14 @@ def test_split_blocks_cuts_each_runs_block_into_its_parts(
 
 @settings(max_examples=30, deadline=None)
 @given(counts=st.lists(st.integers(0, 30), min_size=1, max_size=6), seed=st.integers(0, 2**32 - 1))
-def test_new_members_are_drawn_as_random_2_by_n_per_run(counts: list[int], seed: int) -> None:
-    # draw_members takes one random(2 n) per run: the draws of random((2, n)), rows as size, type
+def test_starting_members_are_drawn_as_random_2_by_n_per_run(counts: list[int], seed: int) -> None:
+    # draw_members (the starting members) takes one random(2 n) per run: the draws of
+    # random((2, n)), rows as size, type
     cluster = scenario_with({}).clusters["packbridge"]
     mix = MemberMix.of(cluster)
     ours = [np.random.default_rng([seed, r]) for r in range(len(counts))]
     theirs = [np.random.default_rng([seed, r]) for r in range(len(counts))]
-    members = draw_members(np.array(counts), mix, 2020, ours, len(counts))
+    members = draw_members(np.array(counts), mix, 2020, ours)
     expected = np.concatenate([theirs[r].random((2, n)) for r, n in enumerate(counts)], axis=1)
     tiers = np.searchsorted(mix.size_cumulative, expected[0], side="right")
     kinds = np.searchsorted(mix.type_cumulative, expected[1], side="right")
@@ -261,3 +262,96 @@ def test_allocation_rows_are_written_as_csv_writer_writes_them() -> None:
         writer.writerows((run, *tidy_row(row)) for row in run_rows)
     assert sum(map(len, allocations)) > 20
     assert fast.getvalue() == rows.getvalue()
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.one_of(st.integers(-5, 5), st.floats(-1e3, 1e3), st.text(max_size=4))),
+            max_size=4,
+        ),
+        max_size=5,
+    ),
+    st.integers(0, 100),
+)
+def test_a_column_of_mixed_types_is_written_as_csv_writer_writes_it(
+    rows: list[list[tuple]], first_run: int
+) -> None:
+    import csv
+
+    from scenarios.batch_csv import run_rows_text
+    from scenarios.results_folder import tidy_row
+
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    for run, run_rows in enumerate(rows, first_run):
+        writer.writerows((run, *tidy_row(row)) for row in run_rows)
+    assert run_rows_text(rows, first_run) == expected.getvalue()
+
+
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(st.lists(st.integers(0, 3), min_size=3, max_size=3), max_size=4))
+def test_stacked_puts_each_runs_parts_in_turn(parts: list[list[int]]) -> None:
+    # part k holds, for run r, parts[k][r] members whose data say (k, r, i)
+    made = [
+        Members(
+            np.array(
+                [[k, r, i, 0, 0, 0] for r, n in enumerate(sizes) for i in range(n)], float
+            ).reshape(-1, len(COLUMNS)),
+            np.repeat(np.arange(3), sizes),
+            3,
+        )
+        for k, sizes in enumerate(parts)
+    ]
+    stacked = Members.stacked(made, 3)
+    expected = [
+        (k, r, i) for r in range(3) for k, sizes in enumerate(parts) for i in range(sizes[r])
+    ]
+    assert [tuple(row[:3]) for row in stacked.data.tolist()] == expected
+    assert stacked.run.tolist() == [r for _, r, _ in expected]
+    assert stacked.count.tolist() == [sum(sizes[r] for sizes in parts) for r in range(3)]
+
+
+def test_a_batch_count_cannot_be_changed_in_place() -> None:
+    members = Members(np.zeros((3, len(COLUMNS))), np.array([0, 0, 1]), 2)
+    with pytest.raises(ValueError, match="read-only"):
+        members.count[0] += 1
+    merged = members.merge(Members(np.zeros((1, len(COLUMNS))), np.array([1]), 2))
+    assert merged.count.tolist() == [2, 2]
+    with pytest.raises(ValueError, match="read-only"):
+        merged.count[1] = 0
+
+
+def test_runs_sharing_an_answer_are_paid_by_their_own_projects() -> None:
+    # one memoised answer, two runs whose pools hold different projects under the same id
+    from simulator.allocation import Allocation
+    from simulator.office import Payouts
+
+    scenario = scenario_with({})
+    ids = list(scenario.clusters)
+    project = scenario.projects[0]
+    dearer = project.model_copy(update={"cost_per_year": project.cost_per_year * 2})
+    answer = Allocation(2020, {project.id: 0.5})
+    payouts = Payouts(2020, ids)
+    money_a, _, rows_a = payouts.of(answer, {project.id: project})
+    money_b, _, rows_b = payouts.of(answer, {project.id: dearer})
+    money_again, _, _ = payouts.of(answer, {project.id: project})
+    assert money_b.sum() == pytest.approx(2 * money_a.sum()) and money_a.sum() > 0
+    assert rows_a[0].funded * 2 == pytest.approx(rows_b[0].funded)
+    assert money_again is money_a  # the same projects share the worked-out pay-out
+
+
+def test_the_pair_table_does_not_depend_on_the_order_of_the_open_clusters() -> None:
+    from simulator.calls import PairTable, draw_call
+
+    scenario = scenario_with({"open_calls.from_year": 2022})
+    table = PairTable(scenario.open_calls)
+    ids = sorted(scenario.clusters)[:5]
+    assert table.of(ids) is table.of(list(reversed(ids)))
+    assert table.of(ids[:1])[1] is None  # one cluster: no pair can form
+    a = draw_call(scenario.open_calls, 2023, ids, np.random.default_rng(4), table)
+    b = draw_call(scenario.open_calls, 2023, ids[::-1], np.random.default_rng(4))
+    assert a == b and a
+    other = scenario.open_calls.model_copy(update={"default_affinity": 2.0})
+    with pytest.raises(ValueError, match="other open calls"):
+        draw_call(other, 2023, ids, np.random.default_rng(4), table)

@@ -17,7 +17,6 @@ from scenarios.errors import UserError
 from simulator.allocation import AllocationRequest, MemoisedAllocator, eligible_new_projects
 from simulator.calls import draw_call, uniform
 from simulator.model import default_allocator, simulate
-from simulator.scenario import Project
 from simulator.schedules import schedule_value
 
 AREA_RATES = [
@@ -171,12 +170,10 @@ def test_drawn_proposals_are_valid_projects(
     open_clusters = sorted(scenario.clusters)[:open_count]
     proposals = draw_call(calls, year, open_clusters, np.random.default_rng(seed))
     assert len(proposals) > 0 or open_count < 2
-    for proposal in proposals:
-        assert Project.model_validate(proposal.model_dump()) == proposal
-        assert proposal.cost_per_year >= 0.001
+    assert all(proposal.cost_per_year >= 0.001 for proposal in proposals)
 
 
-def test_a_proposal_cost_below_a_thousandth_is_refused(tmp_path: Path) -> None:
+def test_a_proposal_cost_below_a_thousandth_is_refused() -> None:
     with pytest.raises(UserError, match="cost_min"):
         load_config(BASELINE, ["open_calls.areas.personal_health.cost_min=0.0004"])
 
