@@ -121,16 +121,15 @@ def column_texts(values: np.ndarray) -> list[str]:
 
 @functools.lru_cache(maxsize=65536)
 def csv_field(text: str) -> str:
-    """``text`` as ``csv.writer`` writes it as one field (quoted when it must be)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(["", text])  # a field among others
-    return buffer.getvalue()[1:-1]
+    """``text`` as ``csv.writer`` writes it as one field (quoted when it must be); each
+    distinct text rendered once."""
+    return _csv_cell(text)
 
 
 def _csv_cell(value: object) -> str:
     """Any ``value`` as ``csv.writer`` writes it as one field."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(["", value])
+    csv.writer(buffer, lineterminator="\n").writerow(["", value])  # a field among others
     return buffer.getvalue()[1:-1]
 
 

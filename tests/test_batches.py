@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -194,13 +195,7 @@ def test_column_texts_are_the_digits_of_each_integer(values: list[int], repeat: 
 def test_events_are_written_as_csv_writer_writes_them(
     events: list[list[Event]], first_run: int
 ) -> None:
-    import csv
-
-    expected = io.StringIO()
-    writer = csv.writer(expected, lineterminator="\n")
-    for run, happened in enumerate(events, first_run):
-        writer.writerows((run, *event) for event in happened)
-    assert events_text(events, first_run) == expected.getvalue()
+    assert events_text(events, first_run) == _csv_writer_text(events, first_run)
 
 
 def test_both_yearly_writers_give_the_same_bytes() -> None:
@@ -241,11 +236,22 @@ def test_a_bounded_memo_forgets_without_changing_an_answer() -> None:
     assert small.misses > unbounded.misses  # it did forget, and solved again
 
 
-def test_allocation_rows_are_written_as_csv_writer_writes_them() -> None:
+def _csv_writer_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
+    """What ``csv.writer`` writes for each run's rows, row by row, led by the run number
+    (floats tidied): the reference the column-wise writers are held to."""
     import csv
 
-    from scenarios.batch_csv import write_allocations
     from scenarios.results_folder import tidy_row
+
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    for run, run_rows in enumerate(rows, first_run):
+        writer.writerows((run, *tidy_row(row)) for row in run_rows)
+    return expected.getvalue()
+
+
+def test_allocation_rows_are_written_as_csv_writer_writes_them() -> None:
+    from scenarios.batch_csv import write_allocations
     from simulator.records import AllocationRow
 
     scenario = scenario_with({"programme.horizon": 2023}, _document("downturn_2020.toml"))
@@ -255,13 +261,10 @@ def test_allocation_rows_are_written_as_csv_writer_writes_them() -> None:
         AllocationRow(2023, 'P,"1"', "a\nb", "x;y", 0.1 + 0.2, 1 / 3, 2.0000005),
         AllocationRow(2023, "", "=cmd", "", -0.0, 1e-9, 0.5),
     ]
-    fast, rows = io.StringIO(), io.StringIO()
+    fast = io.StringIO()
     write_allocations(fast, allocations, 7)
-    writer = csv.writer(rows, lineterminator="\n")
-    for run, run_rows in enumerate(allocations, 7):
-        writer.writerows((run, *tidy_row(row)) for row in run_rows)
     assert sum(map(len, allocations)) > 20
-    assert fast.getvalue() == rows.getvalue()
+    assert fast.getvalue() == _csv_writer_text(allocations, 7)
 
 
 @given(
@@ -277,16 +280,9 @@ def test_allocation_rows_are_written_as_csv_writer_writes_them() -> None:
 def test_a_column_of_mixed_types_is_written_as_csv_writer_writes_it(
     rows: list[list[tuple]], first_run: int
 ) -> None:
-    import csv
-
     from scenarios.batch_csv import run_rows_text
-    from scenarios.results_folder import tidy_row
 
-    expected = io.StringIO()
-    writer = csv.writer(expected, lineterminator="\n")
-    for run, run_rows in enumerate(rows, first_run):
-        writer.writerows((run, *tidy_row(row)) for row in run_rows)
-    assert run_rows_text(rows, first_run) == expected.getvalue()
+    assert run_rows_text(rows, first_run) == _csv_writer_text(rows, first_run)
 
 
 @settings(max_examples=60, deadline=None)
