@@ -301,6 +301,34 @@ def test_zero_coefficients_are_left_out_as_before() -> None:
     _assert_reference_program(years, opts, binary=False)
 
 
+def test_names_are_remembered_apart_by_type() -> None:
+    """Column names are remembered, but a part that spells differently by type (1 and True,
+    2021 and 2021.0) keeps its own spelling, as when made afresh; row names spell alike."""
+    for _ in range(2):  # made, then remembered
+        assert formulation.row_name("cover", "a", 1) == "cover_a_1"
+        assert formulation.row_name("cover", "a", True) == "cover_a_True"
+        assert formulation.row_name("cover", "a", 2021.0) == "cover_a_2021.0"
+        assert formulation.column_name("x", "P-1", 1) == "x_P_1_1"
+        assert formulation.column_name("x", "P-1", True) == "x_P_1_True"
+
+
+def test_project_weight_by_hand() -> None:
+    """A growth seed with two of its three clusters at risk weighs the seed weight times the
+    at-risk weight squared; a project's objective is its weight times its impact."""
+    opts = options(growth_seed_weight=2.0, at_risk_weight=1.5)
+    seed = project("A", 1.0, 3.0, clusters=("a", "b", "c"), growth_seed=True)
+    plain = project("B", 1.0, 2.0, clusters=("b", "d"))
+    at_risk = frozenset({"a", "c"})
+    assert formulation.project_weight(seed, at_risk, opts) == 2.0 * 1.5**2
+    assert formulation.project_weight(plain, at_risk, opts) == 1.0
+    assert formulation.project_weight(seed, frozenset(), opts) == 2.0
+    program = formulate([YearInputs(2019, 1.0, (seed, plain), at_risk=at_risk)], opts)
+    assert program.impact[program.columns[("A", 2019)]] == 2.0 * 1.5**2 * 3.0
+    assert program.impact[program.columns[("B", 2019)]] == 2.0
+    quiet = formulate([YearInputs(2019, 1.0, (seed, plain))], opts)
+    assert quiet.impact.tolist() == [2.0 * 3.0, 2.0]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     raw=pools,
