@@ -2,7 +2,7 @@
 (``allocation.csv``) and its events (``events.csv``), floats rounded, money adding up.
 
 What is written is the *tidy* table (:func:`tidy_table`): every float rounded to
-``DECIMALS`` places exactly as Python's ``round`` does, and ``total_income`` the sum
+``DECIMALS`` places exactly as Python's ``round`` does (:mod:`scenarios.rounding`), and ``total_income`` the sum
 of the five rounded sources, so the written columns add up. The summary is taken
 from the same tidy table, so ``summary.csv`` agrees with ``yearly.csv``.
 
@@ -24,7 +24,7 @@ from typing import TextIO
 
 import numpy as np
 
-from scenarios.results_folder import DECIMALS, tidy
+from scenarios.rounding import round_half_even, tidy
 from simulator.records import (
     INCOME_SOURCES,
     STATUSES,
@@ -34,26 +34,6 @@ from simulator.records import (
     Event,
     YearlyTable,
 )
-
-_SCALE = 10.0**DECIMALS
-
-
-def round_half_even(values: np.ndarray) -> np.ndarray:
-    """``round(v, DECIMALS) + 0.0`` for every element, as Python rounds (correctly, from
-    the exact binary value), without -0.0.
-
-    ``np.round`` scales by 10**DECIMALS first, which can land on the wrong side of a
-    half when the scaled value is within rounding error of one; those few elements are
-    rounded by Python.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    rounded = np.round(values, DECIMALS)
-    scaled = values * _SCALE
-    distance = np.abs(scaled - np.floor(scaled) - 0.5)
-    doubtful = np.flatnonzero(distance <= np.abs(scaled) * 2.0**-50 + 1e-300)
-    for i in doubtful:
-        rounded.flat[i] = round(float(values.flat[i]), DECIMALS)
-    return rounded + 0.0
 
 
 def tidy_table(table: YearlyTable) -> YearlyTable:

@@ -21,7 +21,8 @@ from scenarios.compare import (
     figure,
 )
 from scenarios.labels import figure_label, label
-from scenarios.results_folder import DECIMALS, StagingFolder
+from scenarios.results_folder import StagingFolder
+from scenarios.rounding import DECIMALS
 from scenarios.safe_text import terminal_safe
 from scenarios.summary import MONEY_METRICS
 

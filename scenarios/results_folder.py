@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from scenarios.errors import UserError, stops_held
+from scenarios.rounding import tidy_row
 from scenarios.safe_text import terminal_safe
 
 if TYPE_CHECKING:  # pandas only when a table is read back, matplotlib when a chart is drawn
@@ -47,8 +48,6 @@ EVENTS_CSV = "events.csv"
 MANIFEST_JSON = "manifest.json"
 PLOTS_DIR = "plots"
 FORMAT_VERSION = 1
-DECIMALS = 6
-"""Floats in the CSVs are rounded to this many decimals (money in MSEK: to 1 SEK)."""
 
 
 def folder_name(text: str) -> str:
@@ -184,26 +183,13 @@ class StagingFolder:
                 break
 
 
-def tidy(value: Any) -> Any:
-    """A float rounded to ``DECIMALS`` places (no float noise such as 2.9800000000000004,
-    no -0.0); anything else unchanged."""
-    if isinstance(value, float):
-        return round(float(value), DECIMALS) + 0.0
-    return value
-
-
-def tidy_row(row: Sequence[Any]) -> tuple[Any, ...]:
-    """A row with every float rounded by :func:`tidy`."""
-    return tuple(tidy(value) for value in row)
-
-
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write a CSV with a header (floats rounded to ``DECIMALS`` places, as their shortest text)."""
     write_tidy_csv(path, header, (tidy_row(row) for row in rows))
 
 
 def write_tidy_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Write a CSV with a header, rows whose floats are already rounded as :func:`tidy`
+    """Write a CSV with a header, rows whose floats are already rounded as :func:`scenarios.rounding.tidy`
     rounds them (the same file as :func:`write_csv` writes from them)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")

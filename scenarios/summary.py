@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scenarios.batch_csv import round_half_even
+from scenarios.rounding import round_half_even
 from simulator.records import YearlyTable
 from simulator.scenario import Scenario
 from simulator.scorecard import scorecard_targets

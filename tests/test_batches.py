@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from scenarios.batch_csv import (
     column_texts,
     events_text,
-    round_half_even,
     tidy_table,
     write_yearly,
     write_yearly_rows,
 )
 from scenarios.ensemble import default_batch_size, run_rng
+from scenarios.rounding import round_half_even
 from simulator.allocation import MemoisedAllocator
 from simulator.members import COLUMNS, MemberMix, Members, draw_members, segment_sums, split_blocks
 from simulator.model import default_allocator, simulate, simulate_batch
@@ -241,7 +241,7 @@ def _csv_writer_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
     (floats tidied): the reference the column-wise writers are held to."""
     import csv
 
-    from scenarios.results_folder import tidy_row
+    from scenarios.rounding import tidy_row
 
     expected = io.StringIO()
     writer = csv.writer(expected, lineterminator="\n")

@@ -10,7 +10,7 @@ from conftest import scenario_with
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.results_folder import tidy_row
+from scenarios.rounding import tidy_row
 from scenarios.summary import SUMMARY_METRICS, EnsembleSummary, ScorecardTally
 from simulator.scorecard import scorecard_targets
 
