@@ -110,9 +110,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"baseline, {args.runs} runs {label} open calls: {len(requests)} requests, "
         f"{len(distinct)} distinct problems ({len(solved)} with a program)"
     )
+    counts = {"key": len(requests), "allocate": len(distinct)}  # the rest: programs solved
     for name, seconds in times.items():
-        unit, count = ("request", len(requests)) if name == "key" else ("distinct problem", 0)
-        count = count or (len(distinct) if name == "allocate" else len(solved))
+        unit = "request" if name == "key" else "distinct problem"
+        count = counts.get(name, len(solved))
         print(
             f"  {name:10s} {seconds * 1e3:7.3f} ms per {unit:16s}  "
             f"{seconds * count:6.2f} s for the ensemble"

@@ -2,8 +2,9 @@
 (``allocation.csv``) and its events (``events.csv``), floats rounded, money adding up.
 
 What is written is the *tidy* table (:func:`tidy_table`): every float rounded to
-``DECIMALS`` places exactly as Python's ``round`` does (:mod:`scenarios.rounding`), and ``total_income`` the sum
-of the five rounded sources, so the written columns add up. The summary is taken
+``DECIMALS`` places exactly as Python's ``round`` does (:mod:`scenarios.rounding`),
+and ``total_income`` the sum of the five rounded sources, so the written columns add
+up. The summary is taken
 from the same tidy table, so ``summary.csv`` agrees with ``yearly.csv``.
 
 The text is made column by column (each distinct value of a column that repeats

@@ -189,8 +189,9 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
 
 
 def write_tidy_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Write a CSV with a header, rows whose floats are already rounded as :func:`scenarios.rounding.tidy`
-    rounds them (the same file as :func:`write_csv` writes from them)."""
+    """Write a CSV with a header, rows whose floats are already rounded as
+    :func:`scenarios.rounding.tidy` rounds them (the same file as :func:`write_csv` writes
+    from them)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)

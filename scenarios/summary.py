@@ -73,7 +73,7 @@ class EnsembleSummary:
 
     def rows(self) -> Iterator[tuple]:
         """Summary rows: year, cluster, metric, p10, p50, p90, mean (floats rounded as
-        :func:`scenarios.results_folder.tidy` rounds them)."""
+        :func:`scenarios.rounding.tidy` rounds them)."""
         for y, year in enumerate(self.years):
             slab = np.asarray(self.values[:, y])  # runs × clusters × metrics
             stats = np.concatenate(
@@ -110,7 +110,7 @@ class ScorecardTally:
 
     def rows(self) -> Iterator[tuple]:
         """Scorecard rows: target, year, probability, mean value, runs, description (floats
-        rounded as :func:`scenarios.results_folder.tidy` rounds them)."""
+        rounded as :func:`scenarios.rounding.tidy` rounds them)."""
         probability = round_half_even(self.met / self.runs).tolist()
         mean_value = round_half_even(self.value / self.runs).tolist()
         for t, (target, description) in enumerate(self.targets):
