@@ -9,6 +9,7 @@ import pandas as pd
 
 from scenarios.config import LoadedConfig
 from scenarios.errors import UserError
+from scenarios.folders.publish import StagedFiles
 from scenarios.safe_text import terminal_safe
 from simulator.lp import InfeasibleAllocation, LinearProgramAllocator, ProgramResult, YearInputs
 from simulator.planning import planned_request
@@ -25,6 +26,8 @@ class AllocateRequest:
     with_commitments: bool = True
     export_mps: Path | None = None
     show_all_slack: bool = False
+    force: bool = False
+    """Overwrite an existing ``export_mps`` file."""
 
 
 def infeasible(config: Path, exc: InfeasibleAllocation) -> UserError:
@@ -41,14 +44,20 @@ def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> s
             f"{config}: --year {ask.year} is outside the programme "
             f"({programme.start_year}–{programme.horizon}); use --horizon or another year"
         )
+    staged = (
+        StagedFiles([ask.export_mps], ask.force, option="--export-mps")
+        if ask.export_mps is not None
+        else None
+    )
     allocator = LinearProgramAllocator(scenario.projects, scenario.allocator)
     try:
         request = planned_request(scenario, ask.year, allocator, ask.with_commitments)
         inputs, built, result = allocator.solve_year(request)
     except InfeasibleAllocation as exc:
         raise infeasible(config, exc) from exc
-    if ask.export_mps is not None:
-        built.problem.writeMPS(str(ask.export_mps), with_objsense=True)
+    if staged is not None and ask.export_mps is not None:
+        with staged:
+            built.problem.writeMPS(str(staged.path(ask.export_mps)), with_objsense=True)
     funded = funded_table(inputs, result)
     lines = headline(scenario, ask, inputs, result, funded)
     lines += ["", funded.to_string(index=False) if len(funded) else "(nothing funded)", ""]

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from scenarios.errors import UserError
+from scenarios.folders.publish import StagedFiles
 from scenarios.observations import ALL, Observation, ObservationSet, read_observations
-from scenarios.results_folder import PLOTS_DIR, YEARLY_CSV, read_manifest, replace_atomically
+from scenarios.results_folder import PLOTS_DIR, YEARLY_CSV, read_manifest
 from simulator.records import CLOSED
 
 BACKTEST_CSV = "backtest.csv"
@@ -304,22 +305,17 @@ def run_backtest(
     years = list(range(int(manifest["start_year"]), int(manifest["horizon"]) + 1))
     observations = read_observations(observations_path, list(config["clusters"]), years)
     target = folder / BACKTEST_CSV
-    if target.exists() and not force:
-        raise UserError(f"{target}: already exists; use --force to replace it")
+    plot_path = folder / PLOTS_DIR / BACKTEST_PNG if make_plot else None
+    staged = StagedFiles([target, *([plot_path] if plot_path else [])], force, option="RESULTS")
     ensemble = Ensemble(pd.read_csv(yearly_path))
     table = backtest_table(ensemble, observations)
-    plot_path = None
-    if make_plot:
-        from scenarios.backtest_plot import plot_backtest
+    with staged:  # the table and its chart together, or neither
+        table.to_csv(staged.path(target), index=False, lineterminator="\n")
+        if plot_path is not None:
+            from scenarios.backtest_plot import plot_backtest
 
-        (folder / PLOTS_DIR).mkdir(exist_ok=True)
-        plot_path = folder / PLOTS_DIR / BACKTEST_PNG
-        names = {cid: c["name"] for cid, c in config["clusters"].items()}
-        replace_atomically(
-            plot_path,
-            lambda p: plot_backtest(ensemble, table, names, str(manifest["name"]), p),
-        )
-    replace_atomically(target, lambda p: table.to_csv(p, index=False, lineterminator="\n"))
+            names = {cid: c["name"] for cid, c in config["clusters"].items()}
+            plot_backtest(ensemble, table, names, str(manifest["name"]), staged.path(plot_path))
     return BacktestResult(table, target, plot_path)
 
 

@@ -30,9 +30,10 @@ CALIBRATED_TOML = "calibrated.toml"
 
 
 def write_calibration(
-    folder: Path, experiment: Experiment, design: Design, stats: np.ndarray
+    folder: Path, final: Path, experiment: Experiment, design: Design, stats: np.ndarray
 ) -> CalibrationResult:
-    """Score every point (and the base, the last row of ``stats``) and write the files."""
+    """Score every point (and the base, the last row of ``stats``) and write the files into
+    ``folder`` (staging for the results folder ``final``, which ``extends`` is relative to)."""
     calibrate = experiment.spec.calibrate
     assert calibrate is not None
     targets = list(experiment.targets)
@@ -42,7 +43,7 @@ def write_calibration(
     _write_targets(folder / CALIBRATION_CSV, targets, result, stats, base=len(design.overrides))
     _write_not_ruled_out(folder / NOT_RULED_OUT_CSV, experiment, design, result)
     (folder / CALIBRATED_TOML).write_text(
-        calibrated_file(experiment, design, result).text(experiment_results_parent(folder)),
+        calibrated_file(experiment, design, result).text(final),
         encoding="utf-8",
     )
     return result
@@ -115,12 +116,6 @@ def _write_not_ruled_out(
             for p in order
         ),
     )
-
-
-def experiment_results_parent(folder: Path) -> Path:
-    """The folder the results will have once published (the work folder is its sibling),
-    which is where ``extends`` must be relative to."""
-    return folder.parent / folder.name.removeprefix(".").removesuffix(".work")
 
 
 def calibrated_file(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scenarios.errors import UserError, stop_on_signals
+from scenarios.errors import UserError, forget_stops, stop_on_signals
 from scenarios.safe_text import terminal_safe
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ class ClusterfundGroup(click.Group):
     """A click group that turns bad input into one red line per problem and a non-zero exit."""
 
     def invoke(self, ctx: click.Context) -> object:
+        forget_stops()
         try:
             return super().invoke(ctx)
         except UserError as exc:
@@ -285,13 +286,12 @@ def run(
     """
     from scenarios.config import load_config
     from scenarios.describe import describe_run
-    from scenarios.results_folder import check_output_free, folder_name
+    from scenarios.folders.publish import default_folder
     from scenarios.run_command import RunRequest
 
     options = _option_overrides(horizon=horizon, seed=seed, runs=runs)
     loaded = load_config(config, overrides, options)
-    target = out or Path("results") / folder_name(loaded.scenario.name)
-    check_output_free(target, force)
+    target = out or default_folder(loaded.scenario.name)
     request = RunRequest(
         out=target,
         runs=loaded.scenario.runs,
@@ -383,10 +383,8 @@ def allocate(
         extra.append("allocator.binary=true")
     if solver:
         extra.append(f'allocator.solver="{solver}"')
-    if export_mps is not None and export_mps.exists() and not force:
-        raise UserError(f"{export_mps}: already exists; use --force to overwrite it")
     loaded = load_config(config, extra)
-    ask = AllocateRequest(year, not fresh, export_mps, show_all_slack)
+    ask = AllocateRequest(year, not fresh, export_mps, show_all_slack, force)
     click.echo(allocate_year(loaded, config, ask))
 
 
@@ -432,16 +430,13 @@ def compare(
     """
     from scenarios.compare import open_comparison, year_in_range
     from scenarios.compare_view import describe_comparison, write_comparison
-    from scenarios.results_folder import check_output_free, folder_name
+    from scenarios.folders.publish import default_folder
 
     if len(folders) < 2:
         raise UserError("compare needs at least two results folders")
     comparison = open_comparison(folders, baseline)
     target = year_in_range(comparison, year or int(comparison.baseline.manifest["target_year"]))
-    destination = out or Path("results") / folder_name(
-        "compare_" + "_vs_".join(r.name for r in comparison.runs)
-    )
-    check_output_free(destination, force)
+    destination = out or default_folder("compare_" + "_vs_".join(r.name for r in comparison.runs))
     tables = write_comparison(comparison, destination, target, lang, force)
     click.echo(describe_comparison(comparison, tables))
     click.echo(f"\nwrote {destination}/")
@@ -564,9 +559,10 @@ def explore(
     from scenarios.experiment import load_experiment
     from scenarios.explore import ExploreRequest, execute_explore
     from scenarios.explore_view import describe_explore
+    from scenarios.folders.publish import default_folder
 
     experiment = load_experiment(experiment_file)
-    target = out or Path("results") / experiment.spec.name
+    target = out or default_folder(experiment.spec.name)
     request = ExploreRequest(
         out=target,
         backend=Backend("dask" if scheduler else backend, jobs, scheduler),
@@ -638,12 +634,13 @@ def optimise(
       clusterfund run results/least_base_from_2019/policy_1.toml
     """
     from scenarios.backends import Backend
+    from scenarios.folders.publish import default_folder
     from scenarios.optimise import OptimiseRequest, execute_optimise
     from scenarios.optimise_output import describe_optimise
     from scenarios.policy import load_policy
 
     policy = load_policy(policy_file)
-    target = out or Path("results") / policy.spec.name
+    target = out or default_folder(policy.spec.name)
     request = OptimiseRequest(
         out=target,
         backend=Backend("dask" if scheduler else backend, jobs, scheduler),

@@ -20,14 +20,17 @@ from scenarios.compare import (
     comparison_tables,
     figure,
 )
+from scenarios.folders.publish import StagedFolder
 from scenarios.labels import figure_label, label
-from scenarios.results_folder import StagingFolder
+from scenarios.results_folder import write_job_manifest
 from scenarios.rounding import DECIMALS
 from scenarios.safe_text import terminal_safe
 from scenarios.summary import MONEY_METRICS
 
 OVERLAY_METRICS = ("members", "total_income", "regional_share", "reserves", "arena_income")
 SHORT_DIFF_ROWS = 15
+COMPARE_KIND = "compare"
+"""The ``kind`` in a comparison folder's manifest."""
 CSV_LANG = "en"
 """The compare CSVs keep English headings whatever ``--lang`` is, so scripts can read them."""
 
@@ -143,10 +146,19 @@ def write_comparison(
 ) -> ComparisonTables:
     """Write the full comparison under ``out`` (atomically) and return its (long) tables."""
     tables = comparison_tables(comparison, year)
-    with StagingFolder(out, force) as staging:
+    with StagedFolder(out, force) as staging:
         for name, sheet in comparison_sheets(tables, comparison.names).items():
             tidy_frame(sheet).to_csv(staging.path / f"{name}.csv", index=False)
         draw_comparison_plots(comparison, staging.path / "plots", lang)
+        write_job_manifest(
+            staging.path,
+            COMPARE_KIND,
+            {
+                "scenarios": comparison.names,
+                "folders": [str(run.path) for run in comparison.runs],
+                "year": year,
+            },
+        )
     return tables
 
 

@@ -25,6 +25,7 @@ from scenarios import designs
 from scenarios.backends import Backend, Executor
 from scenarios.discovery import Discovery, discover
 from scenarios.experiment import Experiment
+from scenarios.folders.publish import StagedFolder
 from scenarios.points import (
     ChunkJob,
     PointModel,
@@ -144,6 +145,7 @@ def execute_explore(
     # with [calibrate], the base scenario itself is scored too: one more point, last
     points = design.overrides + ([{}] if targets else [])
     plan = {"experiment": str(experiment.path), "points": len(points)}
+    reads = [experiment.path, *(experiment.base.files if experiment.base else [])]
     with (
         Executor(request.backend) as executor,
         WorkFolder(
@@ -162,17 +164,22 @@ def execute_explore(
             spec.name,
         )
         outcome_stats = stats[: len(design.overrides), : len(spec.outcomes)]
-        write_tables(work.path, experiment, design, outcome_stats)
-        if targets:
-            from scenarios.calibration_output import write_calibration
+        with work.kept_if_refused(), StagedFolder(request.out, request.force, reads) as staging:
+            folder = staging.path
+            write_tables(folder, experiment, design, outcome_stats)
+            if targets:
+                from scenarios.calibration_output import write_calibration
 
-            write_calibration(work.path, experiment, design, stats[:, len(spec.outcomes) :])
-        write_explore_manifest(work.path, experiment, design, request.backend)
-        if request.make_plots:
-            from scenarios.explore_plots import draw_explore_plots
+                calibration = stats[:, len(spec.outcomes) :]
+                write_calibration(folder, request.out, experiment, design, calibration)
+            manifest = write_explore_manifest(folder, experiment, design, request.backend)
+            if request.make_plots:
+                from scenarios.explore_plots import draw_explore_plots
+                from scenarios.explore_view import ExploreFolder
 
-            draw_explore_plots(work.path, work.path / PLOTS_DIR)
-        return work.publish()
+                draw_explore_plots(ExploreFolder(folder, manifest), folder / PLOTS_DIR)
+        work.remove()
+        return request.out
 
 
 def chosen_stat(experiment: Experiment, stats: np.ndarray, outcome: str) -> np.ndarray:

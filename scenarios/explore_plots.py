@@ -201,9 +201,8 @@ def _interest(folder: ExploreFolder, outcomes: pd.DataFrame) -> pd.Series | None
     return values < condition["below"]
 
 
-def draw_explore_plots(folder_path: Path, plots_dir: Path) -> list[Path]:
+def draw_explore_plots(folder: ExploreFolder, plots_dir: Path) -> list[Path]:
     """Every chart of an explore folder, under ``plots_dir``."""
-    folder = ExploreFolder.open(folder_path)
     plots_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for outcome in folder.outcomes["outcome"].drop_duplicates():

@@ -72,7 +72,7 @@ def explore_section(
         parts.append(table_html(_ranking_table(folder)))
         parts.append(f"<pre>{html.escape(describe_explore(folder.path))}</pre>")
         with tempfile.TemporaryDirectory() as scratch:
-            for path in draw_explore_plots(folder.path, Path(scratch)):
+            for path in draw_explore_plots(folder, Path(scratch)):
                 if path.stem.startswith(("sensitivity_", "prim_")):
                     parts.append(image_html(path))
     return "\n".join(parts)

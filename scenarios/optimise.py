@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from scenarios.backends import Backend, Executor
 from scenarios.errors import UserError, problem_line
+from scenarios.folders.publish import MANIFEST_JSON, StagedFolder
 from scenarios.points import ChunkJob, PointModel, ScenarioModel, evaluate_chunk, make_chunks
 from scenarios.policy import Policy
 from scenarios.results_folder import (
@@ -38,12 +39,14 @@ from scenarios.results_folder import (
     job_source_fields,
     write_job_manifest,
 )
-from scenarios.work_folder import WorkFolder
+from scenarios.work_folder import WorkFolder, work_path
 from simulator.outcomes import STATS
 
 EVALUATIONS_CSV = "evaluations.csv"
 PARETO_CSV = "pareto.csv"
 OUT_OF_SAMPLE_CSV = "out_of_sample.csv"
+SEARCH_NPY = "search.npy"
+"""Every evaluation's levers and statistics, exactly (``--resume`` extends a finished search)."""
 KIND = "optimise"
 OUT_OF_SAMPLE_SEED_OFFSET = 1_000_003
 """Fresh seeds for the out-of-sample check: ``seed + OUT_OF_SAMPLE_SEED_OFFSET``."""
@@ -311,10 +314,15 @@ def execute_optimise(
     budget = max(CORNERS + 1, request.budget or spec.budget)
     model = model or ScenarioModel(policy.document, tuple(spec.outcomes.values()), str(policy.path))
     plan = {"policy": str(policy.path), "budget": budget}
+    reads = [policy.path, *(policy.base.files if policy.base else [])]
+    finished = finished_search(policy, request, budget)
+    force = request.force or finished is not None  # extending replaces the finished folder
     with (
         Executor(request.backend) as executor,
-        WorkFolder(request.out, fingerprint(policy), plan, request.resume, request.force) as work,
+        WorkFolder(request.out, fingerprint(policy), plan, request.resume, force) as work,
     ):
+        if finished is not None and not work.resumed:
+            work.save_chunk(0, finished)  # replayed: the search goes on where it ended
         bar = tqdm(
             total=budget,
             desc=spec.name,
@@ -338,16 +346,53 @@ def execute_optimise(
             raise UserError(infeasibility_problems(policy, values, f"in {len(f)} evaluations"))
         front, chosen = choose(policy, f, feasible)
         out_of_sample = check_out_of_sample(policy, model, executor, evaluations, chosen, values)
-        write_optimise_folder(
-            work.path, policy, request, evaluations, values, feasible, front, chosen, out_of_sample
-        )
-        write_optimise_manifest(work.path, policy, request, len(evaluations), budget)
-        if request.make_plots:
-            from scenarios.optimise_plots import draw_optimise_plots
+        with work.kept_if_refused(), StagedFolder(request.out, force, reads) as staging:
+            folder = staging.path
+            write_optimise_folder(
+                folder, policy, request, evaluations, values, feasible, front, chosen, out_of_sample
+            )
+            np.save(folder / SEARCH_NPY, search_rows(evaluations))
+            write_optimise_manifest(folder, policy, request, len(evaluations), budget)
+            if request.make_plots:
+                from scenarios.optimise_plots import draw_optimise_plots
 
-            draw_optimise_plots(work.path, work.path / PLOTS_DIR)
-        folder = work.publish()
-    return OptimiseResult(folder, chosen, out_of_sample)
+                draw_optimise_plots(folder, folder / PLOTS_DIR)
+        work.remove()
+    return OptimiseResult(request.out, chosen, out_of_sample)
+
+
+def search_rows(evaluations: Evaluations) -> np.ndarray:
+    """Every evaluation as the work folder saves it: its levers, then its statistics."""
+    return np.array(
+        [
+            np.concatenate([levers, stats.reshape(-1)])
+            for levers, stats in zip(evaluations.levers, evaluations.stats, strict=True)
+        ]
+    )
+
+
+def finished_search(policy: Policy, request: OptimiseRequest, budget: int) -> np.ndarray | None:
+    """With ``--resume`` on a finished search of the same policy (and no stopped one): its
+    evaluations (``search.npy``), to be extended to ``budget``; otherwise ``None``."""
+    out = request.out
+    if not (request.resume and out.is_dir() and not work_path(out).exists()):
+        return None
+    try:
+        manifest = json.loads((out / MANIFEST_JSON).read_text(encoding="utf-8"))
+        rows = np.load(out / SEARCH_NPY, allow_pickle=False)
+    except (OSError, ValueError):
+        return None  # not a finished search of this tool: the usual refusal follows
+    if not isinstance(manifest, dict) or manifest.get("fingerprint") != fingerprint(policy):
+        raise UserError(
+            f"{out}: holds a search of another policy (the file, its base scenario or the "
+            "code changed); use --force to start over"
+        )
+    if budget <= len(rows):
+        raise UserError(
+            f"{out}: the search there is finished with {len(rows)} evaluations; give a larger "
+            f"--budget to extend it"
+        )
+    return rows
 
 
 def out_of_sample_seed(policy: Policy) -> int:
@@ -418,6 +463,7 @@ def write_optimise_manifest(
             for lever in policy.levers
         },
         "algorithm": "GA" if len(spec.objective.names) == 1 else "NSGA-II",
+        "fingerprint": fingerprint(policy),
         "backend": request.backend.describe(),
         "base_config": policy.document,
     }

@@ -11,6 +11,7 @@ import base64
 import html
 import re
 import tempfile
+import zipfile
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,13 +32,16 @@ from scenarios.compare_view import (
 from scenarios.errors import UserError
 from scenarios.explore_report import explore_section, explore_tables
 from scenarios.explore_view import ExploreFolder
+from scenarios.folders.publish import StagedFiles
 from scenarios.labels import label
 from scenarios.plots import draw_run_plots
-from scenarios.results_folder import replace_atomically
 from scenarios.safe_text import terminal_safe
 from scenarios.summary import MONEY_METRICS
 
 MSEK_FORMAT = '#,##0.00" MSEK"'
+GENERATOR = "clusterfund report"
+"""Marks a page and a workbook as written by ``report`` (``--force`` replaces only those)."""
+GENERATOR_META = f'<meta name="generator" content="{GENERATOR}">'
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 1.2rem 2rem; color: #222; }
 h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
@@ -282,7 +286,7 @@ def build_html(
         else "Medians (P50) over the runs; arena money is the mean; P(closed) the share of runs closed."
     )
     return f"""<!DOCTYPE html>
-<html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(label("report_title", lang))}: {html.escape(names)}</title>
+<html lang="{lang}"><head><meta charset="utf-8">{GENERATOR_META}<title>{html.escape(label("report_title", lang))}: {html.escape(names)}</title>
 <style>{STYLE}</style></head><body>
 <h1>{html.escape(label("report_title", lang))}: {html.escape(names)}</h1>
 <p class="sub">clusterfund report, {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}</p>
@@ -345,6 +349,7 @@ def write_workbook(
     whose ``metric`` is one of ``MONEY_METRICS``, or a column that ``money`` names for its
     sheet."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        writer.book.properties.creator = GENERATOR
         for sheet, raw in tables.items():
             money_headings = set((money or {}).get(sheet, ()))
             money_columns = {i for i, h in enumerate(raw.columns) if h in money_headings}
@@ -382,10 +387,7 @@ def write_report(
     if out.suffix.lower() not in (".html", ".htm"):
         raise UserError(f"--out {out}: the report is an HTML file; name it e.g. report.html")
     workbook = out.with_suffix(".xlsx")
-    for path in (out, workbook):
-        if path.exists() and not force:
-            raise UserError(f"{path}: already exists; use --force to overwrite it")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    staged = StagedFiles([out, workbook], force, owned=written_by_report)
     explored = {sheet_title(k): v for k, v in explore_tables(explorations).items()}
     compared = comparison_tables(comparison, year)
     tables = {**build_tables(comparison, compared, lang), **explored}
@@ -407,8 +409,19 @@ def write_report(
             for path in draw_run_plots(run, Path(scratch) / f"run{index}", lang):
                 charts.append((f"{name}: {path.stem.replace('_', ' ')}", path))
         page = build_html(comparison, year, lang, charts, compared, explorations)
-        replace_atomically(
-            workbook, lambda p: write_workbook(tables, p, money)
-        )  # the likelier to fail
-        replace_atomically(out, lambda p: p.write_text(page, encoding="utf-8"))
+        with staged:  # both files, or neither
+            write_workbook(tables, staged.path(workbook), money)
+            staged.path(out).write_text(page, encoding="utf-8")
     return out, workbook
+
+
+def written_by_report(path: Path) -> bool:
+    """Whether ``path`` is a page or workbook ``report`` wrote (its generator mark)."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                return GENERATOR in book.read("docProps/core.xml").decode("utf-8", "replace")
+        with path.open("rb") as page:
+            return GENERATOR_META.encode() in page.read(4096)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False

@@ -1,37 +1,27 @@
-"""The results folder: its file names, how it is written, and how it is read back.
+"""The results folder: its file names, its manifest, and how it is read back.
 
-It is written in a staging folder beside it, moved into place only when complete.
-
-A folder in the way is refused unless ``force`` is given; with ``force`` the old
-folder is replaced only after the new one is complete, so an interrupted or
-failed run never leaves a half-written folder and never loses earlier results.
-A staging folder is never read as results, and one left by a killed run is
-removed by the next run into the same folder.
+It is written through :mod:`scenarios.folders.publish` (staged beside it, moved into
+place only when complete, replaced only with ``--force``). A staging folder is never
+read as results.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import fcntl
-import glob
 import hashlib
 import json
 import os
 import platform
-import re
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from scenarios.errors import UserError, stops_held
+from scenarios.errors import UserError
+from scenarios.folders.publish import MANIFEST_JSON, STAGING_NAME, TOOL, results_folder_of
 from scenarios.rounding import tidy_row
 from scenarios.safe_text import terminal_safe
 
@@ -45,142 +35,13 @@ ALLOCATION_CSV = "allocation.csv"
 SUMMARY_CSV = "summary.csv"
 SCORECARD_CSV = "scorecard.csv"
 EVENTS_CSV = "events.csv"
-MANIFEST_JSON = "manifest.json"
 PLOTS_DIR = "plots"
 FORMAT_VERSION = 1
-
-
-def folder_name(text: str) -> str:
-    """``text`` (a scenario name, say) as one harmless folder name: characters other than
-    letters, digits, ``.``, ``-`` and ``_`` become ``_``, and it does not start with a dot."""
-    return re.sub(r"[^\w.-]+", "_", text).lstrip(".") or "_"
-
-
-def check_output_free(out: Path, force: bool) -> None:
-    """Refuse an existing output folder unless ``force``; refuse a file in the way always."""
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: is a file, not a results folder; choose another --out")
-    if out.exists() and not force:
-        raise UserError(
-            f"{out}: results folder already exists; use --force to replace it or --out to write elsewhere"
-        )
-
-
-STAGING_NAME = re.compile(r"\.(?P<name>.+)\.partial-(?:(?P<pid>\d+)-)?.*")
-"""A staging folder's name: ``.<results folder>.partial-<pid>-<random>`` (older ones lack the pid)."""
-
-
-def results_folder_of(folder: Path) -> Path:
-    """The results folder that ``folder`` becomes: itself, or for a staging folder its target."""
-    staging = STAGING_NAME.fullmatch(folder.name)
-    return folder.with_name(staging["name"]) if staging else folder
 
 
 def relative_to_folder(file: str | Path, folder: Path) -> str:
     """``file`` as a path relative to ``folder`` (``/`` separators), for the manifest."""
     return Path(os.path.relpath(Path(file).resolve(), folder.resolve())).as_posix()
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this id runs (on this machine)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``folder`` (other clusterfund processes wait for it)."""
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(handle)
-
-
-class StagingFolder:
-    """A temporary folder beside ``out`` that becomes ``out`` when the block succeeds.
-
-    Its name, ``.<out name>.partial-<pid>-<random>``, says which process owns it: a
-    run refuses an ``out`` that a live process is writing, and removes staging folders
-    whose process has gone (killed with SIGKILL, say). The final rename happens under
-    an ``flock`` of the parent folder, so of two runs into the same ``out`` one wins
-    and the other refuses; a ``UserError`` then, and nothing of it is left.
-    """
-
-    def __init__(self, out: Path, force: bool) -> None:
-        check_output_free(out, force)
-        self.out = out
-        self.force = force
-        self.made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]
-        """Parent folders this run creates (removed again if it fails)."""
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(out.parent):
-            for other in out.parent.glob(f".{glob.escape(out.name)}.partial-*"):
-                staging = STAGING_NAME.fullmatch(other.name)
-                if not (staging and staging["pid"] and other.is_dir()):
-                    continue  # not ours to judge; never read as results anyway
-                if _alive(int(staging["pid"])):
-                    self._remove_made()
-                    raise UserError(
-                        f"{out}: another clusterfund run (process {staging['pid']}) is writing "
-                        "it; wait for it to finish or choose another --out"
-                    )
-                shutil.rmtree(other, ignore_errors=True)  # left by a killed run
-            self.path = Path(
-                tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent)
-            )
-
-    def __enter__(self) -> StagingFolder:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is not None:
-            self.discard()
-            return
-        old = None
-        with stops_held(), _locked(self.out.parent):
-            try:
-                check_output_free(self.out, self.force)
-                if self.force and self.out.exists():
-                    old = self.out.with_name(f".{self.out.name}.replaced-{os.getpid()}")
-                    self.out.rename(old)
-                try:
-                    os.rename(self.path, self.out)  # fails if a folder with files is there
-                except OSError as exc:
-                    if old is not None:
-                        old.rename(self.out)
-                    raise UserError(
-                        f"{self.out}: another run wrote this results folder first; "
-                        "use --force to replace it or --out to write elsewhere"
-                    ) from exc
-            except BaseException:  # refused or failed: nothing of this run is left
-                self.discard()
-                raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
-    def discard(self) -> None:
-        """Remove the staging folder and any parent folder made for it (if still empty)."""
-        shutil.rmtree(self.path, ignore_errors=True)
-        self._remove_made()
-
-    def _remove_made(self) -> None:
-        for folder in self.made:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -237,7 +98,7 @@ def write_job_manifest(
     """``manifest.json`` of an explore or optimise folder: the common header, then ``fields``."""
     manifest = {
         "format": FORMAT_VERSION,
-        "tool": "clusterfund",
+        "tool": TOOL,
         "kind": kind,
         "versions": versions("highs", packages),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -269,7 +130,7 @@ def write_manifest(
     out = results_folder_of(folder)
     manifest = {
         "format": FORMAT_VERSION,
-        "tool": "clusterfund",
+        "tool": TOOL,
         "name": resolved["name"],
         "description": resolved.get("description", ""),
         "config_sha256": config_sha256(resolved),
@@ -314,20 +175,6 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"{path}: unknown results format (expected clusterfund format {FORMAT_VERSION})"
         )
     return manifest
-
-
-def replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same folder, then rename it over ``path``,
-    so a reader never sees half a file and a failure leaves the old one."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 @dataclass

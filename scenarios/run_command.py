@@ -13,6 +13,7 @@ from tqdm import tqdm
 from scenarios.batch_csv import yearly_header
 from scenarios.config import LoadedConfig
 from scenarios.ensemble import run_stream
+from scenarios.folders.publish import StagedFolder
 from scenarios.results_folder import (
     ALLOCATION_CSV,
     EVENTS_CSV,
@@ -22,7 +23,6 @@ from scenarios.results_folder import (
     SUMMARY_CSV,
     YEARLY_CSV,
     RunFolder,
-    StagingFolder,
     write_manifest,
     write_tidy_csv,
 )
@@ -48,9 +48,13 @@ class RunRequest:
 
 
 def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
-    """Run the ensemble and write the complete results folder; return its path."""
+    """Run the ensemble and write the complete results folder; return its path.
+
+    The folder is checked before the ensemble starts (refused if it exists, unless
+    ``force`` and this tool wrote it), written in a staging folder and published whole.
+    """
     scenario = loaded.scenario
-    with StagingFolder(request.out, request.force) as staging:
+    with StagedFolder(request.out, request.force, reads=loaded.files) as staging:
         folder = staging.path
         summary = EnsembleSummary(folder, request.runs, scenario.years, list(scenario.clusters))
         tally = ScorecardTally(scenario, scored_years(scenario))

@@ -6,6 +6,7 @@ quantiles are then taken one year at a time. The scorecard only needs running su
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -66,6 +67,8 @@ class EnsembleSummary:
         self.path = folder / "metrics.tmp.npy"
         shape = (runs, len(self.years), len(self.clusters), len(SUMMARY_METRICS))
         self.values = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float64, shape=shape)
+        with self.path.open("r+b") as handle:  # claim the disk now: a full disk is an OSError
+            os.posix_fallocate(handle.fileno(), 0, self.path.stat().st_size)  # here, not SIGBUS
 
     def add(self, first_run: int, metrics: np.ndarray) -> None:
         """Store a batch's :func:`summary_metrics` as runs ``first_run, first_run + 1, ...``."""

@@ -6,24 +6,28 @@ The folder sits beside the results folder as ``.<name>.work/`` while the job run
 must have the same fingerprint, so chunks of different experiments never mix.
 Each chunk is one ``.npy`` file, written to a temporary name and renamed, so a
 kill leaves either a whole chunk or none. A lock file keeps two jobs out of one
-folder. When every chunk is in, the caller writes the tables into the folder and
-:meth:`WorkFolder.publish` renames it into place.
+folder. When every chunk is in, the caller writes the tables through
+:class:`scenarios.folders.publish.StagedFolder`, and only once they are published is
+the work folder removed (:meth:`WorkFolder.remove`): a failed final step never loses
+finished work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from scenarios.errors import UserError
-from scenarios.results_folder import check_output_free
+from scenarios.folders.publish import check_folder_free
 
 PLAN_JSON = "plan.json"
 CHUNKS_DIR = "chunks"
@@ -42,7 +46,7 @@ class WorkFolder:
     def __init__(
         self, out: Path, fingerprint: str, plan: dict[str, Any], resume: bool, force: bool
     ):
-        check_output_free(out, force)
+        check_folder_free(out, force)
         self.out = out
         self.force = force
         self.path = work_path(out)
@@ -153,18 +157,22 @@ class WorkFolder:
         self._release_lock()
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def publish(self) -> Path:
-        """Drop the chunks and the plan, and move the finished folder into place."""
-        shutil.rmtree(self.path / CHUNKS_DIR)
-        (self.path / PLAN_JSON).unlink()
-        check_output_free(self.out, self.force)
-        old = None
-        if self.out.exists():
-            old = self.out.with_name(f".{self.out.name}.replaced-{os.getpid()}")
-            self.out.rename(old)
-        (self.path / LOCK_FILE).unlink()
-        self.path.rename(self.out)
-        self._release_lock()
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return self.out
+    @contextlib.contextmanager
+    def kept_if_refused(self) -> Iterator[None]:
+        """A block publishing this job's results: if the results folder cannot be written
+        (it appeared meanwhile, the disk is full ...), the error says that the finished work
+        is kept here and how to finish it."""
+        try:
+            yield
+        except UserError as exc:
+            raise UserError(
+                [
+                    *exc.lines,
+                    f"{self.path}: the finished work is kept; run the same command with "
+                    f"--resume (and --force to replace {self.out}) to write the results",
+                ]
+            ) from None
+
+    def remove(self) -> None:
+        """Remove the folder once its results are published (nothing in it is needed then)."""
+        self.discard()

@@ -16,7 +16,7 @@ import pytest
 from conftest import BASELINE, invoke
 
 from scenarios.errors import UserError
-from scenarios.results_folder import StagingFolder
+from scenarios.folders.publish import StagedFolder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,7 +101,7 @@ def test_a_killed_runs_staging_folder_is_never_read_and_is_cleaned_away(
 
 def test_a_run_refuses_a_folder_another_live_run_is_writing(tmp_path: Path) -> None:
     out = tmp_path / "res"
-    with StagingFolder(out, force=False):  # this process is alive and writing ``out``
+    with StagedFolder(out, force=False):  # this process is alive and writing ``out``
         result = invoke("run", str(BASELINE), "--out", str(out), "--runs", "1", "--force")
         assert result.exit_code == 2
         assert result.stderr.splitlines() == [
@@ -116,7 +116,7 @@ def test_the_loser_of_the_final_rename_refuses_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "res"
-    with pytest.raises(UserError, match="already exists"), StagingFolder(out, False) as staging:
+    with pytest.raises(UserError, match="already exists"), StagedFolder(out, False) as staging:
         (staging.path / "mine.csv").write_text("mine", encoding="utf-8")
         out.mkdir()  # another writer finished first
         (out / "theirs.csv").write_text("theirs", encoding="utf-8")
@@ -124,11 +124,11 @@ def test_the_loser_of_the_final_rename_refuses_and_leaves_nothing(
     # the same when the other one renames between the check and the rename
     shutil.rmtree(out)
     refused = pytest.raises(UserError, match="wrote this results folder first")
-    with refused, StagingFolder(out, False) as staging:
+    with refused, StagedFolder(out, False) as staging:
         (staging.path / "mine.csv").write_text("mine", encoding="utf-8")
         out.mkdir()
         (out / "theirs.csv").write_text("theirs", encoding="utf-8")
-        monkeypatch.setattr("scenarios.results_folder.check_output_free", lambda *_: None)
+        monkeypatch.setattr("scenarios.folders.publish.check_folder_free", lambda *_: None)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
     assert [p.name for p in out.iterdir()] == ["theirs.csv"]
 
@@ -166,7 +166,7 @@ def test_a_stop_during_the_final_rename_comes_too_late(
     out = tmp_path / "res"
     try:
         stop_on_signals()
-        with monkeypatch.context() as patch, StagingFolder(out, False) as staging:
+        with monkeypatch.context() as patch, StagedFolder(out, False) as staging:
             (staging.path / "mine.csv").write_text("mine", encoding="utf-8")
             patch.setattr(os, "rename", rename_while_stopped)
         time.sleep(0.1)  # no Stopped: the folder is complete, the stop came too late
