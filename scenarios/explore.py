@@ -27,6 +27,7 @@ from scenarios.discovery import Discovery, discover
 from scenarios.experiment import Experiment
 from scenarios.points import (
     ChunkJob,
+    InfeasiblePoint,
     PointModel,
     ScenarioModel,
     evaluate_chunk,
@@ -150,17 +151,21 @@ def execute_explore(
             request.out, fingerprint(experiment, design), plan, request.resume, request.force
         ) as work,
     ):
-        stats = run_points(
-            model,
-            points,
-            spec.replications,
-            spec.seed,
-            work,
-            request,
-            executor,
-            len(spec.outcomes) + len(targets),
-            spec.name,
-        )
+        try:
+            stats = run_points(
+                model,
+                points,
+                spec.replications,
+                spec.seed,
+                work,
+                request,
+                executor,
+                len(spec.outcomes) + len(targets),
+                spec.name,
+            )
+        except InfeasiblePoint:  # a point that cannot be met: the experiment cannot finish
+            work.discard()
+            raise
         outcome_stats = stats[: len(design.overrides), : len(spec.outcomes)]
         write_tables(work.path, experiment, design, outcome_stats)
         if targets:
