@@ -57,6 +57,10 @@ class Recorder:
         self.memo = MemoisedAllocator(inner)
         self.seen: list[AllocationRequest] = []
 
+    @property
+    def cluster_cap_share(self) -> float:
+        return self.memo.cluster_cap_share
+
     def problem_key(self, request: AllocationRequest) -> Hashable:
         return self.memo.problem_key(request)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from scenarios.config import LoadedConfig
 from scenarios.errors import UserError
 from scenarios.folders.publish import StagedFiles
 from scenarios.safe_text import terminal_safe
+from simulator.allocation import CommitmentCut
 from simulator.lp import InfeasibleAllocation, LinearProgramAllocator, ProgramResult, YearInputs
 from simulator.planning import planned_request
 from simulator.scenario import Scenario
@@ -60,6 +62,8 @@ def allocate_year(loaded: LoadedConfig, config: Path, ask: AllocateRequest) -> s
             built.problem.writeMPS(str(staged.path(ask.export_mps)), with_objsense=True)
     funded = funded_table(inputs, result)
     lines = headline(scenario, ask, inputs, result, funded)
+    if request.cuts:
+        lines.append(cut_line(request.cuts))
     lines += ["", funded.to_string(index=False) if len(funded) else "(nothing funded)", ""]
     lines += slack_lines(result, ask.show_all_slack)
     if ask.export_mps is not None:
@@ -113,6 +117,15 @@ def headline(
         ),
         f"eligible    {len(inputs.projects)} projects ({len(inputs.commitments)} committed from earlier years)",
     ]
+
+
+def cut_line(cuts: Sequence[CommitmentCut]) -> str:
+    """How much of their contracts the year's cut commitments are paid (one share for all)."""
+    share = cuts[0].paid / cuts[0].contracted
+    return (
+        f"cut         {len(cuts)} commitments paid {share:.2%} of their contracts "
+        f"(pro rata: the budget or a cluster cap cannot cover them in full)"
+    )
 
 
 def slack_lines(result: ProgramResult, show_all: bool) -> list[str]:

@@ -28,6 +28,7 @@ from scenarios.experiment import Experiment
 from scenarios.folders.publish import StagedFolder
 from scenarios.points import (
     ChunkJob,
+    InfeasiblePoint,
     PointModel,
     ScenarioModel,
     evaluate_chunk,
@@ -152,17 +153,21 @@ def execute_explore(
             request.out, fingerprint(experiment, design), plan, request.resume, request.force
         ) as work,
     ):
-        stats = run_points(
-            model,
-            points,
-            spec.replications,
-            spec.seed,
-            work,
-            request,
-            executor,
-            len(spec.outcomes) + len(targets),
-            spec.name,
-        )
+        try:
+            stats = run_points(
+                model,
+                points,
+                spec.replications,
+                spec.seed,
+                work,
+                request,
+                executor,
+                len(spec.outcomes) + len(targets),
+                spec.name,
+            )
+        except InfeasiblePoint:  # a point that cannot be met: the experiment cannot finish
+            work.discard()
+            raise
         outcome_stats = stats[: len(design.overrides), : len(spec.outcomes)]
         with work.kept_if_refused(), StagedFolder(request.out, request.force, reads) as staging:
             folder = staging.path

@@ -31,7 +31,14 @@ from tqdm import tqdm
 from scenarios.backends import Backend, Executor
 from scenarios.errors import UserError, problem_line
 from scenarios.folders.publish import MANIFEST_JSON, StagedFolder
-from scenarios.points import ChunkJob, PointModel, ScenarioModel, evaluate_chunk, make_chunks
+from scenarios.points import (
+    ChunkJob,
+    InfeasiblePoint,
+    PointModel,
+    ScenarioModel,
+    evaluate_chunk,
+    make_chunks,
+)
 from scenarios.policy import Policy
 from scenarios.results_folder import (
     PLOTS_DIR,
@@ -144,7 +151,8 @@ class CandidateEvaluator:
         chunks = make_chunks(
             [overrides.get(i, {}) for i in range(first + len(candidates))], todo, 1
         )
-        job = ChunkJob(self.model, self.policy.spec.replications, self.policy.spec.seed)
+        spec = self.policy.spec
+        job = ChunkJob(self.model, spec.replications, spec.seed, what="evaluation")
         for start, chunk_stats in self.executor.map_unordered(evaluate_chunk, job, chunks):
             rows = candidates[start - first : start - first + len(chunk_stats)]
             self.work.save_chunk(start, np.hstack([rows, chunk_stats.reshape(len(rows), -1)]))
@@ -345,7 +353,13 @@ def execute_optimise(
             work.discard()
             raise UserError(infeasibility_problems(policy, values, f"in {len(f)} evaluations"))
         front, chosen = choose(policy, f, feasible)
-        out_of_sample = check_out_of_sample(policy, model, executor, evaluations, chosen, values)
+        try:
+            out_of_sample = check_out_of_sample(
+                policy, model, executor, evaluations, chosen, values
+            )
+        except InfeasiblePoint:  # on fresh seeds: the search cannot be finished
+            work.discard()
+            raise
         with work.kept_if_refused(), StagedFolder(request.out, force, reads) as staging:
             folder = staging.path
             write_optimise_folder(
@@ -411,7 +425,9 @@ def check_out_of_sample(
     """Re-run each chosen policy on fresh seeds; rows (policy, outcome, bound, in, out, met in, met out)."""
     spec = policy.spec
     replications = spec.out_of_sample_replications or spec.replications
-    job = ChunkJob(model, replications, out_of_sample_seed(policy))
+    job = ChunkJob(
+        model, replications, out_of_sample_seed(policy), "out-of-sample run of policy", 1
+    )
     overrides = [policy.candidate_overrides(evaluations.levers[c.evaluation]) for c in chosen]
     chunks = make_chunks(overrides, range(len(overrides)), 1)
     fresh = np.full((len(chosen), len(policy.outcome_names), len(STATS)), np.nan)

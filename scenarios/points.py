@@ -19,9 +19,40 @@ import numpy as np
 
 from scenarios.config import apply_set, validate_document
 from scenarios.ensemble import MAX_BATCH, run_batches, run_rng
+from scenarios.errors import UserError, problem_line
 from simulator.allocation import MemoisedAllocator
+from simulator.lp import InfeasibleAllocation
 from simulator.model import default_allocator, simulate_batch
 from simulator.outcomes import Outcome, OutcomeMeter, summarise_replications
+
+
+class InfeasiblePoint(UserError):
+    """A point whose arena allocation cannot be met (hard targets, ``allocator.soft_targets
+    = false``, that its pool cannot reach): one line naming the file, the point and its
+    values, and the conflict.
+
+    It is raised in the worker that evaluates the point and pickles (its ``args`` are what
+    ``__init__`` takes), so it reaches the command as this line from any backend.
+    """
+
+    def __init__(
+        self, source: str, overrides: dict[str, Any], reason: str, label: str = "a point"
+    ) -> None:
+        values = ", ".join(f"{key} = {_shown(value)}" for key, value in overrides.items())
+        super().__init__(
+            problem_line(source, None, f"{label} ({values or 'the base scenario'}): {reason}")
+        )
+        self.args = (source, overrides, reason, label)
+        self.source, self.overrides, self.reason, self.label = source, overrides, reason, label
+
+    def named(self, label: str) -> InfeasiblePoint:
+        """The same error for the point called ``label`` (``point 17``)."""
+        return InfeasiblePoint(self.source, self.overrides, self.reason, label)
+
+
+def _shown(value: Any) -> str:
+    """An override's value as the error line shows it (floats to 6 significant digits)."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 class PointModel(Protocol):
@@ -50,13 +81,18 @@ class ScenarioModel:
         return document
 
     def evaluate(self, overrides: dict[str, Any], replications: int, seed: int) -> np.ndarray:
-        """Run the point's scenario ``replications`` times; one row of outcomes per run."""
+        """Run the point's scenario ``replications`` times; one row of outcomes per run.
+
+        An allocation that cannot be met raises :class:`InfeasiblePoint`."""
         scenario = validate_document(self.scenario_document(overrides), {}, self.source)
         allocator = MemoisedAllocator(default_allocator(scenario))
         meter = OutcomeMeter(scenario, self.outcomes)
         values = np.empty((replications, len(self.outcomes)))
         for runs in run_batches(replications, MAX_BATCH):  # replication r is run r of `run`
-            result = simulate_batch(scenario, [run_rng(seed, r) for r in runs], allocator)
+            try:
+                result = simulate_batch(scenario, [run_rng(seed, r) for r in runs], allocator)
+            except InfeasibleAllocation as exc:
+                raise InfeasiblePoint(self.source, overrides, str(exc)) from None
             values[runs.start : runs.stop] = meter.measure(result.yearly, result.allocations)
         return values
 
@@ -83,17 +119,24 @@ class ChunkJob:
     model: PointModel
     replications: int
     seed: int
+    what: str = "point"
+    """What a point is called in errors (``point 17``; optimise: ``evaluation 17``)."""
+    first_number: int = 0
+    """The number errors give the first point (``what`` and number name it)."""
 
 
 def evaluate_chunk(job: ChunkJob, chunk: Chunk) -> tuple[int, np.ndarray]:
-    """(first point, array (points, outcomes, 5)) of mean, P10, P50, P90, sd over replications."""
-    stats = np.stack(
-        [
-            summarise_replications(job.model.evaluate(overrides, job.replications, job.seed))
-            for overrides in chunk.overrides
-        ]
-    )
-    return chunk.first, stats
+    """(first point, array (points, outcomes, 5)) of mean, P10, P50, P90, sd over replications.
+
+    A point whose allocation cannot be met raises :class:`InfeasiblePoint` naming it."""
+    stats = []
+    for index, overrides in enumerate(chunk.overrides, start=chunk.first):
+        try:
+            values = job.model.evaluate(overrides, job.replications, job.seed)
+        except InfeasiblePoint as exc:
+            raise exc.named(f"{job.what} {job.first_number + index}") from None
+        stats.append(summarise_replications(values))
+    return chunk.first, np.stack(stats)
 
 
 def make_chunks(

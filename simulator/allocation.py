@@ -9,15 +9,31 @@ directly). Every allocator considers its own pool plus the request's open-call
 proposals, so one allocator serves every run of an ensemble. Each allocator says
 which part of a request its answer depends on (``problem_key``), so that
 :class:`MemoisedAllocator` solves each distinct problem once within an ensemble.
+
+When a year's budget (or a cluster cap) cannot cover what earlier years committed,
+:class:`CommitmentBook` cuts the commitments pro rata (:func:`cut_commitments`)
+before any allocator sees the request, so every allocator gets a problem it can meet.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from simulator.scenario import Project
+
+
+@dataclass(frozen=True)
+class CommitmentCut:
+    """A commitment paid less than its contract in one year (see :func:`cut_commitments`)."""
+
+    project: str
+    contracted: float
+    """The fraction the project was started at (what later years pay again)."""
+    paid: float
+    """The fraction paid this year (0: nothing this year)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,9 @@ class AllocationRequest:
     proposals: tuple[Project, ...] = ()
     """Every open-call project the request refers to, beyond the allocator's own pool:
     this year's proposals and earlier ones among ``commitments``."""
+    cuts: tuple[CommitmentCut, ...] = ()
+    """Commitments cut this year to fit the budget and the cluster caps, by project id;
+    ``commitments`` holds what they are paid (one cut to nothing is left out of it)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,12 @@ class Allocation:
 
 class ArenaAllocator(Protocol):
     """Anything that turns an allocation request into an allocation."""
+
+    @property
+    def cluster_cap_share(self) -> float:
+        """The largest share of a year's budget the allocator lets one cluster's projects
+        take (1.0: no cap); a cut of the commitments keeps to it."""
+        ...
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money."""
@@ -108,7 +133,8 @@ def problem_key(
     It holds the year, the budget, and for each project that takes part (live
     commitments in the request's order, then the eligible new projects in pool order,
     as the allocators take them) what the program uses of it: its data, its committed
-    fraction (``None`` for a new start) and, with ``weights``, how many of its clusters
+    fraction (``None`` for a new start), whether that commitment was cut this year (a cut
+    one is paid a share even in binary mode) and, with ``weights``, how many of its clusters
     are at risk (its objective weight). The rest of the request only acts through these:
     open clusters and earlier starts through which projects take part (every cluster of
     a project that takes part is open, so the cover rows follow from the projects),
@@ -121,6 +147,7 @@ def problem_key(
     taking_part = [(by_id[pid], fraction) for pid, fraction in committed.items()]
     taking_part += [(p, None) for p in eligible_new_projects(pool, request)]
     at_risk = request.at_risk if weights else frozenset()
+    cut = {c.project for c in request.cuts}
     entries = tuple(
         (
             p.id,
@@ -132,6 +159,7 @@ def problem_key(
             p.growth_seed,
             sum(c in at_risk for c in p.clusters) if at_risk else 0,
             fraction,
+            fraction is not None and p.id in cut,
         )
         for p, fraction in taking_part
     )
@@ -139,13 +167,98 @@ def problem_key(
     return (request.year, request.budget, entries, nothing)
 
 
+def commitments_cost(
+    fractions: Mapping[str, float], projects_by_id: Mapping[str, Project]
+) -> float:
+    """What ``fractions`` (project id → fraction) cost this year (MSEK), summed in their order."""
+    return sum(projects_by_id[pid].cost_per_year * f for pid, f in fractions.items())
+
+
+def cluster_money(
+    fractions: Mapping[str, float], projects_by_id: Mapping[str, Project]
+) -> dict[str, float]:
+    """Money reaching each cluster from ``fractions``, as the cluster cap counts it (a
+    project's money split equally among its clusters)."""
+    money: dict[str, float] = {}
+    for pid, fraction in fractions.items():
+        project = projects_by_id[pid]
+        each = project.cost_per_year / len(project.clusters)
+        for c in project.clusters:
+            money[c] = money.get(c, 0.0) + each * fraction
+    return money
+
+
+def commitments_fit(
+    fractions: Mapping[str, float],
+    projects_by_id: Mapping[str, Project],
+    budget: float,
+    cluster_cap_share: float = 1.0,
+) -> bool:
+    """Whether ``fractions`` cost at most ``budget`` and, with a cap below 1, bring no
+    cluster more than ``cluster_cap_share * budget``."""
+    if commitments_cost(fractions, projects_by_id) > budget:
+        return False
+    if cluster_cap_share >= 1.0:
+        return True
+    limit = cluster_cap_share * budget
+    return all(m <= limit for m in cluster_money(fractions, projects_by_id).values())
+
+
+MAX_ROUNDING_STEPS = 1000
+"""How many ulps :func:`cut_commitments` lowers a share that the floats let overshoot."""
+
+
+def cut_commitments(
+    committed: Mapping[str, float],
+    projects_by_id: Mapping[str, Project],
+    budget: float,
+    cluster_cap_share: float = 1.0,
+) -> dict[str, float]:
+    """What each commitment (project id → contracted fraction) is paid this year: pro rata.
+
+    When the commitments fit the year (:func:`commitments_fit`: the budget, and each
+    cluster's cap when it is below 1) each is paid its contract. Otherwise every
+    commitment is paid the same share ``s`` of its contracted fraction, the largest
+    that fits: ``s = min(budget / committed cost, min over clusters of cap * budget /
+    committed money reaching the cluster)`` (lowered by a rounding step or two when the
+    floats would overshoot, so the cut commitments never cost more than the budget).
+    A budget of 0 pays nothing.
+
+    Why pro rata: every running contract was approved under the same rules, so under
+    a cut each keeps the same share of its contract (the ratios between commitments stay
+    as they were), whatever its start year or id; nothing depends on an order among the
+    many projects that start in the same year, and it is the rule the proportional
+    allocator always had. One share for all also keeps a cluster's cap: the cut
+    scales the money reaching every cluster alike.
+    """
+    if commitments_fit(committed, projects_by_id, budget, cluster_cap_share):
+        return dict(committed)
+    share = min(1.0, budget / commitments_cost(committed, projects_by_id))
+    if cluster_cap_share < 1.0:
+        limit = cluster_cap_share * budget
+        for money in cluster_money(committed, projects_by_id).values():
+            if money > limit:
+                share = min(share, limit / money)
+    paid = {pid: f * share for pid, f in committed.items()}
+    for _ in range(MAX_ROUNDING_STEPS):  # float rounding overshot by an ulp or so
+        if commitments_fit(paid, projects_by_id, budget, cluster_cap_share):
+            return paid
+        share = math.nextafter(share, 0.0)
+        paid = {pid: f * share for pid, f in committed.items()}
+    return dict.fromkeys(committed, 0.0)  # unreachable for a finite budget; never overspend
+
+
 class ProportionalAllocator:
     """The simple rule: honour commitments, then fund every eligible new project at
     the same fraction ``f = min(1, remaining budget / total yearly cost of eligible projects)``.
 
-    When the budget cannot cover the commitments, every commitment is scaled down by
-    ``budget / committed cost``.
+    When the budget cannot cover the commitments, they are cut pro rata
+    (:func:`cut_commitments`, the rule :class:`CommitmentBook` applies before any
+    allocator) and nothing new starts. It has no cluster cap.
     """
+
+    cluster_cap_share = 1.0
+    """No cap: the proportional split ignores clusters."""
 
     def __init__(self, projects: Sequence[Project]) -> None:
         self.projects = list(projects)
@@ -159,11 +272,11 @@ class ProportionalAllocator:
         pool = request_pool(self.projects, request)
         by_id = {p.id: p for p in pool}
         committed = live_commitments(by_id, request)
-        committed_cost = sum(by_id[pid].cost_per_year * f for pid, f in committed.items())
-        if committed_cost > request.budget and committed_cost > 0:
-            scale = request.budget / committed_cost
-            return Allocation(request.year, {pid: f * scale for pid, f in committed.items()})
-        remaining = request.budget - committed_cost
+        paid = cut_commitments(committed, by_id, request.budget)
+        cut = {c.project for c in request.cuts}
+        if paid != committed or not cut.isdisjoint(committed):  # no money left after the cut
+            return Allocation(request.year, paid)
+        remaining = request.budget - commitments_cost(committed, by_id)
         new = eligible_new_projects(pool, request)
         total_cost = sum(p.cost_per_year for p in new)
         fractions = dict(committed)
@@ -192,6 +305,11 @@ class MemoisedAllocator:
         self.hits = 0
         self.misses = 0
 
+    @property
+    def cluster_cap_share(self) -> float:
+        """The inner allocator's cap."""
+        return self.inner.cluster_cap_share
+
     def problem_key(self, request: AllocationRequest) -> Hashable:
         """The inner allocator's key."""
         return self.inner.problem_key(request)
@@ -217,31 +335,54 @@ class CommitmentBook:
     A project started in year s at fraction f is committed at f through year
     ``s + duration - 1``; a started project cannot start again. Open-call proposals
     join the book (:meth:`add`); a request carries those it refers to.
+
+    When a year's budget cannot cover the commitments (or they would bring a cluster
+    more than its cap), the request cuts them pro rata (:func:`cut_commitments`) and
+    lists the cuts. The cut is that year's payment only: the book keeps the contracted
+    fraction, and later years pay it again while the project runs (its duration is not
+    extended).
     """
 
     def __init__(self, projects: Sequence[Project]) -> None:
-        self.durations = {p.id: p.duration for p in projects}
+        self.projects = {p.id: p for p in projects}
         self.started: dict[str, tuple[int, float]] = {}
         self.proposals: dict[str, Project] = {}
 
     def add(self, projects: Sequence[Project]) -> None:
         """Open-call proposals join the book."""
-        self.durations.update((p.id, p.duration) for p in projects)
+        self.projects.update((p.id, p) for p in projects)
         self.proposals.update((p.id, p) for p in projects)
 
     def request(
-        self, year: int, budget: float, open_clusters: frozenset[str], at_risk: frozenset[str]
+        self,
+        year: int,
+        budget: float,
+        open_clusters: frozenset[str],
+        at_risk: frozenset[str],
+        cluster_cap_share: float = 1.0,
     ) -> AllocationRequest:
         """The allocation request for ``year`` given what has started before it, with the
-        proposals still running (committed) or still able to start."""
-        commitments = tuple(
-            sorted(
-                (pid, fraction)
-                for pid, (began, fraction) in self.started.items()
-                if began + self.durations[pid] > year
-            )
+        proposals still running (committed) or still able to start, and the commitments
+        cut to fit ``budget`` and ``cluster_cap_share`` (the allocator's cap) where they
+        do not."""
+        running = sorted(
+            (pid, fraction)
+            for pid, (began, fraction) in self.started.items()
+            if began + self.projects[pid].duration > year
         )
-        committed = {pid for pid, _ in commitments}
+        committed = {pid for pid, _ in running}
+        live = {  # commitments with a closed cluster are not paid at all
+            pid: fraction
+            for pid, fraction in running
+            if open_clusters.issuperset(self.projects[pid].clusters)
+        }
+        paid = cut_commitments(live, self.projects, budget, cluster_cap_share)
+        cuts = tuple(CommitmentCut(pid, f, paid[pid]) for pid, f in live.items() if paid[pid] < f)
+        commitments = tuple(
+            (pid, paid.get(pid, fraction))
+            for pid, fraction in running
+            if paid.get(pid, fraction) > 0
+        )
         proposals = tuple(
             p
             for pid, p in self.proposals.items()
@@ -253,7 +394,14 @@ class CommitmentBook:
             )
         )
         return AllocationRequest(
-            year, budget, open_clusters, at_risk, commitments, frozenset(self.started), proposals
+            year,
+            budget,
+            open_clusters,
+            at_risk,
+            commitments,
+            frozenset(self.started),
+            proposals,
+            cuts,
         )
 
     def record(self, allocation: Allocation) -> None:

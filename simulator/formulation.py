@@ -47,6 +47,9 @@ class YearInputs:
     """Project id → least fraction (started earlier)."""
     open_clusters: frozenset[str] = frozenset()
     at_risk: frozenset[str] = frozenset()
+    cut: frozenset[str] = frozenset()
+    """Commitments cut below their contract this year: paid a share, so their columns stay
+    continuous in binary mode (a binary column with ``x >= 0.6`` could only pay all)."""
 
 
 def row_name(kind: str, *parts: object) -> str:
@@ -125,7 +128,8 @@ class Program:
     col_lower: np.ndarray
     col_upper: np.ndarray
     integer: bool
-    """Every project column is binary (``--binary``); shortfall columns stay continuous."""
+    """Every project column is binary (``--binary``) but those in ``fractional``; shortfall
+    columns stay continuous."""
     row_labels: tuple[tuple[str, tuple[object, ...]], ...]
     """Each row's kind and what it is about (its name is ``row_name(kind, *parts)``)."""
     row_lower: np.ndarray
@@ -141,6 +145,9 @@ class Program:
     """Year → its budget row."""
     impact: np.ndarray
     """The objective without the shortfall penalty (the impact score of each column)."""
+    fractional: frozenset[int] = frozenset()
+    """Project columns that stay continuous in binary mode: cut commitments
+    (:attr:`YearInputs.cut`)."""
 
     @cached_property
     def row_names(self) -> tuple[str, ...]:
@@ -318,6 +325,7 @@ def formulate(
         shortfall=shortfall,
         budget_rows=budget_rows,
         impact=x_impact,
+        fractional=frozenset(columns[(pid, inputs.year)] for inputs in years for pid in inputs.cut),
     )
 
 

@@ -15,7 +15,10 @@ year y (binary in ``--binary`` mode). For each year y, with budget ``B_y``:
   cluster with an eligible project;
 - ``cofunding_ratio_<y>``: ``sum cofunding_p x[p, y] >= ratio * sum cost_p x[p, y]`` over
   the projects starting in y (commitments were approved under the rule when they started);
-- ``commitment_<p>_<y>``: ``x[p, y] >= f_p`` for a project started earlier at f_p;
+- ``commitment_<p>_<y>``: ``x[p, y] >= f_p`` for a project started earlier at f_p (as
+  cut this year when the budget or a cluster cap cannot cover every commitment: see
+  :func:`simulator.allocation.cut_commitments`; a cut commitment's column stays
+  continuous in binary mode, as it is paid a share);
 - over several years (planning mode), ``project_years_<p>``: ``sum_y x[p, y] <= duration_p``.
 
 With ``soft_targets`` (the default) the area shares and the cover rule are met "where
@@ -138,7 +141,7 @@ def to_pulp(
             name,
             lowBound=float(program.col_lower[j]),
             upBound=None if upper == INF else upper,
-            cat=pulp.LpContinuous if j in shortfalls else category,
+            cat=pulp.LpContinuous if j in shortfalls or j in program.fractional else category,
         )
     built = BuiltProgram(problem, {key: column[j] for key, j in program.columns.items()})
     for r, pairs in enumerate(program.row_entries()):
@@ -304,6 +307,7 @@ def year_inputs(projects: Sequence[Project], request: AllocationRequest) -> Year
         commitments=committed,
         open_clusters=request.eligible_clusters,
         at_risk=request.at_risk,
+        cut=frozenset(c.project for c in request.cuts if c.project in committed),
     )
 
 
@@ -321,6 +325,11 @@ class LinearProgramAllocator:
     def __init__(self, projects: Sequence[Project], options: Allocator) -> None:
         self.projects = list(projects)
         self.options = options
+
+    @property
+    def cluster_cap_share(self) -> float:
+        """The cap of the program's ``cluster_cap`` rows."""
+        return self.options.cluster_cap_share
 
     def problem_key(self, request: AllocationRequest) -> Hashable:
         """What the year's program depends on (see :func:`simulator.allocation.problem_key`)."""

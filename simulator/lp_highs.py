@@ -85,6 +85,11 @@ class HighsAllocator:
         self.threads = 1
         self.highs.setOptionValue("threads", self.threads)
 
+    @property
+    def cluster_cap_share(self) -> float:
+        """The cap of the program's ``cluster_cap`` rows."""
+        return self.options.cluster_cap_share
+
     def problem_key(self, request: AllocationRequest) -> Hashable:
         """What the year's program depends on (see :func:`simulator.allocation.problem_key`)."""
         return problem_key(self.projects, request, weights=True)

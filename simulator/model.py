@@ -35,7 +35,8 @@ class BatchResult:
     allocations: list[list[AllocationRow]]
     """Per run: one row per year × funded project."""
     events: list[list[Event]]
-    """Per run: fee rises, activity cuts, closures, liquidations and transfers, in order."""
+    """Per run: fee rises, activity cuts, closures, liquidations, transfers and arena cuts,
+    in order."""
 
     def run(self, index: int) -> RunResult:
         """What run ``index`` of the batch produced."""

@@ -7,7 +7,7 @@ from collections.abc import Generator, Sequence
 import numpy as np
 import simpy
 
-from simulator.allocation import Allocation, ArenaAllocator, CommitmentBook
+from simulator.allocation import Allocation, ArenaAllocator, CommitmentBook, CommitmentCut
 from simulator.calls import PairTable, draw_call
 from simulator.cluster import Announcements, ClusterBatch, YearFunding
 from simulator.members import Members
@@ -41,6 +41,10 @@ def programme_office(
 
     At the start of each year the members transferring from clusters closed the year
     before join the open clusters (``place_transfers``), logged in ``events``.
+
+    When the year's budget (or a cluster cap) cannot cover the commitments, they are cut
+    pro rata before the allocation (:func:`simulator.allocation.cut_commitments`), and
+    each cut is logged in ``events`` (:func:`cut_events`).
     """
     runs = len(allocations)
     ids = [cluster.id for cluster in clusters]
@@ -68,7 +72,10 @@ def programme_office(
                 if proposals:
                     pools[r].update((p.id, p) for p in proposals)
                     books[r].add(proposals)
-            allocation = allocation_step(books[r], allocator, year, budget, open_ids, risky)
+            request, allocation = allocation_step(
+                books[r], allocator, year, budget, open_ids, risky
+            )
+            events[r].extend(cut_events(year, request.cuts, pools[r]))
             money[r], taking_part[r], rows = payouts.of(allocation, pools[r])
             allocations[r].extend(rows)
         regional_base = np.zeros((runs, len(ids)))
@@ -76,6 +83,18 @@ def programme_office(
             regional_base[:, c] = regional_base_of(scenario, cluster, year, ~closed[:, c])
         announcements.announce(year, YearFunding(regional_base, money, taking_part))
         yield env.timeout(1)
+
+
+def cut_events(
+    year: int, cuts: Sequence[CommitmentCut], projects: dict[str, Project]
+) -> list[Event]:
+    """One ``arena_cut <project> <contracted>-><paid>`` event (the project's fractions of its
+    yearly cost, 6 decimals) per cut commitment and each of its clusters, by project id."""
+    return [
+        Event(year, cid, f"arena_cut {cut.project} {cut.contracted:.6f}->{cut.paid:.6f}")
+        for cut in cuts
+        for cid in projects[cut.project].clusters
+    ]
 
 
 class ClusterSets:

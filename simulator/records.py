@@ -7,7 +7,8 @@
   A cluster's status is stored as a code, an index into ``STATUSES``.
 - **Allocation rows**: one :class:`AllocationRow` per run × year × funded project.
 - **Events**: one :class:`Event` per thing that happened to a cluster (a fee rise, an
-  activity cut, a closure, a liquidation, a transfer).
+  activity cut, a closure, a liquidation, a transfer, a cut commitment of one of its
+  arena projects).
 
 Adding a column to the yearly table means adding it to ``YEARLY_FIELDS`` and
 computing it in :mod:`simulator.cluster`; everything that writes, summarises,
