@@ -285,6 +285,7 @@ def run(
     """
     from scenarios.config import load_config
     from scenarios.describe import describe_run
+    from scenarios.job_size import document_estimate
     from scenarios.results_folder import check_output_free, folder_name
     from scenarios.run_command import RunRequest
 
@@ -292,6 +293,7 @@ def run(
     loaded = load_config(config, overrides, options)
     target = out or Path("results") / folder_name(loaded.scenario.name)
     check_output_free(target, force)
+    _note(document_estimate(loaded.scenario.runs, loaded.document, jobs))
     request = RunRequest(
         out=target,
         runs=loaded.scenario.runs,
@@ -305,6 +307,12 @@ def run(
     folder = _execute_run(config, loaded, request)
     click.echo(f"wrote {folder}/ ({request.runs} runs, seed {request.seed})")
     click.echo(describe_run(folder))
+
+
+def _note(line: str | None) -> None:
+    """A note (such as a long job's time estimate) on stderr, when there is one."""
+    if line is not None:
+        click.secho(terminal_safe(line), fg="yellow", err=True)
 
 
 def _option_overrides(
@@ -564,9 +572,12 @@ def explore(
     from scenarios.experiment import load_experiment
     from scenarios.explore import ExploreRequest, execute_explore
     from scenarios.explore_view import describe_explore
+    from scenarios.job_size import document_estimate
 
     experiment = load_experiment(experiment_file)
     target = out or Path("results") / experiment.spec.name
+    if not resume:  # (resumed, part of the runs are done)
+        _note(document_estimate(experiment.model_runs, experiment.document, jobs))
     request = ExploreRequest(
         out=target,
         backend=Backend("dask" if scheduler else backend, jobs, scheduler),
@@ -638,12 +649,18 @@ def optimise(
       clusterfund run results/least_base_from_2019/policy_1.toml
     """
     from scenarios.backends import Backend
+    from scenarios.job_size import document_estimate, search_problem
     from scenarios.optimise import OptimiseRequest, execute_optimise
     from scenarios.optimise_output import describe_optimise
     from scenarios.policy import load_policy
 
     policy = load_policy(policy_file)
     target = out or Path("results") / policy.spec.name
+    evaluations = budget or policy.spec.budget
+    if budget is not None and (too_many := search_problem(budget, policy.spec.replications)):
+        raise UserError(f"--budget: {too_many}")
+    if not resume:
+        _note(document_estimate(evaluations * policy.spec.replications, policy.document, jobs))
     request = OptimiseRequest(
         out=target,
         backend=Backend("dask" if scheduler else backend, jobs, scheduler),
