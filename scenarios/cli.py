@@ -287,11 +287,13 @@ def run(
     from scenarios.config import load_config
     from scenarios.describe import describe_run
     from scenarios.folders.publish import default_folder
+    from scenarios.job_size import document_estimate
     from scenarios.run_command import RunRequest
 
     options = _option_overrides(horizon=horizon, seed=seed, runs=runs)
     loaded = load_config(config, overrides, options)
     target = out or default_folder(loaded.scenario.name)
+    _note(document_estimate(loaded.scenario.runs, loaded.document, jobs))
     request = RunRequest(
         out=target,
         runs=loaded.scenario.runs,
@@ -305,6 +307,12 @@ def run(
     folder = _execute_run(config, loaded, request)
     click.echo(f"wrote {folder}/ ({request.runs} runs, seed {request.seed})")
     click.echo(describe_run(folder))
+
+
+def _note(line: str | None) -> None:
+    """A note (such as a long job's time estimate) on stderr, when there is one."""
+    if line is not None:
+        click.secho(terminal_safe(line), fg="yellow", err=True)
 
 
 def _option_overrides(
@@ -560,9 +568,12 @@ def explore(
     from scenarios.explore import ExploreRequest, execute_explore
     from scenarios.explore_view import describe_explore
     from scenarios.folders.publish import default_folder
+    from scenarios.job_size import document_estimate
 
     experiment = load_experiment(experiment_file)
     target = out or default_folder(experiment.spec.name)
+    if not resume:  # (resumed, part of the runs are done)
+        _note(document_estimate(experiment.model_runs, experiment.document, jobs))
     request = ExploreRequest(
         out=target,
         backend=Backend("dask" if scheduler else backend, jobs, scheduler),
@@ -635,12 +646,18 @@ def optimise(
     """
     from scenarios.backends import Backend
     from scenarios.folders.publish import default_folder
+    from scenarios.job_size import document_estimate, search_problem
     from scenarios.optimise import OptimiseRequest, execute_optimise
     from scenarios.optimise_output import describe_optimise
     from scenarios.policy import load_policy
 
     policy = load_policy(policy_file)
     target = out or default_folder(policy.spec.name)
+    evaluations = budget or policy.spec.budget
+    if budget is not None and (too_many := search_problem(budget, policy.spec.replications)):
+        raise UserError(f"--budget: {too_many}")
+    if not resume:
+        _note(document_estimate(evaluations * policy.spec.replications, policy.document, jobs))
     request = OptimiseRequest(
         out=target,
         backend=Backend("dask" if scheduler else backend, jobs, scheduler),

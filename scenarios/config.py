@@ -7,9 +7,7 @@ reported at once, each naming the file that set the key and the key path.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import json
 import tomllib
 import types
 import typing
@@ -20,7 +18,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from scenarios.errors import UserError, problem_line
-from simulator.scenario import CLUSTER_SEPARATOR, Scenario, scenario_problems
+from scenarios.input_files import TOO_DEEP, parse_toml, read_csv, read_json, read_toml
+from scenarios.job_size import runs_problem
+from simulator.scenario import CLUSTER_SEPARATOR, Problem, Scenario, scenario_problems
 
 SET_ORIGIN = "--set"
 
@@ -78,31 +78,13 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 # --- reading files ----------------------------------------------------------
 
 
-def read_toml(path: Path, what: str = "a config file") -> dict[str, Any]:
-    """A TOML file as data; a missing file, a folder or bad TOML is a one-line ``UserError``."""
-    if not path.exists():
-        raise UserError(problem_line(str(path), None, "no such file"))
-    if path.is_dir():
-        raise UserError(problem_line(str(path), None, f"is a folder, not {what}"))
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(problem_line(str(path), None, f"not valid TOML: {exc}")) from exc
-    except UnicodeDecodeError as exc:
-        raise UserError(problem_line(str(path), None, f"not UTF-8 text: {exc}")) from exc
-
-
 def read_projects_csv(path: Path) -> list[dict[str, Any]]:
     """Projects from a CSV file: one row per project, ``clusters`` separated by
-    ``CLUSTER_SEPARATOR`` (``;``)."""
-    if not path.exists():
-        raise UserError(problem_line(str(path), "projects_file", "no such file"))
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    ``CLUSTER_SEPARATOR`` (``;``). Parsed strictly (see :func:`input_files.read_csv`)."""
+    _, rows = read_csv(path, "a projects CSV", "projects_file")
     projects = []
     for row in rows:
-        project: dict[str, Any] = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        project: dict[str, Any] = {k: v.strip() for k, v in row.cells.items() if k}
         if "clusters" in project:
             project["clusters"] = [
                 c.strip() for c in project["clusters"].split(CLUSTER_SEPARATOR) if c.strip()
@@ -117,11 +99,11 @@ def _resolve_file(
     path: Path, chain: tuple[Path, ...], origin: dict[str, str], provenance: dict[str, str]
 ) -> tuple[dict[str, Any], list[str]]:
     """The merged document of ``path`` and everything it extends (parents first)."""
+    raw = read_toml(path, key="extends" if chain else None)  # first: refuses a symlink loop
     path = path.resolve()
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise UserError(problem_line(str(chain[-1]), "extends", f"extends cycle: {cycle}"))
-    raw = read_toml(path)
     files = [str(path)]
     parent_doc: dict[str, Any] = {}
     parent_ref = raw.pop("extends", None)
@@ -177,9 +159,11 @@ def parse_set(item: str) -> tuple[str, Any]:
     if text == "":
         raise UserError(f"--set {item!r}: no value after '='")
     try:
-        value = tomllib.loads(f"v = {text}")["v"]
+        value = parse_toml(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         value = text
+    except ValueError:
+        raise UserError(f"--set {item!r}: the value is {TOO_DEEP}") from None
     return key, value
 
 
@@ -318,6 +302,9 @@ def validate_document(document: dict[str, Any], origin: dict[str, str], top: str
     except ValidationError as exc:
         raise UserError(validation_problems(exc, origin, top)) from None
     problems = scenario_problems(scenario)
+    too_many = runs_problem(scenario.runs)
+    if too_many is not None:
+        problems.append(Problem("runs", too_many))
     if problems:
         raise UserError(
             [problem_line(_origin_of(p.key, origin, top), p.key, p.message) for p in problems]
@@ -364,31 +351,38 @@ def load_config(
         document.setdefault("name", path.stem)
         origin.setdefault("name", str(path))
     top = str(path)
+    problems: list[str] = []  # every problem at once: a bad --set hides nothing else
     for item in overrides:
-        key, value = parse_set(item)
-        apply_set(document, key, value)
+        try:
+            key, value = parse_set(item)
+            apply_set(document, key, value)
+        except UserError as exc:
+            problems += exc.lines
+            continue
         origin[key] = SET_ORIGIN
         provenance[key] = f"assumed: set on the command line (--set {key}={value})"
     for option, (key, value) in (options or {}).items():
-        apply_set(document, key, value)
+        try:
+            apply_set(document, key, value)
+        except UserError as exc:
+            problems += exc.lines
+            continue
         origin[key] = option
         provenance[key] = f"assumed: set on the command line ({option} {value})"
-    bad_provenance = _provenance_problems(provenance, top)
-    scenario = validate_document(document, origin, top) if not bad_provenance else None
-    if bad_provenance or scenario is None:
-        raise UserError(bad_provenance)
+    problems += _provenance_problems(provenance, top)
+    try:
+        scenario = validate_document(document, origin, top)
+    except UserError as exc:
+        problems += exc.lines
+    if problems:
+        raise UserError(problems)
     return LoadedConfig(scenario, document, provenance, origin, files)
 
 
 def _read_manifest(
     path: Path, origin: dict[str, str], provenance: dict[str, str]
 ) -> tuple[dict[str, Any], list[str]]:
-    if not path.exists():
-        raise UserError(problem_line(str(path), None, "no such file"))
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UserError(problem_line(str(path), None, f"not valid JSON: {exc}")) from exc
+    manifest = read_json(path, "a run's manifest.json")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("config"), dict):
         raise UserError(problem_line(str(path), "config", "not a clusterfund manifest"))
     for key in flatten(manifest["config"]):

@@ -17,11 +17,13 @@ import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
-from scenarios.experiment import Uncertain
+if TYPE_CHECKING:  # (the experiment module checks sample sizes with this one's minimums)
+    from scenarios.experiment import Uncertain
 
 SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("mu_star", "mu_star_conf", "sigma", "mu")
@@ -29,6 +31,29 @@ GRID_COLUMNS = ("S1",)
 LHS_COLUMNS = ("S1", "S1_conf")
 CONF_LEVEL = 0.95
 BOOTSTRAP_RESAMPLES = 1000
+RBD_FAST_HARMONICS = 10
+"""M, the harmonics of the periodogram that SALib's RBD-FAST sums (SALib's default)."""
+MINIMUM_SAMPLES = {
+    "sobol": (
+        2,
+        "with N = 1 SALib's bootstrap can only resample the one base point, so every "
+        "confidence interval would be 0",
+    ),
+    "morris": (
+        2,
+        "sigma is the spread of each input's elementary effects over the trajectories "
+        "(one effect per trajectory), undefined for one",
+    ),
+    "lhs": (
+        4 * RBD_FAST_HARMONICS + 4,
+        f"RBD-FAST (SALib) sums the first M = {RBD_FAST_HARMONICS} harmonics of a "
+        "periodogram that has samples/2 of them, and bootstraps on half the points; "
+        f"with fewer than {4 * RBD_FAST_HARMONICS + 4} points it sums every harmonic "
+        "(S1 = 1 for every input, CI 0) or divides by zero",
+    ),
+    "grid": (2, "a grid needs 2 levels per input to vary it at all"),
+}
+"""Design → the smallest ``samples`` whose analysis SALib (or the grid) defines, and why."""
 
 
 def _unit_problem(names: Sequence[str]) -> dict:
@@ -127,9 +152,13 @@ def analyse(
     if not np.all(np.isfinite(y)) or float(np.var(y)) == 0.0:
         note = "outcome is the same at every point" if np.all(np.isfinite(y)) else "non-finite"
         return Sensitivity(columns, {c: np.full(k, np.nan) for c in columns}, note)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")  # SALib warns on small samples; the CIs say it
-        result = _salib_analysis(design, names, unit, y, seed, samples, levels)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # SALib warns on small samples; the CIs say it
+            result = _salib_analysis(design, names, unit, y, seed, samples, levels)
+    except Exception as exc:  # after every run is done, a failed analysis must not lose them
+        note = f"SALib could not analyse it: {type(exc).__name__}: {exc}"
+        return Sensitivity(columns, {c: np.full(k, np.nan) for c in columns}, note)
     return Sensitivity(columns, {c: np.asarray(result[c], dtype=float) for c in columns})
 
 
@@ -169,7 +198,9 @@ def _salib_analysis(
     elif design == "lhs":
         from SALib.analyze import rbd_fast
 
-        result = rbd_fast.analyze(problem, unit, y, conf_level=CONF_LEVEL, seed=seed)
+        result = rbd_fast.analyze(
+            problem, unit, y, M=RBD_FAST_HARMONICS, conf_level=CONF_LEVEL, seed=seed
+        )
     else:
         result = {"S1": grid_main_effects(unit, y, samples)}
     return result

@@ -70,6 +70,15 @@ def _prim_module():  # type: ignore[no-untyped-def]
     return prim
 
 
+def _whole_box(values: np.ndarray, names: Sequence[str], hits: np.ndarray, note: str) -> Discovery:
+    """The one step of a box holding every point, with why nothing was peeled."""
+    count = int(hits.sum())
+    whole = {n: (float(values[:, j].min()), float(values[:, j].max())) for j, n in enumerate(names)}
+    share = count / len(hits) if len(hits) else 0.0
+    step = PeelingStep(0, 1.0 if count else 0.0, share, 1.0, 0, whole)
+    return Discovery((step,), 0, count, len(hits), note)
+
+
 def discover(
     values: np.ndarray, names: Sequence[str], y: np.ndarray, condition: Discover
 ) -> Discovery:
@@ -77,19 +86,17 @@ def discover(
     hits = of_interest(y, condition)
     count = int(hits.sum())
     if count == 0 or count == len(hits):
-        whole = {
-            n: (float(values[:, j].min()), float(values[:, j].max())) for j, n in enumerate(names)
-        }
-        share = count / len(hits) if len(hits) else 0.0
-        step = PeelingStep(0, 1.0 if count else 0.0, share, 1.0, 0, whole)
         what = "no point is" if count == 0 else "every point is"
-        return Discovery((step,), 0, count, len(hits), f"{what} of interest; nothing to peel")
+        return _whole_box(values, names, hits, f"{what} of interest; nothing to peel")
     prim = _prim_module()
     frame = pd.DataFrame(np.asarray(values, dtype=float), columns=list(names))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        algorithm = prim.Prim(frame, hits, threshold=condition.min_density)
-        box = algorithm.find_box()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            algorithm = prim.Prim(frame, hits, threshold=condition.min_density)
+            box = algorithm.find_box()
+    except Exception as exc:  # after every run is done, a failed peel must not lose them
+        return _whole_box(values, names, hits, f"PRIM failed: {type(exc).__name__}: {exc}")
     trajectory = box.peeling_trajectory.reset_index(drop=True)
     steps = []
     for i in range(len(trajectory)):

@@ -21,29 +21,33 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scenarios import designs
 from scenarios.calibration import Target, calibration_targets
 from scenarios.config import (
     LoadedConfig,
     apply_set,
     flatten,
     load_config,
-    read_toml,
     validate_document,
     validation_problems,
     walk_key_path,
 )
 from scenarios.errors import UserError, problem_line
+from scenarios.input_files import MAX_TOML_BYTES, file_problem, read_toml
+from scenarios.job_size import model_runs_problem, points_problem, runs_problem
 from simulator.outcomes import Outcome, last_year_needed, outcome_problems
 
 Design = Literal["sobol", "morris", "lhs", "grid"]
-MAX_POINTS = 2_000_000
+HORIZON_KEY = "programme.horizon"
 PROVENANCE_KINDS = ("seed", "sourced", "derived", "assumed")
 
 
 class StrictSpec(BaseModel):
     """Base of the experiment and policy file models: unknown keys refused, frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
 
 class Uncertain(StrictSpec):
@@ -133,7 +137,8 @@ class ExperimentSpec(StrictSpec):
     ``lhs`` (Latin hypercube) or ``grid`` (full factorial)."""
     samples: int
     """Sobol base N (N·(k+2) points, a power of two), Morris trajectories
-    (r·(k+1) points), LHS points, or grid levels per input (levels^k points)."""
+    (r·(k+1) points), LHS points, or grid levels per input (levels^k points); at least
+    ``designs.MINIMUM_SAMPLES`` (SALib's analysis is undefined below it)."""
     replications: int = Field(default=10, ge=1)
     """Model runs per point; replication r uses the same seed at every point."""
     seed: int = Field(default=0, ge=0)
@@ -179,6 +184,13 @@ class UncertainInput:
             out[key] = round(value) if whole else float(value)
         return out
 
+    def used(self, sampled: float) -> float:
+        """The number a run used for ``sampled``: rounded when a ``range`` sets whole-number
+        keys only (a ``scale`` input's number is its factor, as sampled)."""
+        if self.spec.scale is None and all(self.integer):
+            return float(round(sampled))
+        return float(sampled)
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -204,12 +216,24 @@ class Experiment:
         """The outcomes' names, in file order."""
         return list(self.spec.outcomes)
 
+    @property
+    def model_runs(self) -> int:
+        """Runs of the whole experiment: every point's replications (with ``[calibrate]``,
+        the base scenario's too)."""
+        spec = self.spec
+        points = designs.point_count(spec.design, spec.samples, len(self.inputs))
+        return (points + (1 if self.targets else 0)) * spec.replications
+
     def point_overrides(self, row: Any) -> dict[str, Any]:
         """Config key → value for one point (``row``: one sampled number per input)."""
         out: dict[str, Any] = {}
         for item, value in zip(self.inputs, row, strict=True):
             out.update(item.overrides(float(value)))
         return out
+
+    def point_values(self, row: Any) -> list[float]:
+        """The numbers the runs of one point used (whole-number inputs rounded)."""
+        return [item.used(float(value)) for item, value in zip(self.inputs, row, strict=True)]
 
 
 def parse_spec(path: Path, raw: dict[str, Any], model: type[BaseModel]) -> Any:
@@ -370,8 +394,9 @@ def provenance_problems(path: Path, entries: dict[str, str]) -> list[str]:
 def load_base(path: Path, base: str, fixed: dict[str, Any]) -> LoadedConfig:
     """The base scenario (relative to ``path``) with the ``fixed`` keys applied."""
     base_path = path.parent / base
-    if not base_path.is_file():
-        raise UserError(problem_line(str(path), "base", f"no such scenario file: {base_path}"))
+    problem = file_problem(base_path, "a scenario file", MAX_TOML_BYTES)
+    if problem is not None:
+        raise UserError(problem_line(str(path), "base", f"{base_path}: {problem}"))
     loaded = load_config(base_path)
     if not fixed:
         return loaded
@@ -383,11 +408,37 @@ def load_base(path: Path, base: str, fixed: dict[str, Any]) -> LoadedConfig:
     return LoadedConfig(scenario, document, loaded.provenance, loaded.origin, loaded.files)
 
 
-def with_horizon(loaded: LoadedConfig, horizon: int, path: Path) -> dict[str, Any]:
-    """The base document cut (or extended) to ``horizon``, checked."""
+def base_and_outcomes(
+    path: Path, base: str, fixed: dict[str, Any], outcomes: dict[str, Outcome], found: list[str]
+) -> tuple[LoadedConfig, dict[str, Outcome], list[str]]:
+    """The base scenario (see :func:`load_base`), the outcomes valid on it, and a line for
+    each problem of the others. A broken base is a ``UserError`` listing ``found`` (the
+    problems of the file found so far) first, so that it hides none of them."""
+    try:
+        loaded = load_base(path, base, fixed)
+    except UserError as exc:
+        raise UserError([*found, *exc.lines]) from None
+    valid: dict[str, Outcome] = {}
+    problems: list[str] = []
+    for name, outcome in outcomes.items():
+        wrong = outcome_problems(outcome, loaded.scenario)
+        problems += [problem_line(str(path), f"outcomes.{name}", p) for p in wrong]
+        if not wrong:
+            valid[name] = outcome
+    return loaded, valid, problems
+
+
+def with_horizon(
+    loaded: LoadedConfig, horizon: int, path: Path, found: list[str] | None = None
+) -> dict[str, Any]:
+    """The base document cut (or extended) to ``horizon``, checked; a ``UserError`` lists
+    ``found`` (the problems found so far) before the horizon's."""
     document = copy.deepcopy(loaded.document)
     document.setdefault("programme", {})["horizon"] = horizon
-    validate_document(document, {"programme.horizon": str(path)}, str(path))
+    try:
+        validate_document(document, {HORIZON_KEY: str(path)}, str(path))
+    except UserError as exc:
+        raise UserError([*(found or []), *exc.lines]) from None
     return document
 
 
@@ -399,51 +450,122 @@ def default_horizon(loaded: LoadedConfig, outcomes: list[Outcome]) -> int:
     )
 
 
-def design_problems(path: Path, spec: ExperimentSpec) -> list[str]:
-    """Problems with the design's size."""
+def horizon_problems(
+    path: Path,
+    horizon: int | None,
+    inputs: list[UncertainInput],
+    needs: dict[str, int],
+    section: str,
+) -> list[str]:
+    """An explicit ``horizon``, or an input on ``programme.horizon``, that ends a run before
+    the last year an outcome (or an observation) needs: that year would score 0.
+
+    ``needs`` maps what needs a year (``outcome 'm'``) to the last year it measures.
+    """
+    if not needs:
+        return []
+    who, year = max(needs.items(), key=lambda item: item[1])
     problems = []
-    k = len(spec.uncertain)
-    if spec.samples <= 0:
+    if horizon is not None and horizon < year:
         problems.append(
-            problem_line(str(path), "samples", f"must be at least 1 (got {spec.samples})")
+            problem_line(
+                str(path),
+                "horizon",
+                f"{horizon} is before {year}, the last year {who} needs; set horizon to "
+                f"{year} or later, or leave it out",
+            )
         )
-        return problems
+    for item in inputs:
+        if HORIZON_KEY not in item.keys:
+            continue
+        lowest = min(item.overrides(end)[HORIZON_KEY] for end in item.spec.bounds)
+        if lowest < year:
+            problems.append(
+                problem_line(
+                    str(path),
+                    f"{section}.{item.name}",
+                    f"reaches horizon {lowest}, before {year}, the last year {who} needs; "
+                    f"start the range at {year} or later",
+                )
+            )
+    return problems
+
+
+def constant_problems(path: Path, inputs: list[UncertainInput], section: str) -> list[str]:
+    """Inputs that set the same values at both ends of their range, so at every point: a
+    range on a whole-number key that rounds to one number ([2.6, 3.4] on
+    ``management.closure_years`` is always 3), or a ``scale`` of base values that are all 0."""
+    problems = []
+    for item in inputs:
+        low, high = item.spec.bounds
+        if item.overrides(low) == item.overrides(high):
+            problems.append(
+                problem_line(
+                    str(path),
+                    f"{section}.{item.name}",
+                    f"sets the same values at both ends of [{low}, {high}] (whole-number keys "
+                    "are rounded; a scale of 0 stays 0), so it would never vary; widen the "
+                    "range",
+                )
+            )
+    return problems
+
+
+def design_problems(path: Path, spec: ExperimentSpec) -> list[str]:
+    """Problems with the design's size: below the least SALib can analyse (with why), not a
+    power of two for Sobol', odd Morris levels, or more points or runs than allowed."""
+    where = str(path)
+    least, why = designs.MINIMUM_SAMPLES[spec.design]
+    if spec.samples < least:
+        return [
+            problem_line(
+                where,
+                "samples",
+                f"must be at least {least} for design = '{spec.design}' (got {spec.samples}): "
+                f"{why}",
+            )
+        ]
+    problems = []
     if spec.design == "sobol" and spec.samples & (spec.samples - 1):
         below = 1 << (spec.samples.bit_length() - 1)
         problems.append(
             problem_line(
-                str(path),
+                where,
                 "samples",
                 f"{spec.samples} is not a power of two; Sobol' sequences are balanced, and "
                 f"Saltelli's estimates converge as they should, only at N = 2^m "
                 f"(try {below} or {below * 2})",
             )
         )
-    if spec.design == "grid" and spec.samples < 2:
-        problems.append(problem_line(str(path), "samples", "a grid needs at least 2 levels"))
-    if spec.design == "grid" and spec.samples**k > MAX_POINTS:
+    if spec.design == "morris" and spec.levels % 2:
         problems.append(
             problem_line(
-                str(path),
-                "samples",
-                f"{spec.samples}^{k} = {spec.samples**k} points is too many; use fewer levels "
-                f"or design = 'lhs'",
+                where,
+                "levels",
+                f"{spec.levels} is odd; SALib's Morris sampler needs an even number of levels "
+                "(with an odd number its grid never reaches the top of a range)",
             )
         )
+    points = designs.point_count(spec.design, spec.samples, len(spec.uncertain))
+    too_many = points_problem(points) or model_runs_problem(points, spec.replications)
+    if too_many is not None:
+        problems.append(
+            problem_line(
+                where,
+                "samples",
+                f"design = '{spec.design}' with samples = {spec.samples} and "
+                f"{len(spec.uncertain)} input(s): {too_many}",
+            )
+        )
+    too_long = runs_problem(spec.replications)
+    if too_long is not None:
+        problems.append(problem_line(where, "replications", too_long))
     return problems
 
 
-def load_experiment(path: str | Path) -> Experiment:
-    """Read, resolve and check an experiment file; ``UserError`` lists every problem."""
-    path = Path(path)
-    spec: ExperimentSpec = parse_spec(path, read_toml(path, "an experiment file"), ExperimentSpec)
-    loaded = load_base(path, spec.base, spec.fixed)
+def _spec_problems(path: Path, spec: ExperimentSpec) -> list[str]:
+    """The problems found in the file alone, without its base scenario."""
     problems = design_problems(path, spec)
-    for name, outcome in spec.outcomes.items():
-        problems.extend(
-            problem_line(str(path), f"outcomes.{name}", p)
-            for p in outcome_problems(outcome, loaded.scenario)
-        )
     if spec.discover is not None and spec.discover.outcome not in spec.outcomes:
         guess = difflib.get_close_matches(spec.discover.outcome, list(spec.outcomes), n=1)
         hint = f"; did you mean '{guess[0]}'?" if guess else ""
@@ -463,7 +585,18 @@ def load_experiment(path: str | Path) -> Experiment:
     problems.extend(
         provenance_problems(path, {f"provenance.{k}": v for k, v in spec.provenance.items()})
     )
-    valid_outcomes = [o for o in spec.outcomes.values() if not outcome_problems(o, loaded.scenario)]
+    return problems
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read, resolve and check an experiment file; ``UserError`` lists every problem."""
+    path = Path(path)
+    spec: ExperimentSpec = parse_spec(path, read_toml(path, "an experiment file"), ExperimentSpec)
+    problems = _spec_problems(path, spec)
+    loaded, valid, outcome_lines = base_and_outcomes(
+        path, spec.base, spec.fixed, spec.outcomes, problems
+    )
+    problems += outcome_lines
     targets: list[Target] = []
     if spec.calibrate is not None:
         calibrate = spec.calibrate
@@ -473,13 +606,16 @@ def load_experiment(path: str | Path) -> Experiment:
             )
         except UserError as exc:
             problems.extend(exc.lines)
-    horizon = spec.horizon or default_horizon(loaded, valid_outcomes + [t.outcome for t in targets])
-    try:
-        document = with_horizon(loaded, horizon, path)
-    except UserError as exc:
-        raise UserError([*problems, *exc.lines]) from None
+    needs = {f"outcome '{name}'": o.span[1] for name, o in valid.items()}
+    needs |= {f"observation '{t.name}'": t.outcome.span[1] for t in targets}
+    horizon = spec.horizon or default_horizon(
+        loaded, [*valid.values(), *(t.outcome for t in targets)]
+    )
+    document = with_horizon(loaded, horizon, path, problems)
     inputs, input_problems = resolve_inputs(path, spec.uncertain, document, "uncertain")
     problems.extend(input_problems)
+    problems.extend(horizon_problems(path, spec.horizon, inputs, needs, "uncertain"))
+    problems.extend(constant_problems(path, inputs, "uncertain"))
     problems.extend(bounds_problems(path, inputs, document, "uncertain"))
     if problems:
         raise UserError(problems)

@@ -197,10 +197,10 @@ def write_tables(folder: Path, experiment: Experiment, design: Design, stats: np
     """experiments.csv, outcomes.csv, sensitivity.csv and (with [discover]) discovery.csv."""
     spec = experiment.spec
     names = experiment.input_names
-    write_csv(
+    write_csv(  # the numbers the runs used: whole-number inputs rounded as they were set
         folder / EXPERIMENTS_CSV,
         ("point", *names),
-        ((p, *map(float, row)) for p, row in enumerate(design.values)),
+        ((p, *experiment.point_values(row)) for p, row in enumerate(design.values)),
     )
     write_csv(
         folder / OUTCOMES_CSV,

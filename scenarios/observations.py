@@ -18,13 +18,13 @@ Every problem is reported at once, one line each naming the file, the line and t
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from scenarios.errors import UserError, problem_line
+from scenarios.input_files import CsvRow, read_csv
 from simulator.outcomes import ALL_CLUSTERS
 from simulator.records import YEARLY_COLUMNS
 
@@ -44,7 +44,7 @@ class Observation:
     """One observed figure: a value, or bounds, for a cluster (or ``all``), year and metric."""
 
     line: int
-    """Line in the file (the header is line 1)."""
+    """The file's line the row starts on (the header is line 1)."""
     cluster: str
     year: int | None
     """``None`` when the source gives no year."""
@@ -151,18 +151,11 @@ def read_observations(path: Path, clusters: Sequence[str], years: Sequence[int])
     return ObservationSet(path, scored, skipped)
 
 
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    """The rows of the observations CSV, keys stripped; a ``UserError`` when the file is
-    missing, unreadable or lacks a column of ``OBSERVATION_COLUMNS``."""
-    if not path.is_file():
-        raise UserError(problem_line(str(path), None, "no such observations file"))
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:  # Excel writes a BOM
-            reader = csv.DictReader(handle)
-            header = [h.strip() for h in reader.fieldnames or []]
-            rows = [{(k or "").strip(): (v or "") for k, v in r.items()} for r in reader]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise UserError(problem_line(str(path), None, f"not a readable CSV file: {exc}")) from exc
+def _read_rows(path: Path) -> list[CsvRow]:
+    """The rows of the observations CSV, parsed strictly (each with the file line it
+    starts on); a ``UserError`` when the file cannot be read as a CSV or lacks a column
+    of ``OBSERVATION_COLUMNS``."""
+    header, rows = read_csv(path, "an observations CSV")
     missing = [c for c in OBSERVATION_COLUMNS if c not in header]
     if missing:
         raise UserError(
@@ -176,13 +169,14 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
 
 
 def _parse_observations(
-    path: Path, rows: list[dict[str, str]], clusters: Sequence[str]
+    path: Path, rows: list[CsvRow], clusters: Sequence[str]
 ) -> list[Observation]:
-    """Every row as an ``Observation`` (line numbers counting the header as line 1); a
-    ``UserError`` listing every problem of every row."""
+    """Every row as an ``Observation`` (with the file line it starts on); a ``UserError``
+    listing every problem of every row."""
     problems: list[str] = []
     observations: list[Observation] = []
-    for line, row in enumerate(rows, start=2):
+    for csv_row in rows:
+        line, row = csv_row.line, csv_row.cells
         found, numbers, year = _row_problems(row, clusters)
         problems += [problem_line(str(path), f"line {line}: {col}", msg) for col, msg in found]
         if not found:

@@ -16,21 +16,25 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from scenarios.config import LoadedConfig, read_toml
+from scenarios.config import LoadedConfig
 from scenarios.errors import UserError, problem_line
 from scenarios.experiment import (
     StrictSpec,
     Uncertain,
     UncertainInput,
+    base_and_outcomes,
     bounds_problems,
+    constant_problems,
     default_horizon,
-    load_base,
+    horizon_problems,
     parse_spec,
     provenance_problems,
     resolve_inputs,
     with_horizon,
 )
-from simulator.outcomes import Outcome, outcome_problems
+from scenarios.input_files import read_toml
+from scenarios.job_size import points_problem, runs_problem, search_problem
+from simulator.outcomes import Outcome
 
 DEFAULT_BUDGET = 300
 
@@ -172,18 +176,48 @@ def _unknown_outcome(path: Path, where: str, name: str, known: list[str]) -> str
     )
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Read, resolve and check a policy file; ``UserError`` lists every problem."""
-    path = Path(path)
-    spec: PolicySpec = parse_spec(path, read_toml(path, "a policy file"), PolicySpec)
-    loaded = load_base(path, spec.base, spec.fixed)
-    known = list(spec.outcomes)
+def objective_problems(path: Path, objective: Objective) -> list[str]:
+    """An outcome named twice in one list, or both minimised and maximised: the search can
+    push an outcome only one way."""
     problems = []
-    for name, outcome in spec.outcomes.items():
-        problems.extend(
-            problem_line(str(path), f"outcomes.{name}", p)
-            for p in outcome_problems(outcome, loaded.scenario)
+    for kind in ("minimise", "maximise"):
+        names: list[str] = getattr(objective, kind)
+        problems += [
+            problem_line(str(path), f"objective.{kind}", f"'{name}' is listed twice")
+            for i, name in enumerate(names)
+            if name in names[:i]
+        ]
+    problems += [
+        problem_line(
+            str(path),
+            "objective",
+            f"'{name}' is under both minimise and maximise; an outcome can be pushed only "
+            "one way (name it once)",
         )
+        for name in dict.fromkeys(objective.minimise)
+        if name in objective.maximise
+    ]
+    return problems
+
+
+def size_problems(path: Path, spec: PolicySpec) -> list[str]:
+    """Replications, candidates and the runs they make, bounded (``scenarios.job_size``)."""
+    return [
+        problem_line(str(path), key, problem)
+        for key, problem in (
+            ("replications", runs_problem(spec.replications)),
+            ("out_of_sample_replications", runs_problem(spec.out_of_sample_replications or 0)),
+            ("population", points_problem(spec.population, "candidates")),
+            ("budget", search_problem(spec.budget, spec.replications)),
+        )
+        if problem is not None
+    ]
+
+
+def _spec_problems(path: Path, spec: PolicySpec) -> list[str]:
+    """The problems found in the file alone, without its base scenario."""
+    known = list(spec.outcomes)
+    problems = objective_problems(path, spec.objective)
     for kind in ("minimise", "maximise"):
         for name in getattr(spec.objective, kind):
             if name not in known:
@@ -191,20 +225,33 @@ def load_policy(path: str | Path) -> Policy:
     for name in spec.constraints:
         if name not in known:
             problems.append(_unknown_outcome(path, f"constraints.{name}", name, known))
+    problems.extend(size_problems(path, spec))
     problems.extend(
         provenance_problems(path, {f"levers.{k}.source": v.source for k, v in spec.levers.items()})
     )
     problems.extend(
         provenance_problems(path, {f"provenance.{k}": v for k, v in spec.provenance.items()})
     )
-    valid = [o for o in spec.outcomes.values() if not outcome_problems(o, loaded.scenario)]
-    try:
-        document = with_horizon(loaded, spec.horizon or default_horizon(loaded, valid), path)
-    except UserError as exc:
-        raise UserError([*problems, *exc.lines]) from None
+    return problems
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read, resolve and check a policy file; ``UserError`` lists every problem."""
+    path = Path(path)
+    spec: PolicySpec = parse_spec(path, read_toml(path, "a policy file"), PolicySpec)
+    problems = _spec_problems(path, spec)
+    loaded, valid, outcome_lines = base_and_outcomes(
+        path, spec.base, spec.fixed, spec.outcomes, problems
+    )
+    problems += outcome_lines
+    horizon = spec.horizon or default_horizon(loaded, list(valid.values()))
+    document = with_horizon(loaded, horizon, path, problems)
     as_ranges = {k: Uncertain(range=v.range, source=v.source) for k, v in spec.levers.items()}
     levers, lever_problems = resolve_inputs(path, as_ranges, document, "levers")
     problems.extend(lever_problems)
+    needs = {f"outcome '{name}'": o.span[1] for name, o in valid.items()}
+    problems.extend(horizon_problems(path, spec.horizon, levers, needs, "levers"))
+    problems.extend(constant_problems(path, levers, "levers"))
     problems.extend(bounds_problems(path, levers, document, "levers"))
     if problems:
         raise UserError(problems)

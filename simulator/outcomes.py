@@ -48,7 +48,7 @@ Stat = Literal["mean", "p10", "p50", "p90", "sd"]
 class Outcome(BaseModel):
     """What to measure in every run of a point, and which statistic over its runs counts."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     metric: str
     """A yearly.csv metric (``members``, ``reserves``, ``regional_share``, ...), ``closed``,

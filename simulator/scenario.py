@@ -11,6 +11,7 @@ problem at once instead of stopping at the first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal, get_args
 
@@ -21,15 +22,23 @@ Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Year = Annotated[int, Field(ge=1900, le=2200)]
 Area = Literal["smart_materials", "smart_sustainable_cities", "personal_health"]
 AREAS: tuple[Area, ...] = get_args(Area)
+CLUSTER_ID = re.compile(r"[A-Za-z0-9_-]+")
+"""What a cluster id may hold: it is a segment of key paths (``clusters.<id>.members``,
+``base_funding.overrides.<id>``, patterns such as ``clusters.*.private_income``), which
+are split at dots, and it is joined by ``CLUSTER_SEPARATOR`` in text fields."""
 CLUSTER_SEPARATOR = ";"
 """Joins cluster ids in one text field: a project's clusters in projects.csv and
 allocation.csv, and the two clusters of an open-call affinity key (``"a;b"``)."""
 
 
 class StrictModel(BaseModel):
-    """Base for every config model: unknown keys are refused, instances are frozen."""
+    """Base for every config model: unknown keys are refused, instances are frozen, and
+    every number is finite (no model value gives ``inf`` or ``nan`` a meaning: an open
+    end, such as no ceiling, is an absent key)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
 
 # --- schedules --------------------------------------------------------------
@@ -644,6 +653,15 @@ def _cluster_problems(scenario: Scenario) -> list[Problem]:
     problems: list[Problem] = []
     if not scenario.clusters:
         problems.append(Problem("clusters", "no clusters; give at least one"))
+    problems += [
+        Problem(
+            f"clusters.{cid}",
+            f"cluster id {cid!r} cannot be used in key paths such as clusters.<id>.members "
+            "(they are split at dots); use only letters, digits, '_' and '-'",
+        )
+        for cid in scenario.clusters
+        if not CLUSTER_ID.fullmatch(cid)
+    ]
     for cid, cluster in scenario.clusters.items():
         problems += _mix_problems(f"clusters.{cid}.size_mix", cluster.size_mix)
         problems += _mix_problems(f"clusters.{cid}.type_mix", cluster.type_mix)

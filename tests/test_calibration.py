@@ -124,5 +124,5 @@ def test_bad_calibrate_tables_name_the_key(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "none is left to calibrate on" in result.output
     path.write_text(text.replace('observations = "observations.csv"', 'observations = "nope.csv"'))
     result = invoke("explore", str(path), "--out", str(tmp_path / "out"))
-    assert result.exit_code == 2 and "nope.csv: no such observations file" in result.output
+    assert result.exit_code == 2 and "nope.csv: no such file" in result.output
     assert not (tmp_path / "out").exists()

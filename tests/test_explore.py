@@ -464,8 +464,8 @@ def test_cross_checks_are_all_reported_at_once(tmp_path: Path) -> None:
     ("change", "key", "message"),
     [
         (('design = "sobol"', 'design = "fast"'), "design", "'sobol', 'morris', 'lhs' or 'grid'"),
-        (("samples = 4", "samples = 0"), "samples", "at least 1"),
-        (("samples = 4", "samples = -8"), "samples", "at least 1"),
+        (("samples = 4", "samples = 0"), "samples", "at least 2"),
+        (("samples = 4", "samples = -8"), "samples", "at least 2"),
         (
             ("range = [0.08, 0.16]", "range = [0.08, 1.5]"),
             "uncertain.members.churn",
@@ -494,7 +494,7 @@ def test_a_missing_base_names_the_base_key(tmp_path: Path) -> None:
     path = write(tmp_path, SMALL.replace('base = "{base}"', 'base = "nowhere.toml"'))
     result = invoke("explore", str(path))
     assert result.exit_code == 2
-    assert f"{path}: base: no such scenario file" in errors(result)[0]
+    assert f"{path}: base: {tmp_path / 'nowhere.toml'}: no such file" in errors(result)[0]
 
 
 def test_the_shipped_experiment_loads_and_labels_every_range() -> None:
