@@ -23,9 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.csv_format import frame_csv_text
 from scenarios.errors import UserError
 from scenarios.observations import ALL, Observation, ObservationSet, read_observations
 from scenarios.results_folder import PLOTS_DIR, YEARLY_CSV, read_manifest, replace_atomically
+from scenarios.rounding import tidy_frame
 from simulator.records import CLOSED
 
 BACKTEST_CSV = "backtest.csv"
@@ -319,7 +321,8 @@ def run_backtest(
             plot_path,
             lambda p: plot_backtest(ensemble, table, names, str(manifest["name"]), p),
         )
-    replace_atomically(target, lambda p: table.to_csv(p, index=False, lineterminator="\n"))
+    text = frame_csv_text(tidy_frame(table))
+    replace_atomically(target, lambda p: p.write_text(text, encoding="utf-8", newline=""))
     return BacktestResult(table, target, plot_path)
 
 

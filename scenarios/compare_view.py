@@ -20,9 +20,10 @@ from scenarios.compare import (
     comparison_tables,
     figure,
 )
+from scenarios.csv_format import frame_csv_text
 from scenarios.labels import figure_label, label
 from scenarios.results_folder import StagingFolder
-from scenarios.rounding import DECIMALS
+from scenarios.rounding import tidy_frame
 from scenarios.safe_text import terminal_safe
 from scenarios.summary import MONEY_METRICS
 
@@ -129,15 +130,6 @@ def comparison_sheets(
     }
 
 
-def tidy_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with its float columns rounded as in a run's CSVs (no float noise, no -0.0)."""
-    return table.apply(
-        lambda column: (
-            column.round(DECIMALS) + 0.0 if pd.api.types.is_float_dtype(column) else column
-        )
-    )
-
-
 def write_comparison(
     comparison: Comparison, out: Path, year: int, lang: str, force: bool
 ) -> ComparisonTables:
@@ -145,7 +137,9 @@ def write_comparison(
     tables = comparison_tables(comparison, year)
     with StagingFolder(out, force) as staging:
         for name, sheet in comparison_sheets(tables, comparison.names).items():
-            tidy_frame(sheet).to_csv(staging.path / f"{name}.csv", index=False)
+            (staging.path / f"{name}.csv").write_text(
+                frame_csv_text(tidy_frame(sheet)), encoding="utf-8", newline=""
+            )
         draw_comparison_plots(comparison, staging.path / "plots", lang)
     return tables
 

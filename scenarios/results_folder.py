@@ -12,10 +12,10 @@ removed by the next run into the same folder.
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
 import glob
 import hashlib
+import itertools
 import json
 import os
 import platform
@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from scenarios.csv_format import csv_text
 from scenarios.errors import UserError, stops_held
 from scenarios.rounding import tidy_row
 from scenarios.safe_text import terminal_safe
@@ -191,11 +192,9 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
 def write_tidy_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write a CSV with a header, rows whose floats are already rounded as
     :func:`scenarios.rounding.tidy` rounds them (the same file as :func:`write_csv` writes
-    from them)."""
+    from them), quoted as :mod:`scenarios.csv_format` quotes."""
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        handle.write(csv_text(itertools.chain([header], rows)))
 
 
 def config_sha256(resolved: dict[str, Any]) -> str:

@@ -214,4 +214,5 @@ def test_programme_totals(run_folder: Path, tmp_path: Path) -> None:
     assert table.loc["active_clusters", "probability"] == pytest.approx((active >= 10).mean())
     sums = in_year.groupby("run")[["regional_base", "total_income"]].sum()
     share = (sums.regional_base / sums.total_income).to_numpy()
-    assert table.loc["regional_share", "crps"] == pytest.approx(crps_ensemble(share, 0.1))
+    # backtest.csv holds DECIMALS (6) places, as every CSV of the tool does
+    assert table.loc["regional_share", "crps"] == pytest.approx(crps_ensemble(share, 0.1), abs=5e-7)
