@@ -26,7 +26,7 @@ import pandas as pd
 from scenarios.csv_format import frame_csv_text
 from scenarios.errors import UserError
 from scenarios.observations import ALL, Observation, ObservationSet, read_observations
-from scenarios.results_folder import PLOTS_DIR, YEARLY_CSV, read_manifest, replace_atomically
+from scenarios.results_folder import PLOTS_DIR, RunFolder, replace_atomically
 from scenarios.rounding import tidy_frame
 from simulator.records import CLOSED
 
@@ -298,17 +298,13 @@ def run_backtest(
     Everything is checked before anything is written: the folder, the observations,
     and an existing backtest.csv (replaced only with ``force``).
     """
-    manifest = read_manifest(folder)
-    yearly_path = folder / YEARLY_CSV
-    if not yearly_path.is_file():
-        raise UserError(f"{yearly_path}: missing; the results folder is incomplete")
-    config = manifest["config"]
-    years = list(range(int(manifest["start_year"]), int(manifest["horizon"]) + 1))
-    observations = read_observations(observations_path, list(config["clusters"]), years)
+    run = RunFolder.open(folder, "backtest")
+    manifest, config = run.manifest, run.config
+    observations = read_observations(observations_path, run.clusters, run.years)
     target = folder / BACKTEST_CSV
     if target.exists() and not force:
         raise UserError(f"{target}: already exists; use --force to replace it")
-    ensemble = Ensemble(pd.read_csv(yearly_path))
+    ensemble = Ensemble(run.yearly)
     table = backtest_table(ensemble, observations)
     plot_path = None
     if make_plot:

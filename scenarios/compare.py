@@ -101,10 +101,13 @@ def refuse_repeated_folders(folders: Sequence[Path]) -> None:
         first_given[resolved] = folder
 
 
-def open_comparison(folders: Sequence[Path], baseline: Path | None = None) -> Comparison:
-    """Open the folders and check they can be compared; the baseline goes first."""
+def open_comparison(
+    folders: Sequence[Path], baseline: Path | None = None, command: str = "compare"
+) -> Comparison:
+    """Open the folders (for ``command``, which messages name) and check they can be
+    compared; the baseline goes first."""
     refuse_repeated_folders(folders)
-    runs = [RunFolder.open(folder) for folder in folders]
+    runs = [RunFolder.open(folder, command) for folder in folders]
     if baseline is not None:
         wanted = baseline.resolve()
         matches = [run for run in runs if run.path.resolve() == wanted]

@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from scenarios.backends import Backend, Executor
 from scenarios.errors import UserError, problem_line
+from scenarios.folder_check import OPTIMISE_KIND
 from scenarios.points import ChunkJob, PointModel, ScenarioModel, evaluate_chunk, make_chunks
 from scenarios.policy import Policy
 from scenarios.results_folder import (
@@ -44,7 +45,7 @@ from simulator.outcomes import STATS
 EVALUATIONS_CSV = "evaluations.csv"
 PARETO_CSV = "pareto.csv"
 OUT_OF_SAMPLE_CSV = "out_of_sample.csv"
-KIND = "optimise"
+KIND = OPTIMISE_KIND
 OUT_OF_SAMPLE_SEED_OFFSET = 1_000_003
 """Fresh seeds for the out-of-sample check: ``seed + OUT_OF_SAMPLE_SEED_OFFSET``."""
 CORNERS = 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from itertools import product
 from pathlib import Path
@@ -60,10 +61,18 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _copy(folder: Path, target: Path, keep_runs: set[int] | None = None) -> Path:
+    """A copy of ``folder``; with ``keep_runs``, a run folder of those runs only (numbered
+    from 0 again, and so many in the manifest: a backtest refuses a yearly.csv that lacks
+    runs of its manifest)."""
     shutil.copytree(folder, target)
     if keep_runs is not None:
         yearly = pd.read_csv(folder / "yearly.csv")
-        yearly[yearly.run.isin(keep_runs)].to_csv(target / "yearly.csv", index=False)
+        kept = yearly[yearly.run.isin(keep_runs)].copy()
+        kept["run"] = kept["run"].map({run: i for i, run in enumerate(sorted(keep_runs))})
+        kept.to_csv(target / "yearly.csv", index=False)
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        manifest["runs"] = len(keep_runs)
+        (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return target
 
 
