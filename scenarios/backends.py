@@ -131,11 +131,12 @@ class Executor:
         self._client = self._cluster = None
 
     def _connect(self) -> None:
-        from dask.distributed import Client, LocalCluster
-
         scheduler = self.backend.scheduler
         if scheduler:
-            check_scheduler_address(scheduler)
+            check_scheduler_address(scheduler)  # before dask's import: a typo is told at once
+        from dask.distributed import Client, LocalCluster
+
+        if scheduler:
             why = scheduler_problem(scheduler, CONNECT_TIMEOUT_SECONDS)
             if why is not None:
                 raise no_scheduler(scheduler, why)

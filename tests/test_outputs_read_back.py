@@ -30,7 +30,7 @@ from conftest import BASELINE, CONFIGS, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scenarios.backends import check_scheduler_address
+from scenarios.backends import Backend, Executor, check_scheduler_address, scheduler_problem
 from scenarios.batch_csv import events_text, run_rows_text, tidy_table, yearly_header, yearly_text
 from scenarios.compare import unique_names
 from scenarios.config import load_config
@@ -702,3 +702,19 @@ def test_a_server_that_is_no_dask_scheduler_is_refused_within_the_promised_time(
     )
     assert took < 6.5
     assert list(tmp_path.iterdir()) == [spec]
+
+
+def _add(shared: int, item: int) -> int:
+    return shared + item
+
+
+def test_a_real_dask_scheduler_passes_the_check_and_runs_the_work() -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert scheduler_problem(address, 5) is None
+        with Executor(Backend("dask", 1, address)) as executor:
+            assert sorted(executor.map_unordered(_add, 10, [1, 2, 3])) == [11, 12, 13]
