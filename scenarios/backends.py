@@ -11,8 +11,11 @@ tcp://HOST:8786`` on the others (each with clusterfund installed), and pass
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import multiprocessing
+import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +23,70 @@ from typing import Any
 from scenarios.errors import UserError, quiet_worker
 
 CONNECT_TIMEOUT_SECONDS = 5
+"""How long a Dask scheduler has to accept a connection and answer Dask's handshake."""
 BACKENDS = ("local", "dask")
+SCHEDULER_ADDRESS = re.compile(
+    r"(?:(?:tcp|tls)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})"
+)
+"""A Dask scheduler's address: ``tcp://HOST:PORT`` (``tls://`` too; the scheme may be left out)."""
+
+
+def check_scheduler_address(address: str) -> None:
+    """Refuse, in one line, an address that is not ``[tcp://]HOST:PORT``."""
+    match = SCHEDULER_ADDRESS.fullmatch(address)
+    if match is None or not 0 < int(match["port"]) < 2**16:
+        raise UserError(
+            f"--scheduler {address}: not a Dask scheduler address; give tcp://HOST:PORT "
+            "with a port from 1 to 65535, such as tcp://10.0.0.5:8786 (what 'dask scheduler' "
+            "prints)"
+        )
+
+
+def no_scheduler(address: str | None, why: str) -> UserError:
+    """The line for a scheduler that could not be reached."""
+    return UserError(
+        f"--scheduler {address}: no Dask scheduler answered within {CONNECT_TIMEOUT_SECONDS} s "
+        f"({why}); start one with 'dask scheduler', or leave out --scheduler for a local cluster"
+    )
+
+
+def scheduler_problem(address: str, seconds: float) -> str | None:
+    """``None`` when a Dask scheduler at ``address`` accepts a connection and answers Dask's
+    handshake within ``seconds``; else why not, in a few words.
+
+    ``distributed`` waits for the handshake's answer without a time limit (a web server
+    there never answers), and reads junk as the length of a message (gigabytes), so the
+    attempt runs in a thread of its own, with its own event loop and a deadline; a thread
+    still stuck then (a name lookup, say) is left to end by itself.
+    """
+    from distributed.comm import CommClosedError, connect
+
+    async def handshake() -> None:
+        comm = await connect(address, timeout=0.9 * seconds)  # refused: said before the deadline
+        await comm.close()
+
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(handshake(), seconds))
+            outcome.append(None)
+        except BaseException as exc:  # whatever it was, it is the answer
+            outcome.append(exc)
+
+    thread = threading.Thread(target=attempt, name="clusterfund-scheduler-check", daemon=True)
+    thread.start()
+    thread.join(seconds + 0.5)
+    if not outcome:
+        return "no answer"
+    error = outcome[0]
+    if error is None:
+        return None
+    if isinstance(error, TimeoutError):
+        return "no answer to Dask's handshake"
+    if isinstance(error, OSError) and not isinstance(error, CommClosedError):
+        return "could not connect"
+    return "what answered does not speak Dask's protocol"
 
 
 @dataclass(frozen=True)
@@ -65,9 +131,15 @@ class Executor:
         self._client = self._cluster = None
 
     def _connect(self) -> None:
+        scheduler = self.backend.scheduler
+        if scheduler:
+            check_scheduler_address(scheduler)  # before dask's import: a typo is told at once
         from dask.distributed import Client, LocalCluster
 
-        scheduler = self.backend.scheduler
+        if scheduler:
+            why = scheduler_problem(scheduler, CONNECT_TIMEOUT_SECONDS)
+            if why is not None:
+                raise no_scheduler(scheduler, why)
         try:
             if scheduler:
                 self._client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_SECONDS}s")
@@ -81,11 +153,7 @@ class Executor:
                 self._client = Client(self._cluster)
         except (OSError, TimeoutError) as exc:
             self.__exit__()
-            raise UserError(
-                f"--scheduler {scheduler}: no Dask scheduler answered within "
-                f"{CONNECT_TIMEOUT_SECONDS} s ({type(exc).__name__}); start one with "
-                f"'dask scheduler', or leave out --scheduler for a local cluster"
-            ) from None
+            raise no_scheduler(scheduler, type(exc).__name__) from None
 
     def map_unordered(
         self, func: Callable[[Any, Any], Any], shared: Any, items: Sequence[Any]

@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scenarios.errors import UserError
+from scenarios.csv_format import frame_csv_text
 from scenarios.folders.publish import StagedFiles
 from scenarios.observations import ALL, Observation, ObservationSet, read_observations
-from scenarios.results_folder import PLOTS_DIR, YEARLY_CSV, read_manifest
+from scenarios.results_folder import PLOTS_DIR, RunFolder
+from scenarios.rounding import tidy_frame
 from simulator.records import CLOSED
 
 BACKTEST_CSV = "backtest.csv"
@@ -297,20 +298,17 @@ def run_backtest(
     Everything is checked before anything is written: the folder, the observations,
     and an existing backtest.csv (replaced only with ``force``).
     """
-    manifest = read_manifest(folder)
-    yearly_path = folder / YEARLY_CSV
-    if not yearly_path.is_file():
-        raise UserError(f"{yearly_path}: missing; the results folder is incomplete")
-    config = manifest["config"]
-    years = list(range(int(manifest["start_year"]), int(manifest["horizon"]) + 1))
-    observations = read_observations(observations_path, list(config["clusters"]), years)
+    run = RunFolder.open(folder, "backtest")
+    manifest, config = run.manifest, run.config
+    observations = read_observations(observations_path, run.clusters, run.years)
     target = folder / BACKTEST_CSV
     plot_path = folder / PLOTS_DIR / BACKTEST_PNG if make_plot else None
     staged = StagedFiles([target, *([plot_path] if plot_path else [])], force, option="RESULTS")
-    ensemble = Ensemble(pd.read_csv(yearly_path))
+    ensemble = Ensemble(run.yearly)
     table = backtest_table(ensemble, observations)
+    text = frame_csv_text(tidy_frame(table))
     with staged:  # the table and its chart together, or neither
-        table.to_csv(staged.path(target), index=False, lineterminator="\n")
+        staged.path(target).write_text(text, encoding="utf-8", newline="")
         if plot_path is not None:
             from scenarios.backtest_plot import plot_backtest
 

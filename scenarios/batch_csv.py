@@ -16,15 +16,14 @@ against :func:`write_yearly_rows`, and :func:`run_rows_text` against ``csv.write
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import itertools
 from collections.abc import Sequence
 from typing import TextIO
 
 import numpy as np
 
+from scenarios.csv_format import csv_cell, csv_text
 from scenarios.rounding import round_half_even, tidy
 from simulator.records import (
     INCOME_SOURCES,
@@ -102,31 +101,25 @@ def column_texts(values: np.ndarray) -> list[str]:
 
 @functools.lru_cache(maxsize=65536)
 def csv_field(text: str) -> str:
-    """``text`` as ``csv.writer`` writes it as one field (quoted when it must be); each
-    distinct text rendered once."""
-    return _csv_cell(text)
-
-
-def _csv_cell(value: object) -> str:
-    """Any ``value`` as ``csv.writer`` writes it as one field."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(["", value])  # a field among others
-    return buffer.getvalue()[1:-1]
+    """``text`` as one field (quoted when it must be, as :func:`scenarios.csv_format.csv_cell`
+    quotes it); each distinct text rendered once."""
+    return csv_cell(text)
 
 
 def write_yearly_rows(handle: TextIO, table: YearlyTable, first_run: int) -> None:
     """Append a tidy table's rows as :func:`write_yearly` does, one ``csv.writer`` row at a
     time."""
-    writer = csv.writer(handle, lineterminator="\n")
     names = [name for name, _ in YEARLY_FIELDS]
     columns = [table.fields[name].tolist() for name in names]
     status = names.index("status")
+    rows = []
     for r in range(table.runs):
         for y, year in enumerate(table.years):
             for c, cluster in enumerate(table.clusters):
                 values = [column[r][y][c] for column in columns]
                 values[status] = STATUSES[values[status]]
-                writer.writerow((first_run + r, year, cluster, *map(tidy, values)))
+                rows.append((first_run + r, year, cluster, *map(tidy, values)))
+    handle.write(csv_text(rows))
 
 
 def write_allocations(
@@ -160,7 +153,7 @@ def run_rows_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
     texts = [column_texts(run)]
     for values in zip(*itertools.chain.from_iterable(rows), strict=True):
         if len({type(value) for value in values}) > 1:  # mixed types: cell by cell
-            texts.append([_csv_cell(tidy(value)) for value in values])
+            texts.append([csv_cell(tidy(value)) for value in values])
         elif isinstance(values[0], float):
             texts.append(column_texts(round_half_even(np.array(values))))
         elif isinstance(values[0], str):

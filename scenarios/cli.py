@@ -496,14 +496,14 @@ def report(
     from scenarios.explore_view import ExploreFolder, is_explore_folder
     from scenarios.report import write_report
 
-    explorations = [ExploreFolder.open(f) for f in folders if is_explore_folder(f)]
+    explorations = [ExploreFolder.open(f, "report") for f in folders if is_explore_folder(f)]
     runs = [f for f in folders if not is_explore_folder(f)]
     if not runs:
         raise UserError(
             "report needs at least one run folder (from clusterfund run); explore folders "
             "are added to it as a section 'Which assumptions matter'"
         )
-    comparison = open_comparison(runs, baseline)
+    comparison = open_comparison(runs, baseline, "report")
     target = year_in_range(comparison, year or int(comparison.baseline.manifest["target_year"]))
     page, workbook = write_report(comparison, out, target, lang, force, explorations=explorations)
     click.echo(f"wrote {page} and {workbook}")

@@ -71,17 +71,43 @@ class Comparison:
 
 
 def unique_names(runs: Sequence[RunFolder]) -> list[str]:
-    """Scenario names, made unique with the folder name where two runs share one."""
+    """Scenario names, always distinct: a name two runs share gets the folder as given
+    (``baseline (a/results/baseline)``); should labels still clash (a scenario literally
+    named like another's label), each run's label gets its place in the list (`` #2``)."""
     names = [run.name for run in runs]
-    return [
-        f"{name} ({run.path.name})" if names.count(name) > 1 else name
+    labels = [
+        f"{name} ({run.path})" if names.count(name) > 1 else name
         for name, run in zip(names, runs, strict=True)
     ]
+    if len(set(labels)) < len(labels):
+        labels = [f"{label} #{place}" for place, label in enumerate(labels, start=1)]
+    return labels
 
 
-def open_comparison(folders: Sequence[Path], baseline: Path | None = None) -> Comparison:
-    """Open the folders and check they can be compared; the baseline goes first."""
-    runs = [RunFolder.open(folder) for folder in folders]
+def refuse_repeated_folders(folders: Sequence[Path]) -> None:
+    """Refuse a folder named twice (also through another path or a link): compared with
+    itself every change is zero by construction, which says nothing and is most likely
+    a slip of the keyboard."""
+    first_given: dict[Path, Path] = {}
+    for folder in folders:
+        resolved = folder.resolve()
+        if resolved in first_given:
+            same = first_given[resolved]
+            also = "" if str(same) == str(folder) else f" (as {same} and as {folder})"
+            raise UserError(
+                f"{folder}: named twice{also}; compared with itself every change is zero, "
+                "so name different results folders"
+            )
+        first_given[resolved] = folder
+
+
+def open_comparison(
+    folders: Sequence[Path], baseline: Path | None = None, command: str = "compare"
+) -> Comparison:
+    """Open the folders (for ``command``, which messages name) and check they can be
+    compared; the baseline goes first."""
+    refuse_repeated_folders(folders)
+    runs = [RunFolder.open(folder, command) for folder in folders]
     if baseline is not None:
         wanted = baseline.resolve()
         matches = [run for run in runs if run.path.resolve() == wanted]

@@ -20,17 +20,17 @@ from scenarios.compare import (
     comparison_tables,
     figure,
 )
+from scenarios.csv_format import frame_csv_text
+from scenarios.folder_check import COMPARE_KIND
 from scenarios.folders.publish import StagedFolder
 from scenarios.labels import figure_label, label
 from scenarios.results_folder import write_job_manifest
-from scenarios.rounding import DECIMALS
+from scenarios.rounding import tidy_frame
 from scenarios.safe_text import terminal_safe
 from scenarios.summary import MONEY_METRICS
 
 OVERLAY_METRICS = ("members", "total_income", "regional_share", "reserves", "arena_income")
 SHORT_DIFF_ROWS = 15
-COMPARE_KIND = "compare"
-"""The ``kind`` in a comparison folder's manifest."""
 CSV_LANG = "en"
 """The compare CSVs keep English headings whatever ``--lang`` is, so scripts can read them."""
 
@@ -132,15 +132,6 @@ def comparison_sheets(
     }
 
 
-def tidy_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with its float columns rounded as in a run's CSVs (no float noise, no -0.0)."""
-    return table.apply(
-        lambda column: (
-            column.round(DECIMALS) + 0.0 if pd.api.types.is_float_dtype(column) else column
-        )
-    )
-
-
 def write_comparison(
     comparison: Comparison, out: Path, year: int, lang: str, force: bool
 ) -> ComparisonTables:
@@ -148,7 +139,9 @@ def write_comparison(
     tables = comparison_tables(comparison, year)
     with StagedFolder(out, force) as staging:
         for name, sheet in comparison_sheets(tables, comparison.names).items():
-            tidy_frame(sheet).to_csv(staging.path / f"{name}.csv", index=False)
+            (staging.path / f"{name}.csv").write_text(
+                frame_csv_text(tidy_frame(sheet)), encoding="utf-8", newline=""
+            )
         draw_comparison_plots(comparison, staging.path / "plots", lang)
         write_job_manifest(
             staging.path,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from scenarios.config import LoadedConfig, flatten
 from scenarios.provenance import UNLABELLED, label_numbers
-from scenarios.results_folder import SCORECARD_CSV, SUMMARY_CSV, read_manifest
+from scenarios.results_folder import RunFolder
 from scenarios.safe_text import terminal_safe
 from simulator.schedules import funding_schedule
 from simulator.scorecard import is_cluster_target, is_member_target, target_cluster
@@ -95,10 +95,9 @@ def describe_resolved(loaded: LoadedConfig) -> str:
 
 def describe_run(folder: Path) -> str:
     """A short view of a results folder: the target year's scorecard and key figures."""
-    manifest = read_manifest(folder)
+    run = RunFolder.open(folder)
+    manifest, scorecard, summary = run.manifest, run.scorecard, run.summary
     year = manifest["target_year"]
-    scorecard = pd.read_csv(folder / SCORECARD_CSV)
-    summary = pd.read_csv(folder / SUMMARY_CSV)
     in_year = scorecard[scorecard["year"] == year]
     programme_wide = ~in_year["target"].map(is_cluster_target)
     card = in_year[programme_wide][["target", "probability", "mean_value"]]

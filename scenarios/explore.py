@@ -25,6 +25,7 @@ from scenarios import designs
 from scenarios.backends import Backend, Executor
 from scenarios.discovery import Discovery, discover
 from scenarios.experiment import Experiment
+from scenarios.folder_check import EXPLORE_KIND
 from scenarios.folders.publish import StagedFolder
 from scenarios.points import (
     ChunkJob,
@@ -49,7 +50,7 @@ EXPERIMENTS_CSV = "experiments.csv"
 OUTCOMES_CSV = "outcomes.csv"
 SENSITIVITY_CSV = "sensitivity.csv"
 DISCOVERY_CSV = "discovery.csv"
-KIND = "explore"
+KIND = EXPLORE_KIND
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,14 +19,21 @@ from scenarios.explore import (
     OUTCOMES_CSV,
     SENSITIVITY_CSV,
 )
+from scenarios.folder_check import read_table
 from scenarios.results_folder import MANIFEST_JSON, read_manifest
+from simulator.outcomes import STATS
 
 TOP_INPUTS = 5
 
 
 def is_explore_folder(path: Path) -> bool:
-    """Whether ``path`` looks like an explore results folder (not a run folder)."""
-    return (path / MANIFEST_JSON).is_file() and (path / SENSITIVITY_CSV).is_file()
+    """Whether ``path``'s manifest says it is an explore folder (anything unreadable is
+    left to the reader of the kind it is taken for, which names what is wrong)."""
+    try:
+        manifest = json.loads((path / MANIFEST_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("kind") == KIND
 
 
 @dataclass
@@ -36,11 +44,10 @@ class ExploreFolder:
     manifest: dict[str, Any]
 
     @classmethod
-    def open(cls, path: Path) -> ExploreFolder:
-        """Open an explore folder, refusing anything that is not a complete one."""
-        manifest = read_manifest(path)
-        if manifest.get("kind") != KIND:
-            raise UserError(f"{path}: not an explore folder (no 'kind = explore' in its manifest)")
+    def open(cls, path: Path, command: str | None = None) -> ExploreFolder:
+        """Open an explore folder, refusing anything that is not a complete one (naming
+        what it is, and what ``command`` takes, when it is a folder of another kind)."""
+        manifest = read_manifest(path, KIND, command)
         for name in (EXPERIMENTS_CSV, OUTCOMES_CSV, SENSITIVITY_CSV):
             if not (path / name).is_file():
                 raise UserError(f"{path / name}: missing; the explore folder is incomplete")
@@ -56,15 +63,34 @@ class ExploreFolder:
 
     @cached_property
     def experiments(self) -> pd.DataFrame:
-        return pd.read_csv(self.path / EXPERIMENTS_CSV)
+        """``experiments.csv``: one row per point, a number per input of the manifest."""
+        numeric = ["point", *self.manifest["inputs"]]
+        return read_table(self.path, EXPERIMENTS_CSV, numeric, unique=["point"])
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
-        return pd.read_csv(self.path / OUTCOMES_CSV)
+        """``outcomes.csv``: each statistic per point × outcome."""
+        return read_table(
+            self.path,
+            OUTCOMES_CSV,
+            ["point", *STATS],
+            ["outcome"],
+            ["point", "outcome"],
+            dtype={"outcome": str},
+        )
 
     @cached_property
     def sensitivity(self) -> pd.DataFrame:
-        return pd.read_csv(self.path / SENSITIVITY_CSV, keep_default_na=True)
+        """``sensitivity.csv``: each input's indices and rank per outcome."""
+        text = ["outcome", "stat", "input"]
+        return read_table(
+            self.path,
+            SENSITIVITY_CSV,
+            ["rank"],
+            [*text, "note"],
+            ["outcome", "input"],
+            dtype=dict.fromkeys(text, str),
+        )
 
     @cached_property
     def discovery(self) -> pd.DataFrame | None:

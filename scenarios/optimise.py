@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from scenarios.backends import Backend, Executor
 from scenarios.errors import UserError, problem_line
+from scenarios.folder_check import OPTIMISE_KIND
 from scenarios.folders.publish import MANIFEST_JSON, StagedFolder
 from scenarios.points import (
     ChunkJob,
@@ -54,7 +55,7 @@ PARETO_CSV = "pareto.csv"
 OUT_OF_SAMPLE_CSV = "out_of_sample.csv"
 SEARCH_NPY = "search.npy"
 """Every evaluation's levers and statistics, exactly (``--resume`` extends a finished search)."""
-KIND = "optimise"
+KIND = OPTIMISE_KIND
 OUT_OF_SAMPLE_SEED_OFFSET = 1_000_003
 """Fresh seeds for the out-of-sample check: ``seed + OUT_OF_SAMPLE_SEED_OFFSET``."""
 CORNERS = 2

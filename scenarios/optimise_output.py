@@ -8,7 +8,6 @@ so ``clusterfund run policy_<k>.toml`` repeats the optimiser's runs exactly.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 
 from scenarios.optimise import (
     EVALUATIONS_CSV,
+    KIND,
     OUT_OF_SAMPLE_CSV,
     PARETO_CSV,
     Chosen,
@@ -24,7 +24,7 @@ from scenarios.optimise import (
     OptimiseRequest,
 )
 from scenarios.policy import Policy
-from scenarios.results_folder import write_csv
+from scenarios.results_folder import read_manifest, write_csv
 from scenarios.scenario_file import ScenarioFile
 from simulator.outcomes import STATS
 
@@ -161,7 +161,7 @@ def describe_optimise(folder: Path) -> str:
     """The chosen policies with their levers, and every constraint in and out of sample."""
     import pandas as pd
 
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = read_manifest(folder, KIND)
     pareto = pd.read_csv(folder / PARETO_CSV, keep_default_na=False)
     checks = pd.read_csv(folder / OUT_OF_SAMPLE_CSV, keep_default_na=False)
     levers = list(manifest["levers"])

@@ -3,7 +3,6 @@ convergence curve (one objective), drawn from evaluations.csv."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -13,8 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from scenarios.optimise import EVALUATIONS_CSV, PARETO_CSV
-from scenarios.results_folder import MANIFEST_JSON
+from scenarios.optimise import EVALUATIONS_CSV, KIND, PARETO_CSV
+from scenarios.results_folder import read_manifest
 
 DPI = 110
 FEASIBLE = "#1f4e79"
@@ -129,7 +128,7 @@ def pareto_chart(
 
 def draw_optimise_plots(folder: Path, plots_dir: Path) -> list[Path]:
     """``pareto.png`` for two or more objectives, else ``convergence.png``."""
-    manifest = json.loads((folder / MANIFEST_JSON).read_text(encoding="utf-8"))
+    manifest = read_manifest(folder, KIND)
     evaluations = pd.read_csv(folder / EVALUATIONS_CSV)
     pareto = pd.read_csv(folder / PARETO_CSV, keep_default_na=False).replace("", np.nan)
     plots_dir.mkdir(parents=True, exist_ok=True)

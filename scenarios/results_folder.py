@@ -7,9 +7,10 @@ read as results.
 
 from __future__ import annotations
 
-import csv
 import hashlib
+import itertools
 import json
+import math
 import os
 import platform
 from collections.abc import Iterable, Sequence
@@ -20,10 +21,22 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scenarios.csv_format import csv_text
 from scenarios.errors import UserError
+from scenarios.folder_check import (
+    RUN_KIND,
+    WORK_FOLDER,
+    check_manifest,
+    foreign,
+    kind_name,
+    no_empty_cells,
+    read_table,
+)
 from scenarios.folders.publish import MANIFEST_JSON, STAGING_NAME, TOOL, results_folder_of
 from scenarios.rounding import tidy_row
 from scenarios.safe_text import terminal_safe
+from scenarios.summary import SUMMARY_COLUMNS, SUMMARY_METRICS
+from simulator.records import YEARLY_FIELDS
 
 if TYPE_CHECKING:  # pandas only when a table is read back, matplotlib when a chart is drawn
     import pandas as pd
@@ -52,11 +65,9 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
 def write_tidy_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Write a CSV with a header, rows whose floats are already rounded as
     :func:`scenarios.rounding.tidy` rounds them (the same file as :func:`write_csv` writes
-    from them)."""
+    from them), quoted as :mod:`scenarios.csv_format` quotes."""
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        handle.write(csv_text(itertools.chain([header], rows)))
 
 
 def config_sha256(resolved: dict[str, Any]) -> str:
@@ -154,40 +165,59 @@ def write_manifest(
     return manifest
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of a results folder, or a ``UserError`` saying why it is not one."""
+def read_manifest(folder: Path, kind: str = RUN_KIND, command: str | None = None) -> dict[str, Any]:
+    """The manifest of a results folder of ``kind``, with every field its readers use
+    (:func:`scenarios.folder_check.check_manifest`); else a ``UserError`` saying what the
+    folder is instead (with what ``command`` takes, when given)."""
+    takes = f"; {command} takes {kind_name(kind)}" if command else ""
     path = folder / MANIFEST_JSON
     if not folder.is_dir():
-        raise UserError(f"{folder}: not a folder")
-    if STAGING_NAME.fullmatch(folder.resolve().name):
+        what = "a file" if folder.exists() else "missing"
+        raise UserError(f"{folder}: {what}, not a results folder{takes}")
+    name = folder.resolve().name
+    if STAGING_NAME.fullmatch(name):
         raise UserError(
             f"{folder}: the staging folder of an unfinished run (stopped, or still running), "
-            "not a results folder"
+            f"not a results folder{takes}"
         )
-    if not path.exists():
-        raise UserError(f"{path}: missing; {folder} is not a clusterfund results folder")
+    if WORK_FOLDER.fullmatch(name) and not path.exists():
+        raise UserError(
+            f"{folder}: the work folder of an unfinished explore or optimise (finish it with "
+            f"--resume), not a results folder{takes}"
+        )
+    if not path.is_file():
+        raise UserError(f"{path}: missing; {folder} is not a clusterfund results folder{takes}")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from exc
-    if manifest.get("tool") != "clusterfund" or manifest.get("format") != FORMAT_VERSION:
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deep
+        raise UserError(foreign(folder, f"{MANIFEST_JSON} is not valid JSON ({exc})")) from None
+    if isinstance(manifest, dict) and (
+        manifest.get("tool") != "clusterfund" or manifest.get("format") != FORMAT_VERSION
+    ):
         raise UserError(
-            f"{path}: unknown results format (expected clusterfund format {FORMAT_VERSION})"
+            foreign(
+                folder,
+                f"unknown results format (tool {json.dumps(manifest.get('tool'))}, format "
+                f"{json.dumps(manifest.get('format'))}; expected clusterfund format {FORMAT_VERSION})",
+            )
         )
-    return manifest
+    return check_manifest(folder, manifest, kind, command)
 
 
 @dataclass
 class RunFolder:
-    """A finished run: its manifest and its tables."""
+    """A finished run: its manifest and its tables, each checked when first read (the
+    columns its readers use, numbers where numbers belong, every run × year × cluster
+    of the manifest there once)."""
 
     path: Path
     manifest: dict[str, Any] = field(repr=False)
 
     @classmethod
-    def open(cls, path: Path) -> RunFolder:
-        """Open a results folder, refusing anything that is not one."""
-        manifest = read_manifest(path)
+    def open(cls, path: Path, command: str | None = None) -> RunFolder:
+        """Open a results folder, refusing anything that is not one (naming what it is, and
+        what ``command`` takes, when it is a folder of another kind)."""
+        manifest = read_manifest(path, RUN_KIND, command)
         for name in (SUMMARY_CSV, SCORECARD_CSV, ALLOCATION_CSV):
             if not (path / name).is_file():
                 raise UserError(f"{path / name}: missing; the results folder is incomplete")
@@ -201,27 +231,109 @@ class RunFolder:
     def config(self) -> dict[str, Any]:
         return self.manifest["config"]
 
+    @property
+    def years(self) -> list[int]:
+        """The simulated years, from the manifest."""
+        return list(range(int(self.manifest["start_year"]), int(self.manifest["horizon"]) + 1))
+
+    @property
+    def clusters(self) -> list[str]:
+        """The cluster ids, in config order."""
+        return list(self.config["clusters"])
+
     @cached_property
     def summary(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.read_csv(self.path / SUMMARY_CSV)
+        """``summary.csv``: every year × cluster × metric once, each statistic a number."""
+        numeric = ["year", *SUMMARY_COLUMNS[3:]]
+        table = self._table(SUMMARY_CSV, numeric, ["cluster", "metric"], SUMMARY_COLUMNS[:3])
+        no_empty_cells(self.path, SUMMARY_CSV, table, numeric)
+        self._complete(
+            SUMMARY_CSV,
+            table,
+            {"year": self.years, "cluster": self.clusters, "metric": list(SUMMARY_METRICS)},
+        )
+        return table
 
     @cached_property
     def scorecard(self) -> pd.DataFrame:
-        import pandas as pd
+        """``scorecard.csv``: each target × year once, with a probability and a mean value."""
+        numeric = ["year", "probability", "mean_value"]
+        table = self._table(SCORECARD_CSV, numeric, ["target"], ["target", "year"])
+        no_empty_cells(self.path, SCORECARD_CSV, table, numeric)
+        self._outside(SCORECARD_CSV, table, "year", self.years)
+        return table
 
-        return pd.read_csv(self.path / SCORECARD_CSV)
+    @cached_property
+    def yearly(self) -> pd.DataFrame:
+        """``yearly.csv``: every run × year × cluster of the manifest once, each figure a
+        number (a file cut short is refused, not read as fewer runs)."""
+        numeric = ["run", "year", *(name for name, _ in YEARLY_FIELDS if name != "status")]
+        unique = ["run", "year", "cluster"]
+        table = self._table(YEARLY_CSV, numeric, ["cluster", "status"], unique)
+        no_empty_cells(self.path, YEARLY_CSV, table, [*numeric, "status"])
+        runs = list(range(int(self.manifest["runs"])))
+        self._complete(
+            YEARLY_CSV, table, {"run": runs, "year": self.years, "cluster": self.clusters}
+        )
+        return table
 
     @cached_property
     def area_money(self) -> pd.DataFrame:
         """Mean arena money per innovation area (rows) and year (columns), MSEK."""
-        import pandas as pd
-
-        allocation = pd.read_csv(self.path / ALLOCATION_CSV, usecols=["year", "area", "funded"])
+        allocation = self._table(ALLOCATION_CSV, ["year", "funded"], ["area"], rows_required=False)
+        no_empty_cells(self.path, ALLOCATION_CSV, allocation, ["year", "funded"])
         runs = int(self.manifest["runs"])
         table = allocation.groupby(["area", "year"])["funded"].sum().unstack(fill_value=0.0)
         return table / runs
+
+    def _table(
+        self,
+        name: str,
+        numeric: Sequence[str],
+        text: Sequence[str],
+        unique: Sequence[str] = (),
+        rows_required: bool = True,
+    ) -> pd.DataFrame:
+        """A table of this folder (text columns read as text: a cluster id ``NA`` or ``1``
+        stays one)."""
+        return read_table(
+            self.path,
+            name,
+            numeric,
+            text,
+            unique,
+            rows_required=rows_required,
+            dtype={column: str for column in text},
+            keep_default_na=False,
+        )
+
+    def _outside(self, name: str, table: pd.DataFrame, column: str, allowed: list[Any]) -> None:
+        """Refuse a value of ``column`` that is not one of the run's (``allowed``)."""
+        outside = ~table[column].isin(allowed)
+        if outside.any():
+            row = int(outside.to_numpy().argmax())
+            value = table[column].iloc[row]
+            value = json.dumps(
+                value.item() if hasattr(value, "item") else value, ensure_ascii=False
+            )
+            raise UserError(
+                foreign(
+                    self.path, f"{name} row {row + 1}: {column} {value} is not one of the run's"
+                )
+            )
+
+    def _complete(self, name: str, table: pd.DataFrame, keys: dict[str, list[Any]]) -> None:
+        """Refuse a table (its rows unique by ``keys``) that lacks one of the combinations of
+        the ``keys``' values, or holds another."""
+        for column, allowed in keys.items():
+            self._outside(name, table, column, allowed)
+        expected = math.prod(len(allowed) for allowed in keys.values())
+        if len(table) != expected:
+            counts = " × ".join(f"{len(allowed)} {column}s" for column, allowed in keys.items())
+            raise UserError(
+                f"{self.path}: {name} has {len(table)} rows where the manifest's {counts} make "
+                f"{expected}; the file was cut short or edited (run the scenario again)"
+            )
 
     def chart_context(self, lang: str = "en") -> plots.ChartContext:
         """Chart settings of this run."""

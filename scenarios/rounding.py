@@ -3,15 +3,19 @@
 Every float written is rounded to ``DECIMALS`` places exactly as Python's ``round``
 does (correctly, from the exact binary value), without -0.0: :func:`tidy` for one
 value, :func:`round_half_even` for a whole numpy array (the same numbers; checked
-against each other in ``tests/test_batches.py``).
+against each other in ``tests/test_batches.py``), :func:`tidy_frame` for every float
+column of a DataFrame.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DECIMALS = 6
 """Floats in the CSVs are rounded to this many decimals (money in MSEK: to 1 SEK)."""
@@ -47,3 +51,13 @@ def round_half_even(values: np.ndarray) -> np.ndarray:
     for i in doubtful:
         rounded.flat[i] = round(float(values.flat[i]), DECIMALS)
     return rounded + 0.0
+
+
+def tidy_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every float column rounded by :func:`round_half_even` (NaN kept)."""
+    rounded = table.copy()
+    for position in range(rounded.shape[1]):
+        column = rounded.iloc[:, position]
+        if column.dtype.kind == "f":
+            rounded.isetitem(position, round_half_even(column.to_numpy(dtype=np.float64)))
+    return rounded

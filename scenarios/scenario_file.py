@@ -1,43 +1,35 @@
 """Write a ready scenario file: a small TOML that ``extends`` a base and sets values,
 each labelled in its ``[provenance]`` (used for optimise's policies and explore's
-calibrated point)."""
+calibrated point).
+
+The document is written by ``tomli_w``, which escapes whatever a text holds (a
+description with DEL or a line break, a key with a dot), so the file always loads with
+``tomllib`` and as a scenario; the comment lines above it have their control characters
+shown as escapes, since a comment cannot hold them.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scenarios.config import apply_set, flatten
+import tomli_w
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+from scenarios.config import apply_set
 
-
-def toml_key(dotted: str) -> str:
-    """A dotted config key as a TOML key (segments quoted where needed)."""
-    return ".".join(p if _BARE_KEY.match(p) else json.dumps(p) for p in dotted.split("."))
+_NOT_IN_A_COMMENT = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+"""What a TOML comment cannot hold: control characters but tab (a line break ends it)."""
 
 
-def toml_value(value: Any) -> str:
-    """A TOML literal for plain config data (numbers, text, booleans, lists, tables)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return (
-            "{ "
-            + ", ".join(f"{toml_key(str(k))} = {toml_value(v)}" for k, v in value.items())
-            + " }"
-        )
-    raise TypeError(f"cannot write {value!r} as TOML")
+def comment_line(text: str) -> str:
+    """``text`` as one TOML comment line, its control characters shown as ``\\x..`` escapes."""
+    shown = _NOT_IN_A_COMMENT.sub(
+        lambda match: match.group().encode("unicode_escape").decode("ascii"), text
+    )
+    return f"# {shown}"
 
 
 @dataclass(frozen=True)
@@ -57,27 +49,29 @@ class ScenarioFile:
     runs: int | None = None
     seed_source: str = ""
 
-    def text(self, folder: Path) -> str:
-        """The TOML text, for a file written in ``folder`` (``extends`` is relative to it)."""
-        extends = os.path.relpath(self.base.resolve(), folder.resolve())
+    def document(self, folder: Path) -> dict[str, Any]:
+        """The file's content as TOML data, for a file in ``folder`` (``extends`` is
+        relative to it): ``extends``, ``name``, ``description``, ``seed`` and ``runs``,
+        the values as tables, then ``[provenance]``."""
+        document: dict[str, Any] = {
+            "extends": os.path.relpath(self.base.resolve(), folder.resolve()),
+            "name": self.name,
+            "description": self.description,
+        }
+        provenance: dict[str, str] = {}
+        for key, value in (("seed", self.seed), ("runs", self.runs)):
+            if value is not None:
+                document[key] = value
+                provenance[key] = self.seed_source
         fragment: dict[str, Any] = {}
         for key, value in self.values.items():
             apply_set(fragment, key, value)
-        lines = [f"# {c}" for c in self.comments]
-        lines += [
-            f"extends = {toml_value(extends)}",
-            f"name = {toml_value(self.name)}",
-            f"description = {toml_value(self.description)}",
-        ]
-        if self.seed is not None:
-            lines.append(f"seed = {self.seed}")
-        if self.runs is not None:
-            lines.append(f"runs = {self.runs}")
-        lines += [f"{toml_key(k)} = {toml_value(v)}" for k, v in flatten(fragment).items()]
-        lines += ["", "[provenance]"]
-        if self.seed is not None:
-            lines.append(f"seed = {toml_value(self.seed_source)}")
-        if self.runs is not None:
-            lines.append(f"runs = {toml_value(self.seed_source)}")
-        lines += [f"{json.dumps(k)} = {toml_value(v)}" for k, v in self.sources.items()]
-        return "\n".join(lines) + "\n"
+        for key, value in fragment.items():  # the file's own fields above come first
+            document.setdefault(key, value)
+        document["provenance"] = {**provenance, **self.sources}
+        return document
+
+    def text(self, folder: Path) -> str:
+        """The TOML text, for a file written in ``folder`` (``extends`` is relative to it)."""
+        comments = "".join(comment_line(c) + "\n" for c in self.comments)
+        return comments + tomli_w.dumps(self.document(folder))

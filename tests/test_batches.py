@@ -238,16 +238,18 @@ def test_a_bounded_memo_forgets_without_changing_an_answer() -> None:
 
 def _csv_writer_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
     """What ``csv.writer`` writes for each run's rows, row by row, led by the run number
-    (floats tidied): the reference the column-wise writers are held to."""
+    (floats tidied), rows ended as the tool ends them (a CR in a field quoted): the
+    reference the column-wise writers are held to."""
     import csv
 
+    from scenarios.csv_format import WRITER_TERMINATOR, rows_ended_by_newline
     from scenarios.rounding import tidy_row
 
     expected = io.StringIO()
-    writer = csv.writer(expected, lineterminator="\n")
+    writer = csv.writer(expected, lineterminator=WRITER_TERMINATOR)
     for run, run_rows in enumerate(rows, first_run):
         writer.writerows((run, *tidy_row(row)) for row in run_rows)
-    return expected.getvalue()
+    return rows_ended_by_newline(expected.getvalue())
 
 
 def test_allocation_rows_are_written_as_csv_writer_writes_them() -> None:

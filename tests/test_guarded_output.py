@@ -166,7 +166,9 @@ def test_compare_and_report_replace_only_what_they_wrote(tmp_path: Path) -> None
     other = tmp_path / "other"
     other.mkdir()
     (other / "keep.txt").write_text("keep", encoding="utf-8")
-    result = invoke("compare", str(run), str(run), "--out", str(other), "--force")
+    second = tmp_path / "second"
+    assert invoke("run", str(BASELINE), "--out", str(second), *QUICK, "--seed", "2").exit_code == 0
+    result = invoke("compare", str(run), str(second), "--out", str(other), "--force")
     assert "not a folder this tool wrote" in one_error(result)
     mine = tmp_path / "page.html"
     mine.write_text("<html>mine</html>", encoding="utf-8")
