@@ -572,6 +572,8 @@ def explore(
 
     experiment = load_experiment(experiment_file)
     target = out or default_folder(experiment.spec.name)
+    for warning in experiment.warnings:
+        _note(f"warning: {warning}")
     if not resume:  # (resumed, part of the runs are done)
         _note(document_estimate(experiment.model_runs, experiment.document, jobs))
     request = ExploreRequest(

@@ -53,6 +53,15 @@ MINIMUM_SAMPLES = {
     ),
     "grid": (2, "a grid needs 2 levels per input to vary it at all"),
 }
+ANALYSIS_ONLY_MINIMUM = frozenset({"lhs"})
+"""Designs whose minimum is the sensitivity analysis's alone: a smaller design is still run
+(its outcomes and a discovery are useful), with a warning, and its indices are left out."""
+ANALYSIS_NAME = {
+    "sobol": "Sobol' indices",
+    "morris": "Morris screening",
+    "lhs": "RBD-FAST",
+    "grid": "main effects",
+}
 """Design → the smallest ``samples`` whose analysis SALib (or the grid) defines, and why."""
 
 
@@ -149,6 +158,10 @@ def analyse(
     """
     columns = sensitivity_columns(design)
     k = len(names)
+    least, _ = MINIMUM_SAMPLES[design]
+    if samples < least:
+        note = f"too few points for {ANALYSIS_NAME[design]} (at least {least})"
+        return Sensitivity(columns, {c: np.full(k, np.nan) for c in columns}, note)
     if not np.all(np.isfinite(y)) or float(np.var(y)) == 0.0:
         note = "outcome is the same at every point" if np.all(np.isfinite(y)) else "non-finite"
         return Sensitivity(columns, {c: np.full(k, np.nan) for c in columns}, note)

@@ -207,6 +207,25 @@ class Experiment:
     """Observations to calibrate against (empty without ``[calibrate]``)."""
 
     @property
+    def warnings(self) -> list[str]:
+        """What the user should know before the runs start, though nothing is wrong: a
+        design too small for its sensitivity analysis (the outcomes and the discovery are
+        computed as usual; ``sensitivity.csv`` then says why it holds no indices)."""
+        spec = self.spec
+        least, why = designs.MINIMUM_SAMPLES[spec.design]
+        if spec.design in designs.ANALYSIS_ONLY_MINIMUM and spec.samples < least:
+            return [
+                problem_line(
+                    str(self.path),
+                    "samples",
+                    f"{spec.samples} points are too few to rank the inputs by "
+                    f"{designs.ANALYSIS_NAME[spec.design]} (at least {least}: {why}); the "
+                    "outcomes and the discovery are computed, sensitivity.csv holds no indices",
+                )
+            ]
+        return []
+
+    @property
     def input_names(self) -> list[str]:
         """The uncertain inputs' names, in file order."""
         return [i.name for i in self.inputs]
@@ -516,7 +535,7 @@ def design_problems(path: Path, spec: ExperimentSpec) -> list[str]:
     power of two for Sobol', odd Morris levels, or more points or runs than allowed."""
     where = str(path)
     least, why = designs.MINIMUM_SAMPLES[spec.design]
-    if spec.samples < least:
+    if spec.samples < least and spec.design not in designs.ANALYSIS_ONLY_MINIMUM:
         return [
             problem_line(
                 where,
