@@ -367,11 +367,11 @@ def execute_optimise(
                 folder, policy, request, evaluations, values, feasible, front, chosen, out_of_sample
             )
             np.save(folder / SEARCH_NPY, search_rows(evaluations))
-            write_optimise_manifest(folder, policy, request, len(evaluations), budget)
+            manifest = write_optimise_manifest(folder, policy, request, len(evaluations), budget)
             if request.make_plots:
                 from scenarios.optimise_plots import draw_optimise_plots
 
-                draw_optimise_plots(folder, folder / PLOTS_DIR)
+                draw_optimise_plots(folder, folder / PLOTS_DIR, manifest)
         work.remove()
     return OptimiseResult(request.out, chosen, out_of_sample)
 

@@ -126,9 +126,10 @@ def pareto_chart(
     return _save(fig, path)
 
 
-def draw_optimise_plots(folder: Path, plots_dir: Path) -> list[Path]:
-    """``pareto.png`` for two or more objectives, else ``convergence.png``."""
-    manifest = read_manifest(folder, KIND)
+def draw_optimise_plots(folder: Path, plots_dir: Path, manifest: dict | None = None) -> list[Path]:
+    """``pareto.png`` for two or more objectives, else ``convergence.png`` (``manifest``:
+    the one just written, when the folder is still being staged)."""
+    manifest = manifest if manifest is not None else read_manifest(folder, KIND)
     evaluations = pd.read_csv(folder / EVALUATIONS_CSV)
     pareto = pd.read_csv(folder / PARETO_CSV, keep_default_na=False).replace("", np.nan)
     plots_dir.mkdir(parents=True, exist_ok=True)
