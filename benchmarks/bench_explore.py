@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scenarios.backends import Backend  # noqa: E402
-from scenarios.experiment import Experiment, load_experiment  # noqa: E402
-from scenarios.explore import ExploreRequest, build_design, run_points  # noqa: E402
-from scenarios.points import ScenarioModel  # noqa: E402
+from scenarios.config.experiment import Experiment, load_experiment  # noqa: E402
+from scenarios.engine.executor import Backend  # noqa: E402
+from scenarios.engine.points import ScenarioModel  # noqa: E402
+from scenarios.studies.explore import ExploreRequest, build_design, run_points  # noqa: E402
 
 SHIPPED = ROOT / "configs" / "experiments" / "what_matters.toml"
 
@@ -41,8 +41,8 @@ def throughput(
 ) -> tuple[float, float]:
     """Model runs per second over the first ``points`` points on ``backend``: (with the
     backend's start-up, e.g. a Dask LocalCluster's, counted; without it)."""
-    from scenarios.backends import Executor
-    from scenarios.work_folder import WorkFolder
+    from scenarios.engine.executor import Executor
+    from scenarios.folders.work_folder import WorkFolder
 
     spec = experiment.spec
     overrides = build_design(experiment).overrides[:points]

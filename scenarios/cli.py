@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scenarios.errors import UserError, forget_stops, stop_on_signals
-from scenarios.safe_text import terminal_safe
+from scenarios.core.errors import UserError, forget_stops, stop_on_signals
+from scenarios.core.text import terminal_safe
 
 if TYPE_CHECKING:
-    from scenarios.config import LoadedConfig
-    from scenarios.run_command import RunRequest
+    from scenarios.config.scenario import LoadedConfig
+    from scenarios.studies.run import RunRequest
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SET_HELP = "Override one config value, e.g. --set members.churn=0.15 (repeatable)."
@@ -179,7 +179,7 @@ def validate(config: Path, overrides: tuple[str, ...]) -> None:
     Example:
       clusterfund validate configs/faster_taper.toml
     """
-    from scenarios.config import load_config
+    from scenarios.config.scenario import load_config
 
     loaded = load_config(config, overrides)
     s = loaded.scenario
@@ -214,8 +214,12 @@ def show(config: Path, overrides: tuple[str, ...], provenance: bool, resolved: b
       clusterfund show configs/baseline.toml --provenance
       clusterfund show configs/faster_taper.toml --set programme.horizon=2025
     """
-    from scenarios.config import load_config
-    from scenarios.describe import describe_provenance, describe_resolved, describe_scenario
+    from scenarios.config.scenario import load_config
+    from scenarios.present.scenario_text import (
+        describe_provenance,
+        describe_resolved,
+        describe_scenario,
+    )
 
     loaded = load_config(config, overrides)
     if provenance:
@@ -284,11 +288,11 @@ def run(
       clusterfund run configs/baseline.toml --set management.max_fee_rise=0.2 --out results/fees20
       clusterfund run results/baseline/manifest.json --out results/baseline_again
     """
-    from scenarios.config import load_config
-    from scenarios.describe import describe_run
+    from scenarios.config.job_size import document_estimate
+    from scenarios.config.scenario import load_config
     from scenarios.folders.publish import default_folder
-    from scenarios.job_size import document_estimate
-    from scenarios.run_command import RunRequest
+    from scenarios.present.scenario_text import describe_run
+    from scenarios.studies.run import RunRequest
 
     options = _option_overrides(horizon=horizon, seed=seed, runs=runs)
     loaded = load_config(config, overrides, options)
@@ -332,13 +336,13 @@ def _option_overrides(
 
 def _execute_run(config: Path, loaded: LoadedConfig, request: RunRequest) -> Path:
     """Run the loaded scenario as ``request`` asks; an infeasible allocation is bad input."""
-    from scenarios.run_command import execute_run
+    from scenarios.studies.run import execute_run
     from simulator.lp import InfeasibleAllocation
 
     try:
         return execute_run(loaded, request)
     except InfeasibleAllocation as exc:  # also when raised in a worker process
-        from scenarios.allocate_view import infeasible  # (the allocate command's view)
+        from scenarios.studies.allocate import infeasible  # (the allocate command's view)
 
         raise infeasible(config, exc) from exc
 
@@ -383,8 +387,8 @@ def allocate(
       clusterfund allocate configs/baseline.toml --year 2021 --binary --solver cbc
       clusterfund allocate configs/baseline.toml --year 2019 --export-mps arena2019.mps
     """
-    from scenarios.allocate_view import AllocateRequest, allocate_year
-    from scenarios.config import load_config
+    from scenarios.config.scenario import load_config
+    from scenarios.studies.allocate import AllocateRequest, allocate_year
 
     extra = [*overrides]
     if binary:
@@ -436,9 +440,9 @@ def compare(
       clusterfund compare results/baseline results/no_arena
       clusterfund compare results/baseline results/no_arena results/downturn_2020 --year 2025
     """
-    from scenarios.compare import open_comparison, year_in_range
-    from scenarios.compare_view import describe_comparison, write_comparison
+    from scenarios.analysis.comparison import open_comparison, year_in_range
     from scenarios.folders.publish import default_folder
+    from scenarios.studies.compare import describe_comparison, write_comparison
 
     if len(folders) < 2:
         raise UserError("compare needs at least two results folders")
@@ -492,9 +496,9 @@ def report(
       clusterfund report results/baseline --out baseline.html --lang sv
       clusterfund report results/baseline results/what_matters --out baseline.html
     """
-    from scenarios.compare import open_comparison, year_in_range
-    from scenarios.explore_view import ExploreFolder, is_explore_folder
-    from scenarios.report import write_report
+    from scenarios.analysis.comparison import open_comparison, year_in_range
+    from scenarios.folders.explore_folder import ExploreFolder, is_explore_folder
+    from scenarios.studies.report import write_report
 
     explorations = [ExploreFolder.open(f, "report") for f in folders if is_explore_folder(f)]
     runs = [f for f in folders if not is_explore_folder(f)]
@@ -563,12 +567,12 @@ def explore(
       clusterfund explore configs/experiments/what_matters.toml --backend dask --jobs 2
       clusterfund explore configs/experiments/what_matters.toml --scheduler tcp://10.0.0.5:8786
     """
-    from scenarios.backends import Backend
-    from scenarios.experiment import load_experiment
-    from scenarios.explore import ExploreRequest, execute_explore
-    from scenarios.explore_view import describe_explore
+    from scenarios.config.experiment import load_experiment
+    from scenarios.config.job_size import document_estimate
+    from scenarios.engine.executor import Backend
+    from scenarios.folders.explore_folder import describe_explore
     from scenarios.folders.publish import default_folder
-    from scenarios.job_size import document_estimate
+    from scenarios.studies.explore import ExploreRequest, execute_explore
 
     experiment = load_experiment(experiment_file)
     target = out or default_folder(experiment.spec.name)
@@ -646,12 +650,12 @@ def optimise(
       clusterfund optimise configs/policies/base_per_cluster_front.toml --jobs 2 --budget 600
       clusterfund run results/least_base_from_2019/policy_1.toml
     """
-    from scenarios.backends import Backend
+    from scenarios.config.job_size import document_estimate, search_problem
+    from scenarios.config.policy import load_policy
+    from scenarios.engine.executor import Backend
+    from scenarios.folders.optimise_folder import describe_optimise
     from scenarios.folders.publish import default_folder
-    from scenarios.job_size import document_estimate, search_problem
-    from scenarios.optimise import OptimiseRequest, execute_optimise
-    from scenarios.optimise_output import describe_optimise
-    from scenarios.policy import load_policy
+    from scenarios.studies.optimise import OptimiseRequest, execute_optimise
 
     policy = load_policy(policy_file)
     target = out or default_folder(policy.spec.name)
@@ -700,7 +704,7 @@ def backtest(results: Path, observations: Path | None, force: bool, no_plots: bo
       clusterfund backtest results/baseline
       clusterfund backtest results/baseline --observations my_figures.csv --force
     """
-    from scenarios.backtest import SHIPPED_OBSERVATIONS, describe_backtest, run_backtest
+    from scenarios.studies.backtest import SHIPPED_OBSERVATIONS, describe_backtest, run_backtest
 
     local = Path("configs/observations.csv")
     path = observations or (local if local.is_file() else SHIPPED_OBSERVATIONS)

@@ -22,14 +22,15 @@ from conftest import BASELINE, CONFIGS, invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios import designs, discovery
-from scenarios.config import load_config, read_projects_csv
-from scenarios.errors import UserError
-from scenarios.experiment import Discover, load_experiment
-from scenarios.input_files import MAX_TOML_BYTES, read_csv
-from scenarios.job_size import MAX_POINTS, MAX_RUNS, time_estimate
-from scenarios.observations import read_observations
-from scenarios.policy import load_policy
+from scenarios.analysis import discovery
+from scenarios.analysis import sensitivity as designs
+from scenarios.config.experiment import Discover, load_experiment
+from scenarios.config.files import MAX_TOML_BYTES, read_csv
+from scenarios.config.job_size import MAX_POINTS, MAX_RUNS, time_estimate
+from scenarios.config.observations import read_observations
+from scenarios.config.policy import load_policy
+from scenarios.config.scenario import load_config, read_projects_csv
+from scenarios.core.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -10,8 +10,7 @@ import pytest
 from conftest import BASELINE, CONFIGS, invoke
 from openpyxl import load_workbook
 
-from scenarios import labels
-from scenarios.compare import (
+from scenarios.analysis.comparison import (
     CLUSTER_FIGURES,
     FIGURE_COLUMNS,
     MEMBER_TARGET,
@@ -19,10 +18,11 @@ from scenarios.compare import (
     comparison_tables,
     open_comparison,
 )
-from scenarios.compare_view import comparison_sheets, describe_comparison
-from scenarios.config import load_config
-from scenarios.labels import figure_label, label
-from scenarios.report import answer_table
+from scenarios.config.scenario import load_config
+from scenarios.core import labels
+from scenarios.core.labels import figure_label, label
+from scenarios.studies.compare import comparison_sheets, describe_comparison
+from scenarios.studies.report import answer_table
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

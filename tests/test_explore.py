@@ -14,9 +14,8 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, invoke
 
-from scenarios.backends import Backend
-from scenarios.discovery import discover
-from scenarios.experiment import (
+from scenarios.analysis.discovery import discover
+from scenarios.config.experiment import (
     Discover,
     Experiment,
     ExperimentSpec,
@@ -24,8 +23,9 @@ from scenarios.experiment import (
     UncertainInput,
     load_experiment,
 )
-from scenarios.explore import ExploreRequest, execute_explore
-from scenarios.points import ScenarioModel
+from scenarios.engine.executor import Backend
+from scenarios.engine.points import ScenarioModel
+from scenarios.studies.explore import ExploreRequest, execute_explore
 from simulator.outcomes import Outcome
 
 # --- analytic models wired into the explore pipeline ----------------------------
@@ -238,7 +238,7 @@ def test_outcomes_equal_those_of_clusterfund_run_on_the_same_seeds(tmp_path: Pat
 
 
 def load_experiment_document() -> dict[str, Any]:
-    from scenarios.config import load_config
+    from scenarios.config.scenario import load_config
 
     document = load_config(BASELINE).document
     document["programme"]["horizon"] = 2021

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from conftest import BASELINE, CONFIGS, invoke
 
-from scenarios import errors
+from scenarios.core import errors
 from scenarios.folders import publish
 from scenarios.folders.publish import StagedFiles, StagedFolder, default_folder
 
@@ -200,9 +200,9 @@ def test_export_mps_to_a_folder_or_an_existing_file(tmp_path: Path) -> None:
 
 def test_an_output_appearing_during_explore_keeps_the_finished_chunks(tmp_path: Path) -> None:
     """R03: the folder appears while explore runs; the chunks survive and --resume finishes."""
-    from scenarios.experiment import load_experiment
-    from scenarios.explore import ExploreRequest, execute_explore
-    from scenarios.points import ScenarioModel
+    from scenarios.config.experiment import load_experiment
+    from scenarios.engine.points import ScenarioModel
+    from scenarios.studies.explore import ExploreRequest, execute_explore
 
     spec = tiny(tmp_path, TINY_EXPERIMENT, "appear")
     experiment = load_experiment(spec)
@@ -238,7 +238,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_staging(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """R04 (simulated ENOSPC in the middle of writing yearly.csv)."""
-    import scenarios.run_command as run_command
+    import scenarios.studies.run as run_command
 
     real = run_command.yearly_header
 
@@ -311,7 +311,7 @@ def test_a_stop_just_after_the_final_rename_reports_success(
 ) -> None:
     """R13: SIGTERM right after the rename (while the summary prints); then while --force
     removes the old folder."""
-    import scenarios.describe as describe
+    import scenarios.present.scenario_text as describe
 
     out = tmp_path / "r13"
     summary = describe.describe_run
@@ -368,7 +368,7 @@ def test_a_stop_lost_in_a_destructor_still_stops_the_publication(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signals_installed: None
 ) -> None:
     """R15: tqdm's __del__ swallowed the Stopped and the command went on to exit 0."""
-    import scenarios.run_command as run_command
+    import scenarios.studies.run as run_command
 
     real = run_command.write_manifest
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, invoke
 
-from scenarios.config import load_config
-from scenarios.optimise import OptimiseRequest, execute_optimise
-from scenarios.points import ScenarioModel
-from scenarios.policy import load_policy
+from scenarios.config.policy import load_policy
+from scenarios.config.scenario import load_config
+from scenarios.engine.points import ScenarioModel
+from scenarios.studies.optimise import OptimiseRequest, execute_optimise
 
 # One cluster whose income and costs never change: 10 small members paying 50 kSEK
 # (0.5 MSEK fees), 0.3 private, 0.2 other public; costs 1.5 + 0.5 + 0.3 = 2.3.
@@ -419,7 +419,7 @@ def test_a_lever_that_breaks_the_scenario_alone_is_named(tmp_path: Path) -> None
 
 
 def test_dask_gives_the_same_search_as_the_local_pool(toy: Path, tmp_path: Path) -> None:
-    from scenarios.backends import Backend
+    from scenarios.engine.executor import Backend
 
     local = execute_optimise(load_policy(toy), quiet(tmp_path / "local", budget=40))
     dask = execute_optimise(

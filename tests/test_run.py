@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, CONFIGS, invoke
 
-from scenarios.config import load_config
-from scenarios.plots import RUN_PLOTS
+from scenarios.config.scenario import load_config
+from scenarios.present.run_charts import RUN_PLOTS
 
 CSVS = ("yearly.csv", "allocation.csv", "summary.csv", "scorecard.csv", "events.csv")
 YEARLY_CONTRACT = [
