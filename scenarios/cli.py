@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scenarios.core.errors import UserError, forget_stops, stop_on_signals
+from scenarios.core.errors import UserError
+from scenarios.core.stops import forget_stops, stop_on_signals
 from scenarios.core.text import terminal_safe
 
 if TYPE_CHECKING:

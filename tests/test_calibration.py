@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, invoke
 
-from scenarios.analysis.calibration import Target, implausibility
-from scenarios.config.observations import Observation
+from scenarios.analysis.calibration import implausibility
+from scenarios.config.observations import Observation, Target
 from scenarios.config.scenario import load_config
 from scenarios.engine.points import ScenarioModel
 from simulator.outcomes import STATS, Outcome

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from conftest import BASELINE, CONFIGS, invoke
 
-from scenarios.core import errors
+from scenarios.core import errors, stops
 from scenarios.folders import publish
 from scenarios.folders.publish import StagedFiles, StagedFolder, default_folder
 
@@ -297,9 +297,9 @@ def test_a_read_only_folder_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.fixture
 def signals_installed() -> Any:
-    saved = {each: signal.getsignal(each) for each in errors.STOP_SIGNALS}
+    saved = {each: signal.getsignal(each) for each in stops.STOP_SIGNALS}
     hook = sys.unraisablehook
-    errors.stop_on_signals()
+    stops.stop_on_signals()
     yield
     for each, handler in saved.items():
         signal.signal(each, handler)
@@ -327,7 +327,7 @@ def test_a_stop_just_after_the_final_rename_reports_success(
     assert (out / "scorecard.csv").is_file()
     monkeypatch.setattr(describe, "describe_run", summary)
 
-    errors.stop_on_signals()
+    stops.stop_on_signals()
     rmtree = shutil.rmtree
 
     def rmtree_while_stopped(path: Any, *args: Any, **kwargs: Any) -> None:
@@ -355,7 +355,7 @@ def test_files_published_together_or_not_at_all(tmp_path: Path) -> None:
     first, second = tmp_path / "backtest.csv", tmp_path / "plots" / "backtest.png"
     with pytest.raises(KeyboardInterrupt), StagedFiles([first, second], force=False) as staged:
         staged.path(second).write_bytes(b"png")
-        raise errors.Stopped(signal.SIGTERM)
+        raise stops.Stopped(signal.SIGTERM)
     assert names(tmp_path) == []
     with StagedFiles([first, second], force=False) as staged:
         staged.path(second).write_bytes(b"png")

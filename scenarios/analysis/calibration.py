@@ -21,94 +21,13 @@ scored too, as the uncalibrated reference.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from scenarios.config.observations import ALL, Observation, read_observations
-from scenarios.core.errors import UserError, problem_line
-from simulator.outcomes import STATS, Outcome
-from simulator.scenario import Scenario
+from scenarios.config.observations import Target
+from simulator.outcomes import STATS
 
-METRIC_OF_OBSERVATION = {"closed_clusters": "closed", "active_clusters": "active"}
-"""Observation metrics that outcomes name differently."""
 BASE_POINT = "base"
-
-
-@dataclass(frozen=True)
-class Target:
-    """One observation turned into an outcome measured at every point."""
-
-    name: str
-    """``cluster:year:metric`` (the ``hold_out`` selector)."""
-    observation: Observation
-    outcome: Outcome
-    held_out: bool
-
-    def distance(self, mean: np.ndarray) -> np.ndarray:
-        """How far each mean lies from the observation (0 inside a bound)."""
-        o = self.observation
-        if o.value is not None:
-            return np.abs(mean - o.value)
-        low = -np.inf if o.lower is None else o.lower
-        high = np.inf if o.upper is None else o.upper
-        return np.maximum(0.0, np.maximum(low - mean, mean - high))
-
-    @property
-    def scale(self) -> float:
-        """The observed magnitude the tolerance is relative to (at least 1)."""
-        o = self.observation
-        numbers = [abs(x) for x in (o.value, o.lower, o.upper) if x is not None]
-        return max(1.0, *numbers)
-
-    def observed(self) -> str:
-        """The observation as text: ``25``, ``>= 300``, ``[2, 4]``."""
-        o = self.observation
-        if o.value is not None:
-            return f"{o.value:g}"
-        if o.lower is not None and o.upper is not None:
-            return f"[{o.lower:g}, {o.upper:g}]"
-        return f">= {o.lower:g}" if o.lower is not None else f"<= {o.upper:g}"
-
-
-def calibration_targets(
-    experiment_path: Path,
-    observations: Path,
-    hold_out: list[str],
-    scenario: Scenario,
-) -> list[Target]:
-    """The observations inside the scenario's years as targets; every problem at once."""
-    found = read_observations(observations, list(scenario.clusters), scenario.years)
-    targets = []
-    for o in found.scored:
-        name = f"{o.cluster}:{o.year}:{o.metric}"
-        metric = METRIC_OF_OBSERVATION.get(o.metric, o.metric)
-        outcome = Outcome(
-            metric=metric, year=o.year, cluster=o.cluster if o.cluster != ALL else ALL
-        )
-        targets.append(Target(name, o, outcome, name in hold_out))
-    names = {t.name for t in targets}
-    problems = [
-        problem_line(
-            str(experiment_path),
-            "calibrate.hold_out",
-            f"'{h}' is no observation of {observations.name} inside the run's years "
-            f"(cluster:year:metric; there are {', '.join(sorted(names))})",
-        )
-        for h in hold_out
-        if h not in names
-    ]
-    if not any(not t.held_out for t in targets):
-        problems.append(
-            problem_line(
-                str(experiment_path),
-                "calibrate.hold_out",
-                "every observation is held out; none is left to calibrate on",
-            )
-        )
-    if problems:
-        raise UserError(problems)
-    return targets
 
 
 def implausibility(targets: list[Target], stats: np.ndarray, tolerance: float) -> np.ndarray:

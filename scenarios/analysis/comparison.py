@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scenarios.config.scenario import flatten
+from scenarios.config.keys import flatten
 from scenarios.core.errors import UserError
 from scenarios.folders.run_folder import RunFolder
 from simulator.scorecard import is_member_target, target_cluster

@@ -17,13 +17,12 @@ import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
-if TYPE_CHECKING:  # (the experiment module checks sample sizes with this one's minimums)
-    from scenarios.config.experiment import Uncertain
+from scenarios.config.designs import ANALYSIS_NAME, MINIMUM_SAMPLES, RBD_FAST_HARMONICS
+from scenarios.config.study_file import Parameter
 
 SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("mu_star", "mu_star_conf", "sigma", "mu")
@@ -31,52 +30,10 @@ GRID_COLUMNS = ("S1",)
 LHS_COLUMNS = ("S1", "S1_conf")
 CONF_LEVEL = 0.95
 BOOTSTRAP_RESAMPLES = 1000
-RBD_FAST_HARMONICS = 10
-"""M, the harmonics of the periodogram that SALib's RBD-FAST sums (SALib's default)."""
-MINIMUM_SAMPLES = {
-    "sobol": (
-        2,
-        "with N = 1 SALib's bootstrap can only resample the one base point, so every "
-        "confidence interval would be 0",
-    ),
-    "morris": (
-        2,
-        "sigma is the spread of each input's elementary effects over the trajectories "
-        "(one effect per trajectory), undefined for one",
-    ),
-    "lhs": (
-        4 * RBD_FAST_HARMONICS + 4,
-        f"RBD-FAST (SALib) sums the first M = {RBD_FAST_HARMONICS} harmonics of a "
-        "periodogram that has samples/2 of them, and bootstraps on half the points; "
-        f"with fewer than {4 * RBD_FAST_HARMONICS + 4} points it sums every harmonic "
-        "(S1 = 1 for every input, CI 0) or divides by zero",
-    ),
-    "grid": (2, "a grid needs 2 levels per input to vary it at all"),
-}
-ANALYSIS_ONLY_MINIMUM = frozenset({"lhs"})
-"""Designs whose minimum is the sensitivity analysis's alone: a smaller design is still run
-(its outcomes and a discovery are useful), with a warning, and its indices are left out."""
-ANALYSIS_NAME = {
-    "sobol": "Sobol' indices",
-    "morris": "Morris screening",
-    "lhs": "RBD-FAST",
-    "grid": "main effects",
-}
-"""Design → the smallest ``samples`` whose analysis SALib (or the grid) defines, and why."""
 
 
 def _unit_problem(names: Sequence[str]) -> dict:
     return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
-
-
-def point_count(design: str, samples: int, inputs: int) -> int:
-    """How many points a design has."""
-    return {
-        "sobol": samples * (inputs + 2),
-        "morris": samples * (inputs + 1),
-        "lhs": samples,
-        "grid": samples**inputs,
-    }[design]
 
 
 def unit_sample(
@@ -102,7 +59,7 @@ def unit_sample(
     raise ValueError(f"unknown design {design!r}")
 
 
-def to_values(unit: np.ndarray, specs: Sequence[Uncertain]) -> np.ndarray:
+def to_values(unit: np.ndarray, specs: Sequence[Parameter]) -> np.ndarray:
     """Map unit-cube points to each input's distribution (column by column)."""
     values = np.empty_like(unit)
     for j, spec in enumerate(specs):

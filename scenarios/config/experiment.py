@@ -12,84 +12,29 @@ out to be an invalid scenario halfway through a long experiment.
 
 from __future__ import annotations
 
-import copy
 import difflib
-import fnmatch
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from scenarios.analysis import sensitivity as designs
-from scenarios.analysis.calibration import Target, calibration_targets
-from scenarios.config.files import MAX_TOML_BYTES, file_problem, read_toml
+from scenarios.config import designs
+from scenarios.config.designs import Design
 from scenarios.config.job_size import model_runs_problem, points_problem, runs_problem
-from scenarios.config.scenario import (
-    LoadedConfig,
-    apply_set,
-    flatten,
-    load_config,
-    validate_document,
-    validation_problems,
-    walk_key_path,
+from scenarios.config.observations import Target, calibration_targets
+from scenarios.config.scenario import LoadedConfig
+from scenarios.config.study_file import (
+    Parameter,
+    ResolvedParameter,
+    StrictSpec,
+    Study,
+    provenance_problems,
+    read_spec,
+    resolve_study,
 )
 from scenarios.core.errors import UserError, problem_line
-from simulator.outcomes import Outcome, last_year_needed, outcome_problems
-
-Design = Literal["sobol", "morris", "lhs", "grid"]
-HORIZON_KEY = "programme.horizon"
-PROVENANCE_KINDS = ("seed", "sourced", "derived", "assumed")
-
-
-class StrictSpec(BaseModel):
-    """Base of the experiment and policy file models: unknown keys refused, frozen."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
-    )
-
-
-class Uncertain(StrictSpec):
-    """One uncertain input: a range of values, or a range of factors on the base values."""
-
-    range: tuple[float, float] | None = None
-    """``[low, high]``: the value itself is sampled in this range."""
-    scale: tuple[float, float] | None = None
-    """``[low, high]``: one factor is sampled and multiplies every matching base value."""
-    distribution: Literal["uniform", "triangular", "normal"] = "uniform"
-    """How values spread over the range: uniform, triangular (with ``mode``), or
-    normal (``mean``, ``sd``) truncated to the range."""
-    mode: float | None = None
-    """The peak of a triangular distribution (inside the range)."""
-    mean: float | None = None
-    """The mean of a normal distribution (before truncation to the range)."""
-    sd: float | None = Field(default=None, gt=0)
-    """The standard deviation of a normal distribution."""
-    source: str = ""
-    """Why this range: ``seed | sourced | derived | assumed: ...``."""
-
-    @model_validator(mode="after")
-    def _check(self) -> Uncertain:
-        if (self.range is None) == (self.scale is None):
-            raise ValueError("give either 'range = [low, high]' or 'scale = [low, high]'")
-        low, high = self.bounds
-        if not low < high:
-            raise ValueError(f"the range [{low}, {high}] is empty or inverted; low must be < high")
-        if self.distribution == "triangular" and (
-            self.mode is None or not low <= self.mode <= high
-        ):
-            raise ValueError("a triangular distribution needs 'mode' inside the range")
-        if self.distribution == "normal" and (self.mean is None or self.sd is None):
-            raise ValueError("a normal distribution needs 'mean' and 'sd'")
-        return self
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """(low, high) of the sampled number (a value, or a factor for ``scale``)."""
-        pair = self.range if self.range is not None else self.scale
-        assert pair is not None
-        return pair
+from simulator.outcomes import Outcome
 
 
 class Discover(StrictSpec):
@@ -148,9 +93,9 @@ class ExperimentSpec(StrictSpec):
     horizon: int | None = None
     """Last simulated year [default: the last year an outcome needs, at least the
     target year]; later years cannot change earlier ones, so this only saves time."""
-    fixed: dict[str, Any] = {}
+    fixed: dict[str, Any] = Field(default_factory=dict)
     """Keys set to one value at every point (like ``--set``)."""
-    uncertain: dict[str, Uncertain] = Field(min_length=1)
+    uncertain: dict[str, Parameter] = Field(min_length=1)
     """Key → its uncertainty."""
     outcomes: dict[str, Outcome] = Field(min_length=1)
     """Name → what to measure."""
@@ -158,53 +103,27 @@ class ExperimentSpec(StrictSpec):
     """Scenario discovery (PRIM) on one outcome."""
     calibrate: Calibrate | None = None
     """History matching against an observations file; writes the best point as a scenario."""
-    provenance: dict[str, str] = {}
+    provenance: dict[str, str] = Field(default_factory=dict)
     """Where numbers other than the ranges come from (e.g. ``samples``)."""
 
 
 @dataclass(frozen=True)
-class UncertainInput:
-    """An uncertain input resolved against the base scenario."""
+class Experiment(Study):
+    """A loaded, checked experiment: its base document and its uncertain inputs."""
 
-    name: str
-    """The key as written in the file (may hold ``*``)."""
-    spec: Uncertain
-    keys: tuple[str, ...]
-    """The concrete config keys it sets."""
-    base_values: tuple[Any, ...]
-    """Each key's value in the base scenario (``None`` where the key is new)."""
-    integer: tuple[bool, ...]
-    """Whether each key holds a whole number (sampled values are rounded)."""
-
-    def overrides(self, sampled: float) -> dict[str, Any]:
-        """Config key → value for one sampled number."""
-        out: dict[str, Any] = {}
-        for key, base, whole in zip(self.keys, self.base_values, self.integer, strict=True):
-            value = sampled * base if self.spec.scale is not None else sampled
-            out[key] = round(value) if whole else float(value)
-        return out
-
-    def used(self, sampled: float) -> float:
-        """The number a run used for ``sampled``: rounded when a ``range`` sets whole-number
-        keys only (a ``scale`` input's number is its factor, as sampled)."""
-        if self.spec.scale is None and all(self.integer):
-            return float(round(sampled))
-        return float(sampled)
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A loaded, checked experiment: the base document and the resolved inputs."""
-
-    path: Path
     spec: ExperimentSpec
-    base: LoadedConfig | None
-    """The base scenario (``None`` for a test model that is not the simulator)."""
-    document: dict[str, Any]
-    """The base scenario's resolved document with ``fixed`` and the horizon applied."""
-    inputs: tuple[UncertainInput, ...]
     targets: tuple[Target, ...] = ()
     """Observations to calibrate against (empty without ``[calibrate]``)."""
+
+    @property
+    def inputs(self) -> tuple[ResolvedParameter, ...]:
+        """The uncertain inputs, in file order."""
+        return self.parameters
+
+    @property
+    def input_names(self) -> list[str]:
+        """The uncertain inputs' names, in file order."""
+        return self.parameter_names
 
     @property
     def warnings(self) -> list[str]:
@@ -226,308 +145,12 @@ class Experiment:
         return []
 
     @property
-    def input_names(self) -> list[str]:
-        """The uncertain inputs' names, in file order."""
-        return [i.name for i in self.inputs]
-
-    @property
-    def outcome_names(self) -> list[str]:
-        """The outcomes' names, in file order."""
-        return list(self.spec.outcomes)
-
-    @property
     def model_runs(self) -> int:
         """Runs of the whole experiment: every point's replications (with ``[calibrate]``,
         the base scenario's too)."""
         spec = self.spec
-        points = designs.point_count(spec.design, spec.samples, len(self.inputs))
+        points = designs.point_count(spec.design, spec.samples, len(self.parameters))
         return (points + (1 if self.targets else 0)) * spec.replications
-
-    def point_overrides(self, row: Any) -> dict[str, Any]:
-        """Config key → value for one point (``row``: one sampled number per input)."""
-        out: dict[str, Any] = {}
-        for item, value in zip(self.inputs, row, strict=True):
-            out.update(item.overrides(float(value)))
-        return out
-
-    def point_values(self, row: Any) -> list[float]:
-        """The numbers the runs of one point used (whole-number inputs rounded)."""
-        return [item.used(float(value)) for item, value in zip(self.inputs, row, strict=True)]
-
-
-def parse_spec(path: Path, raw: dict[str, Any], model: type[BaseModel]) -> Any:
-    """Validate ``raw`` as ``model``; every problem at once, as ``file: key: what``."""
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise UserError(validation_problems(exc, {}, str(path), root=model)) from None
-
-
-def match_keys(pattern: str, flat: dict[str, Any]) -> list[str]:
-    """The keys of ``flat`` that ``pattern`` names (``*`` matches one whole segment)."""
-    if "*" not in pattern:
-        return [pattern]
-    parts = pattern.split(".")
-    return [
-        key
-        for key in flat
-        if len(key.split(".")) == len(parts)
-        and all(
-            fnmatch.fnmatchcase(seg, want) for seg, want in zip(key.split("."), parts, strict=True)
-        )
-    ]
-
-
-def _is_table(document: dict[str, Any], dotted: str) -> bool:
-    node: Any = document
-    for part in dotted.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
-    return isinstance(node, dict)
-
-
-def key_problem(key: str, document: dict[str, Any], flat: dict[str, Any]) -> str | None:
-    """Why ``key`` names nothing settable in ``document`` (``None`` if it does).
-
-    A key is settable when it names a value, or a new entry in an existing open
-    table (such as a new year in a ``table`` schedule); a new name in a table with
-    fixed fields (``members.churm``) is a typo.
-    """
-    if key in flat:
-        if isinstance(flat[key], bool) or not isinstance(flat[key], int | float):
-            return f"'{key}' holds {flat[key]!r}, not a number"
-        return None
-    parent = key.rsplit(".", 1)[0] if "." in key else ""
-    _, owner = walk_key_path(tuple(key.split(".")))
-    known_field = owner is None or key.rsplit(".", 1)[-1] in owner.model_fields
-    if parent and _is_table(document, parent) and known_field:
-        return None
-    guess = difflib.get_close_matches(key, list(flat), n=1)
-    hint = f"; did you mean '{guess[0]}'?" if guess else ""
-    return f"'{key}' is not a key of the base scenario{hint}"
-
-
-def resolve_inputs(
-    path: Path, items: dict[str, Uncertain], document: dict[str, Any], section: str
-) -> tuple[list[UncertainInput], list[str]]:
-    """Resolve each uncertain key (or lever) against the base document; (inputs, problems)."""
-    flat = flatten(document)
-    inputs, problems = [], []
-    for name, spec in items.items():
-        keys = match_keys(name, flat)
-        where = f"{section}.{name}"
-        if not keys:
-            problems.append(problem_line(str(path), where, f"'{name}' matches no key of the base"))
-            continue
-        bad = [p for p in (key_problem(k, document, flat) for k in keys) if p]
-        if bad:
-            problems.extend(problem_line(str(path), where, p) for p in bad)
-            continue
-        base_values = tuple(flat.get(k) for k in keys)
-        if spec.scale is not None and any(v is None for v in base_values):
-            problems.append(
-                problem_line(str(path), where, "'scale' needs a base value; use 'range'")
-            )
-            continue
-        integer = tuple(isinstance(v, int) and not isinstance(v, bool) for v in base_values)
-        inputs.append(UncertainInput(name, spec, tuple(keys), base_values, integer))
-    return inputs, problems
-
-
-def _invalid_because(
-    document: dict[str, Any], path: Path, items: list[tuple[UncertainInput, float]]
-) -> str | None:
-    """Why ``document`` with each input set to its value is invalid (``None`` if valid)."""
-    trial = copy.deepcopy(document)
-    for item, value in items:
-        for key, setting in item.overrides(value).items():
-            apply_set(trial, key, setting)
-    try:
-        validate_document(trial, {}, str(path))
-    except UserError as exc:
-        return "; ".join(line.split(": ", 1)[-1] for line in exc.lines)
-    return None
-
-
-def bounds_problems(
-    path: Path, inputs: list[UncertainInput], document: dict[str, Any], section: str
-) -> list[str]:
-    """Problems of the base scenario with every input at the low (then high) end of its
-    range at once, each blamed on the inputs that break it alone where they do.
-
-    Checking the ends together, not one input at a time, lets inputs that only make
-    sense together pass (levers adding 2022, 2023 ... to a year table).
-    """
-    problems = []
-    for end, name in ((0, "low"), (1, "high")):
-        corner = [(item, item.spec.bounds[end]) for item in inputs]
-        if _invalid_because(document, path, corner) is None:
-            continue
-        # blame the inputs without which the corner is valid; failing that, those that
-        # break the scenario on their own; failing that, the corner as a whole
-        culprits = [
-            (item, value)
-            for item, value in corner
-            if _invalid_because(document, path, [c for c in corner if c[0] is not item]) is None
-        ] or [c for c in corner if _invalid_because(document, path, [c]) is not None]
-        for item, value in culprits:
-            reason = _invalid_because(document, path, [(item, value)]) or _invalid_because(
-                document, path, corner
-            )
-            problems.append(
-                problem_line(
-                    str(path),
-                    f"{section}.{item.name}",
-                    f"at {value} the scenario is invalid: {reason}",
-                )
-            )
-        if not culprits:
-            reason = _invalid_because(document, path, corner)
-            problems.append(
-                problem_line(
-                    str(path),
-                    section,
-                    f"with every range at its {name} end the scenario is invalid: {reason}",
-                )
-            )
-    return problems
-
-
-def provenance_problems(path: Path, entries: dict[str, str]) -> list[str]:
-    """Entries (key → text) whose text does not start with a provenance kind."""
-    return [
-        problem_line(
-            str(path),
-            key,
-            f"'{text}' must start with one of {', '.join(PROVENANCE_KINDS)} and a colon",
-        )
-        for key, text in entries.items()
-        if text and text.split(":", 1)[0].strip() not in PROVENANCE_KINDS
-    ]
-
-
-def load_base(path: Path, base: str, fixed: dict[str, Any]) -> LoadedConfig:
-    """The base scenario (relative to ``path``) with the ``fixed`` keys applied."""
-    base_path = path.parent / base
-    problem = file_problem(base_path, "a scenario file", MAX_TOML_BYTES)
-    if problem is not None:
-        raise UserError(problem_line(str(path), "base", f"{base_path}: {problem}"))
-    loaded = load_config(base_path)
-    if not fixed:
-        return loaded
-    document = copy.deepcopy(loaded.document)
-    for key, value in fixed.items():
-        apply_set(document, key, value)
-        loaded.provenance[key] = f"assumed: fixed by the experiment {path.name}"
-    scenario = validate_document(document, {k: str(path) for k in fixed}, str(path))
-    return LoadedConfig(scenario, document, loaded.provenance, loaded.origin, loaded.files)
-
-
-def base_and_outcomes(
-    path: Path, base: str, fixed: dict[str, Any], outcomes: dict[str, Outcome], found: list[str]
-) -> tuple[LoadedConfig, dict[str, Outcome], list[str]]:
-    """The base scenario (see :func:`load_base`), the outcomes valid on it, and a line for
-    each problem of the others. A broken base is a ``UserError`` listing ``found`` (the
-    problems of the file found so far) first, so that it hides none of them."""
-    try:
-        loaded = load_base(path, base, fixed)
-    except UserError as exc:
-        raise UserError([*found, *exc.lines]) from None
-    valid: dict[str, Outcome] = {}
-    problems: list[str] = []
-    for name, outcome in outcomes.items():
-        wrong = outcome_problems(outcome, loaded.scenario)
-        problems += [problem_line(str(path), f"outcomes.{name}", p) for p in wrong]
-        if not wrong:
-            valid[name] = outcome
-    return loaded, valid, problems
-
-
-def with_horizon(
-    loaded: LoadedConfig, horizon: int, path: Path, found: list[str] | None = None
-) -> dict[str, Any]:
-    """The base document cut (or extended) to ``horizon``, checked; a ``UserError`` lists
-    ``found`` (the problems found so far) before the horizon's."""
-    document = copy.deepcopy(loaded.document)
-    document.setdefault("programme", {})["horizon"] = horizon
-    try:
-        validate_document(document, {HORIZON_KEY: str(path)}, str(path))
-    except UserError as exc:
-        raise UserError([*(found or []), *exc.lines]) from None
-    return document
-
-
-def default_horizon(loaded: LoadedConfig, outcomes: list[Outcome]) -> int:
-    """The last year an outcome needs, but at least the target year."""
-    target = loaded.scenario.programme.target_year
-    return (
-        max(last_year_needed(outcomes), target) if outcomes else loaded.scenario.programme.horizon
-    )
-
-
-def horizon_problems(
-    path: Path,
-    horizon: int | None,
-    inputs: list[UncertainInput],
-    needs: dict[str, int],
-    section: str,
-) -> list[str]:
-    """An explicit ``horizon``, or an input on ``programme.horizon``, that ends a run before
-    the last year an outcome (or an observation) needs: that year would score 0.
-
-    ``needs`` maps what needs a year (``outcome 'm'``) to the last year it measures.
-    """
-    if not needs:
-        return []
-    who, year = max(needs.items(), key=lambda item: item[1])
-    problems = []
-    if horizon is not None and horizon < year:
-        problems.append(
-            problem_line(
-                str(path),
-                "horizon",
-                f"{horizon} is before {year}, the last year {who} needs; set horizon to "
-                f"{year} or later, or leave it out",
-            )
-        )
-    for item in inputs:
-        if HORIZON_KEY not in item.keys:
-            continue
-        lowest = min(item.overrides(end)[HORIZON_KEY] for end in item.spec.bounds)
-        if lowest < year:
-            problems.append(
-                problem_line(
-                    str(path),
-                    f"{section}.{item.name}",
-                    f"reaches horizon {lowest}, before {year}, the last year {who} needs; "
-                    f"start the range at {year} or later",
-                )
-            )
-    return problems
-
-
-def constant_problems(path: Path, inputs: list[UncertainInput], section: str) -> list[str]:
-    """Inputs that set the same values at both ends of their range, so at every point: a
-    range on a whole-number key that rounds to one number ([2.6, 3.4] on
-    ``management.closure_years`` is always 3), or a ``scale`` of base values that are all 0."""
-    problems = []
-    for item in inputs:
-        low, high = item.spec.bounds
-        if item.overrides(low) == item.overrides(high):
-            problems.append(
-                problem_line(
-                    str(path),
-                    f"{section}.{item.name}",
-                    f"sets the same values at both ends of [{low}, {high}] (whole-number keys "
-                    "are rounded; a scale of 0 stays 0), so it would never vary; widen the "
-                    "range",
-                )
-            )
-    return problems
 
 
 def design_problems(path: Path, spec: ExperimentSpec) -> list[str]:
@@ -610,32 +233,28 @@ def _spec_problems(path: Path, spec: ExperimentSpec) -> list[str]:
 def load_experiment(path: str | Path) -> Experiment:
     """Read, resolve and check an experiment file; ``UserError`` lists every problem."""
     path = Path(path)
-    spec: ExperimentSpec = parse_spec(path, read_toml(path, "an experiment file"), ExperimentSpec)
-    problems = _spec_problems(path, spec)
-    loaded, valid, outcome_lines = base_and_outcomes(
-        path, spec.base, spec.fixed, spec.outcomes, problems
-    )
-    problems += outcome_lines
+    spec: ExperimentSpec = read_spec(path, ExperimentSpec, "an experiment file")
     targets: list[Target] = []
-    if spec.calibrate is not None:
+
+    def observed(loaded: LoadedConfig) -> tuple[dict[str, Outcome], list[str]]:
+        if spec.calibrate is None:
+            return {}, []
         calibrate = spec.calibrate
         try:
-            targets = calibration_targets(
-                path, path.parent / calibrate.observations, calibrate.hold_out, loaded.scenario
+            targets.extend(
+                calibration_targets(
+                    path, path.parent / calibrate.observations, calibrate.hold_out, loaded.scenario
+                )
             )
         except UserError as exc:
-            problems.extend(exc.lines)
-    needs = {f"outcome '{name}'": o.span[1] for name, o in valid.items()}
-    needs |= {f"observation '{t.name}'": t.outcome.span[1] for t in targets}
-    horizon = spec.horizon or default_horizon(
-        loaded, [*valid.values(), *(t.outcome for t in targets)]
+            return {}, exc.lines
+        return {f"observation '{t.name}'": t.outcome for t in targets}, []
+
+    study = resolve_study(
+        path, spec, spec.uncertain, "uncertain", _spec_problems(path, spec), observed
     )
-    document = with_horizon(loaded, horizon, path, problems)
-    inputs, input_problems = resolve_inputs(path, spec.uncertain, document, "uncertain")
-    problems.extend(input_problems)
-    problems.extend(horizon_problems(path, spec.horizon, inputs, needs, "uncertain"))
-    problems.extend(constant_problems(path, inputs, "uncertain"))
-    problems.extend(bounds_problems(path, inputs, document, "uncertain"))
-    if problems:
-        raise UserError(problems)
-    return Experiment(path, spec, loaded, document, tuple(inputs), tuple(targets))
+    if study.problems:
+        raise UserError(study.problems)
+    return Experiment(
+        path, spec, study.base, study.document, tuple(study.parameters), tuple(targets)
+    )

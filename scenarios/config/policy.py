@@ -9,50 +9,27 @@ problem at once and checks the base scenario at both ends of every lever.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, model_validator
 
-from scenarios.config.experiment import (
-    StrictSpec,
-    Uncertain,
-    UncertainInput,
-    base_and_outcomes,
-    bounds_problems,
-    constant_problems,
-    default_horizon,
-    horizon_problems,
-    parse_spec,
-    provenance_problems,
-    resolve_inputs,
-    with_horizon,
-)
-from scenarios.config.files import read_toml
 from scenarios.config.job_size import points_problem, runs_problem, search_problem
-from scenarios.config.scenario import LoadedConfig
+from scenarios.config.study_file import (
+    Parameter,
+    ResolvedParameter,
+    StrictSpec,
+    Study,
+    provenance_problems,
+    read_spec,
+    resolve_study,
+    unknown_outcome,
+)
 from scenarios.core.errors import UserError, problem_line
 from simulator.outcomes import Outcome
 
 DEFAULT_BUDGET = 300
-
-
-class Lever(StrictSpec):
-    """A policy lever: a key the optimiser sets, within a range."""
-
-    range: tuple[float, float]
-    """``[low, high]``: the values the optimiser may choose."""
-    source: str = ""
-    """Why this range: ``seed | sourced | derived | assumed: ...``."""
-
-    @model_validator(mode="after")
-    def _check(self) -> Lever:
-        low, high = self.range
-        if not low < high:
-            raise ValueError(f"the range [{low}, {high}] is empty or inverted; low must be < high")
-        return self
 
 
 class Bound(StrictSpec):
@@ -125,7 +102,7 @@ class PolicySpec(StrictSpec):
     """Last simulated year [default: the last year an outcome needs, at least the target year]."""
     fixed: dict[str, Any] = Field(default_factory=dict)
     """Keys set to one value for every candidate (like ``--set``)."""
-    levers: dict[str, Lever] = Field(min_length=1)
+    levers: dict[str, Parameter] = Field(min_length=1)
     """Key → its range."""
     outcomes: dict[str, Outcome] = Field(min_length=1)
     """Name → what to measure."""
@@ -137,43 +114,20 @@ class PolicySpec(StrictSpec):
 
 
 @dataclass(frozen=True)
-class Policy:
-    """A loaded, checked policy file."""
+class Policy(Study):
+    """A loaded, checked policy file: its base document and its levers."""
 
-    path: Path
     spec: PolicySpec
-    base: LoadedConfig | None
-    """The base scenario (``None`` for a test model that is not the simulator)."""
-    document: dict[str, Any]
-    """The base scenario's document with ``fixed`` and the horizon applied."""
-    levers: tuple[UncertainInput, ...]
+
+    @property
+    def levers(self) -> tuple[ResolvedParameter, ...]:
+        """The levers, in file order."""
+        return self.parameters
 
     @property
     def lever_names(self) -> list[str]:
         """The levers' names, in file order."""
-        return [lever.name for lever in self.levers]
-
-    @property
-    def outcome_names(self) -> list[str]:
-        """The outcomes' names, in file order."""
-        return list(self.spec.outcomes)
-
-    def candidate_overrides(self, row: Any) -> dict[str, Any]:
-        """Config key → value for one candidate (one value per lever)."""
-        out: dict[str, Any] = {}
-        for lever, value in zip(self.levers, row, strict=True):
-            out.update(lever.overrides(float(value)))
-        return out
-
-
-def _unknown_outcome(path: Path, where: str, name: str, known: list[str]) -> str:
-    guess = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean '{guess[0]}'?" if guess else ""
-    return problem_line(
-        str(path),
-        where,
-        f"'{name}' is not an outcome of this file{hint} (defined: {', '.join(known)})",
-    )
+        return self.parameter_names
 
 
 def objective_problems(path: Path, objective: Objective) -> list[str]:
@@ -221,11 +175,20 @@ def _spec_problems(path: Path, spec: PolicySpec) -> list[str]:
     for kind in ("minimise", "maximise"):
         for name in getattr(spec.objective, kind):
             if name not in known:
-                problems.append(_unknown_outcome(path, f"objective.{kind}", name, known))
+                problems.append(unknown_outcome(path, f"objective.{kind}", name, known))
     for name in spec.constraints:
         if name not in known:
-            problems.append(_unknown_outcome(path, f"constraints.{name}", name, known))
+            problems.append(unknown_outcome(path, f"constraints.{name}", name, known))
     problems.extend(size_problems(path, spec))
+    problems.extend(
+        problem_line(
+            str(path),
+            f"levers.{name}.distribution",
+            "a lever's range is searched, not sampled; leave out 'distribution'",
+        )
+        for name, lever in spec.levers.items()
+        if lever.distribution != "uniform"
+    )
     problems.extend(
         provenance_problems(path, {f"levers.{k}.source": v.source for k, v in spec.levers.items()})
     )
@@ -238,21 +201,8 @@ def _spec_problems(path: Path, spec: PolicySpec) -> list[str]:
 def load_policy(path: str | Path) -> Policy:
     """Read, resolve and check a policy file; ``UserError`` lists every problem."""
     path = Path(path)
-    spec: PolicySpec = parse_spec(path, read_toml(path, "a policy file"), PolicySpec)
-    problems = _spec_problems(path, spec)
-    loaded, valid, outcome_lines = base_and_outcomes(
-        path, spec.base, spec.fixed, spec.outcomes, problems
-    )
-    problems += outcome_lines
-    horizon = spec.horizon or default_horizon(loaded, list(valid.values()))
-    document = with_horizon(loaded, horizon, path, problems)
-    as_ranges = {k: Uncertain(range=v.range, source=v.source) for k, v in spec.levers.items()}
-    levers, lever_problems = resolve_inputs(path, as_ranges, document, "levers")
-    problems.extend(lever_problems)
-    needs = {f"outcome '{name}'": o.span[1] for name, o in valid.items()}
-    problems.extend(horizon_problems(path, spec.horizon, levers, needs, "levers"))
-    problems.extend(constant_problems(path, levers, "levers"))
-    problems.extend(bounds_problems(path, levers, document, "levers"))
-    if problems:
-        raise UserError(problems)
-    return Policy(path, spec, loaded, document, tuple(levers))
+    spec: PolicySpec = read_spec(path, PolicySpec, "a policy file")
+    study = resolve_study(path, spec, spec.levers, "levers", _spec_problems(path, spec))
+    if study.problems:
+        raise UserError(study.problems)
+    return Policy(path, spec, study.base, study.document, tuple(study.parameters))

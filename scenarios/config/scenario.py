@@ -8,7 +8,6 @@ reported at once, each naming the file that set the key and the key path.
 from __future__ import annotations
 
 import difflib
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -17,8 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from scenarios.config.files import TOO_DEEP, parse_toml, read_csv, read_json, read_toml
+from scenarios.config.files import read_csv, read_json, read_toml
 from scenarios.config.job_size import runs_problem
+from scenarios.config.keys import apply_set, deep_merge, flatten, parse_set
+from scenarios.config.provenance import flatten_provenance, provenance_problem
 from scenarios.core.errors import UserError, problem_line
 from simulator.scenario import CLUSTER_SEPARATOR, Problem, Scenario, scenario_problems
 
@@ -38,41 +39,6 @@ class LoadedConfig:
     """Leaf key path → the file (or ``--set``) that set it."""
     files: list[str] = field(default_factory=list)
     """Every file read, the top one first."""
-
-
-# --- paths and merging ------------------------------------------------------
-
-
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Leaf values of nested dicts and lists keyed by dotted path (list items by index)."""
-    out: dict[str, Any] = {}
-    items = data.items() if isinstance(data, dict) else enumerate(data)
-    for key, value in items:
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict | list) and value and not _is_scalar_list(value):
-            out.update(flatten(value, path))
-        else:
-            out[path] = value
-    return out
-
-
-def _is_scalar_list(value: Any) -> bool:
-    return isinstance(value, list) and all(not isinstance(v, dict | list) for v in value)
-
-
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``override`` merged into a copy of ``base``: tables merge, everything else replaces.
-
-    A table with a ``kind`` key (a schedule) replaces the parent's table whole, so
-    a scenario can turn a ``table`` schedule into a ``taper`` without leftovers.
-    """
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and "kind" not in value:
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 # --- reading files ----------------------------------------------------------
@@ -125,78 +91,8 @@ def _resolve_file(
     for key in flatten(raw):
         from_csv = csv_path is not None and key.split(".")[0] == "projects"
         origin[key] = str(csv_path if from_csv else path)
-    provenance.update(_flatten_provenance(own_provenance))
+    provenance.update(flatten_provenance(own_provenance))
     return deep_merge(parent_doc, raw), files
-
-
-def _flatten_provenance(table: Any, prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    if not isinstance(table, dict):
-        return out
-    for key, value in table.items():
-        path = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict):
-            out.update(_flatten_provenance(value, path))
-        else:
-            out[path] = str(value)
-    return out
-
-
-# --- --set overrides --------------------------------------------------------
-
-
-def parse_set(item: str) -> tuple[str, Any]:
-    """``dotted.key=value`` → (key, value); the value is read as TOML, else as text."""
-    if "=" not in item:
-        raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set members.churn=0.15")
-    key, text = item.split("=", 1)
-    key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise UserError(
-            f"--set {item!r}: the key is empty or has an empty part; use dotted.key=value"
-        )
-    text = text.strip()
-    if text == "":
-        raise UserError(f"--set {item!r}: no value after '='")
-    try:
-        value = parse_toml(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = text
-    except ValueError:
-        raise UserError(f"--set {item!r}: the value is {TOO_DEEP}") from None
-    return key, value
-
-
-def apply_set(document: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``document[dotted key] = value`` in place, creating tables on the way."""
-    parts = key.split(".")
-    node: Any = document
-    for depth, part in enumerate(parts[:-1]):
-        node = _step(node, part, ".".join(parts[: depth + 1]), create=True)
-    last = parts[-1]
-    if isinstance(node, list):
-        index = _index(node, last, key)
-        node[index] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise UserError(f"--set {key}: {'.'.join(parts[:-1])} is a value, not a table")
-
-
-def _index(node: list[Any], part: str, path: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
-        raise UserError(f"--set {path}: '{part}' is not an index of a list of {len(node)} items")
-    return int(part)
-
-
-def _step(node: Any, part: str, path: str, create: bool) -> Any:
-    if isinstance(node, list):
-        return node[_index(node, part, path)]
-    if not isinstance(node, dict):
-        raise UserError(f"--set {path}: the parent is a value, not a table")
-    if part not in node and create:
-        node[part] = {}
-    return node[part]
 
 
 # --- validation -------------------------------------------------------------
@@ -312,23 +208,12 @@ def validate_document(document: dict[str, Any], origin: dict[str, str], top: str
     return scenario
 
 
-PROVENANCE_KINDS = ("seed", "sourced", "derived", "assumed")
-"""``seed``: the programme document; ``sourced: <citation>``: a dated public figure
-(``../shared/observations/``); ``derived``: computed from those; ``assumed``: not stated."""
-
-
 def _provenance_problems(provenance: dict[str, str], top: str) -> list[str]:
-    bad = []
-    for key, text in provenance.items():
-        kind, colon, note = text.partition(":")
-        if kind.strip() not in PROVENANCE_KINDS or not colon:
-            message = f"'{text}' must start with one of {', '.join(PROVENANCE_KINDS)} and a colon"
-        elif kind.strip() == "sourced" and not note.strip():
-            message = f"'{text}': a sourced number names its source after the colon"
-        else:
-            continue
-        bad.append(problem_line(top, f"provenance.{key}", message))
-    return bad
+    return [
+        problem_line(top, f"provenance.{key}", problem)
+        for key, text in provenance.items()
+        if (problem := provenance_problem(text)) is not None
+    ]
 
 
 def load_config(

@@ -18,7 +18,7 @@ from typing import Any
 
 import tomli_w
 
-from scenarios.config.scenario import apply_set
+from scenarios.config.keys import apply_set
 
 _NOT_IN_A_COMMENT = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 """What a TOML comment cannot hold: control characters but tab (a line break ends it)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.core.errors import quiet_worker
+from scenarios.core.stops import quiet_worker
 from scenarios.engine.summary import summary_metrics
 from scenarios.folders.run_rows import allocation_text, events_text, tidy_table, yearly_text
 from simulator.allocation import ArenaAllocator, MemoisedAllocator

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scenarios.core.errors import UserError, quiet_worker
+from scenarios.core.errors import UserError
+from scenarios.core.stops import quiet_worker
 
 CONNECT_TIMEOUT_SECONDS = 5
 """How long a Dask scheduler has to accept a connection and answer Dask's handshake."""

@@ -17,7 +17,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from scenarios.config.scenario import apply_set, validate_document
+from scenarios.config.keys import apply_set
+from scenarios.config.scenario import validate_document
 from scenarios.core.errors import UserError, problem_line
 from scenarios.engine.ensemble import MAX_BATCH, run_batches, run_rng
 from simulator.allocation import MemoisedAllocator

@@ -37,7 +37,7 @@ def policy_file(
 ) -> ScenarioFile:
     """The scenario file of one chosen policy."""
     spec = policy.spec
-    overrides = policy.candidate_overrides(levers)
+    overrides = policy.overrides(levers)
     measured = ", ".join(f"{name} = {values[i]:.4g}" for i, name in enumerate(policy.outcome_names))
     label = (
         f"derived: optimise {policy.path.name} (policy {k}, {chosen.role}; "

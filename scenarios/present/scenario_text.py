@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from scenarios.config.keys import flatten
 from scenarios.config.provenance import UNLABELLED, label_numbers
-from scenarios.config.scenario import LoadedConfig, flatten
+from scenarios.config.scenario import LoadedConfig
 from scenarios.core.text import terminal_safe
 from scenarios.folders.run_folder import RunFolder
 from simulator.schedules import funding_schedule

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scenarios.analysis.calibration import BASE_POINT, CalibrationResult, Target, implausibility
+from scenarios.analysis.calibration import BASE_POINT, CalibrationResult, implausibility
+from scenarios.config.observations import Target
 from scenarios.config.scenario_file import ScenarioFile
 from scenarios.folders.run_folder import write_csv
 from simulator.outcomes import STATS
@@ -132,7 +133,7 @@ def calibrated_file(
         f"of {len(design.overrides)}: largest implausibility {result.largest[best]:.3f} over "
         f"{used} observations; {spec.replications} runs a point)"
     )
-    overrides = experiment.point_overrides(design.values[best])
+    overrides = experiment.overrides(design.values[best])
     sources = {key: f"assumed: fixed in {experiment.path.name}" for key in spec.fixed}
     sources.update({key: label for key in overrides})
     held = [t.name for t in result.targets if t.held_out]

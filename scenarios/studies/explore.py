@@ -83,7 +83,7 @@ def build_design(experiment: Experiment) -> Design:
         spec.design, experiment.input_names, spec.samples, spec.seed, spec.levels
     )
     values = designs.to_values(unit, [i.spec for i in experiment.inputs])
-    overrides = [experiment.point_overrides(row) for row in values]
+    overrides = [experiment.overrides(row) for row in values]
     return Design(unit, values, overrides)
 
 
@@ -201,7 +201,7 @@ def write_tables(folder: Path, experiment: Experiment, design: Design, stats: np
     write_csv(  # the numbers the runs used: whole-number inputs rounded as they were set
         folder / EXPERIMENTS_CSV,
         ("point", *names),
-        ((p, *experiment.point_values(row)) for p, row in enumerate(design.values)),
+        ((p, *experiment.values_used(row)) for p, row in enumerate(design.values)),
     )
     write_csv(
         folder / OUTCOMES_CSV,

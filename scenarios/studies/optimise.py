@@ -146,9 +146,7 @@ class CandidateEvaluator:
                 self.progress.update(1)
             else:
                 todo.append(index)
-        overrides = {
-            first + i: self.policy.candidate_overrides(r) for i, r in enumerate(candidates)
-        }
+        overrides = {first + i: self.policy.overrides(r) for i, r in enumerate(candidates)}
         chunks = make_chunks(
             [overrides.get(i, {}) for i in range(first + len(candidates))], todo, 1
         )
@@ -429,7 +427,7 @@ def check_out_of_sample(
     job = ChunkJob(
         model, replications, out_of_sample_seed(policy), "out-of-sample run of policy", 1
     )
-    overrides = [policy.candidate_overrides(evaluations.levers[c.evaluation]) for c in chosen]
+    overrides = [policy.overrides(evaluations.levers[c.evaluation]) for c in chosen]
     chunks = make_chunks(overrides, range(len(overrides)), 1)
     fresh = np.full((len(chosen), len(policy.outcome_names), len(STATS)), np.nan)
     for first, chunk_stats in executor.map_unordered(evaluate_chunk, job, chunks):
