@@ -19,6 +19,8 @@ from typing import Any
 import tomli_w
 
 from scenarios.config.keys import apply_set
+from scenarios.config.provenance import fixed_source
+from scenarios.config.study_file import Study
 
 _NOT_IN_A_COMMENT = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 """What a TOML comment cannot hold: control characters but tab (a line break ends it)."""
@@ -75,3 +77,36 @@ class ScenarioFile:
         """The TOML text, for a file written in ``folder`` (``extends`` is relative to it)."""
         comments = "".join(comment_line(c) + "\n" for c in self.comments)
         return comments + tomli_w.dumps(self.document(folder))
+
+
+def point_scenario(
+    study: Study,
+    row: Any,
+    *,
+    name: str,
+    description: str,
+    label: str,
+    comments: list[str],
+    seed: int | None = None,
+    runs: int | None = None,
+    seed_source: str = "",
+) -> ScenarioFile:
+    """One point of a study file (explore's calibrated best point, one of optimise's chosen
+    policies) as a scenario that extends the study's base: the file's ``fixed`` keys, each
+    labelled as :func:`scenarios.config.provenance.fixed_source` says, and the point's
+    values (``row``: one number per parameter), labelled ``label``."""
+    spec = study.spec
+    overrides = study.overrides(row)
+    sources = {key: fixed_source(study.path.name, spec.provenance, key) for key in spec.fixed}
+    sources.update(dict.fromkeys(overrides, label))
+    return ScenarioFile(
+        base=study.path.parent / spec.base,
+        name=name,
+        description=description,
+        values={**spec.fixed, **overrides},
+        sources=sources,
+        comments=comments,
+        seed=seed,
+        runs=runs,
+        seed_source=seed_source,
+    )

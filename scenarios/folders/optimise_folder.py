@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from scenarios.config.policy import Policy
-from scenarios.config.scenario_file import ScenarioFile
+from scenarios.config.scenario_file import ScenarioFile, point_scenario
 from scenarios.folders.run_folder import read_manifest, write_csv
 from scenarios.studies.optimise import (
     EVALUATIONS_CSV,
@@ -37,23 +37,17 @@ def policy_file(
 ) -> ScenarioFile:
     """The scenario file of one chosen policy."""
     spec = policy.spec
-    overrides = policy.overrides(levers)
     measured = ", ".join(f"{name} = {values[i]:.4g}" for i, name in enumerate(policy.outcome_names))
     label = (
         f"derived: optimise {policy.path.name} (policy {k}, {chosen.role}; "
         f"evaluation {chosen.evaluation}, {spec.replications} runs, seed {spec.seed})"
     )
-    sources = {
-        key: spec.provenance.get(f"fixed.{key}", f"assumed: fixed in {policy.path.name}")
-        for key in spec.fixed
-    }
-    sources.update({key: label for key in overrides})
-    return ScenarioFile(
-        base=policy.path.parent / spec.base,
+    return point_scenario(
+        policy,
+        levers,
         name=f"{spec.name}_policy_{k}",
         description=f"{spec.name}, {chosen.role}: {spec.description}",
-        values={**spec.fixed, **overrides},
-        sources=sources,
+        label=label,
         comments=[
             f"Written by clusterfund optimise {policy.path.name}: {chosen.role}.",
             f"In sample: {measured}.",

@@ -17,7 +17,7 @@ import numpy as np
 
 from scenarios.analysis.calibration import BASE_POINT, CalibrationResult, implausibility
 from scenarios.config.observations import Target
-from scenarios.config.scenario_file import ScenarioFile
+from scenarios.config.scenario_file import ScenarioFile, point_scenario
 from scenarios.folders.run_folder import write_csv
 from simulator.outcomes import STATS
 
@@ -133,16 +133,13 @@ def calibrated_file(
         f"of {len(design.overrides)}: largest implausibility {result.largest[best]:.3f} over "
         f"{used} observations; {spec.replications} runs a point)"
     )
-    overrides = experiment.overrides(design.values[best])
-    sources = {key: f"assumed: fixed in {experiment.path.name}" for key in spec.fixed}
-    sources.update({key: label for key in overrides})
     held = [t.name for t in result.targets if t.held_out]
-    return ScenarioFile(
-        base=experiment.path.parent / spec.base,
+    return point_scenario(
+        experiment,
+        design.values[best],
         name=f"{spec.name}_calibrated",
         description=f"The base scenario calibrated against {observations} ({spec.name}).",
-        values={**spec.fixed, **overrides},
-        sources=sources,
+        label=label,
         comments=[
             f"Written by clusterfund explore {experiment.path.name}: the best of "
             f"{len(design.overrides)} points against {observations}.",
