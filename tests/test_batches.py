@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scenarios.engine.ensemble import default_batch_size, run_rng
-from scenarios.folders.rounding import round_half_even
 from scenarios.folders.run_rows import (
     column_texts,
     events_text,
@@ -21,6 +20,7 @@ from scenarios.folders.run_rows import (
     write_yearly,
     write_yearly_rows,
 )
+from scenarios.folders.tables import round_half_even
 from simulator.allocation import MemoisedAllocator
 from simulator.members import COLUMNS, MemberMix, Members, draw_members, segment_sums, split_blocks
 from simulator.model import default_allocator, simulate, simulate_batch
@@ -242,8 +242,7 @@ def _csv_writer_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
     reference the column-wise writers are held to."""
     import csv
 
-    from scenarios.folders.csv_text import WRITER_TERMINATOR, rows_ended_by_newline
-    from scenarios.folders.rounding import tidy_row
+    from scenarios.folders.tables import WRITER_TERMINATOR, rows_ended_by_newline, tidy_row
 
     expected = io.StringIO()
     writer = csv.writer(expected, lineterminator=WRITER_TERMINATOR)

@@ -35,10 +35,9 @@ from scenarios.config.scenario import load_config
 from scenarios.config.scenario_file import ScenarioFile
 from scenarios.core.errors import UserError
 from scenarios.engine.executor import Backend, Executor, check_scheduler_address, scheduler_problem
-from scenarios.folders.csv_text import csv_text, frame_csv_text
 from scenarios.folders.explore_folder import ExploreFolder
-from scenarios.folders.rounding import tidy
-from scenarios.folders.run_folder import RunFolder, write_csv, write_job_manifest
+from scenarios.folders.manifest import write_job_manifest
+from scenarios.folders.run_folder import RunFolder
 from scenarios.folders.run_rows import (
     events_text,
     run_rows_text,
@@ -46,6 +45,7 @@ from scenarios.folders.run_rows import (
     yearly_header,
     yearly_text,
 )
+from scenarios.folders.tables import csv_text, frame_csv_text, tidy, write_csv
 from simulator.records import AllocationRow, Event, YearlyTable
 
 # --- arbitrary text ------------------------------------------------------------------

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scenarios.engine.summary import SUMMARY_METRICS, EnsembleSummary, ScorecardTally
-from scenarios.folders.rounding import tidy_row
+from scenarios.folders.tables import tidy_row
 from simulator.scorecard import scorecard_targets
 
 

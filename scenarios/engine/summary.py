@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scenarios.folders.rounding import round_half_even
+from scenarios.folders.tables import round_half_even
 from simulator.records import YearlyTable
 from simulator.scenario import Scenario
 from simulator.scorecard import scorecard_targets
@@ -76,7 +76,7 @@ class EnsembleSummary:
 
     def rows(self) -> Iterator[tuple]:
         """Summary rows: year, cluster, metric, p10, p50, p90, mean (floats rounded as
-        :func:`scenarios.folders.rounding.tidy` rounds them)."""
+        :func:`scenarios.folders.tables.tidy` rounds them)."""
         for y, year in enumerate(self.years):
             slab = np.asarray(self.values[:, y])  # runs × clusters × metrics
             stats = np.concatenate(
@@ -113,7 +113,7 @@ class ScorecardTally:
 
     def rows(self) -> Iterator[tuple]:
         """Scorecard rows: target, year, probability, mean value, runs, description (floats
-        rounded as :func:`scenarios.folders.rounding.tidy` rounds them)."""
+        rounded as :func:`scenarios.folders.tables.tidy` rounds them)."""
         probability = round_half_even(self.met / self.runs).tolist()
         mean_value = round_half_even(self.value / self.runs).tolist()
         for t, (target, description) in enumerate(self.targets):

@@ -13,7 +13,8 @@ import pandas as pd
 from scenarios.analysis.sensitivity import ranking_column
 from scenarios.core.errors import UserError
 from scenarios.folders.checks import read_table
-from scenarios.folders.run_folder import MANIFEST_JSON, read_manifest
+from scenarios.folders.manifest import read_manifest
+from scenarios.folders.publish import MANIFEST_JSON
 from scenarios.studies.explore import (
     DISCOVERY_CSV,
     EXPERIMENTS_CSV,

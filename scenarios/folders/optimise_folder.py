@@ -16,7 +16,8 @@ import numpy as np
 
 from scenarios.config.policy import Policy
 from scenarios.config.scenario_file import ScenarioFile, point_scenario
-from scenarios.folders.run_folder import read_manifest, write_csv
+from scenarios.folders.manifest import read_manifest
+from scenarios.folders.tables import write_csv
 from scenarios.studies.optimise import (
     EVALUATIONS_CSV,
     KIND,

@@ -2,7 +2,7 @@
 (``allocation.csv``) and its events (``events.csv``), floats rounded, money adding up.
 
 What is written is the *tidy* table (:func:`tidy_table`): every float rounded to
-``DECIMALS`` places exactly as Python's ``round`` does (:mod:`scenarios.folders.rounding`),
+``DECIMALS`` places exactly as Python's ``round`` does (:mod:`scenarios.folders.tables`),
 and ``total_income`` the sum of the five rounded sources, so the written columns add
 up. The summary is taken
 from the same tidy table, so ``summary.csv`` agrees with ``yearly.csv``.
@@ -23,8 +23,7 @@ from typing import TextIO
 
 import numpy as np
 
-from scenarios.folders.csv_text import csv_cell, csv_text
-from scenarios.folders.rounding import round_half_even, tidy
+from scenarios.folders.tables import csv_cell, csv_text, round_half_even, tidy
 from simulator.records import (
     INCOME_SOURCES,
     STATUSES,
@@ -101,7 +100,7 @@ def column_texts(values: np.ndarray) -> list[str]:
 
 @functools.lru_cache(maxsize=65536)
 def csv_field(text: str) -> str:
-    """``text`` as one field (quoted when it must be, as :func:`scenarios.folders.csv_text.csv_cell`
+    """``text`` as one field (quoted when it must be, as :func:`scenarios.folders.tables.csv_cell`
     quotes it); each distinct text rendered once."""
     return csv_cell(text)
 

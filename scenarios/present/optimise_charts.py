@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from scenarios.folders.run_folder import read_manifest
+from scenarios.folders.manifest import read_manifest
 from scenarios.studies.optimise import EVALUATIONS_CSV, KIND, PARETO_CSV
 
 DPI = 110

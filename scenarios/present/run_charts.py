@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -20,11 +19,10 @@ import numpy as np
 import pandas as pd
 
 from scenarios.core.labels import label
+from scenarios.core.text import terminal_safe
+from scenarios.folders.run_folder import RunFolder
 from simulator.scenario import AREAS
 from simulator.scorecard import is_cluster_target
-
-if TYPE_CHECKING:
-    from scenarios.folders.run_folder import RunFolder
 
 SOURCE_COLOURS = {
     "regional_base": "#1f4e79",
@@ -318,7 +316,7 @@ RUN_PLOTS = ("funding_mix", "members", "regional_share", "arena", "scorecard")
 def draw_run_plots(run: RunFolder, out: Path, lang: str = "en") -> list[Path]:
     """The standard charts of one run, written as PNG files in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    ctx = run.chart_context(lang)
+    ctx = chart_context(run, lang)
     return [
         plot_funding_mix(run.summary, ctx, out / "funding_mix.png"),
         plot_members_fan(run.summary, ctx, out / "members.png"),
@@ -326,3 +324,19 @@ def draw_run_plots(run: RunFolder, out: Path, lang: str = "en") -> list[Path]:
         plot_arena_heatmaps(run.summary, run.area_money, ctx, out / "arena.png"),
         plot_scorecard({run.name: run.scorecard}, ctx, out / "scorecard.png"),
     ]
+
+
+def chart_context(run: RunFolder, lang: str = "en") -> ChartContext:
+    """Chart settings of a run."""
+    config = run.config
+    description = config.get("description", "")
+    short = description.split(":")[0] if description else ""
+    title = f"'{run.name}'" + (f" ({short})" if short and len(short) < 60 else "")
+    return ChartContext(  # control characters would be missing glyphs
+        title=terminal_safe(title),
+        names={cid: terminal_safe(c["name"]) for cid, c in config["clusters"].items()},
+        target_year=int(config["programme"]["target_year"]),
+        min_members=int(config["scorecard"]["min_members"]),
+        max_regional_share=float(config["scorecard"]["max_regional_share"]),
+        lang=lang,
+    )

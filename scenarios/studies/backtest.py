@@ -24,10 +24,9 @@ import numpy as np
 import pandas as pd
 
 from scenarios.config.observations import ALL, Observation, ObservationSet, read_observations
-from scenarios.folders.csv_text import frame_csv_text
 from scenarios.folders.publish import StagedFiles
-from scenarios.folders.rounding import tidy_frame
 from scenarios.folders.run_folder import PLOTS_DIR, RunFolder
+from scenarios.folders.tables import frame_csv_text, tidy_frame
 from simulator.records import CLOSED
 
 BACKTEST_CSV = "backtest.csv"

@@ -18,7 +18,7 @@ import numpy as np
 from scenarios.analysis.calibration import BASE_POINT, CalibrationResult, implausibility
 from scenarios.config.observations import Target
 from scenarios.config.scenario_file import ScenarioFile, point_scenario
-from scenarios.folders.run_folder import write_csv
+from scenarios.folders.tables import write_csv
 from simulator.outcomes import STATS
 
 if TYPE_CHECKING:

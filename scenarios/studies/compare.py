@@ -23,11 +23,11 @@ from scenarios.core.labels import figure_label, label
 from scenarios.core.text import terminal_safe
 from scenarios.engine.summary import MONEY_METRICS
 from scenarios.folders.checks import COMPARE_KIND
-from scenarios.folders.csv_text import frame_csv_text
+from scenarios.folders.manifest import write_job_manifest
 from scenarios.folders.publish import StagedFolder
-from scenarios.folders.rounding import tidy_frame
-from scenarios.folders.run_folder import write_job_manifest
+from scenarios.folders.tables import frame_csv_text, tidy_frame
 from scenarios.present import run_charts as plots
+from scenarios.present.run_charts import chart_context
 
 OVERLAY_METRICS = ("members", "total_income", "regional_share", "reserves", "arena_income")
 SHORT_DIFF_ROWS = 15
@@ -42,7 +42,7 @@ def clusters_sheet_name(year: int) -> str:
 
 def comparison_context(comparison: Comparison, lang: str) -> plots.ChartContext:
     """Chart settings for a comparison (the baseline's clusters and targets)."""
-    ctx = comparison.baseline.chart_context(lang)
+    ctx = chart_context(comparison.baseline, lang)
     title = terminal_safe(" vs ".join(f"'{name}'" for name in comparison.names))
     return plots.ChartContext(
         title, ctx.names, ctx.target_year, ctx.min_members, ctx.max_regional_share, lang

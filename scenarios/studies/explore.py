@@ -35,14 +35,10 @@ from scenarios.engine.points import (
     points_per_chunk,
 )
 from scenarios.folders.checks import EXPLORE_KIND
+from scenarios.folders.manifest import config_sha256, job_source_fields, write_job_manifest
 from scenarios.folders.publish import StagedFolder
-from scenarios.folders.run_folder import (
-    PLOTS_DIR,
-    config_sha256,
-    job_source_fields,
-    write_csv,
-    write_job_manifest,
-)
+from scenarios.folders.run_folder import PLOTS_DIR
+from scenarios.folders.tables import write_csv
 from scenarios.folders.work_folder import WorkFolder
 from simulator.outcomes import STATS
 

@@ -40,13 +40,9 @@ from scenarios.engine.points import (
     make_chunks,
 )
 from scenarios.folders.checks import OPTIMISE_KIND
+from scenarios.folders.manifest import config_sha256, job_source_fields, write_job_manifest
 from scenarios.folders.publish import MANIFEST_JSON, StagedFolder
-from scenarios.folders.run_folder import (
-    PLOTS_DIR,
-    config_sha256,
-    job_source_fields,
-    write_job_manifest,
-)
+from scenarios.folders.run_folder import PLOTS_DIR
 from scenarios.folders.work_folder import WorkFolder, work_path
 from simulator.outcomes import STATS
 

@@ -18,20 +18,19 @@ from scenarios.engine.summary import (
     EnsembleSummary,
     ScorecardTally,
 )
-from scenarios.folders.publish import StagedFolder
+from scenarios.folders.manifest import write_manifest
+from scenarios.folders.publish import MANIFEST_JSON, StagedFolder
 from scenarios.folders.run_folder import (
     ALLOCATION_CSV,
     EVENTS_CSV,
-    MANIFEST_JSON,
     PLOTS_DIR,
     SCORECARD_CSV,
     SUMMARY_CSV,
     YEARLY_CSV,
     RunFolder,
-    write_manifest,
-    write_tidy_csv,
 )
 from scenarios.folders.run_rows import yearly_header
+from scenarios.folders.tables import write_tidy_csv
 from simulator.records import ALLOCATION_COLUMNS, EVENT_COLUMNS
 from simulator.scorecard import scored_years
 
