@@ -571,8 +571,9 @@ def explore(
     from scenarios.config.experiment import load_experiment
     from scenarios.config.job_size import document_estimate
     from scenarios.engine.executor import Backend
-    from scenarios.folders.explore_folder import describe_explore
+    from scenarios.folders.explore_folder import ExploreFolder
     from scenarios.folders.publish import default_folder
+    from scenarios.present.explore_text import describe_explore
     from scenarios.studies.explore import ExploreRequest, execute_explore
 
     experiment = load_experiment(experiment_file)
@@ -592,7 +593,7 @@ def explore(
     with kept_on_stop("chunks", target):
         folder = execute_explore(experiment, request)
     click.echo(f"wrote {folder}/")
-    click.echo(describe_explore(folder))
+    click.echo(describe_explore(ExploreFolder.open(folder)))
 
 
 @cli.command(context_settings=CONTEXT)

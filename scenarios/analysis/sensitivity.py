@@ -17,17 +17,22 @@ import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from scenarios.config.designs import ANALYSIS_NAME, MINIMUM_SAMPLES, RBD_FAST_HARMONICS
+from scenarios.config.designs import (
+    ANALYSIS_NAME,
+    MINIMUM_SAMPLES,
+    RBD_FAST_HARMONICS,
+    ranking_column,
+    sensitivity_columns,
+)
+from scenarios.config.experiment import Experiment
 from scenarios.config.study_file import Parameter
+from simulator.outcomes import STATS
 
-SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
-MORRIS_COLUMNS = ("mu_star", "mu_star_conf", "sigma", "mu")
-GRID_COLUMNS = ("S1",)
-LHS_COLUMNS = ("S1", "S1_conf")
 CONF_LEVEL = 0.95
 BOOTSTRAP_RESAMPLES = 1000
 
@@ -86,16 +91,6 @@ class Sensitivity:
     values: dict[str, np.ndarray]
     note: str = ""
     """Why the indices are missing, when they are."""
-
-
-def sensitivity_columns(design: str) -> tuple[str, ...]:
-    """The index columns a design gives."""
-    return {
-        "sobol": SOBOL_COLUMNS,
-        "morris": MORRIS_COLUMNS,
-        "lhs": LHS_COLUMNS,
-        "grid": GRID_COLUMNS,
-    }[design]
 
 
 def analyse(
@@ -187,6 +182,55 @@ def grid_main_effects(unit: np.ndarray, y: np.ndarray, levels: int) -> np.ndarra
     return np.array(shares)
 
 
-def ranking_column(design: str) -> str:
-    """The index that ranks inputs (largest first) for a design."""
-    return {"sobol": "ST", "morris": "mu_star", "lhs": "S1", "grid": "S1"}[design]
+@dataclass(frozen=True)
+class DesignPoints:
+    """An experiment's points: unit-cube coordinates, the inputs' values and each point's
+    config overrides."""
+
+    unit: np.ndarray
+    values: np.ndarray
+    overrides: list[dict[str, Any]]
+
+
+def sample_design(experiment: Experiment) -> DesignPoints:
+    """Sample the experiment's design and map it to values and config overrides."""
+    spec = experiment.spec
+    unit = unit_sample(spec.design, experiment.input_names, spec.samples, spec.seed, spec.levels)
+    values = to_values(unit, [i.spec for i in experiment.inputs])
+    return DesignPoints(unit, values, [experiment.overrides(row) for row in values])
+
+
+def chosen_stat(experiment: Experiment, stats: np.ndarray, outcome: str) -> np.ndarray:
+    """One value per point: the outcome's chosen statistic over replications (``stats``:
+    points × outcomes × ``STATS``)."""
+    o = experiment.outcome_names.index(outcome)
+    return stats[:, o, STATS.index(experiment.spec.outcomes[outcome].stat)]
+
+
+def sensitivity_table(
+    experiment: Experiment, design: DesignPoints, stats: np.ndarray
+) -> list[tuple[Any, ...]]:
+    """One row per outcome × input: the outcome, its statistic, the input, the design's
+    index columns (:func:`scenarios.config.designs.sensitivity_columns`; empty where
+    undefined), the input's rank for the outcome (1 = most influential) and a note."""
+    spec = experiment.spec
+    names = experiment.input_names
+    columns = sensitivity_columns(spec.design)
+    rows: list[tuple[Any, ...]] = []
+    for outcome in experiment.outcome_names:
+        y = chosen_stat(experiment, stats, outcome)
+        result = analyse(spec.design, names, design.unit, y, spec.seed, spec.samples, spec.levels)
+        rank_by = result.values[ranking_column(spec.design)]
+        order = np.argsort(-np.nan_to_num(rank_by, nan=-np.inf), kind="stable")
+        ranks = np.empty(len(names), dtype=int)
+        ranks[order] = np.arange(1, len(names) + 1)
+        for j, name in enumerate(names):
+            cells = [_cell(result.values[c][j]) for c in columns]
+            rows.append(
+                (outcome, spec.outcomes[outcome].stat, name, *cells, int(ranks[j]), result.note)
+            )
+    return rows
+
+
+def _cell(value: float) -> float | str:
+    return "" if not np.isfinite(value) else float(value)

@@ -51,3 +51,24 @@ def point_count(design: str, samples: int, inputs: int) -> int:
         "lhs": samples,
         "grid": samples**inputs,
     }[design]
+
+
+SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
+MORRIS_COLUMNS = ("mu_star", "mu_star_conf", "sigma", "mu")
+GRID_COLUMNS = ("S1",)
+LHS_COLUMNS = ("S1", "S1_conf")
+
+
+def sensitivity_columns(design: str) -> tuple[str, ...]:
+    """The index columns a design gives."""
+    return {
+        "sobol": SOBOL_COLUMNS,
+        "morris": MORRIS_COLUMNS,
+        "lhs": LHS_COLUMNS,
+        "grid": GRID_COLUMNS,
+    }[design]
+
+
+def ranking_column(design: str) -> str:
+    """The index that ranks inputs (largest first) for a design."""
+    return {"sobol": "ST", "morris": "mu_star", "lhs": "S1", "grid": "S1"}[design]

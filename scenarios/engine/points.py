@@ -16,15 +16,18 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from tqdm import tqdm
 
 from scenarios.config.keys import apply_set
 from scenarios.config.scenario import validate_document
 from scenarios.core.errors import UserError, problem_line
 from scenarios.engine.ensemble import MAX_BATCH, run_batches, run_rng
+from scenarios.engine.executor import Executor
+from scenarios.folders.work_folder import WorkFolder
 from simulator.allocation import MemoisedAllocator
 from simulator.lp import InfeasibleAllocation
 from simulator.model import default_allocator, simulate_batch
-from simulator.outcomes import Outcome, OutcomeMeter, summarise_replications
+from simulator.outcomes import STATS, Outcome, OutcomeMeter, summarise_replications
 
 
 class InfeasiblePoint(UserError):
@@ -162,3 +165,40 @@ def points_per_chunk(replications: int, points: int, jobs: int, runs_per_chunk: 
     by_time = max(1, runs_per_chunk // max(1, replications))
     by_balance = max(1, -(-points // (4 * max(1, jobs))))
     return min(by_time, by_balance)
+
+
+def run_points(
+    model: PointModel,
+    overrides: Sequence[dict[str, Any]],
+    replications: int,
+    seed: int,
+    work: WorkFolder,
+    executor: Executor,
+    *,
+    outcomes: int,
+    label: str,
+    chunk_points: int | None = None,
+    progress: bool = True,
+) -> np.ndarray:
+    """Evaluate every point not yet saved in ``work`` (in chunks of ``chunk_points``, by
+    default :func:`points_per_chunk`), saving each chunk as it finishes; (points,
+    ``outcomes``, ``STATS``) statistics of every point, in point order."""
+    points = len(overrides)
+    stats, done = work.load_chunks(points, (outcomes, len(STATS)))
+    todo = [i for i in range(points) if not done[i]]
+    size = chunk_points or points_per_chunk(replications, len(todo), executor.backend.jobs)
+    chunks = make_chunks(overrides, todo, size)
+    job = ChunkJob(model, replications, seed)
+    bar = tqdm(
+        total=points,
+        initial=points - len(todo),
+        desc=label,
+        unit="point",
+        disable=None if progress else True,
+    )
+    with bar:
+        for first, chunk_stats in executor.map_unordered(evaluate_chunk, job, chunks):
+            work.save_chunk(first, chunk_stats)
+            stats[first : first + len(chunk_stats)] = chunk_stats
+            bar.update(len(chunk_stats))
+    return stats

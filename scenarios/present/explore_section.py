@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from scenarios.analysis.sensitivity import ranking_column
-from scenarios.folders.explore_folder import ExploreFolder, describe_explore
+from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.present.explore_charts import draw_explore_plots
+from scenarios.present.explore_text import TOP_INPUTS, describe_explore
 
-TOP_INPUTS = 5
 SECTION_TITLE = {"en": "Which assumptions matter", "sv": "Vilka antaganden spelar roll"}
 
 
@@ -70,7 +70,7 @@ def explore_section(
             f"{ranking_column(folder.design)} with bootstrap 95 % CIs.</p>"
         )
         parts.append(table_html(_ranking_table(folder)))
-        parts.append(f"<pre>{html.escape(describe_explore(folder.path))}</pre>")
+        parts.append(f"<pre>{html.escape(describe_explore(folder))}</pre>")
         with tempfile.TemporaryDirectory() as scratch:
             for path in draw_explore_plots(folder, Path(scratch)):
                 if path.stem.startswith(("sensitivity_", "prim_")):
