@@ -655,8 +655,9 @@ def optimise(
     from scenarios.config.job_size import document_estimate, search_problem
     from scenarios.config.policy import load_policy
     from scenarios.engine.executor import Backend
-    from scenarios.folders.optimise_folder import describe_optimise
+    from scenarios.folders.optimise_folder import OptimiseFolder
     from scenarios.folders.publish import default_folder
+    from scenarios.present.optimise_text import describe_optimise
     from scenarios.studies.optimise import OptimiseRequest, execute_optimise
 
     policy = load_policy(policy_file)
@@ -677,7 +678,7 @@ def optimise(
     with kept_on_stop("evaluations", target):
         result = execute_optimise(policy, request)
     click.echo(f"wrote {result.folder}/")
-    click.echo(describe_optimise(result.folder))
+    click.echo(describe_optimise(OptimiseFolder.open(result.folder)))
 
 
 @cli.command(context_settings=CONTEXT)

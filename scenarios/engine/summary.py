@@ -12,36 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from scenarios.folders.run_folder import SUMMARY_METRICS
 from scenarios.folders.tables import round_half_even
 from simulator.records import YearlyTable
 from simulator.scenario import Scenario
 from simulator.scorecard import scorecard_targets
-
-SUMMARY_METRICS = (
-    "members",
-    "fee_income",
-    "private_income",
-    "regional_base",
-    "arena_income",
-    "other_public",
-    "total_income",
-    "costs",
-    "reserves",
-    "regional_share",
-    "fee_multiplier",
-    "activity_level",
-    "closed",
-)
-MONEY_METRICS = frozenset(SUMMARY_METRICS) - {
-    "members",
-    "regional_share",
-    "fee_multiplier",
-    "activity_level",
-    "closed",
-}
-"""Summary metrics measured in MSEK."""
-SUMMARY_COLUMNS = ("year", "cluster", "metric", "p10", "p50", "p90", "mean")
-SCORECARD_COLUMNS = ("target", "year", "probability", "mean_value", "runs", "description")
 
 
 def summary_metrics(table: YearlyTable) -> np.ndarray:

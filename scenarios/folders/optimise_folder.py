@@ -1,36 +1,76 @@
-"""The tables and the ready scenario files of an optimise folder.
+"""The optimise folder: its file names, its records, its writers and its reader.
 
-``policy_<k>.toml`` extends the policy's base scenario with the chosen lever
-values (and the policy file's ``fixed`` keys), labelled ``derived: optimise
-<file> ...`` in its provenance, and sets ``seed`` and ``runs`` to the search's,
-so ``clusterfund run policy_<k>.toml`` repeats the optimiser's runs exactly.
+- ``evaluations.csv``: every candidate (generation, levers, each outcome's chosen
+  statistic, each constraint's value and margin, feasible);
+- ``outcomes.csv``: every statistic of every outcome per evaluation;
+- ``pareto.csv``: the feasible non-dominated candidates, the chosen ones named;
+- ``out_of_sample.csv``: each chosen policy re-run on fresh seeds;
+- ``policy_<k>.toml``: each chosen policy as a scenario that extends the policy's base
+  scenario with the chosen lever values (and the policy file's ``fixed`` keys), labelled
+  ``derived: optimise <file> ...``, with the search's ``seed`` and ``runs``, so ``clusterfund
+  run policy_<k>.toml`` repeats the optimiser's runs exactly;
+- ``search.npy``: every evaluation's levers and statistics, exactly (``--resume`` with a
+  larger ``--budget`` extends a finished search from it);
+- ``manifest.json`` (kind ``optimise``) and ``plots/``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from scenarios.config.policy import Policy
 from scenarios.config.scenario_file import ScenarioFile, point_scenario
-from scenarios.folders.manifest import read_manifest
+from scenarios.folders.checks import OPTIMISE_KIND
+from scenarios.folders.manifest import job_source_fields, read_manifest, write_job_manifest
 from scenarios.folders.tables import write_csv
-from scenarios.studies.optimise import (
-    EVALUATIONS_CSV,
-    KIND,
-    OUT_OF_SAMPLE_CSV,
-    PARETO_CSV,
-    Chosen,
-    Evaluations,
-    OptimiseRequest,
-)
 from simulator.outcomes import STATS
 
+EVALUATIONS_CSV = "evaluations.csv"
 OUTCOMES_CSV = "outcomes.csv"
 """Every statistic of every outcome per evaluation (the contract's outcomes.csv)."""
+PARETO_CSV = "pareto.csv"
+OUT_OF_SAMPLE_CSV = "out_of_sample.csv"
+SEARCH_NPY = "search.npy"
+KIND = OPTIMISE_KIND
+
+
+@dataclass
+class Evaluations:
+    """Every candidate evaluated so far, in evaluation order."""
+
+    levers: list[np.ndarray] = field(default_factory=list)
+    stats: list[np.ndarray] = field(default_factory=list)
+    """(outcomes, 5) per candidate: mean, P10, P50, P90, sd over replications."""
+    generation: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.levers)
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A policy picked from the evaluations, with why."""
+
+    evaluation: int
+    role: str
+    """``cheapest feasible``, ``knee``, or ``best <objective>``."""
+
+
+def search_rows(evaluations: Evaluations) -> np.ndarray:
+    """Every evaluation as the work folder saves it: its levers, then its statistics."""
+    return np.array(
+        [
+            np.concatenate([levers, stats.reshape(-1)])
+            for levers, stats in zip(evaluations.levers, evaluations.stats, strict=True)
+        ]
+    )
 
 
 def policy_file(
@@ -73,8 +113,8 @@ OUT_OF_SAMPLE_COLUMNS = (
 
 def write_optimise_folder(
     folder: Path,
+    final: Path,
     policy: Policy,
-    request: OptimiseRequest,
     evaluations: Evaluations,
     values: np.ndarray,
     feasible: np.ndarray,
@@ -82,7 +122,8 @@ def write_optimise_folder(
     chosen: list[Chosen],
     out_of_sample: list[tuple],
 ) -> None:
-    """evaluations.csv, outcomes.csv, pareto.csv, out_of_sample.csv and policy_<k>.toml."""
+    """evaluations.csv, outcomes.csv, pareto.csv, out_of_sample.csv, policy_<k>.toml (for
+    the results folder ``final``, which they extend from) and search.npy, into ``folder``."""
     header, row = _evaluation_rows(policy, evaluations, values, feasible)
     write_csv(folder / EVALUATIONS_CSV, header, (row(e) for e in range(len(evaluations))))
     _write_outcomes(folder / OUTCOMES_CSV, policy.outcome_names, evaluations)
@@ -100,7 +141,8 @@ def write_optimise_folder(
         scenario = policy_file(
             policy, k, pick, evaluations.levers[pick.evaluation], values[pick.evaluation]
         )
-        (folder / f"policy_{k}.toml").write_text(scenario.text(request.out), encoding="utf-8")
+        (folder / f"policy_{k}.toml").write_text(scenario.text(final), encoding="utf-8")
+    np.save(folder / SEARCH_NPY, search_rows(evaluations))
 
 
 def _evaluation_rows(
@@ -152,33 +194,79 @@ def _write_outcomes(path: Path, names: list[str], evaluations: Evaluations) -> N
     )
 
 
-def describe_optimise(folder: Path) -> str:
-    """The chosen policies with their levers, and every constraint in and out of sample."""
-    import pandas as pd
+def write_optimise_manifest(
+    folder: Path,
+    policy: Policy,
+    evaluations: int,
+    budget: int,
+    *,
+    fingerprint: str,
+    out_of_sample_seed: int,
+    backend: str,
+) -> dict[str, Any]:
+    """``manifest.json`` of an optimise folder (``fingerprint``: what ``--resume`` must
+    match; ``backend``: where the candidates ran)."""
+    spec = policy.spec
+    fields = {
+        **job_source_fields(
+            "policy",
+            spec,
+            policy.path,
+            policy.base.files if policy.base else [],
+            policy.document,
+        ),
+        "evaluations": evaluations,
+        "budget": budget,
+        "replications": spec.replications,
+        "seed": spec.seed,
+        "out_of_sample_seed": out_of_sample_seed,
+        "horizon": policy.document.get("programme", {}).get("horizon"),
+        "levers": {
+            lever.name: {"keys": list(lever.keys), "range": list(lever.spec.bounds)}
+            for lever in policy.levers
+        },
+        "algorithm": "GA" if len(spec.objective.names) == 1 else "NSGA-II",
+        "fingerprint": fingerprint,
+        "backend": backend,
+        "base_config": policy.document,
+    }
+    return write_job_manifest(folder, KIND, fields, ("pymoo", "dask", "distributed"))
 
-    manifest = read_manifest(folder, KIND)
-    pareto = pd.read_csv(folder / PARETO_CSV, keep_default_na=False)
-    checks = pd.read_csv(folder / OUT_OF_SAMPLE_CSV, keep_default_na=False)
-    levers = list(manifest["levers"])
-    lines = [
-        f"{manifest['evaluations']} evaluations × {manifest['replications']} runs "
-        f"({manifest['algorithm']}); {len(pareto)} on the feasible front"
-    ]
-    for _, row in pareto[pareto["policy"] != ""].iterrows():
-        policy = row["policy"]
-        lines.append(f"{policy} (evaluation {row['evaluation']}): {folder.name}/{policy}.toml")
-        lines.append("  levers: " + ", ".join(f"{name} = {row[name]:.4g}" for name in levers))
-        for _, check in checks[checks["policy"] == policy].iterrows():
-            bound = f" (must be {check['bound']})" if check["bound"] else ""
-            verdict = ""
-            if check["bound"]:
-                verdict = (
-                    "  met"
-                    if str(check["met_out_of_sample"]) == "1"
-                    else ("  MISSED out of sample")
-                )
-            lines.append(
-                f"  {check['outcome']}: {float(check['in_sample']):.4g} in sample, "
-                f"{float(check['out_of_sample']):.4g} on fresh seeds{bound}{verdict}"
-            )
-    return "\n".join(lines)
+
+@dataclass
+class OptimiseFolder:
+    """A finished optimise folder: its manifest and tables."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @classmethod
+    def open(cls, path: Path, command: str | None = None) -> OptimiseFolder:
+        """Open an optimise folder, refusing anything that is not one (naming what it is,
+        and what ``command`` takes, when it is a folder of another kind)."""
+        return cls(path, read_manifest(path, KIND, command))
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["name"])
+
+    @cached_property
+    def evaluations(self) -> pd.DataFrame:
+        """``evaluations.csv``: every candidate."""
+        return pd.read_csv(self.path / EVALUATIONS_CSV)
+
+    @cached_property
+    def pareto(self) -> pd.DataFrame:
+        """``pareto.csv``: the feasible front, the chosen policies named (else empty text)."""
+        return pd.read_csv(self.path / PARETO_CSV, keep_default_na=False)
+
+    @cached_property
+    def out_of_sample(self) -> pd.DataFrame:
+        """``out_of_sample.csv``: each chosen policy's outcomes on fresh seeds."""
+        return pd.read_csv(self.path / OUT_OF_SAMPLE_CSV, keep_default_na=False)
+
+
+def read_search(folder: Path) -> np.ndarray:
+    """A finished search's evaluations as saved (``search.npy``: levers, then statistics);
+    ``OSError`` or ``ValueError`` when the folder holds none."""
+    return np.load(folder / SEARCH_NPY, allow_pickle=False)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scenarios.core.errors import UserError
-from scenarios.engine.summary import SUMMARY_COLUMNS, SUMMARY_METRICS
 from scenarios.folders.checks import (
     RUN_KIND,
     foreign,
@@ -36,6 +35,31 @@ SUMMARY_CSV = "summary.csv"
 SCORECARD_CSV = "scorecard.csv"
 EVENTS_CSV = "events.csv"
 PLOTS_DIR = "plots"
+SUMMARY_METRICS = (
+    "members",
+    "fee_income",
+    "private_income",
+    "regional_base",
+    "arena_income",
+    "other_public",
+    "total_income",
+    "costs",
+    "reserves",
+    "regional_share",
+    "fee_multiplier",
+    "activity_level",
+    "closed",
+)
+MONEY_METRICS = frozenset(SUMMARY_METRICS) - {
+    "members",
+    "regional_share",
+    "fee_multiplier",
+    "activity_level",
+    "closed",
+}
+"""Summary metrics measured in MSEK."""
+SUMMARY_COLUMNS = ("year", "cluster", "metric", "p10", "p50", "p90", "mean")
+SCORECARD_COLUMNS = ("target", "year", "probability", "mean_value", "runs", "description")
 
 
 @dataclass

@@ -12,8 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from scenarios.folders.manifest import read_manifest
-from scenarios.studies.optimise import EVALUATIONS_CSV, KIND, PARETO_CSV
+from scenarios.folders.optimise_folder import OptimiseFolder
 
 DPI = 110
 FEASIBLE = "#1f4e79"
@@ -126,12 +125,11 @@ def pareto_chart(
     return _save(fig, path)
 
 
-def draw_optimise_plots(folder: Path, plots_dir: Path, manifest: dict | None = None) -> list[Path]:
-    """``pareto.png`` for two or more objectives, else ``convergence.png`` (``manifest``:
-    the one just written, when the folder is still being staged)."""
-    manifest = manifest if manifest is not None else read_manifest(folder, KIND)
-    evaluations = pd.read_csv(folder / EVALUATIONS_CSV)
-    pareto = pd.read_csv(folder / PARETO_CSV, keep_default_na=False).replace("", np.nan)
+def draw_optimise_plots(folder: OptimiseFolder, plots_dir: Path) -> list[Path]:
+    """``pareto.png`` for two or more objectives, else ``convergence.png``."""
+    manifest = folder.manifest
+    evaluations = folder.evaluations
+    pareto = folder.pareto.replace("", np.nan)
     plots_dir.mkdir(parents=True, exist_ok=True)
     objective = manifest["policy"]["objective"]
     if len(objective["minimise"]) + len(objective["maximise"]) >= 2:

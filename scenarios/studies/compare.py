@@ -21,10 +21,10 @@ from scenarios.analysis.comparison import (
 )
 from scenarios.core.labels import figure_label, label
 from scenarios.core.text import terminal_safe
-from scenarios.engine.summary import MONEY_METRICS
 from scenarios.folders.checks import COMPARE_KIND
 from scenarios.folders.manifest import write_job_manifest
 from scenarios.folders.publish import StagedFolder
+from scenarios.folders.run_folder import MONEY_METRICS
 from scenarios.folders.tables import frame_csv_text, tidy_frame
 from scenarios.present import run_charts as plots
 from scenarios.present.run_charts import chart_context

@@ -24,9 +24,9 @@ from scenarios.analysis.comparison import Comparison, ComparisonTables, comparis
 from scenarios.core.errors import UserError
 from scenarios.core.labels import label
 from scenarios.core.text import terminal_safe
-from scenarios.engine.summary import MONEY_METRICS
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.publish import StagedFiles
+from scenarios.folders.run_folder import MONEY_METRICS
 from scenarios.present.explore_section import explore_section, explore_tables
 from scenarios.present.run_charts import draw_run_plots
 from scenarios.studies.backtest import BACKTEST_PNG, read_backtest, summarise

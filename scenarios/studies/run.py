@@ -12,19 +12,16 @@ from tqdm import tqdm
 
 from scenarios.config.scenario import LoadedConfig
 from scenarios.engine.ensemble import run_stream
-from scenarios.engine.summary import (
-    SCORECARD_COLUMNS,
-    SUMMARY_COLUMNS,
-    EnsembleSummary,
-    ScorecardTally,
-)
+from scenarios.engine.summary import EnsembleSummary, ScorecardTally
 from scenarios.folders.manifest import write_manifest
 from scenarios.folders.publish import MANIFEST_JSON, StagedFolder
 from scenarios.folders.run_folder import (
     ALLOCATION_CSV,
     EVENTS_CSV,
     PLOTS_DIR,
+    SCORECARD_COLUMNS,
     SCORECARD_CSV,
+    SUMMARY_COLUMNS,
     SUMMARY_CSV,
     YEARLY_CSV,
     RunFolder,
