@@ -707,7 +707,8 @@ def backtest(results: Path, observations: Path | None, force: bool, no_plots: bo
       clusterfund backtest results/baseline
       clusterfund backtest results/baseline --observations my_figures.csv --force
     """
-    from scenarios.studies.backtest import SHIPPED_OBSERVATIONS, describe_backtest, run_backtest
+    from scenarios.present.backtest_text import describe_backtest
+    from scenarios.studies.backtest import SHIPPED_OBSERVATIONS, run_backtest
 
     local = Path("configs/observations.csv")
     path = observations or (local if local.is_file() else SHIPPED_OBSERVATIONS)

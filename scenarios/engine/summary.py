@@ -14,6 +14,7 @@ import numpy as np
 
 from scenarios.folders.run_folder import SUMMARY_METRICS
 from scenarios.folders.tables import round_half_even
+from simulator.outcomes import BAND_QUANTILES
 from simulator.records import YearlyTable
 from simulator.scenario import Scenario
 from simulator.scorecard import scorecard_targets
@@ -55,7 +56,7 @@ class EnsembleSummary:
         for y, year in enumerate(self.years):
             slab = np.asarray(self.values[:, y])  # runs × clusters × metrics
             stats = np.concatenate(
-                (np.quantile(slab, (0.1, 0.5, 0.9), axis=0), slab.mean(axis=0)[np.newaxis])
+                (np.quantile(slab, BAND_QUANTILES, axis=0), slab.mean(axis=0)[np.newaxis])
             )
             values = round_half_even(np.moveaxis(stats, 0, -1)).tolist()  # clusters × metrics × 4
             for c, cluster in enumerate(self.clusters):

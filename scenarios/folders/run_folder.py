@@ -15,6 +15,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from scenarios.core.errors import UserError
 from scenarios.folders.checks import (
     RUN_KIND,
@@ -23,7 +25,7 @@ from scenarios.folders.checks import (
     read_table,
 )
 from scenarios.folders.manifest import read_manifest
-from simulator.records import YEARLY_FIELDS
+from simulator.records import STATUS_CODES, YEARLY_FIELDS, YearlyTable
 
 if TYPE_CHECKING:  # pandas only when a table is read back, matplotlib when a chart is drawn
     import pandas as pd
@@ -35,6 +37,31 @@ SUMMARY_CSV = "summary.csv"
 SCORECARD_CSV = "scorecard.csv"
 EVENTS_CSV = "events.csv"
 PLOTS_DIR = "plots"
+BACKTEST_CSV = "backtest.csv"
+BACKTEST_PNG = "backtest.png"
+"""``backtest`` writes these into a run folder (the chart under ``plots/``)."""
+BACKTEST_COLUMNS = (
+    "line",
+    "cluster",
+    "year",
+    "metric",
+    "value",
+    "lower",
+    "upper",
+    "status",
+    "runs",
+    "p10",
+    "p50",
+    "p90",
+    "spread",
+    "in_band",
+    "pit",
+    "probability",
+    "crps",
+    "source",
+    "note",
+)
+"""The columns of ``backtest.csv``."""
 SUMMARY_METRICS = (
     "members",
     "fee_income",
@@ -136,6 +163,33 @@ class RunFolder:
         return table
 
     @cached_property
+    def yearly_table(self) -> YearlyTable:
+        """``yearly.csv`` as the model's yearly table (arrays of runs × years × clusters), so
+        the simulator's own measures read it (:mod:`simulator.outcomes`)."""
+        frame = self.yearly
+        statuses = frame["status"].map(STATUS_CODES)
+        if statuses.isna().any():
+            bad = frame["status"][statuses.isna()].iloc[0]
+            raise UserError(
+                foreign(
+                    self.path,
+                    f"{YEARLY_CSV} has status {bad!r}, not one of {', '.join(STATUS_CODES)}",
+                )
+            )
+        year_at = {year: y for y, year in enumerate(self.years)}
+        cluster_at = {cluster: c for c, cluster in enumerate(self.clusters)}
+        order = np.lexsort(
+            (frame["cluster"].map(cluster_at), frame["year"].map(year_at), frame["run"])
+        )
+        shape = (int(self.manifest["runs"]), len(self.years), len(self.clusters))
+        fields = {}
+        for name, kind in YEARLY_FIELDS:
+            column = statuses if name == "status" else frame[name]
+            dtype = np.float64 if kind is float else np.int64
+            fields[name] = column.to_numpy(dtype=dtype)[order].reshape(shape)
+        return YearlyTable(tuple(self.years), tuple(self.clusters), fields)
+
+    @cached_property
     def area_money(self) -> pd.DataFrame:
         """Mean arena money per innovation area (rows) and year (columns), MSEK."""
         allocation = self._table(ALLOCATION_CSV, ["year", "funded"], ["area"], rows_required=False)
@@ -192,3 +246,11 @@ class RunFolder:
                 f"{self.path}: {name} has {len(table)} rows where the manifest's {counts} make "
                 f"{expected}; the file was cut short or edited (run the scenario again)"
             )
+
+
+def read_backtest(folder: Path) -> pd.DataFrame | None:
+    """A folder's backtest.csv, or ``None`` when it has none."""
+    import pandas as pd
+
+    path = folder / BACKTEST_CSV
+    return pd.read_csv(path) if path.is_file() else None

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.analysis.backtest import Ensemble
 from scenarios.config.observations import ALL
 from scenarios.present.run_charts import DPI, _grid, plt
-from scenarios.studies.backtest import BAND, Ensemble
+from simulator.outcomes import BAND_QUANTILES
 
 IN_BAND, MISSED = "#1f4e79", "#cc3366"
 
@@ -23,9 +24,9 @@ def plot_backtest(
     panels = list(scored.groupby(["cluster", "metric"], sort=True))
     fig, axes = _grid(len(panels))
     for ax, ((cluster, metric), rows) in zip(axes, panels, strict=True):
-        runs = ensemble.table(str(cluster), str(metric))
-        years = runs.columns.to_numpy()
-        q10, q50, q90 = np.quantile(runs.to_numpy(), BAND, axis=0)
+        runs = ensemble.values(str(cluster), str(metric))
+        years = np.asarray(ensemble.years)
+        q10, q50, q90 = np.quantile(runs, BAND_QUANTILES, axis=0)
         ax.fill_between(years, q10, q90, color=IN_BAND, alpha=0.2, label="P10–P90")
         ax.plot(years, q50, color=IN_BAND, linewidth=1.5, label="P50")
         for row in rows.itertuples():

@@ -20,16 +20,16 @@ import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 from tqdm import tqdm
 
+from scenarios.analysis.backtest import summarise
 from scenarios.analysis.comparison import Comparison, ComparisonTables, comparison_tables, figure
 from scenarios.core.errors import UserError
 from scenarios.core.labels import label
 from scenarios.core.text import terminal_safe
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.publish import StagedFiles
-from scenarios.folders.run_folder import MONEY_METRICS
+from scenarios.folders.run_folder import BACKTEST_PNG, MONEY_METRICS, read_backtest
 from scenarios.present.explore_section import explore_section, explore_tables
 from scenarios.present.run_charts import draw_run_plots
-from scenarios.studies.backtest import BACKTEST_PNG, read_backtest, summarise
 from scenarios.studies.compare import (
     cluster_sheet_money,
     clusters_sheet_name,
