@@ -238,19 +238,19 @@ def test_a_full_disk_is_one_line_and_leaves_no_staging(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """R04 (simulated ENOSPC in the middle of writing yearly.csv)."""
-    import scenarios.studies.run as run_command
+    import scenarios.folders.run_folder as run_folder
 
-    real = run_command.yearly_header
+    real = run_folder.yearly_header
 
     def full(*args: Any) -> Any:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(run_command, "yearly_header", full)
+    monkeypatch.setattr(run_folder, "yearly_header", full)
     result = invoke("run", str(BASELINE), "--out", str(tmp_path / "res"), *QUICK)
     line = one_error(result)
     assert "No space left on device" in line and "nothing was written" in line
     assert names(tmp_path) == []
-    monkeypatch.setattr(run_command, "yearly_header", real)
+    monkeypatch.setattr(run_folder, "yearly_header", real)
 
 
 def test_a_full_tmpfs_is_one_line_and_leaves_no_staging(tmp_path: Path) -> None:
@@ -311,7 +311,7 @@ def test_a_stop_just_after_the_final_rename_reports_success(
 ) -> None:
     """R13: SIGTERM right after the rename (while the summary prints); then while --force
     removes the old folder."""
-    import scenarios.present.scenario_text as describe
+    import scenarios.cli as describe
 
     out = tmp_path / "r13"
     summary = describe.describe_run

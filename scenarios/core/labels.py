@@ -69,6 +69,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "plots": ("Charts", "Diagram"),
     "provenance": ("Provenance", "Ursprung"),
     "no_diff": ("the inputs are identical", "indata är identiska"),
+    "explore_title": ("Which assumptions matter", "Vilka antaganden spelar roll"),
     "key": ("key", "nyckel"),
     "cluster": ("cluster", "kluster"),
     "probability": ("probability", "sannolikhet"),

@@ -1,22 +1,21 @@
-"""Run an ensemble: runs go in batches (one SimPy simulation advances a batch), in one or
-several processes.
+"""Run an ensemble: runs go in batches (one SimPy simulation advances a batch), in this
+process, a local pool or on Dask (:mod:`scenarios.engine.executor`).
 
 Run ``i`` always draws from ``SeedSequence(seed, spawn_key=(i,))``, and a run's numbers
 do not depend on the batch it shares (see :mod:`simulator.members`), so results do not
-depend on the batch size, on how many processes there are, or on the order batches
-finish; batches come back in run order so the files written are identical for any
-``jobs`` and ``batch_size``.
+depend on the batch size, on where or in how many processes they run, or on the order
+batches finish; batches come back in run order so the files written are identical for
+any backend, ``jobs`` and ``batch_size``.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.core.stops import quiet_worker
+from scenarios.engine.executor import Executor
 from scenarios.engine.summary import summary_metrics
 from scenarios.folders.run_rows import allocation_text, events_text, tidy_table, yearly_text
 from simulator.allocation import ArenaAllocator, MemoisedAllocator
@@ -61,18 +60,35 @@ class BatchOutput:
     score_value: np.ndarray
 
 
-@dataclass
-class _Worker:
-    scenario: Scenario
-    seed: int
-    allocator: ArenaAllocator
-    """Memoised, and kept for every batch the process runs."""
+class BatchJob:
+    """What a worker needs to simulate the batches of one ensemble: the scenario and the seed.
+    Each process makes its own memoised allocator on first use and keeps it for every batch
+    it runs, so identical yearly allocation problems are solved once per process (what it
+    remembers changes no result)."""
 
-    def __call__(self, runs: range) -> BatchOutput:
-        rngs = [run_rng(self.seed, run) for run in runs]
-        return batch_output(
-            self.scenario, runs, simulate_batch(self.scenario, rngs, self.allocator)
-        )
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self._allocator: ArenaAllocator | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"scenario": self.scenario, "seed": self.seed}  # a fresh memo in each process
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(state["scenario"], state["seed"])  # type: ignore[misc, arg-type]
+
+    @property
+    def allocator(self) -> ArenaAllocator:
+        """This process's memoised allocator."""
+        if self._allocator is None:
+            self._allocator = MemoisedAllocator(default_allocator(self.scenario))
+        return self._allocator
+
+
+def simulate_runs(job: BatchJob, runs: range) -> BatchOutput:
+    """Simulate the batch ``runs`` of ``job``'s ensemble and reduce it to what is written."""
+    rngs = [run_rng(job.seed, run) for run in runs]
+    return batch_output(job.scenario, runs, simulate_batch(job.scenario, rngs, job.allocator))
 
 
 def batch_output(scenario: Scenario, runs: range, result: BatchResult) -> BatchOutput:
@@ -92,37 +108,17 @@ def batch_output(scenario: Scenario, runs: range, result: BatchResult) -> BatchO
     )
 
 
-_worker: _Worker | None = None
-"""The worker of a pool process (set once by ``_init_worker``; unused in the parent)."""
-
-
-def _init_worker(scenario: Scenario, seed: int) -> None:
-    global _worker
-    quiet_worker()
-    _worker = _Worker(scenario, seed, MemoisedAllocator(default_allocator(scenario)))
-
-
-def _run_in_worker(runs: range) -> BatchOutput:
-    assert _worker is not None, "pool worker not initialised"
-    return _worker(runs)
-
-
 def run_stream(
-    scenario: Scenario, runs: int, seed: int, jobs: int = 1, batch_size: int | None = None
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    executor: Executor,
+    batch_size: int | None = None,
 ) -> Iterator[BatchOutput]:
-    """Yield every batch's output in run order, computed in ``jobs`` processes.
+    """Yield every batch's output in run order, computed where ``executor`` runs work.
 
-    ``batch_size`` runs go in a batch (default :func:`default_batch_size`). Each
-    process keeps one memoised allocator, so identical yearly allocation problems are
-    solved once per process.
+    ``batch_size`` runs go in a batch (default :func:`default_batch_size` for the
+    executor's workers).
     """
-    batches = run_batches(runs, batch_size or default_batch_size(runs, jobs))
-    if jobs <= 1 or len(batches) == 1:
-        worker = _Worker(scenario, seed, MemoisedAllocator(default_allocator(scenario)))
-        for batch in batches:
-            yield worker(batch)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(jobs, initializer=_init_worker, initargs=(scenario, seed)) as pool:
-        yield from pool.imap(_run_in_worker, batches, chunksize=1)
+    size = batch_size or default_batch_size(runs, executor.backend.jobs)
+    yield from executor.map(simulate_runs, BatchJob(scenario, seed), run_batches(runs, size))

@@ -1,8 +1,12 @@
-"""Where chunks of work run: this process, a local process pool, or a Dask cluster.
+"""Where work runs: this process, a local process pool, or a Dask cluster. The one executor
+of ``run`` (batches of runs), ``explore`` (chunks of points) and ``optimise`` (candidates).
 
-A backend only decides where :func:`scenarios.engine.points.evaluate_chunk` runs; results
-come back in completion order and callers sort them by point, so nothing written
-depends on the backend, the number of workers or the order in which chunks finish.
+A backend only decides where ``func(shared, item)`` runs: ``run`` takes the results in
+item order (:meth:`Executor.map`), explore and optimise in the order they finish
+(:meth:`Executor.map_unordered`) and sort them by point, so nothing written depends on the
+backend, the number of workers or the order in which work finishes. ``shared`` (the job:
+a scenario, a seed, a model) goes to each worker process once and stays there, so what a
+worker learns along the way (a memoised allocator's answers) serves all its items.
 
 For more than one machine, start ``dask scheduler`` on one and ``dask worker
 tcp://HOST:8786`` on the others (each with clusterfund installed), and pass
@@ -156,29 +160,41 @@ class Executor:
             self.__exit__()
             raise no_scheduler(scheduler, type(exc).__name__) from None
 
+    def map(
+        self, func: Callable[[Any, Any], Any], shared: Any, items: Sequence[Any]
+    ) -> Iterator[Any]:
+        """Yield ``func(shared, item)`` for every item, in the items' order."""
+        return self._map(func, shared, items, ordered=True)
+
     def map_unordered(
         self, func: Callable[[Any, Any], Any], shared: Any, items: Sequence[Any]
     ) -> Iterator[Any]:
-        """Yield ``func(shared, item)`` for every item, in the order they finish.
+        """Yield ``func(shared, item)`` for every item, in the order they finish."""
+        return self._map(func, shared, items, ordered=False)
 
-        ``shared`` is sent to each Dask worker once (scattered); a local pool gets
-        it with each task, which is cheap for the small plain-data jobs we send.
-        """
+    def _map(
+        self, func: Callable[[Any, Any], Any], shared: Any, items: Sequence[Any], ordered: bool
+    ) -> Iterator[Any]:
         if not items:
             return
         if self._client is not None:
-            yield from self._dask_map(func, shared, items)
+            yield from self._dask_map(func, shared, items, ordered)
         elif self.backend.jobs <= 1 or len(items) == 1:
             for item in items:
                 yield func(shared, item)
         else:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            with context.Pool(min(self.backend.jobs, len(items)), initializer=quiet_worker) as pool:
-                yield from pool.imap_unordered(functools.partial(func, shared), items)
+            workers = min(self.backend.jobs, len(items))
+            with context.Pool(workers, initializer=_install, initargs=(shared,)) as pool:
+                task = functools.partial(_call_installed, func)
+                if ordered:
+                    yield from pool.imap(task, items, chunksize=1)
+                else:
+                    yield from pool.imap_unordered(task, items)
 
     def _dask_map(
-        self, func: Callable[[Any, Any], Any], shared: Any, items: Sequence[Any]
+        self, func: Callable[[Any, Any], Any], shared: Any, items: Sequence[Any], ordered: bool
     ) -> Iterator[Any]:
         from dask.distributed import as_completed
 
@@ -188,8 +204,22 @@ class Executor:
         shared_future = client.scatter(shared, broadcast=True, hash=False)
         futures = [client.submit(func, shared_future, item, pure=False) for item in items]
         try:
-            for future in as_completed(futures):
+            for future in futures if ordered else as_completed(futures):
                 yield future.result()
                 future.release()
         finally:
             client.cancel(futures)
+
+
+_installed: Any = None
+"""A pool worker's ``shared`` (set once by :func:`_install`; unused in the parent)."""
+
+
+def _install(shared: Any) -> None:
+    global _installed
+    quiet_worker()
+    _installed = shared
+
+
+def _call_installed(func: Callable[[Any, Any], Any], item: Any) -> Any:
+    return func(_installed, item)

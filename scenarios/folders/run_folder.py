@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -25,7 +25,15 @@ from scenarios.folders.checks import (
     read_table,
 )
 from scenarios.folders.manifest import read_manifest
-from simulator.records import STATUS_CODES, YEARLY_FIELDS, YearlyTable
+from scenarios.folders.run_rows import yearly_header
+from scenarios.folders.tables import csv_text, write_tidy_csv
+from simulator.records import (
+    ALLOCATION_COLUMNS,
+    EVENT_COLUMNS,
+    STATUS_CODES,
+    YEARLY_FIELDS,
+    YearlyTable,
+)
 
 if TYPE_CHECKING:  # pandas only when a table is read back, matplotlib when a chart is drawn
     import pandas as pd
@@ -87,6 +95,42 @@ MONEY_METRICS = frozenset(SUMMARY_METRICS) - {
 """Summary metrics measured in MSEK."""
 SUMMARY_COLUMNS = ("year", "cluster", "metric", "p10", "p50", "p90", "mean")
 SCORECARD_COLUMNS = ("target", "year", "probability", "mean_value", "runs", "description")
+
+
+class RunTables:
+    """A run folder's tables written as the batches come (``yearly.csv``, ``allocation.csv``
+    and ``events.csv``: each batch's rows as text, made where the batch ran), then
+    ``summary.csv`` and ``scorecard.csv``; a context manager that closes the files."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._yearly = (folder / YEARLY_CSV).open("w", newline="", encoding="utf-8")
+        self._allocation = (folder / ALLOCATION_CSV).open("w", newline="", encoding="utf-8")
+        self._events = (folder / EVENTS_CSV).open("w", newline="", encoding="utf-8")
+        self._yearly.write(csv_text([yearly_header()]))
+        self._allocation.write(csv_text([("run", *ALLOCATION_COLUMNS)]))
+        self._events.write(csv_text([("run", *EVENT_COLUMNS)]))
+
+    def __enter__(self) -> RunTables:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for handle in (self._yearly, self._allocation, self._events):
+            handle.close()
+
+    def add(self, yearly: str, allocation: str, events: str) -> None:
+        """Append one batch's rows (CSV text, runs numbered as in the ensemble)."""
+        self._yearly.write(yearly)
+        self._allocation.write(allocation)
+        self._events.write(events)
+
+    def write_summary(self, rows: Iterable[Sequence[Any]]) -> None:
+        """``summary.csv`` from rows already rounded (:func:`scenarios.folders.tables.tidy`)."""
+        write_tidy_csv(self.folder / SUMMARY_CSV, SUMMARY_COLUMNS, rows)
+
+    def write_scorecard(self, rows: Iterable[Sequence[Any]]) -> None:
+        """``scorecard.csv`` from rows already rounded."""
+        write_tidy_csv(self.folder / SCORECARD_CSV, SCORECARD_COLUMNS, rows)
 
 
 @dataclass

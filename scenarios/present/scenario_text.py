@@ -11,9 +11,18 @@ from scenarios.config.keys import flatten
 from scenarios.config.provenance import UNLABELLED, label_numbers
 from scenarios.config.scenario import LoadedConfig
 from scenarios.core.text import terminal_safe
-from scenarios.folders.run_folder import RunFolder
+from scenarios.folders.run_folder import PLOTS_DIR, RunFolder
 from simulator.schedules import funding_schedule
 from simulator.scorecard import is_cluster_target, is_member_target, target_cluster
+
+
+def describe_valid(config: Path, loaded: LoadedConfig) -> str:
+    """The line ``validate`` prints for a valid config."""
+    s = loaded.scenario
+    return terminal_safe(
+        f"{config}: valid — scenario '{s.name}', {len(s.clusters)} clusters, "
+        f"{len(s.projects)} projects, {s.programme.start_year}–{s.programme.horizon}"
+    )
 
 
 def describe_scenario(loaded: LoadedConfig) -> str:
@@ -94,9 +103,9 @@ def describe_resolved(loaded: LoadedConfig) -> str:
     )
 
 
-def describe_run(folder: Path) -> str:
-    """A short view of a results folder: the target year's scorecard and key figures."""
-    run = RunFolder.open(folder)
+def describe_run(run: RunFolder) -> str:
+    """A short view of a run folder: the target year's scorecard and key figures (and where
+    its charts are, when it has them)."""
     manifest, scorecard, summary = run.manifest, run.scorecard, run.summary
     year = manifest["target_year"]
     in_year = scorecard[scorecard["year"] == year]
@@ -127,8 +136,11 @@ def describe_run(folder: Path) -> str:
                 "",
                 f"clusters in {year} (MSEK):",
                 table.to_string(),
-                "",
-                f"plots: {folder}/plots/",
+                *(
+                    ["", f"plots: {run.path / PLOTS_DIR}/"]
+                    if (run.path / PLOTS_DIR).is_dir()
+                    else []
+                ),
             ]
         )
     )

@@ -36,16 +36,18 @@ class BacktestResult:
     table: pd.DataFrame
     csv: Path
     plot: Path | None
+    observations: Path
 
 
 def run_backtest(
-    folder: Path, observations_path: Path, force: bool, make_plot: bool = True
+    folder: Path, observations_path: Path | None, force: bool, make_plot: bool = True
 ) -> BacktestResult:
     """Score ``folder`` against ``observations_path``; write backtest.csv and plots/backtest.png.
 
     Everything is checked before anything is written: the folder, the observations,
     and an existing backtest.csv (replaced only with ``force``).
     """
+    observations_path = observations_path or default_observations()
     run = RunFolder.open(folder, "backtest")
     manifest, config = run.manifest, run.config
     observations = read_observations(observations_path, run.clusters, run.years)
@@ -60,4 +62,4 @@ def run_backtest(
         if plot_path is not None:
             names = {cid: c["name"] for cid, c in config["clusters"].items()}
             plot_backtest(ensemble, table, names, str(manifest["name"]), staged.path(plot_path))
-    return BacktestResult(table, target, plot_path)
+    return BacktestResult(table, target, plot_path, observations_path)

@@ -11,6 +11,7 @@ completion.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +25,14 @@ from scenarios.analysis.sensitivity import (
     sensitivity_table,
 )
 from scenarios.config.designs import sensitivity_columns
-from scenarios.config.experiment import Experiment
+from scenarios.config.experiment import Experiment, load_experiment
+from scenarios.config.job_size import document_estimate
 from scenarios.engine.executor import Backend, Executor
 from scenarios.engine.points import InfeasiblePoint, PointModel, ScenarioModel, run_points
 from scenarios.folders import explore_folder
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.manifest import fingerprint
-from scenarios.folders.publish import StagedFolder
+from scenarios.folders.publish import StagedFolder, default_folder
 from scenarios.folders.run_folder import PLOTS_DIR
 from scenarios.folders.work_folder import WorkFolder
 from scenarios.present.explore_charts import draw_explore_plots
@@ -41,7 +43,8 @@ from scenarios.studies.calibrate import calibrate
 class ExploreRequest:
     """What the user asked ``clusterfund explore`` for."""
 
-    out: Path
+    out: Path | None = None
+    """The results folder [default: ``results/<experiment name>``]."""
     backend: Backend = field(default_factory=Backend)
     resume: bool = False
     force: bool = False
@@ -49,6 +52,21 @@ class ExploreRequest:
     make_plots: bool = True
     chunk_points: int | None = None
     """Points per chunk [default: about 96 model runs]."""
+
+
+def explore(path: Path, request: ExploreRequest, notify: Callable[[str], None] = print) -> Path:
+    """Load the experiment file at ``path`` and run it (see :func:`execute_explore`);
+    ``notify`` gets the warnings and the time estimate before the runs start."""
+    experiment = load_experiment(path)
+    for warning in experiment.warnings:
+        notify(f"warning: {warning}")
+    if not request.resume:  # (resumed, part of the runs are done)
+        estimate = document_estimate(
+            experiment.model_runs, experiment.document, request.backend.jobs
+        )
+        if estimate is not None:
+            notify(estimate)
+    return execute_explore(experiment, request)
 
 
 def experiment_fingerprint(experiment: Experiment, design: DesignPoints) -> str:
@@ -69,6 +87,7 @@ def execute_explore(
     scenario; tests pass analytic functions through the same pipeline.
     """
     spec = experiment.spec
+    out = request.out or default_folder(spec.name)
     design = sample_design(experiment)
     targets = [t.outcome for t in experiment.targets]
     model = model or ScenarioModel(
@@ -81,7 +100,7 @@ def execute_explore(
     with (
         Executor(request.backend) as executor,
         WorkFolder(
-            request.out,
+            out,
             experiment_fingerprint(experiment, design),
             plan,
             request.resume,
@@ -104,23 +123,25 @@ def execute_explore(
         except InfeasiblePoint:  # a point that cannot be met: the experiment cannot finish
             work.discard()
             raise
-        with work.kept_if_refused(), StagedFolder(request.out, request.force, reads) as staging:
+        with work.kept_if_refused(), StagedFolder(out, request.force, reads) as staging:
             write_explore_folder(
-                staging.path, request, experiment, design, stats, executor.backend.describe()
+                staging.path, out, request, experiment, design, stats, executor.backend.describe()
             )
         work.remove()
-        return request.out
+        return out
 
 
 def write_explore_folder(
     folder: Path,
+    out: Path,
     request: ExploreRequest,
     experiment: Experiment,
     design: DesignPoints,
     stats: np.ndarray,
     backend: str,
 ) -> None:
-    """Every table of the explore folder (analysed here), its manifest and its charts.
+    """Every table of the explore folder ``out`` (written in ``folder``, its staging;
+    analysed here), its manifest and its charts.
 
     ``stats`` holds every point's statistics (points × outcomes × ``STATS``); with
     ``[calibrate]`` the calibration targets follow the outcomes, and the base scenario
@@ -142,7 +163,7 @@ def write_explore_folder(
         found = discover(design.values, names, y, spec.discover)
         explore_folder.write_discovery(folder, names, found.steps, found.chosen)
     if experiment.targets:
-        calibrate(folder, request.out, experiment, design, stats[:, outcomes:])
+        calibrate(folder, out, experiment, design, stats[:, outcomes:])
     manifest = explore_folder.write_explore_manifest(
         folder, experiment, len(design.values), backend
     )

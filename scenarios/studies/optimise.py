@@ -19,6 +19,7 @@ because the best of many noisy candidates flatters itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +32,8 @@ from scenarios.analysis.pareto import (
     infeasibility_problems,
     objectives_and_constraints,
 )
-from scenarios.config.policy import Policy
+from scenarios.config.job_size import document_estimate, search_problem
+from scenarios.config.policy import Policy, load_policy
 from scenarios.core.errors import UserError
 from scenarios.engine.executor import Backend, Executor
 from scenarios.engine.points import (
@@ -52,7 +54,7 @@ from scenarios.folders.optimise_folder import (
     write_optimise_folder,
     write_optimise_manifest,
 )
-from scenarios.folders.publish import MANIFEST_JSON, StagedFolder
+from scenarios.folders.publish import MANIFEST_JSON, StagedFolder, default_folder
 from scenarios.folders.run_folder import PLOTS_DIR
 from scenarios.folders.work_folder import WorkFolder, work_path
 from scenarios.present.optimise_charts import draw_optimise_plots
@@ -66,7 +68,8 @@ OUT_OF_SAMPLE_SEED_OFFSET = 1_000_003
 class OptimiseRequest:
     """What the user asked ``clusterfund optimise`` for."""
 
-    out: Path
+    out: Path | None = None
+    """The results folder [default: ``results/<policy name>``]."""
     backend: Backend = field(default_factory=Backend)
     budget: int | None = None
     """Evaluations to spend [default: the file's ``budget``]."""
@@ -86,20 +89,41 @@ class OptimiseResult:
     """Rows of ``out_of_sample.csv``."""
 
 
+def optimise(
+    path: Path, request: OptimiseRequest, notify: Callable[[str], None] = print
+) -> OptimiseResult:
+    """Load the policy file at ``path`` and search it (see :func:`execute_optimise`);
+    ``notify`` gets the time estimate before the search starts."""
+    policy = load_policy(path)
+    evaluations = request.budget or policy.spec.budget
+    if request.budget is not None and (
+        too_many := search_problem(request.budget, policy.spec.replications)
+    ):
+        raise UserError(f"--budget: {too_many}")
+    if not request.resume:
+        estimate = document_estimate(
+            evaluations * policy.spec.replications, policy.document, request.backend.jobs
+        )
+        if estimate is not None:
+            notify(estimate)
+    return execute_optimise(policy, request)
+
+
 def execute_optimise(
     policy: Policy, request: OptimiseRequest, model: PointModel | None = None
 ) -> OptimiseResult:
     """Search, choose, check out of sample and write the results folder."""
     spec = policy.spec
+    out = request.out or default_folder(spec.name)
     budget = max(CORNERS + 1, request.budget or spec.budget)
     model = model or ScenarioModel(policy.document, tuple(spec.outcomes.values()), str(policy.path))
     plan = {"policy": str(policy.path), "budget": budget}
     reads = [policy.path, *(policy.base.files if policy.base else [])]
-    finished = finished_search(policy, request, budget)
+    finished = finished_search(policy, out, request.resume, budget)
     force = request.force or finished is not None  # extending replaces the finished folder
     with (
         Executor(request.backend) as executor,
-        WorkFolder(request.out, policy_fingerprint(policy), plan, request.resume, force) as work,
+        WorkFolder(out, policy_fingerprint(policy), plan, request.resume, force) as work,
     ):
         if finished is not None and not work.resumed:
             work.save_chunk(0, finished)  # replayed: the search goes on where it ended
@@ -132,11 +156,11 @@ def execute_optimise(
         except InfeasiblePoint:  # on fresh seeds: the search cannot be finished
             work.discard()
             raise
-        with work.kept_if_refused(), StagedFolder(request.out, force, reads) as staging:
+        with work.kept_if_refused(), StagedFolder(out, force, reads) as staging:
             folder = staging.path
             write_optimise_folder(
                 folder,
-                request.out,
+                out,
                 policy,
                 evaluations,
                 values,
@@ -157,14 +181,13 @@ def execute_optimise(
             if request.make_plots:
                 draw_optimise_plots(OptimiseFolder(folder, manifest), folder / PLOTS_DIR)
         work.remove()
-    return OptimiseResult(request.out, chosen, out_of_sample)
+    return OptimiseResult(out, chosen, out_of_sample)
 
 
-def finished_search(policy: Policy, request: OptimiseRequest, budget: int) -> np.ndarray | None:
-    """With ``--resume`` on a finished search of the same policy (and no stopped one): its
-    evaluations (``search.npy``), to be extended to ``budget``; otherwise ``None``."""
-    out = request.out
-    if not (request.resume and out.is_dir() and not work_path(out).exists()):
+def finished_search(policy: Policy, out: Path, resume: bool, budget: int) -> np.ndarray | None:
+    """With ``--resume`` on a finished search of the same policy in ``out`` (and no stopped
+    one): its evaluations (``search.npy``), to be extended to ``budget``; otherwise ``None``."""
+    if not (resume and out.is_dir() and not work_path(out).exists()):
         return None
     try:
         manifest = json.loads((out / MANIFEST_JSON).read_text(encoding="utf-8"))

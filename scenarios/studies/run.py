@@ -1,34 +1,32 @@
-"""``clusterfund run``: ensemble → results folder (CSVs, manifest, plots), written atomically."""
+"""``clusterfund run``: a scenario's ensemble → its results folder (CSVs, manifest, plots),
+written whole or not at all.
+
+The ensemble's batches run where the executor says (this process, a local pool, or Dask:
+:mod:`scenarios.engine.executor`) and come back in run order, so the folder is
+byte-identical whatever the backend, ``--jobs`` or ``--batch-size``.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
+from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
-from scenarios.config.scenario import LoadedConfig
+from scenarios.config.job_size import document_estimate
+from scenarios.config.scenario import LoadedConfig, load_config
+from scenarios.core.errors import UserError
 from scenarios.engine.ensemble import run_stream
+from scenarios.engine.executor import Backend, Executor
 from scenarios.engine.summary import EnsembleSummary, ScorecardTally
 from scenarios.folders.manifest import write_manifest
-from scenarios.folders.publish import MANIFEST_JSON, StagedFolder
-from scenarios.folders.run_folder import (
-    ALLOCATION_CSV,
-    EVENTS_CSV,
-    PLOTS_DIR,
-    SCORECARD_COLUMNS,
-    SCORECARD_CSV,
-    SUMMARY_COLUMNS,
-    SUMMARY_CSV,
-    YEARLY_CSV,
-    RunFolder,
-)
-from scenarios.folders.run_rows import yearly_header
-from scenarios.folders.tables import write_tidy_csv
-from simulator.records import ALLOCATION_COLUMNS, EVENT_COLUMNS
+from scenarios.folders.publish import StagedFolder, default_folder
+from scenarios.folders.run_folder import PLOTS_DIR, RunFolder, RunTables
+from scenarios.present.run_charts import draw_run_plots
+from simulator.lp import InfeasibleAllocation
 from simulator.scorecard import scored_years
 
 
@@ -36,10 +34,16 @@ from simulator.scorecard import scored_years
 class RunRequest:
     """What the user asked ``clusterfund run`` for."""
 
-    out: Path
-    runs: int
-    seed: int
-    jobs: int = 1
+    config: Path
+    """A scenario file, or a run's ``manifest.json`` (which reproduces that run)."""
+    overrides: tuple[str, ...] = ()
+    """``--set KEY=VALUE`` items."""
+    out: Path | None = None
+    """The results folder [default: ``results/<scenario name>``]."""
+    runs: int | None = None
+    seed: int | None = None
+    horizon: int | None = None
+    backend: Backend = field(default_factory=Backend)
     batch_size: int | None = None
     """Runs per batch (``None``: the ensemble runner's default)."""
     force: bool = False
@@ -47,66 +51,96 @@ class RunRequest:
     make_plots: bool = True
     lang: str = "en"
 
+    def option_overrides(self) -> dict[str, tuple[str, Any]]:
+        """The options given that set a config key: option → (key path, value)."""
+        return {
+            name: (key, value)
+            for name, key, value in (
+                ("--horizon", "programme.horizon", self.horizon),
+                ("--seed", "seed", self.seed),
+                ("--runs", "runs", self.runs),
+            )
+            if value is not None
+        }
 
-def execute_run(loaded: LoadedConfig, request: RunRequest) -> Path:
-    """Run the ensemble and write the complete results folder; return its path.
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``run`` wrote."""
+
+    folder: Path
+    runs: int
+    seed: int
+
+
+def run_scenario(request: RunRequest, notify: Callable[[str], None] = print) -> RunResult:
+    """Load the scenario, run its ensemble and write the results folder.
+
+    ``notify`` receives notes for the user before the work starts (a long job's time
+    estimate). An allocation that cannot be met (hard targets) is bad input: one line.
+    """
+    loaded = load_config(request.config, request.overrides, request.option_overrides())
+    scenario = loaded.scenario
+    estimate = document_estimate(scenario.runs, loaded.document, request.backend.jobs)
+    if estimate is not None:
+        notify(estimate)
+    out = request.out or default_folder(scenario.name)
+    try:
+        execute_run(loaded, out, request)
+    except InfeasibleAllocation as exc:  # also when raised in a worker process
+        raise infeasible(request.config, exc) from exc
+    return RunResult(out, scenario.runs, scenario.seed)
+
+
+def infeasible(config: Path, exc: InfeasibleAllocation) -> UserError:
+    """The one-line error for an infeasible allocation (``allocate`` and ``run`` alike)."""
+    return UserError(f"{config}: allocator: {exc}")
+
+
+def execute_run(loaded: LoadedConfig, out: Path, request: RunRequest) -> Path:
+    """Run the loaded scenario's ensemble and write the complete results folder ``out``.
 
     The folder is checked before the ensemble starts (refused if it exists, unless
     ``force`` and this tool wrote it), written in a staging folder and published whole.
     """
     scenario = loaded.scenario
-    with StagedFolder(request.out, request.force, reads=loaded.files) as staging:
+    runs, seed = scenario.runs, scenario.seed
+    with StagedFolder(out, request.force, reads=loaded.files) as staging:
         folder = staging.path
-        summary = EnsembleSummary(folder, request.runs, scenario.years, list(scenario.clusters))
+        summary = EnsembleSummary(folder, runs, scenario.years, list(scenario.clusters))
         tally = ScorecardTally(scenario, scored_years(scenario))
         with (
-            (folder / YEARLY_CSV).open("w", newline="", encoding="utf-8") as yearly_file,
-            (folder / ALLOCATION_CSV).open("w", newline="", encoding="utf-8") as allocation_file,
-            (folder / EVENTS_CSV).open("w", newline="", encoding="utf-8") as events_file,
+            Executor(request.backend) as executor,
+            RunTables(folder) as tables,
             # closed on the way out, so a failure or Ctrl-C ends the worker processes at once
-            closing(
-                run_stream(scenario, request.runs, request.seed, request.jobs, request.batch_size)
-            ) as stream,
+            closing(run_stream(scenario, runs, seed, executor, request.batch_size)) as stream,
         ):
-            yearly_file.write(",".join(yearly_header()) + "\n")
-            allocation_file.write(",".join(("run", *ALLOCATION_COLUMNS)) + "\n")
-            csv.writer(events_file, lineterminator="\n").writerow(("run", *EVENT_COLUMNS))
             bar = tqdm(
-                total=request.runs,
+                total=runs,
                 desc=f"{scenario.name}",
                 unit="run",
                 disable=None if request.progress else True,
             )
             with bar:
                 for batch in stream:
-                    yearly_file.write(batch.yearly_csv)
-                    allocation_file.write(batch.allocation_csv)
-                    events_file.write(batch.events_csv)
+                    tables.add(batch.yearly_csv, batch.allocation_csv, batch.events_csv)
                     summary.add(batch.first_run, batch.metrics)
                     tally.add(batch.score_met, batch.score_value)
                     bar.update(batch.runs)
-        write_tidy_csv(folder / SUMMARY_CSV, SUMMARY_COLUMNS, summary.rows())
-        summary.close()
-        write_tidy_csv(folder / SCORECARD_CSV, SCORECARD_COLUMNS, tally.rows())
-        write_manifest(
+            tables.write_summary(summary.rows())
+            summary.close()
+            tables.write_scorecard(tally.rows())
+        manifest = write_manifest(
             folder,
             resolved=scenario.model_dump(mode="json"),
             provenance=loaded.provenance,
             files=loaded.files,
-            seed=request.seed,
-            runs=request.runs,
-            jobs=request.jobs,
+            seed=seed,
+            runs=runs,
+            jobs=request.backend.jobs,
             solver=scenario.allocator.solver if scenario.allocator.method == "lp" else "none",
             extra={"allocator": scenario.allocator.method},
         )
         if request.make_plots:
-            write_plots(folder, request.lang)
-    return request.out
-
-
-def write_plots(folder: Path, lang: str) -> list[Path]:
-    """The run's standard charts, under ``plots/`` (read back from the files just written)."""
-    manifest = json.loads((folder / MANIFEST_JSON).read_text(encoding="utf-8"))
-    from scenarios.present.run_charts import draw_run_plots  # matplotlib only when charts are drawn
-
-    return draw_run_plots(RunFolder(folder, manifest), folder / PLOTS_DIR, lang)
+            draw_run_plots(RunFolder(folder, manifest), folder / PLOTS_DIR, request.lang)
+    return out
