@@ -41,6 +41,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the reference writers
+
+from reference_writers import write_yearly, write_yearly_rows  # noqa: E402
 
 from scenarios.config.scenario import load_config  # noqa: E402
 from scenarios.engine.ensemble import (  # noqa: E402
@@ -49,7 +52,7 @@ from scenarios.engine.ensemble import (  # noqa: E402
     run_batches,
     run_rng,
 )
-from scenarios.folders.run_rows import tidy_table, write_yearly, write_yearly_rows  # noqa: E402
+from scenarios.folders.run_rows import tidy_table  # noqa: E402
 from simulator.allocation import MemoisedAllocator, ProportionalAllocator  # noqa: E402
 from simulator.members import ESTABLISHED_JOIN_OFFSET  # noqa: E402
 from simulator.model import default_allocator, simulate_batch  # noqa: E402

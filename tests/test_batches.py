@@ -11,15 +11,10 @@ import pytest
 from conftest import CONFIGS, invoke, scenario_with
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference_writers import write_allocations, write_yearly, write_yearly_rows
 
 from scenarios.engine.ensemble import default_batch_size, run_rng
-from scenarios.folders.run_rows import (
-    column_texts,
-    events_text,
-    tidy_table,
-    write_yearly,
-    write_yearly_rows,
-)
+from scenarios.folders.run_rows import column_texts, events_text, tidy_table
 from scenarios.folders.tables import round_half_even
 from simulator.allocation import MemoisedAllocator
 from simulator.members import COLUMNS, MemberMix, Members, draw_members, segment_sums, split_blocks
@@ -252,7 +247,6 @@ def _csv_writer_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
 
 
 def test_allocation_rows_are_written_as_csv_writer_writes_them() -> None:
-    from scenarios.folders.run_rows import write_allocations
     from simulator.records import AllocationRow
 
     scenario = scenario_with({"programme.horizon": 2023}, _document("downturn_2020.toml"))

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from scenarios.config.designs import (
     ANALYSIS_NAME,
@@ -66,6 +65,8 @@ def unit_sample(
 
 def to_values(unit: np.ndarray, specs: Sequence[Parameter]) -> np.ndarray:
     """Map unit-cube points to each input's distribution (column by column)."""
+    from scipy import stats  # (heavy; only triangular and normal inputs need it)
+
     values = np.empty_like(unit)
     for j, spec in enumerate(specs):
         low, high = spec.bounds

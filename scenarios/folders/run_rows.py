@@ -19,11 +19,10 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Sequence
-from typing import TextIO
 
 import numpy as np
 
-from scenarios.folders.tables import csv_cell, csv_text, round_half_even, tidy
+from scenarios.folders.tables import csv_cell, round_half_even, tidy
 from simulator.records import (
     INCOME_SOURCES,
     STATUSES,
@@ -51,12 +50,6 @@ def tidy_table(table: YearlyTable) -> YearlyTable:
 def yearly_header() -> tuple[str, ...]:
     """The header of ``yearly.csv``."""
     return ("run", *YEARLY_COLUMNS)
-
-
-def write_yearly(handle: TextIO, tidy: YearlyTable, first_run: int) -> None:
-    """Append a tidy table's rows (runs numbered from ``first_run``): :func:`yearly_text`
-    written to a handle (the form the writer tests and benchmarks compare)."""
-    handle.write(yearly_text(tidy, first_run))
 
 
 def yearly_text(tidy: YearlyTable, first_run: int) -> str:
@@ -103,30 +96,6 @@ def csv_field(text: str) -> str:
     """``text`` as one field (quoted when it must be, as :func:`scenarios.folders.tables.csv_cell`
     quotes it); each distinct text rendered once."""
     return csv_cell(text)
-
-
-def write_yearly_rows(handle: TextIO, table: YearlyTable, first_run: int) -> None:
-    """Append a tidy table's rows as :func:`write_yearly` does, one ``csv.writer`` row at a
-    time."""
-    names = [name for name, _ in YEARLY_FIELDS]
-    columns = [table.fields[name].tolist() for name in names]
-    status = names.index("status")
-    rows = []
-    for r in range(table.runs):
-        for y, year in enumerate(table.years):
-            for c, cluster in enumerate(table.clusters):
-                values = [column[r][y][c] for column in columns]
-                values[status] = STATUSES[values[status]]
-                rows.append((first_run + r, year, cluster, *map(tidy, values)))
-    handle.write(csv_text(rows))
-
-
-def write_allocations(
-    handle: TextIO, allocations: Sequence[Sequence[AllocationRow]], first_run: int
-) -> None:
-    """Append a batch's allocation rows (runs numbered from ``first_run``):
-    :func:`allocation_text` written to a handle (the form the writer tests compare)."""
-    handle.write(allocation_text(allocations, first_run))
 
 
 def allocation_text(allocations: Sequence[Sequence[AllocationRow]], first_run: int) -> str:

@@ -6,15 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from scenarios.analysis.sensitivity import ranking_column
 from scenarios.folders.explore_folder import ExploreFolder
+from scenarios.present.pyplot import plt
 
 DPI = 110
 MAIN = "#1f4e79"

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pandas as pd
 
 from scenarios.analysis.backtest import summarise
@@ -348,6 +347,8 @@ def explore_tables(folders: Sequence[ExploreFolder]) -> dict[str, pd.DataFrame]:
 
 def render(template: str, **context: Any) -> str:
     """A template of ``templates/`` filled in, every value escaped."""
+    import jinja2  # (only when a page is made)
+
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from scenarios.folders.optimise_folder import OptimiseFolder
+from scenarios.present.pyplot import plt
 
 DPI = 110
 FEASIBLE = "#1f4e79"

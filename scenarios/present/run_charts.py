@@ -11,16 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from scenarios.core.labels import label
 from scenarios.core.text import terminal_safe
 from scenarios.folders.run_folder import RunFolder
+from scenarios.present.pyplot import plt
 from simulator.scenario import AREAS
 from simulator.scorecard import is_cluster_target
 

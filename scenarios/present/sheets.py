@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from openpyxl.worksheet.worksheet import Worksheet
 
 from scenarios.analysis.comparison import CLUSTER_FIGURES, Comparison, ComparisonTables, figure
 from scenarios.core.labels import figure_label, label
 from scenarios.core.text import terminal_safe
 from scenarios.folders.run_folder import MONEY_METRICS, read_backtest
+
+if TYPE_CHECKING:  # openpyxl is imported by pandas when a workbook is written
+    from openpyxl.worksheet.worksheet import Worksheet
 
 CSV_LANG = "en"
 """The compare CSVs keep English headings whatever ``--lang`` is, so scripts can read them."""
