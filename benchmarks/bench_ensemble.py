@@ -41,15 +41,18 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the reference writers
 
-from scenarios.batch_csv import tidy_table, write_yearly, write_yearly_rows  # noqa: E402
-from scenarios.config import load_config  # noqa: E402
-from scenarios.ensemble import (  # noqa: E402
+from reference_writers import write_yearly, write_yearly_rows  # noqa: E402
+
+from scenarios.config.scenario import load_config  # noqa: E402
+from scenarios.engine.ensemble import (  # noqa: E402
     batch_output,
     default_batch_size,
     run_batches,
     run_rng,
 )
+from scenarios.folders.run_rows import tidy_table  # noqa: E402
 from simulator.allocation import MemoisedAllocator, ProportionalAllocator  # noqa: E402
 from simulator.members import ESTABLISHED_JOIN_OFFSET  # noqa: E402
 from simulator.model import default_allocator, simulate_batch  # noqa: E402

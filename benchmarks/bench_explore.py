@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scenarios.backends import Backend  # noqa: E402
-from scenarios.experiment import Experiment, load_experiment  # noqa: E402
-from scenarios.explore import ExploreRequest, build_design, run_points  # noqa: E402
-from scenarios.points import ScenarioModel  # noqa: E402
+from scenarios.analysis.sensitivity import sample_design  # noqa: E402
+from scenarios.config.experiment import Experiment, load_experiment  # noqa: E402
+from scenarios.engine.executor import Backend  # noqa: E402
+from scenarios.engine.points import ScenarioModel, run_points  # noqa: E402
 
 SHIPPED = ROOT / "configs" / "experiments" / "what_matters.toml"
 
@@ -41,17 +41,16 @@ def throughput(
 ) -> tuple[float, float]:
     """Model runs per second over the first ``points`` points on ``backend``: (with the
     backend's start-up, e.g. a Dask LocalCluster's, counted; without it)."""
-    from scenarios.backends import Executor
-    from scenarios.work_folder import WorkFolder
+    from scenarios.engine.executor import Executor
+    from scenarios.folders.work_folder import WorkFolder
 
     spec = experiment.spec
-    overrides = build_design(experiment).overrides[:points]
+    overrides = sample_design(experiment).overrides[:points]
     model = ScenarioModel(experiment.document, tuple(spec.outcomes.values()))
-    request = ExploreRequest(out=scratch / backend.name, backend=backend, progress=False)
     start = time.perf_counter()
     with (
         Executor(backend) as executor,
-        WorkFolder(request.out, backend.name, {}, False, True) as work,
+        WorkFolder(scratch / backend.name, backend.name, {}, False, True) as work,
     ):
         started = time.perf_counter()
         run_points(
@@ -60,10 +59,10 @@ def throughput(
             spec.replications,
             spec.seed,
             work,
-            request,
             executor,
-            len(spec.outcomes),
-            backend.name,
+            outcomes=len(spec.outcomes),
+            label=backend.name,
+            progress=False,
         )
         end = time.perf_counter()
     runs = points * spec.replications
@@ -179,7 +178,7 @@ def main() -> None:
     runs = args.points * spec.replications
     horizon = experiment.document["programme"]["horizon"]
     print(
-        f"shipped experiment: {len(build_design(experiment).overrides)} points × "
+        f"shipped experiment: {len(sample_design(experiment).overrides)} points × "
         f"{spec.replications} replications, horizon {horizon}; timing the first "
         f"{args.points} points ({runs} model runs)"
     )

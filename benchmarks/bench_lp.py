@@ -31,7 +31,7 @@ import pulp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scenarios.config import load_config  # noqa: E402
+from scenarios.config.scenario import load_config  # noqa: E402
 from simulator.allocation import MemoisedAllocator  # noqa: E402
 from simulator.formulation import YearInputs, formulate  # noqa: E402
 from simulator.lp import build_program, solve, solver_for  # noqa: E402

@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scenarios.config import load_config  # noqa: E402
+from scenarios.config.scenario import load_config  # noqa: E402
 from simulator.allocation import Allocation, AllocationRequest, MemoisedAllocator  # noqa: E402
 from simulator.lp import LinearProgramAllocator  # noqa: E402
 from simulator.lp_highs import HighsAllocator  # noqa: E402

@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_lp_memo import Recorder  # noqa: E402
 
-from scenarios.config import load_config  # noqa: E402
-from scenarios.ensemble import default_batch_size, run_batches, run_rng  # noqa: E402
+from scenarios.config.scenario import load_config  # noqa: E402
+from scenarios.engine.ensemble import default_batch_size, run_batches, run_rng  # noqa: E402
 from simulator.allocation import AllocationRequest  # noqa: E402
 from simulator.formulation import Program, formulate  # noqa: E402
 from simulator.lp import nothing_to_allocate, year_inputs  # noqa: E402

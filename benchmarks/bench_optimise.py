@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from test_optimise import LEAST_BASE, TOY, TOY_POLICY  # noqa: E402
 
-from scenarios.backends import Backend  # noqa: E402
-from scenarios.optimise import OptimiseRequest, execute_optimise  # noqa: E402
-from scenarios.points import ScenarioModel  # noqa: E402
-from scenarios.policy import load_policy  # noqa: E402
+from scenarios.config.policy import load_policy  # noqa: E402
+from scenarios.engine.executor import Backend  # noqa: E402
+from scenarios.engine.points import ScenarioModel  # noqa: E402
+from scenarios.studies.optimise import OptimiseRequest, execute_optimise  # noqa: E402
 
 POLICIES = ROOT / "configs" / "policies"
 SHIPPED = ("least_base_from_2019.toml", "base_per_cluster_front.toml")

@@ -1,4 +1,6 @@
-"""The ``clusterfund`` command line: it parses options and delegates; no model logic here."""
+"""The ``clusterfund`` command line: each command parses its options into a request, hands
+it to its study (:mod:`scenarios.studies`) and prints what the study returns, through
+:mod:`scenarios.present`. No model logic, no file logic and no defaults are worked out here."""
 
 from __future__ import annotations
 
@@ -6,16 +8,36 @@ import contextlib
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
-from scenarios.errors import UserError, forget_stops, stop_on_signals
-from scenarios.safe_text import terminal_safe
-
-if TYPE_CHECKING:
-    from scenarios.config import LoadedConfig
-    from scenarios.run_command import RunRequest
+from scenarios.config.scenario import load_config
+from scenarios.core.errors import UserError
+from scenarios.core.stops import forget_stops, stop_on_signals
+from scenarios.core.text import terminal_safe
+from scenarios.engine.executor import Backend
+from scenarios.folders.explore_folder import ExploreFolder
+from scenarios.folders.optimise_folder import OptimiseFolder
+from scenarios.folders.run_folder import RunFolder
+from scenarios.present.allocate_text import describe_allocation
+from scenarios.present.backtest_text import describe_backtest
+from scenarios.present.compare_text import describe_comparison
+from scenarios.present.explore_text import describe_explore
+from scenarios.present.optimise_text import describe_optimise
+from scenarios.present.scenario_text import (
+    describe_provenance,
+    describe_resolved,
+    describe_run,
+    describe_scenario,
+    describe_valid,
+)
+from scenarios.studies.allocate import AllocateRequest, allocate
+from scenarios.studies.backtest import run_backtest
+from scenarios.studies.compare import CompareRequest, compare
+from scenarios.studies.explore import ExploreRequest, explore
+from scenarios.studies.optimise import OptimiseRequest, optimise
+from scenarios.studies.report import report
+from scenarios.studies.run import RunRequest, run_scenario
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SET_HELP = "Override one config value, e.g. --set members.churn=0.15 (repeatable)."
@@ -87,7 +109,7 @@ def jobs_option(help_text: str):  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
-def kept_on_stop(work: str, target: Path) -> Iterator[None]:
+def kept_on_stop(work: str) -> Iterator[None]:
     """A stop (Ctrl-C, SIGTERM, SIGHUP) of a resumable job: one line saying that the
     finished ``work`` is kept for ``--resume``, and exit status 128 + the signal."""
     try:
@@ -95,15 +117,51 @@ def kept_on_stop(work: str, target: Path) -> Iterator[None]:
     except KeyboardInterrupt as exc:
         click.secho(
             f"interrupted; finished {work} are kept — run the same command with --resume "
-            f"to finish {target}",
+            "to finish it",
             fg="red",
             err=True,
         )
         raise SystemExit(128 + getattr(exc, "signum", signal.SIGINT)) from None
 
 
+def note(line: str) -> None:
+    """A note for the user before long work (a time estimate, a warning), on stderr."""
+    click.secho(terminal_safe(line), fg="yellow", err=True)
+
+
+def backend_of(backend: str, jobs: int, scheduler: str | None) -> Backend:
+    """Where the work runs (``--scheduler`` implies ``--backend dask``)."""
+    return Backend("dask" if scheduler else backend, jobs, scheduler)
+
+
+def comparison_options(out_help: str, out_required: bool = False):  # type: ignore[no-untyped-def]
+    """The options ``compare`` and ``report`` share: ``--out``, ``--baseline``, ``--year``,
+    ``--lang``, ``--force``."""
+
+    def decorate(func):  # type: ignore[no-untyped-def]
+        func = click.option("--force", is_flag=True, help="Replace what this tool wrote there.")(
+            func
+        )
+        func = lang_option(func)
+        func = click.option(
+            "--year",
+            type=int,
+            help="Year of the per-cluster table [default: the target year, 2021].",
+        )(func)
+        func = click.option(
+            "--baseline",
+            type=click.Path(path_type=Path),
+            help="The folder the others are compared against [default: the first].",
+        )(func)
+        return click.option(
+            "--out", type=click.Path(path_type=Path), required=out_required, help=out_help
+        )(func)
+
+    return decorate
+
+
 def backend_options(work: str):  # type: ignore[no-untyped-def]
-    """``--jobs``, ``--backend local|dask`` and ``--scheduler`` of explore and optimise."""
+    """``--jobs``, ``--backend local|dask`` and ``--scheduler`` of run, explore and optimise."""
 
     def decorate(func):  # type: ignore[no-untyped-def]
         func = click.option(
@@ -179,16 +237,7 @@ def validate(config: Path, overrides: tuple[str, ...]) -> None:
     Example:
       clusterfund validate configs/faster_taper.toml
     """
-    from scenarios.config import load_config
-
-    loaded = load_config(config, overrides)
-    s = loaded.scenario
-    click.echo(
-        terminal_safe(
-            f"{config}: valid — scenario '{s.name}', {len(s.clusters)} clusters, "
-            f"{len(s.projects)} projects, {s.programme.start_year}–{s.programme.horizon}"
-        )
-    )
+    click.echo(describe_valid(config, load_config(config, overrides)))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -214,9 +263,6 @@ def show(config: Path, overrides: tuple[str, ...], provenance: bool, resolved: b
       clusterfund show configs/baseline.toml --provenance
       clusterfund show configs/faster_taper.toml --set programme.horizon=2025
     """
-    from scenarios.config import load_config
-    from scenarios.describe import describe_provenance, describe_resolved, describe_scenario
-
     loaded = load_config(config, overrides)
     if provenance:
         click.echo(describe_provenance(loaded))
@@ -244,7 +290,7 @@ def show(config: Path, overrides: tuple[str, ...], provenance: bool, resolved: b
     type=click.IntRange(min=2017, max=2100),
     help="Last simulated year [default: the config's, 2030].",
 )
-@jobs_option("Processes to run the ensemble in; results are identical for any value.")
+@backend_options("the ensemble's batches")
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
@@ -252,7 +298,7 @@ def show(config: Path, overrides: tuple[str, ...], provenance: bool, resolved: b
     "any value [default: up to 64, at least four batches per process].",
 )
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--force", is_flag=True, help="Replace a results folder this tool wrote.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
 @lang_option
 @debug_option
@@ -263,6 +309,8 @@ def run(
     seed: int | None,
     horizon: int | None,
     jobs: int,
+    backend: str,
+    scheduler: str | None,
     batch_size: int | None,
     overrides: tuple[str, ...],
     force: bool,
@@ -275,75 +323,36 @@ def run(
     summary.csv (P10/P50/P90), scorecard.csv, events.csv, manifest.json and
     plots/*.png. It is written completely or not at all, and an existing
     folder is kept unless --force is given. CONFIG may also be a run's
-    manifest.json, which reproduces that run.
+    manifest.json, which reproduces that run. The CSVs are byte-identical
+    whatever --jobs, --batch-size or --backend.
 
     \b
     Examples:
       clusterfund run configs/baseline.toml
       clusterfund run configs/downturn_2020.toml --runs 1000 --jobs 2
       clusterfund run configs/baseline.toml --set management.max_fee_rise=0.2 --out results/fees20
+      clusterfund run configs/baseline.toml --runs 5000 --scheduler tcp://10.0.0.5:8786
       clusterfund run results/baseline/manifest.json --out results/baseline_again
     """
-    from scenarios.config import load_config
-    from scenarios.describe import describe_run
-    from scenarios.folders.publish import default_folder
-    from scenarios.job_size import document_estimate
-    from scenarios.run_command import RunRequest
-
-    options = _option_overrides(horizon=horizon, seed=seed, runs=runs)
-    loaded = load_config(config, overrides, options)
-    target = out or default_folder(loaded.scenario.name)
-    _note(document_estimate(loaded.scenario.runs, loaded.document, jobs))
     request = RunRequest(
-        out=target,
-        runs=loaded.scenario.runs,
-        seed=loaded.scenario.seed,
-        jobs=jobs,
+        config=config,
+        overrides=overrides,
+        out=out,
+        runs=runs,
+        seed=seed,
+        horizon=horizon,
+        backend=backend_of(backend, jobs, scheduler),
         batch_size=batch_size,
         force=force,
         make_plots=not no_plots,
         lang=lang,
     )
-    folder = _execute_run(config, loaded, request)
-    click.echo(f"wrote {folder}/ ({request.runs} runs, seed {request.seed})")
-    click.echo(describe_run(folder))
+    result = run_scenario(request, note)
+    click.echo(f"wrote {result.folder}/ ({result.runs} runs, seed {result.seed})")
+    click.echo(describe_run(RunFolder.open(result.folder)))
 
 
-def _note(line: str | None) -> None:
-    """A note (such as a long job's time estimate) on stderr, when there is one."""
-    if line is not None:
-        click.secho(terminal_safe(line), fg="yellow", err=True)
-
-
-def _option_overrides(
-    horizon: int | None, seed: int | None, runs: int | None
-) -> dict[str, tuple[str, Any]]:
-    """The options given that set a config key: option → (key path, value)."""
-    return {
-        name: (key, value)
-        for name, key, value in (
-            ("--horizon", "programme.horizon", horizon),
-            ("--seed", "seed", seed),
-            ("--runs", "runs", runs),
-        )
-        if value is not None
-    }
-
-
-def _execute_run(config: Path, loaded: LoadedConfig, request: RunRequest) -> Path:
-    """Run the loaded scenario as ``request`` asks; an infeasible allocation is bad input."""
-    from scenarios.run_command import execute_run
-    from simulator.lp import InfeasibleAllocation
-
-    try:
-        return execute_run(loaded, request)
-    except InfeasibleAllocation as exc:  # also when raised in a worker process
-        from scenarios.allocate_view import infeasible  # (the allocate command's view)
-
-        raise infeasible(config, exc) from exc
-
-
-@cli.command(context_settings=CONTEXT)
+@cli.command("allocate", context_settings=CONTEXT)
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("--year", type=int, required=True, help="The year to allocate.")
 @click.option("--binary", is_flag=True, help="All-or-nothing funding per project (MILP).")
@@ -358,7 +367,7 @@ def _execute_run(config: Path, loaded: LoadedConfig, request: RunRequest) -> Pat
 @click.option("--force", is_flag=True, help="Overwrite an existing --export-mps file.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @debug_option
-def allocate(
+def allocate_command(
     config: Path,
     year: int,
     binary: bool,
@@ -383,41 +392,39 @@ def allocate(
       clusterfund allocate configs/baseline.toml --year 2021 --binary --solver cbc
       clusterfund allocate configs/baseline.toml --year 2019 --export-mps arena2019.mps
     """
-    from scenarios.allocate_view import AllocateRequest, allocate_year
-    from scenarios.config import load_config
+    request = AllocateRequest(
+        config=config,
+        year=year,
+        overrides=overrides,
+        binary=binary,
+        solver=solver,
+        with_commitments=not fresh,
+        export_mps=export_mps,
+        show_all_slack=show_all_slack,
+        force=force,
+    )
+    solved = allocate(request)
+    click.echo(
+        describe_allocation(
+            solved.scenario,
+            solved.year,
+            solved.inputs,
+            solved.result,
+            solved.cuts,
+            show_all_slack,
+            str(solved.exported) if solved.exported else None,
+        )
+    )
 
-    extra = [*overrides]
-    if binary:
-        extra.append("allocator.binary=true")
-    if solver:
-        extra.append(f'allocator.solver="{solver}"')
-    loaded = load_config(config, extra)
-    ask = AllocateRequest(year, not fresh, export_mps, show_all_slack, force)
-    click.echo(allocate_year(loaded, config, ask))
 
-
-@cli.command(context_settings=CONTEXT)
+@cli.command("compare", context_settings=CONTEXT)
 @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--baseline",
-    type=click.Path(path_type=Path),
-    help="The folder the others are compared against [default: the first].",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Where to write the full comparison [default: results/compare_<a>_vs_<b>].",
-)
-@click.option(
-    "--year", type=int, help="Year of the per-cluster table [default: the target year, 2021]."
-)
-@lang_option
-@click.option("--force", is_flag=True, help="Replace an existing comparison folder.")
+@comparison_options("Where to write the full comparison [default: results/compare_<a>_vs_<b>].")
 @debug_option
-def compare(
+def compare_command(
     folders: tuple[Path, ...],
-    baseline: Path | None,
     out: Path | None,
+    baseline: Path | None,
     year: int | None,
     lang: str,
     force: bool,
@@ -436,40 +443,18 @@ def compare(
       clusterfund compare results/baseline results/no_arena
       clusterfund compare results/baseline results/no_arena results/downturn_2020 --year 2025
     """
-    from scenarios.compare import open_comparison, year_in_range
-    from scenarios.compare_view import describe_comparison, write_comparison
-    from scenarios.folders.publish import default_folder
-
-    if len(folders) < 2:
-        raise UserError("compare needs at least two results folders")
-    comparison = open_comparison(folders, baseline)
-    target = year_in_range(comparison, year or int(comparison.baseline.manifest["target_year"]))
-    destination = out or default_folder("compare_" + "_vs_".join(r.name for r in comparison.runs))
-    tables = write_comparison(comparison, destination, target, lang, force)
-    click.echo(describe_comparison(comparison, tables))
-    click.echo(f"\nwrote {destination}/")
+    compared, folder = compare(CompareRequest(folders, baseline, year, lang, out, force))
+    click.echo(describe_comparison(compared.comparison, compared.tables))
+    click.echo(f"\nwrote {folder}/")
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command("report", context_settings=CONTEXT)
 @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The HTML file to write; the Excel workbook goes beside it (.xlsx).",
+@comparison_options(
+    "The HTML file to write; the Excel workbook goes beside it (.xlsx).", out_required=True
 )
-@click.option(
-    "--baseline",
-    type=click.Path(path_type=Path),
-    help="The folder the others are compared against [default: the first].",
-)
-@click.option(
-    "--year", type=int, help="Year of the first-screen table [default: the target year, 2021]."
-)
-@lang_option
-@click.option("--force", is_flag=True, help="Overwrite an existing report and workbook.")
 @debug_option
-def report(
+def report_command(
     folders: tuple[Path, ...],
     out: Path,
     baseline: Path | None,
@@ -492,24 +477,11 @@ def report(
       clusterfund report results/baseline --out baseline.html --lang sv
       clusterfund report results/baseline results/what_matters --out baseline.html
     """
-    from scenarios.compare import open_comparison, year_in_range
-    from scenarios.explore_view import ExploreFolder, is_explore_folder
-    from scenarios.report import write_report
-
-    explorations = [ExploreFolder.open(f, "report") for f in folders if is_explore_folder(f)]
-    runs = [f for f in folders if not is_explore_folder(f)]
-    if not runs:
-        raise UserError(
-            "report needs at least one run folder (from clusterfund run); explore folders "
-            "are added to it as a section 'Which assumptions matter'"
-        )
-    comparison = open_comparison(runs, baseline, "report")
-    target = year_in_range(comparison, year or int(comparison.baseline.manifest["target_year"]))
-    page, workbook = write_report(comparison, out, target, lang, force, explorations=explorations)
-    click.echo(f"wrote {page} and {workbook}")
+    written = report(CompareRequest(folders, baseline, year, lang, out, force))
+    click.echo(f"wrote {written.page} and {written.workbook}")
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command("explore", context_settings=CONTEXT)
 @click.argument("experiment_file", metavar="EXPERIMENT", type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -526,11 +498,11 @@ def report(
     "--resume", is_flag=True, help="Finish a stopped experiment: only missing chunks run."
 )
 @click.option(
-    "--force", is_flag=True, help="Replace an existing folder, or a stopped run's chunks."
+    "--force", is_flag=True, help="Replace a folder this tool wrote, or a stopped run's chunks."
 )
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
 @debug_option
-def explore(
+def explore_command(
     experiment_file: Path,
     out: Path | None,
     jobs: int,
@@ -563,34 +535,21 @@ def explore(
       clusterfund explore configs/experiments/what_matters.toml --backend dask --jobs 2
       clusterfund explore configs/experiments/what_matters.toml --scheduler tcp://10.0.0.5:8786
     """
-    from scenarios.backends import Backend
-    from scenarios.experiment import load_experiment
-    from scenarios.explore import ExploreRequest, execute_explore
-    from scenarios.explore_view import describe_explore
-    from scenarios.folders.publish import default_folder
-    from scenarios.job_size import document_estimate
-
-    experiment = load_experiment(experiment_file)
-    target = out or default_folder(experiment.spec.name)
-    for warning in experiment.warnings:
-        _note(f"warning: {warning}")
-    if not resume:  # (resumed, part of the runs are done)
-        _note(document_estimate(experiment.model_runs, experiment.document, jobs))
     request = ExploreRequest(
-        out=target,
-        backend=Backend("dask" if scheduler else backend, jobs, scheduler),
+        out=out,
+        backend=backend_of(backend, jobs, scheduler),
         resume=resume,
         force=force,
         make_plots=not no_plots,
         chunk_points=chunk_points,
     )
-    with kept_on_stop("chunks", target):
-        folder = execute_explore(experiment, request)
+    with kept_on_stop("chunks"):
+        folder = explore(experiment_file, request, note)
     click.echo(f"wrote {folder}/")
-    click.echo(describe_explore(folder))
+    click.echo(describe_explore(ExploreFolder.open(folder)))
 
 
-@cli.command(context_settings=CONTEXT)
+@cli.command("optimise", context_settings=CONTEXT)
 @click.argument("policy_file", metavar="POLICY", type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -609,10 +568,12 @@ def explore(
     is_flag=True,
     help="Continue a stopped search, or extend one with a larger --budget.",
 )
-@click.option("--force", is_flag=True, help="Replace an existing folder, or a stopped search.")
+@click.option(
+    "--force", is_flag=True, help="Replace a folder this tool wrote, or a stopped search."
+)
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
 @debug_option
-def optimise(
+def optimise_command(
     policy_file: Path,
     out: Path | None,
     jobs: int,
@@ -646,32 +607,18 @@ def optimise(
       clusterfund optimise configs/policies/base_per_cluster_front.toml --jobs 2 --budget 600
       clusterfund run results/least_base_from_2019/policy_1.toml
     """
-    from scenarios.backends import Backend
-    from scenarios.folders.publish import default_folder
-    from scenarios.job_size import document_estimate, search_problem
-    from scenarios.optimise import OptimiseRequest, execute_optimise
-    from scenarios.optimise_output import describe_optimise
-    from scenarios.policy import load_policy
-
-    policy = load_policy(policy_file)
-    target = out or default_folder(policy.spec.name)
-    evaluations = budget or policy.spec.budget
-    if budget is not None and (too_many := search_problem(budget, policy.spec.replications)):
-        raise UserError(f"--budget: {too_many}")
-    if not resume:
-        _note(document_estimate(evaluations * policy.spec.replications, policy.document, jobs))
     request = OptimiseRequest(
-        out=target,
-        backend=Backend("dask" if scheduler else backend, jobs, scheduler),
+        out=out,
+        backend=backend_of(backend, jobs, scheduler),
         budget=budget,
         resume=resume,
         force=force,
         make_plots=not no_plots,
     )
-    with kept_on_stop("evaluations", target):
-        result = execute_optimise(policy, request)
+    with kept_on_stop("evaluations"):
+        result = optimise(policy_file, request, note)
     click.echo(f"wrote {result.folder}/")
-    click.echo(describe_optimise(result.folder))
+    click.echo(describe_optimise(OptimiseFolder.open(result.folder)))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -700,12 +647,8 @@ def backtest(results: Path, observations: Path | None, force: bool, no_plots: bo
       clusterfund backtest results/baseline
       clusterfund backtest results/baseline --observations my_figures.csv --force
     """
-    from scenarios.backtest import SHIPPED_OBSERVATIONS, describe_backtest, run_backtest
-
-    local = Path("configs/observations.csv")
-    path = observations or (local if local.is_file() else SHIPPED_OBSERVATIONS)
-    outcome = run_backtest(results, path, force, make_plot=not no_plots)
-    click.echo(describe_backtest(outcome.table, results, path))
+    outcome = run_backtest(results, observations, force, make_plot=not no_plots)
+    click.echo(describe_backtest(outcome.table, results, outcome.observations))
     written = [outcome.csv] + ([outcome.plot] if outcome.plot else [])
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
 

@@ -33,6 +33,9 @@ from simulator.scenario import Scenario
 from simulator.scorecard import score_runs, scorecard_targets, scored_years
 
 SCORECARD_PREFIX = "scorecard:"
+BAND_QUANTILES = (0.1, 0.5, 0.9)
+"""P10, P50 and P90: the band every summary, backtest and chart of the tool shows
+(``numpy.quantile``, linear)."""
 STATS = ("mean", "p10", "p50", "p90", "sd")
 """The statistics over replications kept for every outcome, in column order (``sd``: the
 sample standard deviation, 0 for one replication)."""
@@ -185,7 +188,7 @@ def yearly_values(table: YearlyTable, outcome: Outcome, at: Sequence[int]) -> np
 def summarise_replications(values: np.ndarray) -> np.ndarray:
     """(replications, outcomes) → (outcomes, 5): mean, P10, P50, P90, sd over replications."""
     mean = values.mean(axis=0)
-    q10, q50, q90 = np.quantile(values, (0.1, 0.5, 0.9), axis=0)
+    q10, q50, q90 = np.quantile(values, BAND_QUANTILES, axis=0)
     sd = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(values.shape[1])
     return np.column_stack((mean, q10, q50, q90, sd))
 

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from scenarios.cli import cli
-from scenarios.config import apply_set, load_config
+from scenarios.config.keys import apply_set
+from scenarios.config.scenario import load_config
 from simulator.scenario import Scenario
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

@@ -15,8 +15,8 @@ from conftest import BASELINE, invoke, scenario_with
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scenarios.ensemble import run_rng
-from scenarios.points import InfeasiblePoint
+from scenarios.engine.ensemble import run_rng
+from scenarios.engine.points import InfeasiblePoint
 from simulator.allocation import (
     AllocationRequest,
     CommitmentBook,

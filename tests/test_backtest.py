@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, CONFIGS, invoke
 
-from scenarios.backtest import bound_probability, crps_ensemble, pit, summarise
-from scenarios.observations import OBSERVATION_COLUMNS
+from scenarios.analysis.backtest import bound_probability, crps_ensemble, pit, summarise
+from scenarios.config.observations import OBSERVATION_COLUMNS
 
 HELD_OUT = 10
 """Runs held out of the ensemble to play the part of the observed world."""

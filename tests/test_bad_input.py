@@ -173,7 +173,7 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from scenarios.cli import cli
-    from scenarios.errors import UserError
+    from scenarios.core.errors import UserError
 
     result = CliRunner().invoke(cli, ["--debug", "validate", str(tmp_path / "nope.toml")], obj={})
     assert isinstance(result.exception, UserError)

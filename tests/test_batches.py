@@ -11,16 +11,11 @@ import pytest
 from conftest import CONFIGS, invoke, scenario_with
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference_writers import write_allocations, write_yearly, write_yearly_rows
 
-from scenarios.batch_csv import (
-    column_texts,
-    events_text,
-    tidy_table,
-    write_yearly,
-    write_yearly_rows,
-)
-from scenarios.ensemble import default_batch_size, run_rng
-from scenarios.rounding import round_half_even
+from scenarios.engine.ensemble import default_batch_size, run_rng
+from scenarios.folders.run_rows import column_texts, events_text, tidy_table
+from scenarios.folders.tables import round_half_even
 from simulator.allocation import MemoisedAllocator
 from simulator.members import COLUMNS, MemberMix, Members, draw_members, segment_sums, split_blocks
 from simulator.model import default_allocator, simulate, simulate_batch
@@ -69,7 +64,7 @@ def test_the_batched_lp_path_allocates_as_one_run_at_a_time() -> None:
 
 
 def _document(name: str) -> dict:
-    from scenarios.config import load_config
+    from scenarios.config.scenario import load_config
 
     return load_config(CONFIGS / name).scenario.model_dump(mode="json")
 
@@ -242,8 +237,7 @@ def _csv_writer_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
     reference the column-wise writers are held to."""
     import csv
 
-    from scenarios.csv_format import WRITER_TERMINATOR, rows_ended_by_newline
-    from scenarios.rounding import tidy_row
+    from scenarios.folders.tables import WRITER_TERMINATOR, rows_ended_by_newline, tidy_row
 
     expected = io.StringIO()
     writer = csv.writer(expected, lineterminator=WRITER_TERMINATOR)
@@ -253,7 +247,6 @@ def _csv_writer_text(rows: Sequence[Sequence[tuple]], first_run: int) -> str:
 
 
 def test_allocation_rows_are_written_as_csv_writer_writes_them() -> None:
-    from scenarios.batch_csv import write_allocations
     from simulator.records import AllocationRow
 
     scenario = scenario_with({"programme.horizon": 2023}, _document("downturn_2020.toml"))
@@ -282,7 +275,7 @@ def test_allocation_rows_are_written_as_csv_writer_writes_them() -> None:
 def test_a_column_of_mixed_types_is_written_as_csv_writer_writes_it(
     rows: list[list[tuple]], first_run: int
 ) -> None:
-    from scenarios.batch_csv import run_rows_text
+    from scenarios.folders.run_rows import run_rows_text
 
     assert run_rows_text(rows, first_run) == _csv_writer_text(rows, first_run)
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, invoke
 
-from scenarios.calibration import Target, implausibility
-from scenarios.config import load_config
-from scenarios.observations import Observation
-from scenarios.points import ScenarioModel
+from scenarios.analysis.calibration import implausibility
+from scenarios.config.observations import Observation, Target
+from scenarios.config.scenario import load_config
+from scenarios.engine.points import ScenarioModel
 from simulator.outcomes import STATS, Outcome
 
 

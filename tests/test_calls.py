@@ -12,8 +12,8 @@ from conftest import BASELINE, baseline_document, invoke, scenario_with
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.config import load_config
-from scenarios.errors import UserError
+from scenarios.config.scenario import load_config
+from scenarios.core.errors import UserError
 from simulator.allocation import AllocationRequest, MemoisedAllocator, eligible_new_projects
 from simulator.calls import draw_call, uniform
 from simulator.model import default_allocator, simulate

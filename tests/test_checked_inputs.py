@@ -22,14 +22,16 @@ from conftest import BASELINE, CONFIGS, invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios import designs, discovery
-from scenarios.config import load_config, read_projects_csv
-from scenarios.errors import UserError
-from scenarios.experiment import Discover, load_experiment
-from scenarios.input_files import MAX_TOML_BYTES, read_csv
-from scenarios.job_size import MAX_POINTS, MAX_RUNS, time_estimate
-from scenarios.observations import read_observations
-from scenarios.policy import load_policy
+from scenarios.analysis import discovery
+from scenarios.analysis import sensitivity as designs
+from scenarios.config import designs as design_sizes
+from scenarios.config.experiment import Discover, load_experiment
+from scenarios.config.files import MAX_TOML_BYTES, read_csv
+from scenarios.config.job_size import MAX_POINTS, MAX_RUNS, time_estimate
+from scenarios.config.observations import read_observations
+from scenarios.config.policy import load_policy
+from scenarios.config.scenario import load_config, read_projects_csv
+from scenarios.core.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -483,7 +485,7 @@ def test_a_design_below_its_least_size_is_refused_with_the_reason(
 
 
 def test_each_design_at_its_least_size_loads(tmp_path: Path) -> None:  # R09
-    for design, (least, _) in designs.MINIMUM_SAMPLES.items():
+    for design, (least, _) in design_sizes.MINIMUM_SAMPLES.items():
         path = experiment_file(
             tmp_path,
             **{'design = "lhs"': f'design = "{design}"', "samples = 44": f"samples = {least}"},

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from conftest import CONFIGS, scenario_with
 
-from scenarios.config import read_projects_csv
+from scenarios.config.scenario import read_projects_csv
 from simulator.model import simulate
 from simulator.scenario import CLUSTER_SEPARATOR, scenario_problems
 

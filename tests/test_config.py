@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import BASELINE, CONFIGS, baseline_document
 
-from scenarios.config import PROVENANCE_KINDS, apply_set, deep_merge, load_config, parse_set
-from scenarios.errors import UserError
-from scenarios.provenance import UNLABELLED, label_numbers, source_of
+from scenarios.config.keys import apply_set, deep_merge, parse_set
+from scenarios.config.provenance import PROVENANCE_KINDS, UNLABELLED, label_numbers, source_of
+from scenarios.config.scenario import load_config
+from scenarios.core.errors import UserError
 from simulator.scenario import Scenario, TableSchedule, TaperSchedule
 from simulator.schedules import funding_schedule, schedule_value
 

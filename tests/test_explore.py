@@ -14,18 +14,17 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, invoke
 
-from scenarios.backends import Backend
-from scenarios.discovery import discover
-from scenarios.experiment import (
+from scenarios.analysis.discovery import discover
+from scenarios.config.experiment import (
     Discover,
     Experiment,
     ExperimentSpec,
-    Uncertain,
-    UncertainInput,
     load_experiment,
 )
-from scenarios.explore import ExploreRequest, execute_explore
-from scenarios.points import ScenarioModel
+from scenarios.config.study_file import Parameter, ResolvedParameter
+from scenarios.engine.executor import Backend
+from scenarios.engine.points import ScenarioModel
+from scenarios.studies.explore import ExploreRequest, execute_explore
 from simulator.outcomes import Outcome
 
 # --- analytic models wired into the explore pipeline ----------------------------
@@ -67,7 +66,7 @@ def analytic_experiment(
     tmp_path: Path, design: str, samples: int, ranges: dict[str, tuple[float, float]]
 ) -> Experiment:
     """An experiment over plain inputs x1, x2 ... for a test model (no base scenario)."""
-    uncertain = {n: Uncertain(range=r, source="assumed: test") for n, r in ranges.items()}
+    uncertain = {n: Parameter(range=r, source="assumed: test") for n, r in ranges.items()}
     spec = ExperimentSpec(
         name=design,
         base="-",
@@ -78,7 +77,7 @@ def analytic_experiment(
         uncertain=uncertain,
         outcomes={"y": Outcome(metric="y", year=2017)},
     )
-    inputs = tuple(UncertainInput(n, u, (n,), (None,), (False,)) for n, u in uncertain.items())
+    inputs = tuple(ResolvedParameter(n, u, (n,), (None,), (False,)) for n, u in uncertain.items())
     return Experiment(tmp_path / f"{design}.toml", spec, None, {}, inputs)
 
 
@@ -238,7 +237,7 @@ def test_outcomes_equal_those_of_clusterfund_run_on_the_same_seeds(tmp_path: Pat
 
 
 def load_experiment_document() -> dict[str, Any]:
-    from scenarios.config import load_config
+    from scenarios.config.scenario import load_config
 
     document = load_config(BASELINE).document
     document["programme"]["horizon"] = 2021

@@ -478,7 +478,7 @@ def test_one_memo_serves_runs_with_open_calls() -> None:
     reuses answers across runs."""
     from conftest import BASELINE
 
-    from scenarios.config import load_config
+    from scenarios.config.scenario import load_config
     from simulator.model import default_allocator, simulate
 
     scenario = load_config(BASELINE, ["programme.horizon=2024"]).scenario

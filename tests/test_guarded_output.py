@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from conftest import BASELINE, CONFIGS, invoke
 
-from scenarios import errors
+from scenarios.core import errors, stops
 from scenarios.folders import publish
 from scenarios.folders.publish import StagedFiles, StagedFolder, default_folder
 
@@ -200,9 +200,9 @@ def test_export_mps_to_a_folder_or_an_existing_file(tmp_path: Path) -> None:
 
 def test_an_output_appearing_during_explore_keeps_the_finished_chunks(tmp_path: Path) -> None:
     """R03: the folder appears while explore runs; the chunks survive and --resume finishes."""
-    from scenarios.experiment import load_experiment
-    from scenarios.explore import ExploreRequest, execute_explore
-    from scenarios.points import ScenarioModel
+    from scenarios.config.experiment import load_experiment
+    from scenarios.engine.points import ScenarioModel
+    from scenarios.studies.explore import ExploreRequest, execute_explore
 
     spec = tiny(tmp_path, TINY_EXPERIMENT, "appear")
     experiment = load_experiment(spec)
@@ -238,19 +238,19 @@ def test_a_full_disk_is_one_line_and_leaves_no_staging(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """R04 (simulated ENOSPC in the middle of writing yearly.csv)."""
-    import scenarios.run_command as run_command
+    import scenarios.folders.run_folder as run_folder
 
-    real = run_command.yearly_header
+    real = run_folder.yearly_header
 
     def full(*args: Any) -> Any:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(run_command, "yearly_header", full)
+    monkeypatch.setattr(run_folder, "yearly_header", full)
     result = invoke("run", str(BASELINE), "--out", str(tmp_path / "res"), *QUICK)
     line = one_error(result)
     assert "No space left on device" in line and "nothing was written" in line
     assert names(tmp_path) == []
-    monkeypatch.setattr(run_command, "yearly_header", real)
+    monkeypatch.setattr(run_folder, "yearly_header", real)
 
 
 def test_a_full_tmpfs_is_one_line_and_leaves_no_staging(tmp_path: Path) -> None:
@@ -297,9 +297,9 @@ def test_a_read_only_folder_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
 
 @pytest.fixture
 def signals_installed() -> Any:
-    saved = {each: signal.getsignal(each) for each in errors.STOP_SIGNALS}
+    saved = {each: signal.getsignal(each) for each in stops.STOP_SIGNALS}
     hook = sys.unraisablehook
-    errors.stop_on_signals()
+    stops.stop_on_signals()
     yield
     for each, handler in saved.items():
         signal.signal(each, handler)
@@ -311,7 +311,7 @@ def test_a_stop_just_after_the_final_rename_reports_success(
 ) -> None:
     """R13: SIGTERM right after the rename (while the summary prints); then while --force
     removes the old folder."""
-    import scenarios.describe as describe
+    import scenarios.cli as describe
 
     out = tmp_path / "r13"
     summary = describe.describe_run
@@ -327,7 +327,7 @@ def test_a_stop_just_after_the_final_rename_reports_success(
     assert (out / "scorecard.csv").is_file()
     monkeypatch.setattr(describe, "describe_run", summary)
 
-    errors.stop_on_signals()
+    stops.stop_on_signals()
     rmtree = shutil.rmtree
 
     def rmtree_while_stopped(path: Any, *args: Any, **kwargs: Any) -> None:
@@ -355,7 +355,7 @@ def test_files_published_together_or_not_at_all(tmp_path: Path) -> None:
     first, second = tmp_path / "backtest.csv", tmp_path / "plots" / "backtest.png"
     with pytest.raises(KeyboardInterrupt), StagedFiles([first, second], force=False) as staged:
         staged.path(second).write_bytes(b"png")
-        raise errors.Stopped(signal.SIGTERM)
+        raise stops.Stopped(signal.SIGTERM)
     assert names(tmp_path) == []
     with StagedFiles([first, second], force=False) as staged:
         staged.path(second).write_bytes(b"png")
@@ -368,7 +368,7 @@ def test_a_stop_lost_in_a_destructor_still_stops_the_publication(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signals_installed: None
 ) -> None:
     """R15: tqdm's __del__ swallowed the Stopped and the command went on to exit 0."""
-    import scenarios.run_command as run_command
+    import scenarios.studies.run as run_command
 
     real = run_command.write_manifest
 

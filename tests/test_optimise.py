@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, invoke
 
-from scenarios.config import load_config
-from scenarios.optimise import OptimiseRequest, execute_optimise
-from scenarios.points import ScenarioModel
-from scenarios.policy import load_policy
+from scenarios.config.policy import load_policy
+from scenarios.config.scenario import load_config
+from scenarios.engine.points import ScenarioModel
+from scenarios.studies.optimise import OptimiseRequest, execute_optimise
 
 # One cluster whose income and costs never change: 10 small members paying 50 kSEK
 # (0.5 MSEK fees), 0.3 private, 0.2 other public; costs 1.5 + 0.5 + 0.3 = 2.3.
@@ -147,7 +147,7 @@ def test_the_toy_model_is_what_the_hand_computation_says(toy: Path) -> None:
     policy = load_policy(toy)
     model = ScenarioModel(policy.document, tuple(policy.spec.outcomes.values()))
     b = 1.5
-    values = model.evaluate(policy.candidate_overrides([b]), 1, 0)[0]
+    values = model.evaluate(policy.overrides([b]), 1, 0)[0]
     assert values[0] == pytest.approx(YEARS * b)
     assert values[1] == pytest.approx(OPENING + YEARS * (b + FEES + PRIVATE + OTHER - COSTS))
 
@@ -179,7 +179,7 @@ def test_lowering_the_winning_lever_by_ten_percent_breaks_the_constraint(
     evaluations = pd.read_csv(result.folder / "evaluations.csv")
     lever = evaluations.loc[result.chosen[0].evaluation, "base_funding.default.value"]
     model = ScenarioModel(policy.document, tuple(policy.spec.outcomes.values()))
-    lowered = model.evaluate(policy.candidate_overrides([0.9 * lever]), 1, policy.spec.seed)
+    lowered = model.evaluate(policy.overrides([0.9 * lever]), 1, policy.spec.seed)
     assert lowered[0, 1] < 0  # reserves_2021 falls below its bound
 
 
@@ -208,7 +208,7 @@ def test_the_chosen_policy_file_reproduces_the_optimisers_numbers(
     lever = loaded.document["base_funding"]["default"]["value"]
     assert lever == pytest.approx(best["base_funding.default.value"], abs=1e-6)
     searched = ScenarioModel(policy.document, tuple(policy.spec.outcomes.values()))
-    in_search = searched.evaluate(policy.candidate_overrides([lever]), 1, policy.spec.seed)
+    in_search = searched.evaluate(policy.overrides([lever]), 1, policy.spec.seed)
     assert np.array_equal(from_file, in_search)
 
 
@@ -401,7 +401,7 @@ def test_the_shipped_policies_load_with_labelled_levers(name: str) -> None:
     assert policy.levers
     for lever in policy.levers:
         assert lever.spec.source.split(":")[0] in ("seed", "sourced", "derived", "assumed")
-    corner = policy.candidate_overrides([lever.spec.bounds[1] for lever in policy.levers])
+    corner = policy.overrides([lever.spec.bounds[1] for lever in policy.levers])
     assert all(value == 3.0 for value in corner.values())
 
 
@@ -419,7 +419,7 @@ def test_a_lever_that_breaks_the_scenario_alone_is_named(tmp_path: Path) -> None
 
 
 def test_dask_gives_the_same_search_as_the_local_pool(toy: Path, tmp_path: Path) -> None:
-    from scenarios.backends import Backend
+    from scenarios.engine.executor import Backend
 
     local = execute_optimise(load_policy(toy), quiet(tmp_path / "local", budget=40))
     dask = execute_optimise(

@@ -30,16 +30,22 @@ from conftest import BASELINE, CONFIGS, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scenarios.backends import Backend, Executor, check_scheduler_address, scheduler_problem
-from scenarios.batch_csv import events_text, run_rows_text, tidy_table, yearly_header, yearly_text
-from scenarios.compare import unique_names
-from scenarios.config import load_config
-from scenarios.csv_format import csv_text, frame_csv_text
-from scenarios.errors import UserError
-from scenarios.explore_view import ExploreFolder
-from scenarios.results_folder import RunFolder, write_csv, write_job_manifest
-from scenarios.rounding import tidy
-from scenarios.scenario_file import ScenarioFile
+from scenarios.analysis.comparison import unique_names
+from scenarios.config.scenario import load_config
+from scenarios.config.scenario_file import ScenarioFile
+from scenarios.core.errors import UserError
+from scenarios.engine.executor import Backend, Executor, check_scheduler_address, scheduler_problem
+from scenarios.folders.explore_folder import ExploreFolder
+from scenarios.folders.manifest import write_job_manifest
+from scenarios.folders.run_folder import RunFolder
+from scenarios.folders.run_rows import (
+    events_text,
+    run_rows_text,
+    tidy_table,
+    yearly_header,
+    yearly_text,
+)
+from scenarios.folders.tables import csv_text, frame_csv_text, tidy, write_csv
 from simulator.records import AllocationRow, Event, YearlyTable
 
 # --- arbitrary text ------------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import scenario_with
 
-from scenarios.ensemble import run_rng
+from scenarios.engine.ensemble import run_rng
 from simulator import records
 from simulator.model import default_allocator, simulate_batch
 from simulator.outcomes import Outcome, OutcomeMeter

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import CONFIGS, baseline_document, invoke, scenario_with
 
-from scenarios.config import load_config
-from scenarios.errors import UserError
+from scenarios.config.scenario import load_config
+from scenarios.core.errors import UserError
 from simulator.allocation import ProportionalAllocator
 from simulator.model import simulate
 from simulator.scenario import FundingRule, TableSchedule

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,8 +13,9 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, CONFIGS, invoke
 
-from scenarios.config import load_config
-from scenarios.plots import RUN_PLOTS
+from scenarios.config.scenario import load_config
+from scenarios.engine.executor import Backend, Executor
+from scenarios.present.run_charts import RUN_PLOTS
 
 CSVS = ("yearly.csv", "allocation.csv", "summary.csv", "scorecard.csv", "events.csv")
 YEARLY_CONTRACT = [
@@ -205,3 +207,27 @@ def test_no_float_noise_in_the_csvs(baseline_run: Path) -> None:
                     except ArithmeticError:
                         continue  # not a number
                     assert decimals <= 6, (name, text)
+
+
+def test_dask_gives_the_same_folder_as_the_local_pool(baseline_run: Path, tmp_path: Path) -> None:
+    """One executor for run, explore and optimise: a 2-worker LocalCluster writes the same
+    bytes as one process (batches of 2, so the work really spreads)."""
+    out = tmp_path / "dask"
+    _run(out, "--backend", "dask", "--jobs", "2", "--batch-size", "2")
+    for name in CSVS:
+        assert (out / name).read_bytes() == (baseline_run / name).read_bytes(), name
+
+
+def _slower_first(delays: list[float], item: int) -> int:
+    time.sleep(delays[item])
+    return item
+
+
+@pytest.mark.parametrize("backend", ["local", "dask"])
+def test_the_executor_gives_results_in_item_order(backend: str) -> None:
+    """``map`` keeps the items' order even when later items finish first (run's batches are
+    written in run order); ``map_unordered`` gives them as they finish."""
+    delays = [0.9, 0.6, 0.3, 0.0]
+    with Executor(Backend(backend, jobs=2)) as executor:
+        assert list(executor.map(_slower_first, delays, range(4))) == [0, 1, 2, 3]
+        assert sorted(executor.map_unordered(_slower_first, delays, range(4))) == [0, 1, 2, 3]

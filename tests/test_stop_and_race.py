@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, invoke
 
-from scenarios.errors import UserError
+from scenarios.core.errors import UserError
 from scenarios.folders.publish import StagedFolder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +154,7 @@ def test_two_runs_into_one_folder_at_once_give_one_complete_folder(tmp_path: Pat
 def test_a_stop_during_the_final_rename_comes_too_late(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from scenarios.errors import STOP_SIGNALS, stop_on_signals
+    from scenarios.core.stops import STOP_SIGNALS, stop_on_signals
 
     rename = os.rename
 

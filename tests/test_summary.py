@@ -10,8 +10,9 @@ from conftest import scenario_with
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios.rounding import tidy_row
-from scenarios.summary import SUMMARY_METRICS, EnsembleSummary, ScorecardTally
+from scenarios.engine.summary import EnsembleSummary, ScorecardTally
+from scenarios.folders.run_folder import SUMMARY_METRICS
+from scenarios.folders.tables import tidy_row
 from simulator.scorecard import scorecard_targets
 
 

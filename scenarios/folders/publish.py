@@ -38,7 +38,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from scenarios.errors import UserError, hold_stops_for_good, raise_if_stopped, stops_held
+from scenarios.core.errors import UserError
+from scenarios.core.stops import hold_stops_for_good, raise_if_stopped, stops_held
 
 RESULTS_ROOT = Path("results")
 """Where a command's default output folder goes (relative to the current folder)."""

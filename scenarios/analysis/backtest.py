@@ -1,0 +1,190 @@
+"""Scoring an ensemble against observed figures.
+
+For each observation inside the run's years the ensemble gives one number per run
+(see :mod:`scenarios.config.observations` for the metrics). Per observation:
+
+- ``p10, p50, p90``: the ensemble's quantiles (``numpy.quantile``, linear, as in summary.csv);
+- ``in_band``: a value lies in [P10, P90]; bounds overlap [P10, P90];
+- ``spread``: P90 > P10. Rows without spread (the model's inputs, such as the
+  starting members) are shown but left out of the coverage;
+- ``pit`` (a value ``y``): the share of runs below ``y``, ties counted half;
+- ``probability`` (bounds): the share of runs within the bounds (inclusive);
+- ``crps`` (a value): the ensemble CRPS, ``E|X - y| - E|X - X'| / 2``, in the metric's unit.
+
+The summary gives the coverage of the P10–P90 band over values with spread
+(ideally 0.8), the mean CRPS per metric and the worst misses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scenarios.config.observations import METRIC_OF_OBSERVATION, Observation, ObservationSet
+from scenarios.folders.run_folder import BACKTEST_COLUMNS
+from simulator.outcomes import BAND_QUANTILES, Outcome, yearly_values
+from simulator.records import YearlyTable
+
+WORST = 5
+SPREAD_TOLERANCE = 1e-9
+"""A band narrower than this (relative to the median, at least 1) counts as no spread."""
+
+
+def crps_ensemble(sample: np.ndarray, y: float) -> float:
+    """CRPS of the empirical distribution of ``sample`` at ``y``: ``E|X-y| - E|X-X'|/2``.
+
+    ``E|X-X'| = 2/n² · Σ_i (2i - n - 1) x_(i)`` over the sorted sample (i = 1..n), so
+    the whole costs one sort, O(n log n).
+    """
+    x = np.sort(np.asarray(sample, dtype=np.float64))
+    n = len(x)
+    ranks = np.arange(1, n + 1)
+    mean_pair_distance = 2.0 * float(np.sum((2 * ranks - n - 1) * x)) / n**2
+    return float(np.mean(np.abs(x - y))) - 0.5 * mean_pair_distance
+
+
+def pit(sample: np.ndarray, y: float) -> float:
+    """Share of the ensemble below ``y``, runs equal to ``y`` counted half."""
+    x = np.asarray(sample)
+    return float((np.sum(x < y) + 0.5 * np.sum(x == y)) / len(x))
+
+
+def bound_probability(sample: np.ndarray, lower: float | None, upper: float | None) -> float:
+    """Share of the ensemble within ``[lower, upper]`` (a missing bound is open)."""
+    x = np.asarray(sample)
+    inside = np.ones(len(x), dtype=bool)
+    if lower is not None:
+        inside &= x >= lower
+    if upper is not None:
+        inside &= x <= upper
+    return float(inside.mean())
+
+
+class Ensemble:
+    """Per-run values of an observed metric for a cluster (or ``all``), by year, from a run
+    folder's yearly table: the numbers calibration measures too, by the same code
+    (:func:`simulator.outcomes.yearly_values`)."""
+
+    def __init__(self, table: YearlyTable) -> None:
+        self.table = table
+        self._values: dict[tuple[str, str], np.ndarray] = {}
+
+    @property
+    def years(self) -> list[int]:
+        """The run's years, in order."""
+        return list(self.table.years)
+
+    def values(self, cluster: str, metric: str) -> np.ndarray:
+        """(runs, years) values of an observation metric (``observations.csv``'s names)."""
+        key = (cluster, metric)
+        if key not in self._values:
+            outcome = Outcome(
+                metric=METRIC_OF_OBSERVATION.get(metric, metric),
+                year=self.table.years[0],
+                cluster=cluster,
+            )
+            self._values[key] = yearly_values(self.table, outcome, range(len(self.years)))
+        return self._values[key]
+
+    def sample(self, observation: Observation) -> np.ndarray:
+        """One value per run for the observation's cluster, metric and year."""
+        values = self.values(observation.cluster, observation.metric)
+        return values[:, self.years.index(observation.year)]
+
+
+def score(observation: Observation, sample: np.ndarray) -> dict[str, object]:
+    """The backtest row of one observation inside the run's years."""
+    p10, p50, p90 = (float(q) for q in np.quantile(sample, BAND_QUANTILES))
+    row: dict[str, object] = {
+        "status": "scored",
+        "runs": len(sample),
+        "p10": p10,
+        "p50": p50,
+        "p90": p90,
+        "spread": p90 - p10 > SPREAD_TOLERANCE * max(1.0, abs(p50)),
+    }
+    if observation.value is not None:
+        y = observation.value
+        row.update(in_band=p10 <= y <= p90, pit=pit(sample, y), crps=crps_ensemble(sample, y))
+    else:
+        low = -np.inf if observation.lower is None else observation.lower
+        high = np.inf if observation.upper is None else observation.upper
+        row.update(
+            in_band=low <= p90 and p10 <= high,
+            probability=bound_probability(sample, observation.lower, observation.upper),
+        )
+    return row
+
+
+def _observed(observation: Observation) -> dict[str, object]:
+    return {
+        "line": observation.line,
+        "cluster": observation.cluster,
+        "year": observation.year,
+        "metric": observation.metric,
+        "value": observation.value,
+        "lower": observation.lower,
+        "upper": observation.upper,
+        "source": observation.source,
+        "note": observation.note,
+    }
+
+
+def backtest_table(ensemble: Ensemble, observations: ObservationSet) -> pd.DataFrame:
+    """One row per observation: scored ones with their scores, skipped ones with the reason."""
+    rows = [{**_observed(o), **score(o, ensemble.sample(o))} for o in observations.scored]
+    rows += [{**_observed(o), "status": f"skipped: {why}"} for o, why in observations.skipped]
+    table = pd.DataFrame(rows).reindex(columns=list(BACKTEST_COLUMNS))
+    table["year"] = table["year"].astype("Int64")
+    table["runs"] = table["runs"].astype("Int64")
+    for column in ("value", "lower", "upper"):
+        table[column] = pd.to_numeric(table[column])
+    return table.sort_values(["status", "line"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class BacktestSummary:
+    """The headline numbers of a backtest."""
+
+    scored: int
+    skipped: int
+    values_with_spread: int
+    no_spread: int
+    coverage: float
+    """Share of values with spread inside the P10–P90 band (NaN when there are none)."""
+    bounds: int
+    bounds_in_band: int
+    crps_by_metric: dict[str, float]
+    worst: pd.DataFrame
+
+
+def _tail(row: pd.Series) -> float:
+    if pd.notna(row["pit"]):
+        return float(min(row["pit"], 1.0 - row["pit"]))
+    return float(row["probability"])
+
+
+def summarise(table: pd.DataFrame) -> BacktestSummary:
+    """Coverage, mean CRPS per metric, and the worst misses (the furthest in the tails)."""
+    scored = table[table.status == "scored"]
+    values = scored[scored.value.notna()]
+    spread = values[values.spread.astype(bool)]
+    bounds = scored[scored.value.isna()]
+    misses = scored[~scored.in_band.astype(bool)].copy()
+    misses["tail"] = misses.apply(_tail, axis=1)
+    worst = misses.sort_values(["tail", "line"]).head(WORST)
+    return BacktestSummary(
+        scored=len(scored),
+        skipped=len(table) - len(scored),
+        values_with_spread=len(spread),
+        no_spread=len(values) - len(spread),
+        coverage=float(spread.in_band.astype(bool).mean()) if len(spread) else float("nan"),
+        bounds=len(bounds),
+        bounds_in_band=int(bounds.in_band.astype(bool).sum()),
+        crps_by_metric={
+            m: float(c) for m, c in values.groupby("metric").crps.mean().sort_index().items()
+        },
+        worst=worst,
+    )

@@ -1,0 +1,204 @@
+"""Evaluate points: a point is a set of config overrides; its outcomes are measured
+over replications with common random numbers, and reduced in the worker.
+
+Replication ``r`` of every point draws from ``SeedSequence(seed, spawn_key=(r,))``,
+the same stream as run ``r`` of ``clusterfund run`` with that seed, so two points
+differ by their inputs and not by their luck, and a point can be re-run with
+``clusterfund run`` to get exactly the same numbers. Only the outcome statistics
+(mean, P10, P50, P90, sd per outcome) leave the worker, never the yearly rows.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from tqdm import tqdm
+
+from scenarios.config.keys import apply_set
+from scenarios.config.scenario import validate_document
+from scenarios.core.errors import UserError, problem_line
+from scenarios.engine.ensemble import MAX_BATCH, run_batches, run_rng
+from scenarios.engine.executor import Executor
+from scenarios.folders.work_folder import WorkFolder
+from simulator.allocation import MemoisedAllocator
+from simulator.lp import InfeasibleAllocation
+from simulator.model import default_allocator, simulate_batch
+from simulator.outcomes import STATS, Outcome, OutcomeMeter, summarise_replications
+
+
+class InfeasiblePoint(UserError):
+    """A point whose arena allocation cannot be met (hard targets, ``allocator.soft_targets
+    = false``, that its pool cannot reach): one line naming the file, the point and its
+    values, and the conflict.
+
+    It is raised in the worker that evaluates the point and pickles (its ``args`` are what
+    ``__init__`` takes), so it reaches the command as this line from any backend.
+    """
+
+    def __init__(
+        self, source: str, overrides: dict[str, Any], reason: str, label: str = "a point"
+    ) -> None:
+        values = ", ".join(f"{key} = {_shown(value)}" for key, value in overrides.items())
+        super().__init__(
+            problem_line(source, None, f"{label} ({values or 'the base scenario'}): {reason}")
+        )
+        self.args = (source, overrides, reason, label)
+        self.source, self.overrides, self.reason, self.label = source, overrides, reason, label
+
+    def named(self, label: str) -> InfeasiblePoint:
+        """The same error for the point called ``label`` (``point 17``)."""
+        return InfeasiblePoint(self.source, self.overrides, self.reason, label)
+
+
+def _shown(value: Any) -> str:
+    """An override's value as the error line shows it (floats to 6 significant digits)."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+class PointModel(Protocol):
+    """Anything that turns one point's overrides into outcome values per replication."""
+
+    def evaluate(self, overrides: dict[str, Any], replications: int, seed: int) -> np.ndarray:
+        """(replications, outcomes) values for one point."""
+        ...
+
+
+@dataclass(frozen=True)
+class ScenarioModel:
+    """The clusterfund simulator as a point model: base document + overrides → outcomes."""
+
+    document: dict[str, Any]
+    """The base scenario's resolved document (plain data, so it pickles cheaply)."""
+    outcomes: tuple[Outcome, ...]
+    source: str = "experiment"
+    """Named in errors (the experiment or policy file)."""
+
+    def scenario_document(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """The base document with one point's overrides applied."""
+        document = copy.deepcopy(self.document)
+        for key, value in overrides.items():
+            apply_set(document, key, value)
+        return document
+
+    def evaluate(self, overrides: dict[str, Any], replications: int, seed: int) -> np.ndarray:
+        """Run the point's scenario ``replications`` times; one row of outcomes per run.
+
+        An allocation that cannot be met raises :class:`InfeasiblePoint`."""
+        scenario = validate_document(self.scenario_document(overrides), {}, self.source)
+        allocator = MemoisedAllocator(default_allocator(scenario))
+        meter = OutcomeMeter(scenario, self.outcomes)
+        values = np.empty((replications, len(self.outcomes)))
+        for runs in run_batches(replications, MAX_BATCH):  # replication r is run r of `run`
+            try:
+                result = simulate_batch(scenario, [run_rng(seed, r) for r in runs], allocator)
+            except InfeasibleAllocation as exc:
+                raise InfeasiblePoint(self.source, overrides, str(exc)) from None
+            values[runs.start : runs.stop] = meter.measure(result.yearly, result.allocations)
+        return values
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of consecutive points, evaluated together in one worker."""
+
+    first: int
+    """Index of the first point."""
+    overrides: tuple[dict[str, Any], ...]
+    """One set of overrides per point."""
+
+    @property
+    def last(self) -> int:
+        """Index of the last point."""
+        return self.first + len(self.overrides) - 1
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """What a worker needs: the model, the replications and the seed (the same for all)."""
+
+    model: PointModel
+    replications: int
+    seed: int
+    what: str = "point"
+    """What a point is called in errors (``point 17``; optimise: ``evaluation 17``)."""
+    first_number: int = 0
+    """The number errors give the first point (``what`` and number name it)."""
+
+
+def evaluate_chunk(job: ChunkJob, chunk: Chunk) -> tuple[int, np.ndarray]:
+    """(first point, array (points, outcomes, 5)) of mean, P10, P50, P90, sd over replications.
+
+    A point whose allocation cannot be met raises :class:`InfeasiblePoint` naming it."""
+    stats = []
+    for index, overrides in enumerate(chunk.overrides, start=chunk.first):
+        try:
+            values = job.model.evaluate(overrides, job.replications, job.seed)
+        except InfeasiblePoint as exc:
+            raise exc.named(f"{job.what} {job.first_number + index}") from None
+        stats.append(summarise_replications(values))
+    return chunk.first, np.stack(stats)
+
+
+def make_chunks(
+    points: Sequence[dict[str, Any]], todo: Sequence[int], points_per_chunk: int
+) -> list[Chunk]:
+    """Cut the points still to do into chunks of consecutive points."""
+    chunks: list[Chunk] = []
+    run: list[int] = []
+    for index in todo:
+        if run and (index != run[-1] + 1 or len(run) == points_per_chunk):
+            chunks.append(Chunk(run[0], tuple(points[i] for i in run)))
+            run = []
+        run.append(index)
+    if run:
+        chunks.append(Chunk(run[0], tuple(points[i] for i in run)))
+    return chunks
+
+
+def points_per_chunk(replications: int, points: int, jobs: int, runs_per_chunk: int = 96) -> int:
+    """A chunk size of a few seconds: about ``runs_per_chunk`` model runs, and at
+    least four chunks per worker so the last ones don't leave a core idle."""
+    by_time = max(1, runs_per_chunk // max(1, replications))
+    by_balance = max(1, -(-points // (4 * max(1, jobs))))
+    return min(by_time, by_balance)
+
+
+def run_points(
+    model: PointModel,
+    overrides: Sequence[dict[str, Any]],
+    replications: int,
+    seed: int,
+    work: WorkFolder,
+    executor: Executor,
+    *,
+    outcomes: int,
+    label: str,
+    chunk_points: int | None = None,
+    progress: bool = True,
+) -> np.ndarray:
+    """Evaluate every point not yet saved in ``work`` (in chunks of ``chunk_points``, by
+    default :func:`points_per_chunk`), saving each chunk as it finishes; (points,
+    ``outcomes``, ``STATS``) statistics of every point, in point order."""
+    points = len(overrides)
+    stats, done = work.load_chunks(points, (outcomes, len(STATS)))
+    todo = [i for i in range(points) if not done[i]]
+    size = chunk_points or points_per_chunk(replications, len(todo), executor.backend.jobs)
+    chunks = make_chunks(overrides, todo, size)
+    job = ChunkJob(model, replications, seed)
+    bar = tqdm(
+        total=points,
+        initial=points - len(todo),
+        desc=label,
+        unit="point",
+        disable=None if progress else True,
+    )
+    with bar:
+        for first, chunk_stats in executor.map_unordered(evaluate_chunk, job, chunks):
+            work.save_chunk(first, chunk_stats)
+            stats[first : first + len(chunk_stats)] = chunk_stats
+            bar.update(len(chunk_stats))
+    return stats

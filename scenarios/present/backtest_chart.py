@@ -1,0 +1,53 @@
+"""``plots/backtest.png``: fan charts of the observed metrics with the observations drawn on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scenarios.analysis.backtest import Ensemble
+from scenarios.config.observations import ALL
+from scenarios.present.run_charts import DPI, _grid, plt
+from simulator.outcomes import BAND_QUANTILES
+
+IN_BAND, MISSED = "#1f4e79", "#cc3366"
+
+
+def plot_backtest(
+    ensemble: Ensemble, table: pd.DataFrame, names: dict[str, str], title: str, path: Path
+) -> Path:
+    """One panel per observed (cluster, metric): the P10–P90 band and P50 over the run's
+    years; a value as a dot, a lower bound as ▲ and an upper bound as ▼ (red: outside the band)."""
+    scored = table[table.status == "scored"]
+    panels = list(scored.groupby(["cluster", "metric"], sort=True))
+    fig, axes = _grid(len(panels))
+    for ax, ((cluster, metric), rows) in zip(axes, panels, strict=True):
+        runs = ensemble.values(str(cluster), str(metric))
+        years = np.asarray(ensemble.years)
+        q10, q50, q90 = np.quantile(runs, BAND_QUANTILES, axis=0)
+        ax.fill_between(years, q10, q90, color=IN_BAND, alpha=0.2, label="P10–P90")
+        ax.plot(years, q50, color=IN_BAND, linewidth=1.5, label="P50")
+        for row in rows.itertuples():
+            colour = IN_BAND if bool(row.in_band) else MISSED
+            if pd.notna(row.value):
+                ax.plot(row.year, row.value, "o", color=colour, markersize=6, zorder=3)
+            if pd.notna(row.lower):
+                ax.plot(row.year, row.lower, "^", color=colour, markersize=7, zorder=3)
+            if pd.notna(row.upper):
+                ax.plot(row.year, row.upper, "v", color=colour, markersize=7, zorder=3)
+        who = "all clusters" if cluster == ALL else names.get(str(cluster), str(cluster))
+        ax.set_title(f"{who}\n{metric}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    if axes:
+        axes[0].legend(fontsize=6, loc="best")
+    fig.suptitle(
+        f"'{title}' against observations — ● value, ▲ lower bound, ▼ upper bound "
+        "(red: outside P10–P90)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI, format="png")
+    plt.close(fig)
+    return path

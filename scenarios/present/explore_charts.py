@@ -1,0 +1,212 @@
+"""Charts of an explore folder, drawn from its tables: sensitivity bars, the PRIM
+trade-off and box, and scatters of the top inputs against each outcome."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scenarios.analysis.sensitivity import ranking_column
+from scenarios.folders.explore_folder import ExploreFolder
+from scenarios.present.pyplot import plt
+
+DPI = 110
+MAIN = "#1f4e79"
+SECOND = "#e69f00"
+INTEREST = "#cc3366"
+SCATTER_INPUTS = 3
+
+
+def _file_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def sensitivity_chart(folder: ExploreFolder, outcome: str, path: Path) -> Path:
+    """Horizontal bars of each input's index for one outcome, largest on top, with CIs."""
+    rows = folder.ranked(outcome).iloc[::-1]
+    design = folder.design
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.8))
+    y = np.arange(len(rows))
+    title = f"{folder.name}: what drives {outcome} ({rows['stat'].iloc[0]})"
+    if rows[ranking_column(design)].isna().all():
+        ax.text(
+            0.5, 0.5, str(rows["note"].iloc[0]), ha="center", va="center", transform=ax.transAxes
+        )
+        ax.set_yticks([])
+    elif design == "sobol":
+        ax.barh(
+            y + 0.2,
+            rows["ST"],
+            0.4,
+            xerr=rows["ST_conf"],
+            color=MAIN,
+            label="total (ST)",
+            capsize=3,
+        )
+        ax.barh(
+            y - 0.2,
+            rows["S1"],
+            0.4,
+            xerr=rows["S1_conf"],
+            color=SECOND,
+            label="first order (S1)",
+            capsize=3,
+        )
+        ax.set_xlabel("Sobol' index (share of the outcome's variance), 95 % CI")
+        ax.set_xlim(min(-0.05, float(rows["S1"].min()) - 0.05), 1.05)
+        ax.legend(loc="lower right")
+    elif design == "morris":
+        ax.barh(
+            y, rows["mu_star"], 0.6, xerr=rows["mu_star_conf"], color=MAIN, capsize=3, label="μ*"
+        )
+        ax.plot(rows["sigma"], y, "o", color=SECOND, label="σ (interactions, non-linearity)")
+        ax.set_xlabel(f"Morris μ* ({outcome} per input range), 95 % CI")
+        ax.legend(loc="lower right")
+    else:
+        err = rows.get("S1_conf", None)
+        ax.barh(y, rows["S1"], 0.6, xerr=err, color=MAIN, capsize=3)
+        ax.set_xlabel("first-order index S1")
+    ax.set_yticks(y, rows["input"])
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def tradeoff_chart(folder: ExploreFolder, path: Path) -> Path:
+    """PRIM's peeling trajectory: coverage against density, the chosen box marked."""
+    table = folder.discovery
+    assert table is not None
+    fig, ax = plt.subplots(figsize=(7, 5))
+    points = ax.scatter(
+        table["coverage"], table["density"], c=table["restricted"], cmap="viridis", s=28
+    )
+    fig.colorbar(points, ax=ax, label="inputs restricted")
+    chosen = table[table["chosen"] == 1].iloc[0]
+    ax.plot(chosen["coverage"], chosen["density"], "*", ms=18, color=INTEREST, label="chosen box")
+    ax.annotate(
+        f"step {int(chosen['step'])}: coverage {chosen['coverage']:.2f}, density {chosen['density']:.2f}",
+        (chosen["coverage"], chosen["density"]),
+        textcoords="offset points",
+        xytext=(-10, -18),
+        ha="right",
+        fontsize=9,
+    )
+    condition = folder.manifest["experiment"]["discover"]
+    ax.axhline(condition["min_density"], color="grey", ls="--", lw=0.8, label="minimum density")
+    ax.set_xlabel("coverage (share of the points of interest inside the box)")
+    ax.set_ylabel("density (share of the box's points that are of interest)")
+    ax.set_xlim(0, 1.05)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"{folder.name}: PRIM trade-off for {_condition_text(condition)}", fontsize=10)
+    ax.legend(loc="lower left")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def _condition_text(condition: dict) -> str:
+    if condition.get("above") is not None:
+        return f"{condition['outcome']} > {condition['above']}"
+    return f"{condition['outcome']} < {condition['below']}"
+
+
+def box_chart(folder: ExploreFolder, path: Path) -> Path:
+    """The chosen box: each restricted input's limits within its sampled range."""
+    chosen = folder.chosen_box()
+    assert chosen is not None
+    step, restricted = chosen
+    fig, ax = plt.subplots(figsize=(8, 0.6 * max(1, len(restricted)) + 1.8))
+    if not restricted:
+        ax.text(
+            0.5, 0.5, "the box restricts no input", ha="center", va="center", transform=ax.transAxes
+        )
+        ax.set_yticks([])
+    for i, (_name, low, high, full_low, full_high) in enumerate(restricted):
+        width = full_high - full_low
+        ax.barh(i, 1.0, 0.5, color="#dddddd")
+        ax.barh(i, (high - low) / width, 0.5, left=(low - full_low) / width, color=INTEREST)
+        ax.text(-0.02, i, f"{full_low:.3g}", ha="right", va="center", fontsize=8)
+        ax.text(1.02, i, f"{full_high:.3g}", ha="left", va="center", fontsize=8)
+        ax.text(
+            (low + high - 2 * full_low) / (2 * width),
+            i + 0.36,
+            f"[{low:.3g}, {high:.3g}]",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_yticks(range(len(restricted)), [r[0] for r in restricted])
+    ax.set_xlim(-0.15, 1.15)
+    ax.set_ylim(-0.6, max(1, len(restricted)) - 0.2)
+    ax.set_xticks([])
+    condition = folder.manifest["experiment"]["discover"]
+    ax.set_title(
+        f"{folder.name}: where {_condition_text(condition)} — coverage {step['coverage']:.2f}, "
+        f"density {step['density']:.2f}\n(grey: the sampled range; red: the box)",
+        fontsize=10,
+    )
+    return _save(fig, path)
+
+
+def scatter_chart(folder: ExploreFolder, outcome: str, path: Path) -> Path:
+    """The outcome's statistic at every point against its most influential inputs."""
+    ranked = folder.ranked(outcome)
+    inputs = list(ranked["input"].head(SCATTER_INPUTS))
+    stat = str(ranked["stat"].iloc[0])
+    outcomes = folder.outcomes
+    y = outcomes.loc[outcomes["outcome"] == outcome].set_index("point")[stat]
+    x = folder.experiments.set_index("point")
+    interest = _interest(folder, outcomes)
+    fig, axes = plt.subplots(
+        1, len(inputs), figsize=(4.2 * len(inputs), 3.8), sharey=True, squeeze=False
+    )
+    for ax, name in zip(axes[0], inputs, strict=True):
+        colours = (
+            np.where(interest.reindex(x.index, fill_value=False), INTEREST, MAIN)
+            if interest is not None
+            else MAIN
+        )
+        ax.scatter(x[name], y.reindex(x.index), s=6, alpha=0.5, c=colours)
+        ax.set_xlabel(name)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"{outcome} ({stat} over replications)")
+    title = f"{folder.name}: {outcome} against its top inputs"
+    if interest is not None:
+        title += " (red: points of interest for discovery)"
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def _interest(folder: ExploreFolder, outcomes: pd.DataFrame) -> pd.Series | None:
+    condition = folder.manifest["experiment"].get("discover")
+    if not condition:
+        return None
+    stat = folder.manifest["experiment"]["outcomes"][condition["outcome"]]["stat"]
+    values = outcomes.loc[outcomes["outcome"] == condition["outcome"]].set_index("point")[stat]
+    if condition.get("above") is not None:
+        return values > condition["above"]
+    return values < condition["below"]
+
+
+def draw_explore_plots(folder: ExploreFolder, plots_dir: Path) -> list[Path]:
+    """Every chart of an explore folder, under ``plots_dir``."""
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for outcome in folder.outcomes["outcome"].drop_duplicates():
+        name = _file_name(outcome)
+        written.append(sensitivity_chart(folder, outcome, plots_dir / f"sensitivity_{name}.png"))
+        written.append(scatter_chart(folder, outcome, plots_dir / f"scatter_{name}.png"))
+    if folder.discovery is not None:
+        written.append(tradeoff_chart(folder, plots_dir / "prim_tradeoff.png"))
+        written.append(box_chart(folder, plots_dir / "prim_box.png"))
+    return written

@@ -1,0 +1,78 @@
+"""An explore folder in a few lines for the terminal: the inputs that drive each outcome,
+PRIM's box, and the calibration's verdict."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from scenarios.analysis.calibration import BASE_POINT
+from scenarios.config.designs import ranking_column
+from scenarios.folders.explore_folder import CALIBRATED_TOML, ExploreFolder
+
+TOP_INPUTS = 5
+"""How many inputs are shown per outcome (terminal and report)."""
+
+
+def describe_explore(folder: ExploreFolder) -> str:
+    """The top inputs per outcome and the chosen PRIM box (and the calibration, when there
+    is one), as terminal text."""
+    column = ranking_column(folder.design)
+    conf = {"ST": "ST_conf", "mu_star": "mu_star_conf", "S1": "S1_conf"}.get(column)
+    lines = [
+        f"{folder.manifest['points']} points × {folder.manifest['replications']} replications "
+        f"({folder.design}); inputs ranked by {column}:"
+    ]
+    for outcome in folder.outcomes["outcome"].drop_duplicates():
+        ranked = folder.ranked(outcome).head(TOP_INPUTS)
+        note = ranked["note"].dropna()
+        if not note.empty and str(note.iloc[0]):
+            lines.append(f"  {outcome}: {note.iloc[0]}")
+            continue
+        parts = []
+        for _, row in ranked.iterrows():
+            ci = f" ±{row[conf]:.2f}" if conf and conf in row and pd.notna(row[conf]) else ""
+            parts.append(f"{row['input']} {row[column]:.2f}{ci}")
+        lines.append(f"  {outcome}: " + ", ".join(parts))
+    box = folder.chosen_box()
+    if box is not None:
+        step, restricted = box
+        condition = folder.manifest["experiment"]["discover"]
+        sense = (
+            f"> {condition['above']}"
+            if condition.get("above") is not None
+            else (f"< {condition['below']}")
+        )
+        lines.append(
+            f"PRIM, {condition['outcome']} {sense}: box with coverage {step['coverage']:.2f}, "
+            f"density {step['density']:.2f}, restricting" + (":" if restricted else " nothing")
+        )
+        for name, low, high, full_low, full_high in restricted:
+            lines.append(
+                f"  {name} in [{low:.4g}, {high:.4g}] (of [{full_low:.4g}, {full_high:.4g}])"
+            )
+    lines += describe_calibration(folder)
+    return "\n".join(lines)
+
+
+def describe_calibration(folder: ExploreFolder) -> list[str]:
+    """Terminal lines of a calibration: points kept, the best, and the held-out check (none
+    when the experiment did not calibrate)."""
+    table, kept = folder.calibration, folder.not_ruled_out
+    if table is None or kept is None:
+        return []
+    used = table[table["held_out"] == 0]
+    lines = [
+        f"calibration: {len(kept)} points not ruled out on {len(used)} observations; "
+        f"the best point's largest implausibility {used['implausibility_at_best'].max():.3g} "
+        f"(the {BASE_POINT} scenario: {used['implausibility_at_base'].max():.3g}) -> "
+        f"{folder.path.name}/{CALIBRATED_TOML}"
+    ]
+    for _, row in table[table["held_out"] == 1].iterrows():
+        lines.append(
+            f"  held out {row['observation']} (observed {row['observed']}): "
+            f"{float(row['mean_at_best']):.4g} calibrated "
+            f"(I = {float(row['implausibility_at_best']):.2f}), "
+            f"{float(row['mean_at_base']):.4g} uncalibrated "
+            f"(I = {float(row['implausibility_at_base']):.2f})"
+        )
+    return lines

@@ -1,0 +1,425 @@
+"""The report as one HTML page: the data of each section made here (cells, tables, images
+as ``data:`` URLs), the page laid out by a Jinja2 template with autoescape on
+(``templates/report.html.j2``), so text from configs and project files (names, titles,
+descriptions) is always escaped and never markup."""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scenarios.analysis.backtest import summarise
+from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
+from scenarios.config.designs import ranking_column
+from scenarios.core.labels import label
+from scenarios.folders.explore_folder import ExploreFolder
+from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
+from scenarios.present.explore_charts import draw_explore_plots
+from scenarios.present.explore_text import TOP_INPUTS, describe_explore
+from scenarios.present.sheets import GENERATOR, side_by_side
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+GENERATOR_META = f'<meta name="generator" content="{GENERATOR}">'
+"""How a report page marks itself (``--force`` replaces only such pages)."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: its text and its CSS class (``up``, ``down`` or ``text``)."""
+
+    text: str
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: headings, rows of cells, and a note on rows left out."""
+
+    head: list[str]
+    rows: list[list[Cell]]
+    more: str = ""
+
+
+@dataclass(frozen=True)
+class Image:
+    """A chart embedded as a ``data:`` URL (the page opens offline)."""
+
+    alt: str
+    src: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The first screen: what each compared scenario changes for each cluster."""
+
+    heading: str
+    headline: list[dict[str, Any]]
+    table: Table
+    note: str
+
+
+@dataclass(frozen=True)
+class ExploreSection:
+    """One experiment in "Which assumptions matter"."""
+
+    name: str
+    description: str
+    points: int
+    replications: int
+    design: str
+    seed: int
+    base_files: str
+    ranked_by: str
+    ranking: Table
+    summary: str
+    images: list[Image] = field(default_factory=list)
+
+
+def image(path: Path) -> Image:
+    """A PNG file as an embedded image."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return Image(path.stem, f"data:image/png;base64,{data}")
+
+
+def cell(value: object, good_when_up: bool | None = None, digits: int = 2) -> Cell:
+    """A value as a cell: a number to ``digits`` decimals (signed and coloured when
+    ``good_when_up`` says which way is better), anything else as left-aligned text."""
+    if isinstance(value, float):
+        text = f"{value:+.{digits}f}" if good_when_up is not None else f"{value:.{digits}f}"
+        if good_when_up is not None and abs(value) >= 0.005:
+            better = (value > 0) == good_when_up
+            return Cell(text, "up" if better else "down")
+        return Cell(text)
+    if isinstance(value, int):
+        return Cell(str(value))
+    return Cell(str(value), "text")
+
+
+def frame_table(frame: pd.DataFrame, max_rows: int | None = None) -> Table:
+    """A DataFrame as a table (at most ``max_rows`` rows, the rest named in a note)."""
+    shown = frame if max_rows is None else frame.head(max_rows)
+    rows = [[cell(v) for v in row] for row in shown.itertuples(index=False)]
+    more = (
+        f"{len(frame) - max_rows} more rows in the Excel workbook."
+        if max_rows is not None and len(frame) > max_rows
+        else ""
+    )
+    return Table([str(c) for c in shown.columns], rows, more)
+
+
+def _answer_heads(base: str, others: list[str], lang: str) -> list[str]:
+    """The headings of the first screen's table."""
+    heads = [label("cluster", lang), f"{label('answer_members', lang)} · {base}"]
+    for other in others:
+        heads += [
+            f"{label('answer_members', lang)} · {other}",
+            label("answer_delta_members", lang),
+            f"{label('answer_share', lang)} · {base} → {other}",
+            label("answer_delta_reserves", lang),
+            label("answer_delta_arena", lang),
+            f"{label('answer_closed', lang)} · {base} → {other}",
+            f"{label('answer_target', lang)} · {base} → {other}",
+        ]
+    if not others:
+        heads += [
+            label(key, lang)
+            for key in (
+                "answer_share",
+                "answer_reserves",
+                "answer_arena",
+                "answer_closed",
+                "answer_target",
+            )
+        ]
+    return heads
+
+
+def _answer_cells(figures: pd.DataFrame, cluster: str, base: str, others: list[str]) -> list[Cell]:
+    """One cluster's row of the first screen's table (figures picked by metric name)."""
+
+    def value(metric: str, scenario: str) -> float:
+        return float(figure(figures, metric, scenario)[cluster])
+
+    def delta(metric: str, scenario: str) -> float:
+        return float(figure(figures, metric, scenario, "delta")[cluster])
+
+    name = str(figures.loc[figures.cluster == cluster, "name"].iloc[0])
+    cells = [Cell(name), Cell(f"{value('members', base):.0f}")]
+    for other in others:
+        cells += [
+            Cell(f"{value('members', other):.0f}"),
+            cell(delta("members", other), good_when_up=True, digits=0),
+            Cell(f"{value('regional_share', base):.0%} → {value('regional_share', other):.0%}"),
+            cell(delta("reserves", other), good_when_up=True),
+            cell(delta("arena_income", other), good_when_up=True),
+            Cell(f"{value('closed', base):.0%} → {value('closed', other):.0%}"),
+            Cell(f"{value('member_target', base):.0%} → {value('member_target', other):.0%}"),
+        ]
+    if not others:
+        cells += [
+            Cell(f"{value('regional_share', base):.0%}"),
+            Cell(f"{value('reserves', base):.2f}"),
+            Cell(f"{value('arena_income', base):.2f}"),
+            Cell(f"{value('closed', base):.0%}"),
+            Cell(f"{value('member_target', base):.0%}"),
+        ]
+    return cells
+
+
+def answer_table(comparison: Comparison, figures: pd.DataFrame, lang: str) -> Table:
+    """The first screen: each cluster in the year of ``figures`` (``cluster_figures``),
+    baseline → other scenario, with changes."""
+    base, others = comparison.names[0], comparison.names[1:]
+    clusters = figures.cluster.drop_duplicates()
+    rows = [_answer_cells(figures, c, base, others) for c in clusters]
+    return Table(_answer_heads(base, others, lang), rows)
+
+
+def _headline(comparison: Comparison, year: int) -> list[dict[str, Any]]:
+    base = comparison.baseline.summary
+
+    def total(frame: pd.DataFrame, metric: str, stat: str) -> float:
+        rows = frame[(frame.year == year) & (frame.metric == metric)]
+        return float(rows[stat].sum())
+
+    items = []
+    for name, run in zip(comparison.names[1:], comparison.others, strict=True):
+        other = run.summary
+        items.append(
+            {
+                "name": name,
+                "base": comparison.names[0],
+                "year": year,
+                "arena": f"{total(base, 'arena_income', 'mean'):.1f} → "
+                f"{total(other, 'arena_income', 'mean'):.1f}",
+                "members": f"{total(base, 'members', 'p50'):.0f} → "
+                f"{total(other, 'members', 'p50'):.0f}",
+                "closures": f"{total(base, 'closed', 'mean'):.2f} → "
+                f"{total(other, 'closed', 'mean'):.2f}",
+            }
+        )
+    return items
+
+
+def _scenarios_table(comparison: Comparison) -> Table:
+    rows = []
+    for name, run in zip(comparison.names, comparison.runs, strict=True):
+        m = run.manifest
+        rows.append(
+            {
+                "scenario": name,
+                "description": m.get("description", ""),
+                "runs": m["runs"],
+                "seed": m["seed"],
+                "years": f"{m['start_year']}–{m['horizon']}",
+                "folder": str(run.path),
+            }
+        )
+    return frame_table(pd.DataFrame(rows))
+
+
+def _provenance(comparison: Comparison) -> tuple[Table, list[tuple[str, Table]]]:
+    rows = []
+    for name, run in zip(comparison.names, comparison.runs, strict=True):
+        m = run.manifest
+        versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        kinds = pd.Series([str(t).split(":")[0] for t in m.get("provenance", {}).values()])
+        rows.append(
+            {
+                "scenario": name,
+                "config sha256": m["config_sha256"][:16] + "…",
+                "seed": m["seed"],
+                "created": m["created"],
+                "versions": versions,
+                "provenance entries": ", ".join(
+                    f"{k}: {n}" for k, n in kinds.value_counts().items()
+                ),
+            }
+        )
+    details = [
+        (
+            name,
+            frame_table(
+                pd.DataFrame(
+                    sorted(run.manifest.get("provenance", {}).items()), columns=["key", "source"]
+                )
+            ),
+        )
+        for name, run in zip(comparison.names, comparison.runs, strict=True)
+    ]
+    return frame_table(pd.DataFrame(rows)), details
+
+
+def _backtests(comparison: Comparison) -> list[dict[str, Any]]:
+    """Each run's backtest (when its folder has backtest.csv): the summary, the rows, the chart."""
+    parts = []
+    for name, run in zip(comparison.names, comparison.runs, strict=True):
+        table = read_backtest(run.path)
+        if table is None:
+            continue
+        summary = summarise(table)
+        chart = run.path / PLOTS_DIR / BACKTEST_PNG
+        parts.append(
+            {
+                "name": name,
+                "summary": f"coverage of the P10–P90 band {summary.coverage:.2f} over "
+                f"{summary.values_with_spread} observed values with spread (ideally 0.80); "
+                f"{summary.bounds_in_band} of {summary.bounds} bounds overlap the band; "
+                f"{summary.skipped} observations skipped (outside the run's years or undated).",
+                "table": frame_table(
+                    table[table.status == "scored"].drop(columns=["status", "runs"])
+                ),
+                "image": image(chart) if chart.is_file() else None,
+            }
+        )
+    return parts
+
+
+def _ranking_table(folder: ExploreFolder) -> Table:
+    """The top inputs per outcome, with their index and confidence interval."""
+    column = ranking_column(folder.design)
+    conf = f"{column}_conf"
+    rows = []
+    for outcome in folder.outcomes["outcome"].drop_duplicates():
+        for _, row in folder.ranked(outcome).head(TOP_INPUTS).iterrows():
+            value = row[column]
+            rows.append(
+                {
+                    "outcome": f"{outcome} ({row['stat']})",
+                    "rank": int(row["rank"]),
+                    "input": row["input"],
+                    column: "" if pd.isna(value) else f"{value:.3f}",
+                    "95 % CI": f"±{row[conf]:.3f}" if conf in row and pd.notna(row[conf]) else "",
+                    "S1": f"{row['S1']:.3f}" if "S1" in row and pd.notna(row.get("S1")) else "",
+                    "note": "" if pd.isna(row["note"]) else str(row["note"]),
+                }
+            )
+    return frame_table(pd.DataFrame(rows))
+
+
+def explore_sections(folders: Sequence[ExploreFolder]) -> list[ExploreSection]:
+    """Per experiment: what it varied, the ranking, PRIM, and its sensitivity and PRIM charts."""
+    sections = []
+    for folder in folders:
+        manifest = folder.manifest
+        with tempfile.TemporaryDirectory() as scratch:
+            images = [
+                image(path)
+                for path in draw_explore_plots(folder, Path(scratch))
+                if path.stem.startswith(("sensitivity_", "prim_"))
+            ]
+        sections.append(
+            ExploreSection(
+                name=folder.name,
+                description=str(manifest.get("description", "")),
+                points=manifest["points"],
+                replications=manifest["replications"],
+                design=folder.design,
+                seed=manifest["seed"],
+                base_files=", ".join(manifest.get("base_files", [])),
+                ranked_by=ranking_column(folder.design),
+                ranking=_ranking_table(folder),
+                summary=describe_explore(folder),
+                images=images,
+            )
+        )
+    return sections
+
+
+def explore_tables(folders: Sequence[ExploreFolder]) -> dict[str, pd.DataFrame]:
+    """Workbook sheets (names not yet cut to Excel's rules): each experiment's sensitivity
+    and discovery tables."""
+    tables: dict[str, pd.DataFrame] = {}
+    for folder in folders:
+        tables[f"sensitivity {folder.name}"] = folder.sensitivity
+        if folder.discovery is not None:
+            tables[f"discovery {folder.name}"] = folder.discovery
+    return tables
+
+
+def render(template: str, **context: Any) -> str:
+    """A template of ``templates/`` filled in, every value escaped."""
+    import jinja2  # (only when a page is made)
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    return environment.get_template(template).render(**context)
+
+
+def build_html(
+    comparison: Comparison,
+    year: int,
+    lang: str,
+    charts: Iterable[tuple[str, Path]],
+    compared: ComparisonTables,
+    explorations: Sequence[ExploreFolder] = (),
+) -> str:
+    """The report as one HTML string with every chart embedded."""
+    card = compared.scorecard
+    card = side_by_side(
+        card[card.year == year], ["target", "year"], "probability", comparison.names
+    )
+    diff = side_by_side(compared.input_diff, ["key"], "value", comparison.names)
+    note = (
+        f"Δ = {', '.join(comparison.names[1:])} minus {comparison.names[0]}; "
+        "members, regional share and reserves are medians (P50) over the runs, arena money "
+        "the mean, P(closed) the share of runs in which the cluster has closed. Green: better "
+        "for the cluster."
+        if comparison.others
+        else "Medians (P50) over the runs; arena money is the mean; P(closed) the share of "
+        "runs closed."
+    )
+    provenance, details = _provenance(comparison)
+    labels = {
+        key: label(key, lang)
+        for key in ("scenarios", "input_diff", "no_diff", "scorecard", "plots", "provenance")
+    }
+    labels["explore"] = label("explore_title", lang)
+    return render(
+        "report.html.j2",
+        lang=lang,
+        generator=GENERATOR,
+        title=label("report_title", lang),
+        names=" vs ".join(comparison.names),
+        created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        year=year,
+        labels=labels,
+        answer=Answer(
+            heading=label("answer_title", lang).format(year=year),
+            headline=_headline(comparison, year),
+            table=answer_table(comparison, compared.clusters, lang),
+            note=note,
+        ),
+        scenarios=_scenarios_table(comparison),
+        input_diff=frame_table(diff) if not diff.empty else None,
+        scorecard=frame_table(card.drop(columns="year")),
+        explorations=explore_sections(explorations),
+        charts=[(title, image(path)) for title, path in charts],
+        backtests=_backtests(comparison),
+        provenance=provenance,
+        provenance_details=details,
+    )
+
+
+def written_by_report(path: Path) -> bool:
+    """Whether ``path`` is a page or workbook ``report`` wrote (its generator mark)."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                return GENERATOR in book.read("docProps/core.xml").decode("utf-8", "replace")
+        with path.open("rb") as page:
+            return GENERATOR_META.encode() in page.read(4096)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False

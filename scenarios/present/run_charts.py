@@ -1,0 +1,339 @@
+"""Charts a budget officer looks at first, drawn from results tables (never from model objects).
+
+Every chart uses the same colour for a funding source, money in MSEK on labelled
+axes, years on the x-axis with the target year marked, and a title naming the scenario.
+Labels come in English or Swedish (``lang``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scenarios.core.labels import label
+from scenarios.core.text import terminal_safe
+from scenarios.folders.run_folder import RunFolder
+from scenarios.present.pyplot import plt
+from simulator.scenario import AREAS
+from simulator.scorecard import is_cluster_target
+
+SOURCE_COLOURS = {
+    "regional_base": "#1f4e79",
+    "fee_income": "#2e8b57",
+    "private_income": "#e69f00",
+    "other_public": "#8c8c8c",
+    "arena_income": "#cc3366",
+}
+SOURCES = tuple(SOURCE_COLOURS)
+SCENARIO_COLOURS = ("#1f4e79", "#cc3366", "#e69f00", "#2e8b57", "#7b3294", "#8c8c8c")
+DPI = 110
+
+
+@dataclass(frozen=True)
+class ChartContext:
+    """What every chart of one scenario needs to know."""
+
+    title: str
+    """Scenario name and description, for the chart titles."""
+    names: dict[str, str]
+    """Cluster id → display name, in display order."""
+    target_year: int
+    min_members: int
+    max_regional_share: float
+    lang: str = "en"
+
+    def heading(self, key: str) -> str:
+        """A chart title: the scenario, then what the chart shows."""
+        return f"{self.title} — {label(key, self.lang)}"
+
+
+def _grid(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
+    cols = 5 if n > 4 else n
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.4 * cols, 2.9 * rows + 1.0), sharex=True, squeeze=False
+    )
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _mark_target(ax: plt.Axes, target_year: int) -> None:
+    ax.axvline(target_year, color="black", linestyle=":", linewidth=1)
+    ax.annotate(
+        str(target_year),
+        (target_year, 1.0),
+        xycoords=("data", "axes fraction"),
+        fontsize=7,
+        ha="left",
+        va="top",
+        xytext=(2, -2),
+        textcoords="offset points",
+    )
+
+
+def _metric(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
+    return summary[summary["metric"] == metric]
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def plot_members_fan(summary: pd.DataFrame, ctx: ChartContext, path: Path) -> Path:
+    """Members per cluster: P10–P90 band, P50 line, and the member target."""
+    data = _metric(summary, "members")
+    fig, axes = _grid(len(ctx.names))
+    for ax, (cid, name) in zip(axes, ctx.names.items(), strict=True):
+        one = data[data["cluster"] == cid]
+        ax.fill_between(
+            one["year"],
+            one["p10"],
+            one["p90"],
+            color="#2e8b57",
+            alpha=0.25,
+            label=label("band", ctx.lang),
+        )
+        ax.plot(one["year"], one["p50"], color="#2e8b57", label="P50")
+        ax.axhline(
+            ctx.min_members,
+            color="#b22222",
+            linestyle="--",
+            linewidth=1,
+            label=f"{label('target', ctx.lang)} {ctx.min_members}",
+        )
+        _mark_target(ax, ctx.target_year)
+        ax.set_title(name, fontsize=9)
+        top = max(float(one["p90"].max()), ctx.min_members) * 1.12
+        ax.set_ylim(0, top)
+        ax.set_ylabel(label("members", ctx.lang), fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(ctx.heading("members_title"), fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_funding_mix(summary: pd.DataFrame, ctx: ChartContext, path: Path) -> Path:
+    """Mean income per source per cluster as stacked areas (MSEK)."""
+    fig, axes = _grid(len(ctx.names))
+    for ax, (cid, name) in zip(axes, ctx.names.items(), strict=True):
+        one = summary[summary["cluster"] == cid]
+        years = sorted(one["year"].unique())
+        stacks = [
+            _metric(one, source).set_index("year").reindex(years)["mean"].to_numpy()
+            for source in SOURCES
+        ]
+        ax.stackplot(
+            years,
+            stacks,
+            colors=[SOURCE_COLOURS[s] for s in SOURCES],
+            labels=[label(s, ctx.lang) for s in SOURCES],
+        )
+        _mark_target(ax, ctx.target_year)
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel(label("msek_year", ctx.lang), fontsize=8)
+        ax.tick_params(labelsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, frameon=False)
+    fig.suptitle(ctx.heading("mix_title"), fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return _save(fig, path)
+
+
+def plot_regional_share(summary: pd.DataFrame, ctx: ChartContext, path: Path) -> Path:
+    """Region Skåne's share of each cluster's income (P50), with the bound and the base taper."""
+    fig, (ax, ax_base) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [2, 1]})
+    share = _metric(summary, "regional_share")
+    cmap = plt.get_cmap("tab10")
+    for i, (cid, name) in enumerate(ctx.names.items()):
+        one = share[share["cluster"] == cid]
+        ax.plot(one["year"], one["p50"] * 100, color=cmap(i % 10), label=name)
+    ax.axhline(
+        ctx.max_regional_share * 100,
+        color="#b22222",
+        linestyle="--",
+        linewidth=1,
+        label=f"{label('bound', ctx.lang)} {ctx.max_regional_share:.0%}",
+    )
+    _mark_target(ax, ctx.target_year)
+    ax.set_ylabel(label("share_axis", ctx.lang))
+    ax.set_xlabel(label("year", ctx.lang))
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, ncol=2)
+    base = _metric(summary, "regional_base").groupby("year")["mean"].sum()
+    arena = _metric(summary, "arena_income").groupby("year")["mean"].sum()
+    ax_base.plot(
+        base.index,
+        base.to_numpy(),
+        color=SOURCE_COLOURS["regional_base"],
+        marker="o",
+        label=label("base_all", ctx.lang),
+    )
+    ax_base.plot(
+        arena.index,
+        arena.to_numpy(),
+        color=SOURCE_COLOURS["arena_income"],
+        marker="o",
+        label=label("arena_paid", ctx.lang),
+    )
+    _mark_target(ax_base, ctx.target_year)
+    ax_base.set_ylabel(label("mean_msek_year", ctx.lang))
+    ax_base.set_xlabel(label("year", ctx.lang))
+    ax_base.set_ylim(bottom=0)
+    ax_base.legend(fontsize=8)
+    ax_base.set_title(label("taper_title", ctx.lang), fontsize=10)
+    fig.suptitle(ctx.heading("share_title"), fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_scorecard(scorecards: dict[str, pd.DataFrame], ctx: ChartContext, path: Path) -> Path:
+    """Probability of meeting each target by year; one panel per scenario."""
+    fig, axes = plt.subplots(
+        1, len(scorecards), figsize=(6.5 * len(scorecards) + 2.5, 4.6), squeeze=False, sharey=True
+    )
+    for ax, (name, card) in zip(axes[0], scorecards.items(), strict=True):
+        programme_wide = card[~card["target"].map(is_cluster_target)]
+        groups = programme_wide.groupby("target", sort=False)
+        for (target, one), marker, style in zip(
+            groups, "osD^vx", ("-", "--", "-.", ":") * 2, strict=False
+        ):
+            # markers and dashes keep targets with equal values apart
+            ax.plot(
+                one["year"],
+                one["probability"] * 100,
+                marker=marker,
+                linestyle=style,
+                markersize=5,
+                markerfacecolor="none",
+                label=target,
+            )
+        _mark_target(ax, ctx.target_year)
+        ax.set_ylim(-3, 103)
+        ax.set_xlabel(label("year", ctx.lang))
+        ax.set_title(name, fontsize=10)
+    axes[0][0].set_ylabel(label("probability_met", ctx.lang))
+    axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(ctx.heading("scorecard_title"), fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _heat(ax: plt.Axes, table: pd.DataFrame, row_labels: Sequence[str], lang: str) -> None:
+    image = ax.imshow(table.to_numpy(), aspect="auto", cmap="RdPu", vmin=0)
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
+    years = list(table.columns)
+    step = max(1, len(years) // 14)
+    ax.set_xticks(range(0, len(years), step), [str(y) for y in years[::step]], fontsize=8)
+    ax.set_xlabel(label("year", lang))
+    for (i, j), value in np.ndenumerate(table.to_numpy()):
+        if value >= 0.005:
+            ax.text(
+                j,
+                i,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="white" if value > table.to_numpy().max() * 0.6 else "black",
+            )
+    plt.colorbar(image, ax=ax, label=label("msek_year", lang))
+
+
+def plot_arena_heatmaps(
+    summary: pd.DataFrame, area_money: pd.DataFrame, ctx: ChartContext, path: Path
+) -> Path:
+    """Arena money as heatmaps: cluster × year (from the summary) and area × year."""
+    by_cluster = (
+        _metric(summary, "arena_income")
+        .pivot(index="cluster", columns="year", values="mean")
+        .reindex(list(ctx.names))
+    )
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(12, 8.5), gridspec_kw={"height_ratios": [3, 1.2]}
+    )
+    _heat(top, by_cluster, list(ctx.names.values()), ctx.lang)
+    top.set_title(label("heatmap_cluster_title", ctx.lang), fontsize=10)
+    years = list(by_cluster.columns)
+    by_area = area_money.reindex(index=list(AREAS), columns=years, fill_value=0.0).fillna(0.0)
+    _heat(bottom, by_area, [label(a, ctx.lang) for a in AREAS], ctx.lang)
+    bottom.set_title(label("heatmap_area_title", ctx.lang), fontsize=10)
+    for ax in (top, bottom):
+        if ctx.target_year in years:
+            column = years.index(ctx.target_year)
+            for edge in (column - 0.5, column + 0.5):
+                ax.axvline(edge, color="black", linestyle=":", linewidth=1)
+    fig.suptitle(ctx.title, fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_overlay(
+    summaries: dict[str, pd.DataFrame], metric: str, ctx: ChartContext, path: Path
+) -> Path:
+    """One metric per cluster for two or more scenarios: P50 lines and P10–P90 bands."""
+    fig, axes = _grid(len(ctx.names))
+    scale = 100.0 if metric == "regional_share" else 1.0
+    for ax, (cid, name) in zip(axes, ctx.names.items(), strict=True):
+        for colour, (scenario, summary) in zip(SCENARIO_COLOURS, summaries.items(), strict=False):
+            one = summary[(summary["metric"] == metric) & (summary["cluster"] == cid)]
+            ax.fill_between(
+                one["year"], one["p10"] * scale, one["p90"] * scale, color=colour, alpha=0.15
+            )
+            ax.plot(one["year"], one["p50"] * scale, color=colour, label=scenario)
+        if metric == "members":
+            ax.axhline(ctx.min_members, color="#b22222", linestyle="--", linewidth=1)
+        _mark_target(ax, ctx.target_year)
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+        unit = (
+            "%"
+            if metric == "regional_share"
+            else (label("members", ctx.lang) if metric == "members" else label("msek", ctx.lang))
+        )
+        ax.set_ylabel(unit, fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(summaries), fontsize=9, frameon=False)
+    fig.suptitle(f"{ctx.title} — {label(metric, ctx.lang)} (P50, P10–P90)", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return _save(fig, path)
+
+
+RUN_PLOTS = ("funding_mix", "members", "regional_share", "arena", "scorecard")
+
+
+def draw_run_plots(run: RunFolder, out: Path, lang: str = "en") -> list[Path]:
+    """The standard charts of one run, written as PNG files in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = chart_context(run, lang)
+    return [
+        plot_funding_mix(run.summary, ctx, out / "funding_mix.png"),
+        plot_members_fan(run.summary, ctx, out / "members.png"),
+        plot_regional_share(run.summary, ctx, out / "regional_share.png"),
+        plot_arena_heatmaps(run.summary, run.area_money, ctx, out / "arena.png"),
+        plot_scorecard({run.name: run.scorecard}, ctx, out / "scorecard.png"),
+    ]
+
+
+def chart_context(run: RunFolder, lang: str = "en") -> ChartContext:
+    """Chart settings of a run."""
+    config = run.config
+    description = config.get("description", "")
+    short = description.split(":")[0] if description else ""
+    title = f"'{run.name}'" + (f" ({short})" if short and len(short) < 60 else "")
+    return ChartContext(  # control characters would be missing glyphs
+        title=terminal_safe(title),
+        names={cid: terminal_safe(c["name"]) for cid, c in config["clusters"].items()},
+        target_year=int(config["programme"]["target_year"]),
+        min_members=int(config["scorecard"]["min_members"]),
+        max_regional_share=float(config["scorecard"]["max_regional_share"]),
+        lang=lang,
+    )

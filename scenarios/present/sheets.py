@@ -1,0 +1,178 @@
+"""Tables as a reader sees them: a comparison pivoted to one column per scenario and
+labelled in the reader's language, and the Excel workbook (one sheet per table, money as
+MSEK, text kept as text, never a formula).
+
+:mod:`scenarios.analysis.comparison` gives long tables with machine names; this module
+pivots and labels them. It only ever selects by machine names (metric, scenario).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from scenarios.analysis.comparison import CLUSTER_FIGURES, Comparison, ComparisonTables, figure
+from scenarios.core.labels import figure_label, label
+from scenarios.core.text import terminal_safe
+from scenarios.folders.run_folder import MONEY_METRICS, read_backtest
+
+if TYPE_CHECKING:  # openpyxl is imported by pandas when a workbook is written
+    from openpyxl.worksheet.worksheet import Worksheet
+
+CSV_LANG = "en"
+"""The compare CSVs keep English headings whatever ``--lang`` is, so scripts can read them."""
+MSEK_FORMAT = '#,##0.00" MSEK"'
+GENERATOR = "clusterfund report"
+"""Marks a report's page and workbook as written by this tool (``--force`` replaces only
+those)."""
+
+
+def clusters_sheet_name(year: int) -> str:
+    """The name of the per-cluster table (CSV file stem and workbook sheet) for ``year``."""
+    return f"clusters_{year}"
+
+
+def side_by_side(
+    long: pd.DataFrame, index: list[str], values: str, names: list[str]
+) -> pd.DataFrame:
+    """``long`` pivoted to one row per ``index`` (in order of first appearance) and one
+    column of ``values`` per scenario, in ``names`` order."""
+    if long.empty:
+        return pd.DataFrame(columns=[*index, *names])
+    wide = long.pivot(index=index, columns="scenario", values=values)
+    order = pd.MultiIndex.from_frame(long[index].drop_duplicates())
+    wide.index = pd.MultiIndex.from_frame(wide.index.to_frame(index=False))
+    return wide.reindex(index=order, columns=names).reset_index().rename_axis(columns=None)
+
+
+def _figure_headings(metric: str, stat: str, names: list[str], lang: str) -> list[str]:
+    """The headings of one figure: the baseline's value, then each other's value and change."""
+    heading = figure_label(metric, stat, lang)
+    headings = [f"{heading} · {names[0]}"]
+    for other in names[1:]:
+        headings += [f"{heading} · {other}", f"{heading} · Δ {other}"]
+    return headings
+
+
+def cluster_sheet(figures: pd.DataFrame, names: list[str], lang: str = CSV_LANG) -> pd.DataFrame:
+    """The per-cluster figures as one row per cluster: its id and name, then per figure
+    the baseline's value and each other scenario's value and change against it."""
+    first = figures[(figures.scenario == names[0]) & (figures.metric == CLUSTER_FIGURES[0][0])]
+    columns: dict[str, object] = {
+        label("cluster", lang): first.cluster.to_numpy(),
+        label("name", lang): first["name"].to_numpy(),
+    }
+    for metric, stat in CLUSTER_FIGURES:
+        series = [figure(figures, metric, names[0])]
+        for other in names[1:]:
+            series += [figure(figures, metric, other), figure(figures, metric, other, "delta")]
+        headings = _figure_headings(metric, stat, names, lang)
+        columns.update({heading: s.to_numpy() for heading, s in zip(headings, series, strict=True)})
+    return pd.DataFrame(columns)
+
+
+def cluster_sheet_money(names: list[str], lang: str = CSV_LANG) -> list[str]:
+    """The headings of ``cluster_sheet`` whose figures are money (MSEK)."""
+    return [
+        heading
+        for metric, stat in CLUSTER_FIGURES
+        if metric in MONEY_METRICS
+        for heading in _figure_headings(metric, stat, names, lang)
+    ]
+
+
+def comparison_sheets(
+    tables: ComparisonTables, names: list[str], lang: str = CSV_LANG
+) -> dict[str, pd.DataFrame]:
+    """The comparison as the reader sees it, by file or sheet name: the input diff and the
+    scorecards with a column per scenario, the cluster sheet, the (already long) deltas."""
+    diff = side_by_side(tables.input_diff, ["key"], "value", names)
+    return {
+        "input_diff": diff.rename(columns={"key": label("key", lang)}),
+        clusters_sheet_name(tables.year): cluster_sheet(tables.clusters, names, lang),
+        "scorecard": side_by_side(tables.scorecard, ["target", "year"], "probability", names),
+        "deltas": tables.deltas,
+    }
+
+
+def build_tables(
+    comparison: Comparison, compared: ComparisonTables, lang: str = "en"
+) -> dict[str, pd.DataFrame]:
+    """Every table of the report, by sheet name, as the reader sees it (labelled in ``lang``)."""
+    sheets = comparison_sheets(compared, comparison.names, lang)
+    shown = [clusters_sheet_name(compared.year), "scorecard", "input_diff"]
+    tables = {name: sheets[name] for name in shown}
+    if comparison.others:
+        tables["deltas"] = sheets["deltas"]
+    for name, run in zip(comparison.names, comparison.runs, strict=True):
+        tables[sheet_title(f"summary {name}")] = run.summary
+        backtest = read_backtest(run.path)
+        if backtest is not None:
+            tables[sheet_title(f"backtest {name}")] = backtest
+    return tables
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Text that a spreadsheet could take as a formula (OWASP, CSV injection)."""
+
+
+def sheet_title(text: str) -> str:
+    """``text`` as an Excel sheet name: without ``[]:*?/\\``, at most 31 characters."""
+    return re.sub(r"[\[\]:*?/\\]", "_", terminal_safe(text))[:31].strip("'") or "sheet"
+
+
+def _printable(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with control characters in its text shown as escapes (a worksheet cannot hold them)."""
+
+    def safe(value: object) -> object:
+        return terminal_safe(value) if isinstance(value, str) else value
+
+    return table.rename(columns=safe).map(safe)
+
+
+def _as_text(ws: Worksheet) -> None:
+    """Keep every cell that holds text as text: one that looks like a formula is stored
+    as a string (openpyxl would store it as a formula) and quote-prefixed, so Excel
+    shows it and does not run it, not even after an edit."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
+def write_workbook(
+    tables: dict[str, pd.DataFrame],
+    path: Path,
+    money: Mapping[str, Collection[str]] | None = None,
+) -> None:
+    """One sheet per table, money formatted as MSEK, header rows frozen. Money is a row
+    whose ``metric`` is one of ``MONEY_METRICS``, or a column that ``money`` names for its
+    sheet."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        writer.book.properties.creator = GENERATOR
+        for sheet, raw in tables.items():
+            money_headings = set((money or {}).get(sheet, ()))
+            money_columns = {i for i, h in enumerate(raw.columns) if h in money_headings}
+            table = _printable(raw)
+            table.to_excel(writer, sheet_name=sheet, index=False)
+            ws = writer.sheets[sheet]
+            _as_text(ws)
+            ws.freeze_panes = "A2"
+            headers = [str(c) for c in table.columns]
+            metric_col = headers.index("metric") if "metric" in headers else None
+            for row_index, row in enumerate(ws.iter_rows(min_row=2), start=0):
+                money_row = (
+                    metric_col is not None and table.iloc[row_index, metric_col] in MONEY_METRICS
+                )
+                for col, cell in enumerate(row):
+                    if isinstance(cell.value, float) and (col in money_columns or money_row):
+                        cell.number_format = MSEK_FORMAT
+            for col, header in enumerate(headers, start=1):
+                ws.column_dimensions[ws.cell(1, col).column_letter].width = min(
+                    40, max(10, len(header) + 2)
+                )

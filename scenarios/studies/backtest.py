@@ -1,0 +1,65 @@
+"""``clusterfund backtest``: score a results folder against observed figures and write
+``backtest.csv`` and ``plots/backtest.png`` into it, together (scores:
+:mod:`scenarios.analysis.backtest`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from scenarios.analysis.backtest import Ensemble, backtest_table
+from scenarios.config.observations import read_observations
+from scenarios.folders.publish import StagedFiles
+from scenarios.folders.run_folder import BACKTEST_CSV, BACKTEST_PNG, PLOTS_DIR, RunFolder
+from scenarios.folders.tables import frame_csv_text, tidy_frame
+from scenarios.present.backtest_chart import plot_backtest
+
+SHIPPED_OBSERVATIONS = Path(__file__).resolve().parents[2] / "configs" / "observations.csv"
+"""The observations shipped with the tool (used when the current folder has none)."""
+LOCAL_OBSERVATIONS = Path("configs") / "observations.csv"
+
+
+def default_observations() -> Path:
+    """``configs/observations.csv`` of the current folder, else the shipped file."""
+    return LOCAL_OBSERVATIONS if LOCAL_OBSERVATIONS.is_file() else SHIPPED_OBSERVATIONS
+
+
+# --- writing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """What ``run_backtest`` wrote."""
+
+    table: pd.DataFrame
+    csv: Path
+    plot: Path | None
+    observations: Path
+
+
+def run_backtest(
+    folder: Path, observations_path: Path | None, force: bool, make_plot: bool = True
+) -> BacktestResult:
+    """Score ``folder`` against ``observations_path``; write backtest.csv and plots/backtest.png.
+
+    Everything is checked before anything is written: the folder, the observations,
+    and an existing backtest.csv (replaced only with ``force``).
+    """
+    observations_path = observations_path or default_observations()
+    run = RunFolder.open(folder, "backtest")
+    manifest, config = run.manifest, run.config
+    observations = read_observations(observations_path, run.clusters, run.years)
+    target = folder / BACKTEST_CSV
+    plot_path = folder / PLOTS_DIR / BACKTEST_PNG if make_plot else None
+    staged = StagedFiles([target, *([plot_path] if plot_path else [])], force, option="RESULTS")
+    ensemble = Ensemble(run.yearly_table)
+    table = backtest_table(ensemble, observations)
+    text = frame_csv_text(tidy_frame(table))
+    with staged:  # the table and its chart together, or neither
+        staged.path(target).write_text(text, encoding="utf-8", newline="")
+        if plot_path is not None:
+            names = {cid: c["name"] for cid, c in config["clusters"].items()}
+            plot_backtest(ensemble, table, names, str(manifest["name"]), staged.path(plot_path))
+    return BacktestResult(table, target, plot_path, observations_path)

@@ -1,0 +1,171 @@
+"""``clusterfund explore``: sample the uncertain assumptions, run every point, and say
+which assumptions drive each outcome (SALib) and under which conditions a target
+is lost (PRIM).
+
+The points' outcome statistics are computed in chunks on a backend (local pool
+or Dask) and saved as they finish, so a stopped experiment resumes where it
+stopped; the tables are written from the saved chunks in point order, so they
+are byte-identical whatever the backend, ``--jobs``, chunk size or order of
+completion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from scenarios.analysis.discovery import discover
+from scenarios.analysis.sensitivity import (
+    DesignPoints,
+    chosen_stat,
+    sample_design,
+    sensitivity_table,
+)
+from scenarios.config.designs import sensitivity_columns
+from scenarios.config.experiment import Experiment, load_experiment
+from scenarios.config.job_size import document_estimate
+from scenarios.engine.executor import Backend, Executor
+from scenarios.engine.points import InfeasiblePoint, PointModel, ScenarioModel, run_points
+from scenarios.folders import explore_folder
+from scenarios.folders.explore_folder import ExploreFolder
+from scenarios.folders.manifest import fingerprint
+from scenarios.folders.publish import StagedFolder, default_folder
+from scenarios.folders.run_folder import PLOTS_DIR
+from scenarios.folders.work_folder import WorkFolder
+from scenarios.present.explore_charts import draw_explore_plots
+from scenarios.studies.calibrate import calibrate
+
+
+@dataclass(frozen=True)
+class ExploreRequest:
+    """What the user asked ``clusterfund explore`` for."""
+
+    out: Path | None = None
+    """The results folder [default: ``results/<experiment name>``]."""
+    backend: Backend = field(default_factory=Backend)
+    resume: bool = False
+    force: bool = False
+    progress: bool = True
+    make_plots: bool = True
+    chunk_points: int | None = None
+    """Points per chunk [default: about 96 model runs]."""
+
+
+def explore(path: Path, request: ExploreRequest, notify: Callable[[str], None] = print) -> Path:
+    """Load the experiment file at ``path`` and run it (see :func:`execute_explore`);
+    ``notify`` gets the warnings and the time estimate before the runs start."""
+    experiment = load_experiment(path)
+    for warning in experiment.warnings:
+        notify(f"warning: {warning}")
+    if not request.resume:  # (resumed, part of the runs are done)
+        estimate = document_estimate(
+            experiment.model_runs, experiment.document, request.backend.jobs
+        )
+        if estimate is not None:
+            notify(estimate)
+    return execute_explore(experiment, request)
+
+
+def experiment_fingerprint(experiment: Experiment, design: DesignPoints) -> str:
+    """What the saved chunks depend on: the file, the base document, the points, the code."""
+    return fingerprint(
+        experiment.spec.model_dump(mode="json"),
+        experiment.document,
+        np.ascontiguousarray(design.values).tobytes(),
+    )
+
+
+def execute_explore(
+    experiment: Experiment, request: ExploreRequest, model: PointModel | None = None
+) -> Path:
+    """Run the experiment and write its complete results folder; return its path.
+
+    ``model`` defaults to the clusterfund simulator on the experiment's base
+    scenario; tests pass analytic functions through the same pipeline.
+    """
+    spec = experiment.spec
+    out = request.out or default_folder(spec.name)
+    design = sample_design(experiment)
+    targets = [t.outcome for t in experiment.targets]
+    model = model or ScenarioModel(
+        experiment.document, (*spec.outcomes.values(), *targets), str(experiment.path)
+    )
+    # with [calibrate], the base scenario itself is scored too: one more point, last
+    points = design.overrides + ([{}] if targets else [])
+    plan = {"experiment": str(experiment.path), "points": len(points)}
+    reads = [experiment.path, *(experiment.base.files if experiment.base else [])]
+    with (
+        Executor(request.backend) as executor,
+        WorkFolder(
+            out,
+            experiment_fingerprint(experiment, design),
+            plan,
+            request.resume,
+            request.force,
+        ) as work,
+    ):
+        try:
+            stats = run_points(
+                model,
+                points,
+                spec.replications,
+                spec.seed,
+                work,
+                executor,
+                outcomes=len(spec.outcomes) + len(targets),
+                label=spec.name,
+                chunk_points=request.chunk_points,
+                progress=request.progress,
+            )
+        except InfeasiblePoint:  # a point that cannot be met: the experiment cannot finish
+            work.discard()
+            raise
+        with work.kept_if_refused(), StagedFolder(out, request.force, reads) as staging:
+            write_explore_folder(
+                staging.path, out, request, experiment, design, stats, executor.backend.describe()
+            )
+        work.remove()
+        return out
+
+
+def write_explore_folder(
+    folder: Path,
+    out: Path,
+    request: ExploreRequest,
+    experiment: Experiment,
+    design: DesignPoints,
+    stats: np.ndarray,
+    backend: str,
+) -> None:
+    """Every table of the explore folder ``out`` (written in ``folder``, its staging;
+    analysed here), its manifest and its charts.
+
+    ``stats`` holds every point's statistics (points × outcomes × ``STATS``); with
+    ``[calibrate]`` the calibration targets follow the outcomes, and the base scenario
+    follows the points.
+    """
+    spec = experiment.spec
+    names = experiment.input_names
+    outcomes = len(spec.outcomes)
+    point_stats = stats[: len(design.overrides), :outcomes]
+    explore_folder.write_experiments(
+        folder, names, [experiment.values_used(row) for row in design.values]
+    )
+    explore_folder.write_outcomes(folder, experiment.outcome_names, point_stats)
+    explore_folder.write_sensitivity(
+        folder, sensitivity_columns(spec.design), sensitivity_table(experiment, design, point_stats)
+    )
+    if spec.discover is not None:
+        y = chosen_stat(experiment, point_stats, spec.discover.outcome)
+        found = discover(design.values, names, y, spec.discover)
+        explore_folder.write_discovery(folder, names, found.steps, found.chosen)
+    if experiment.targets:
+        calibrate(folder, out, experiment, design, stats[:, outcomes:])
+    manifest = explore_folder.write_explore_manifest(
+        folder, experiment, len(design.values), backend
+    )
+    if request.make_plots:
+        draw_explore_plots(ExploreFolder(folder, manifest), folder / PLOTS_DIR)

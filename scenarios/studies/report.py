@@ -1,0 +1,87 @@
+"""``clusterfund report``: one self-contained HTML file (charts embedded) and an Excel
+workbook beside it, of one or more runs and any explore folders.
+
+The page (:mod:`scenarios.present.html`) opens with what each compared scenario changes for
+each cluster in the target year; then the scenarios, the input diff, the scorecard, which
+assumptions matter (explore folders), the charts, each run's backtest and provenance. The
+workbook (:mod:`scenarios.present.sheets`) has one sheet per table.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from scenarios.core.errors import UserError
+from scenarios.folders.explore_folder import ExploreFolder, is_explore_folder
+from scenarios.folders.publish import StagedFiles
+from scenarios.present.compare_charts import draw_comparison_plots
+from scenarios.present.html import build_html, explore_tables, written_by_report
+from scenarios.present.run_charts import draw_run_plots
+from scenarios.present.sheets import (
+    build_tables,
+    cluster_sheet_money,
+    clusters_sheet_name,
+    sheet_title,
+    write_workbook,
+)
+from scenarios.studies.compare import CompareRequest, open_compared
+
+
+@dataclass(frozen=True)
+class Report:
+    """What ``report`` wrote."""
+
+    page: Path
+    workbook: Path
+
+
+def report(request: CompareRequest, progress: bool = True) -> Report:
+    """Write the page ``request.out`` (HTML) and the workbook beside it (``.xlsx``); refuse to
+    overwrite without ``force``. Explore folders among the folders add a section "Which
+    assumptions matter"; the run folders are compared."""
+    out = request.out
+    if out is None or out.suffix.lower() not in (".html", ".htm"):
+        raise UserError(f"--out {out}: the report is an HTML file; name it e.g. report.html")
+    explorations = [
+        ExploreFolder.open(f, "report") for f in request.folders if is_explore_folder(f)
+    ]
+    runs = tuple(f for f in request.folders if not is_explore_folder(f))
+    if not runs:
+        raise UserError(
+            "report needs at least one run folder (from clusterfund run); explore folders "
+            "are added to it as a section 'Which assumptions matter'"
+        )
+    workbook = out.with_suffix(".xlsx")
+    staged = StagedFiles([out, workbook], request.force, owned=written_by_report)
+    compared = open_compared(
+        CompareRequest(runs, request.baseline, request.year, request.lang), "report", least=1
+    )
+    comparison, tables, lang = compared.comparison, compared.tables, request.lang
+    explored = {sheet_title(k): v for k, v in explore_tables(explorations).items()}
+    sheets = {**build_tables(comparison, tables, lang), **explored}
+    money = {clusters_sheet_name(tables.year): cluster_sheet_money(comparison.names, lang)}
+    with tempfile.TemporaryDirectory() as scratch:
+        charts: list[tuple[str, Path]] = []
+        if comparison.others:
+            for path in draw_comparison_plots(
+                comparison, Path(scratch) / "compare", lang, progress
+            ):
+                charts.append((path.stem.replace("_", " "), path))
+        each = tqdm(
+            list(zip(comparison.names, comparison.runs, strict=True)),
+            desc="scenario charts",
+            unit="scenario",
+            disable=None if progress else True,
+        )
+        for index, (name, run) in enumerate(each):
+            for path in draw_run_plots(run, Path(scratch) / f"run{index}", lang):
+                charts.append((f"{name}: {path.stem.replace('_', ' ')}", path))
+        page = build_html(comparison, tables.year, lang, charts, tables, explorations)
+        with staged:  # both files, or neither
+            write_workbook(sheets, staged.path(workbook), money)
+            staged.path(out).write_text(page, encoding="utf-8")
+    return Report(out, workbook)

@@ -1,0 +1,146 @@
+"""``clusterfund run``: a scenario's ensemble → its results folder (CSVs, manifest, plots),
+written whole or not at all.
+
+The ensemble's batches run where the executor says (this process, a local pool, or Dask:
+:mod:`scenarios.engine.executor`) and come back in run order, so the folder is
+byte-identical whatever the backend, ``--jobs`` or ``--batch-size``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from scenarios.config.job_size import document_estimate
+from scenarios.config.scenario import LoadedConfig, load_config
+from scenarios.core.errors import UserError
+from scenarios.engine.ensemble import run_stream
+from scenarios.engine.executor import Backend, Executor
+from scenarios.engine.summary import EnsembleSummary, ScorecardTally
+from scenarios.folders.manifest import write_manifest
+from scenarios.folders.publish import StagedFolder, default_folder
+from scenarios.folders.run_folder import PLOTS_DIR, RunFolder, RunTables
+from scenarios.present.run_charts import draw_run_plots
+from simulator.lp import InfeasibleAllocation
+from simulator.scorecard import scored_years
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the user asked ``clusterfund run`` for."""
+
+    config: Path
+    """A scenario file, or a run's ``manifest.json`` (which reproduces that run)."""
+    overrides: tuple[str, ...] = ()
+    """``--set KEY=VALUE`` items."""
+    out: Path | None = None
+    """The results folder [default: ``results/<scenario name>``]."""
+    runs: int | None = None
+    seed: int | None = None
+    horizon: int | None = None
+    backend: Backend = field(default_factory=Backend)
+    batch_size: int | None = None
+    """Runs per batch (``None``: the ensemble runner's default)."""
+    force: bool = False
+    progress: bool = True
+    make_plots: bool = True
+    lang: str = "en"
+
+    def option_overrides(self) -> dict[str, tuple[str, Any]]:
+        """The options given that set a config key: option → (key path, value)."""
+        return {
+            name: (key, value)
+            for name, key, value in (
+                ("--horizon", "programme.horizon", self.horizon),
+                ("--seed", "seed", self.seed),
+                ("--runs", "runs", self.runs),
+            )
+            if value is not None
+        }
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``run`` wrote."""
+
+    folder: Path
+    runs: int
+    seed: int
+
+
+def run_scenario(request: RunRequest, notify: Callable[[str], None] = print) -> RunResult:
+    """Load the scenario, run its ensemble and write the results folder.
+
+    ``notify`` receives notes for the user before the work starts (a long job's time
+    estimate). An allocation that cannot be met (hard targets) is bad input: one line.
+    """
+    loaded = load_config(request.config, request.overrides, request.option_overrides())
+    scenario = loaded.scenario
+    estimate = document_estimate(scenario.runs, loaded.document, request.backend.jobs)
+    if estimate is not None:
+        notify(estimate)
+    out = request.out or default_folder(scenario.name)
+    try:
+        execute_run(loaded, out, request)
+    except InfeasibleAllocation as exc:  # also when raised in a worker process
+        raise infeasible(request.config, exc) from exc
+    return RunResult(out, scenario.runs, scenario.seed)
+
+
+def infeasible(config: Path, exc: InfeasibleAllocation) -> UserError:
+    """The one-line error for an infeasible allocation (``allocate`` and ``run`` alike)."""
+    return UserError(f"{config}: allocator: {exc}")
+
+
+def execute_run(loaded: LoadedConfig, out: Path, request: RunRequest) -> Path:
+    """Run the loaded scenario's ensemble and write the complete results folder ``out``.
+
+    The folder is checked before the ensemble starts (refused if it exists, unless
+    ``force`` and this tool wrote it), written in a staging folder and published whole.
+    """
+    scenario = loaded.scenario
+    runs, seed = scenario.runs, scenario.seed
+    with StagedFolder(out, request.force, reads=loaded.files) as staging:
+        folder = staging.path
+        summary = EnsembleSummary(folder, runs, scenario.years, list(scenario.clusters))
+        tally = ScorecardTally(scenario, scored_years(scenario))
+        with (
+            Executor(request.backend) as executor,
+            RunTables(folder) as tables,
+            # closed on the way out, so a failure or Ctrl-C ends the worker processes at once
+            closing(run_stream(scenario, runs, seed, executor, request.batch_size)) as stream,
+        ):
+            bar = tqdm(
+                total=runs,
+                desc=f"{scenario.name}",
+                unit="run",
+                disable=None if request.progress else True,
+            )
+            with bar:
+                for batch in stream:
+                    tables.add(batch.yearly_csv, batch.allocation_csv, batch.events_csv)
+                    summary.add(batch.first_run, batch.metrics)
+                    tally.add(batch.score_met, batch.score_value)
+                    bar.update(batch.runs)
+            tables.write_summary(summary.rows())
+            summary.close()
+            tables.write_scorecard(tally.rows())
+        manifest = write_manifest(
+            folder,
+            resolved=scenario.model_dump(mode="json"),
+            provenance=loaded.provenance,
+            files=loaded.files,
+            seed=seed,
+            runs=runs,
+            jobs=request.backend.jobs,
+            solver=scenario.allocator.solver if scenario.allocator.method == "lp" else "none",
+            extra={"allocator": scenario.allocator.method},
+        )
+        if request.make_plots:
+            draw_run_plots(RunFolder(folder, manifest), folder / PLOTS_DIR, request.lang)
+    return out
