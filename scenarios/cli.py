@@ -110,14 +110,18 @@ def jobs_option(help_text: str):  # type: ignore[no-untyped-def]
 
 @contextlib.contextmanager
 def kept_on_stop(work: str) -> Iterator[None]:
-    """A stop (Ctrl-C, SIGTERM, SIGHUP) of a resumable job: one line saying that the
-    finished ``work`` is kept for ``--resume``, and exit status 128 + the signal."""
+    """A stop (Ctrl-C, SIGTERM, SIGHUP) of a resumable job: one line saying where the
+    finished ``work`` is kept for ``--resume`` (or that nothing was written), and exit
+    status 128 + the signal."""
     try:
         yield
     except KeyboardInterrupt as exc:
+        kept = getattr(exc, "kept_work", None)
         click.secho(
-            f"interrupted; finished {work} are kept — run the same command with --resume "
-            "to finish it",
+            f"interrupted; finished {work} are kept in {kept} — run the same command with "
+            "--resume to finish it"
+            if kept is not None
+            else "interrupted; nothing was written",
             fg="red",
             err=True,
         )
@@ -131,7 +135,7 @@ def note(line: str) -> None:
 
 def backend_of(backend: str, jobs: int, scheduler: str | None) -> Backend:
     """Where the work runs (``--scheduler`` implies ``--backend dask``)."""
-    return Backend("dask" if scheduler else backend, jobs, scheduler)
+    return Backend("dask" if scheduler is not None else backend, jobs, scheduler)
 
 
 def comparison_options(out_help: str, out_required: bool = False):  # type: ignore[no-untyped-def]

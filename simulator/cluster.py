@@ -32,9 +32,10 @@ from simulator.records import (
     DISTRESSED,
     STATUS_CODES,
     Event,
+    OutOfRange,
     YearlyTable,
 )
-from simulator.scenario import Cluster, Scenario, Shock
+from simulator.scenario import MAX_MEMBERS, Cluster, Scenario, Shock
 from simulator.schedules import BooksBatch
 
 
@@ -214,6 +215,14 @@ class ClusterBatch:
             self.scenario.scorecard.min_members,
             shock.joiners,
         )
+        too_many = live & (last_count + expected > MAX_MEMBERS)
+        if too_many.any():
+            raise OutOfRange(
+                self.id,
+                year,
+                f"{float(expected[too_many][0]):.3g} expected joiners would take its membership "
+                f"past {MAX_MEMBERS:,}",
+            )
         joined = np.zeros(self.runs, dtype=np.int64)
         for r in np.flatnonzero(live & (expected > 0)):
             joined[r] = self.rngs[r].poisson(expected[r])

@@ -19,7 +19,7 @@ import simpy
 from simulator.allocation import ArenaAllocator, ProportionalAllocator
 from simulator.cluster import Announcements, ClusterBatch
 from simulator.office import programme_office
-from simulator.records import ALLOCATION_COLUMNS, AllocationRow, Event, YearlyTable
+from simulator.records import ALLOCATION_COLUMNS, AllocationRow, Event, YearlyTable, check_in_range
 from simulator.scenario import Scenario
 
 if TYPE_CHECKING:  # pandas is imported only when a frame is asked for
@@ -122,6 +122,7 @@ def simulate_batch(
     for cluster in clusters:
         env.process(cluster.run(env, announcements))
     env.run()
+    check_in_range(table)
     return result
 
 

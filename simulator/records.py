@@ -140,3 +140,40 @@ class Event(NamedTuple):
 
 EVENT_COLUMNS: tuple[str, ...] = Event._fields
 """The columns of ``events.csv`` after ``run``."""
+
+
+class OutOfRange(Exception):
+    """The scenario drove the model beyond what it is built for (a cluster's membership past
+    ``MAX_MEMBERS``, money past ``MAX_RESULT_MONEY`` or not finite): its inputs are not
+    plausible. Raised where it happens, so a run never eats memory or writes inf or nan.
+    It pickles (its ``args`` are what ``__init__`` takes)."""
+
+    def __init__(self, cluster: str, year: int, what: str) -> None:
+        super().__init__(cluster, year, what)
+        self.cluster, self.year, self.what = cluster, year, what
+
+    def __str__(self) -> str:
+        return (
+            f"cluster {self.cluster}, {self.year}: {self.what}; the scenario's numbers are "
+            "beyond what the model is built for (check the growth, joining and money inputs)"
+        )
+
+
+MAX_RESULT_MONEY = 1e9
+"""The largest amount (MSEK) a run's yearly table may hold before it counts as blown up: at
+1e9 MSEK the CSVs' six decimals are already at the edge of a float's precision."""
+
+
+def check_in_range(table: YearlyTable) -> None:
+    """Raise :class:`OutOfRange` at the first cluster and year whose money is not finite or
+    beyond ``MAX_RESULT_MONEY``."""
+    for name, kind in YEARLY_FIELDS:
+        if kind is not float:
+            continue
+        values = table.fields[name]
+        bad = ~np.isfinite(values) | (np.abs(values) > MAX_RESULT_MONEY)
+        if bad.any():
+            _, y, c = (int(i) for i in np.argwhere(bad)[0])
+            raise OutOfRange(
+                table.clusters[c], table.years[y], f"{name} reached {values[bad].flat[0]:.3g}"
+            )

@@ -17,9 +17,14 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
 
-Money = NonNegativeFloat
+MAX_MONEY = 1e6
+"""The largest amount a config may give (MSEK, or kSEK for fees): a million MSEK, far above
+any cluster's or the programme's budget; larger inputs only overflow the arithmetic."""
+MAX_MEMBERS = 100_000
+"""The most members a cluster may start with or grow to (the model holds each one)."""
+Money = Annotated[float, Field(ge=0.0, le=MAX_MONEY)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Year = Annotated[int, Field(ge=1900, le=2200)]
+Year = Annotated[int, Field(ge=1900, le=2100)]
 Area = Literal["smart_materials", "smart_sustainable_cities", "personal_health"]
 AREAS: tuple[Area, ...] = get_args(Area)
 CLUSTER_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -195,7 +200,7 @@ class Cluster(StrictModel):
 
     name: str
     """Display name."""
-    members: NonNegativeInt
+    members: Annotated[int, Field(ge=0, le=MAX_MEMBERS)]
     """Members in the programme's first year."""
     founded: Year | None = None
     """Year the cluster was founded, where known."""
@@ -219,7 +224,7 @@ class Cluster(StrictModel):
     """Other public funding: national, EU projects (MSEK/year)."""
     private_income: Money
     """Private funding in the first year: sponsors, paid services, events (MSEK/year)."""
-    startup_joiners: NonNegativeFloat = 0.0
+    startup_joiners: Annotated[float, Field(ge=0.0, le=MAX_MEMBERS)] = 0.0
     """Extra expected joiners per year while the cluster is being built up (below
     the scorecard's member target), e.g. for a cluster that starts with no members."""
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scenarios.engine.ensemble import run_rng
-from scenarios.engine.points import InfeasiblePoint
+from scenarios.engine.points import PointFailed
 from simulator.allocation import (
     AllocationRequest,
     CommitmentBook,
@@ -471,10 +471,10 @@ def test_optimise_names_the_evaluation_whose_hard_targets_cannot_be_met(tmp_path
 
 
 def test_the_point_error_survives_pickling() -> None:
-    error = InfeasiblePoint("x.toml", {"a.b": 2.5, "c": 3}, "the arena allocation ...")
+    error = PointFailed("x.toml", {"a.b": 2.5, "c": 3}, "the arena allocation ...")
     named = error.named("point 17")
     again = pickle.loads(pickle.dumps(named))
-    assert type(again) is InfeasiblePoint
+    assert type(again) is PointFailed
     assert (
         again.lines
         == named.lines

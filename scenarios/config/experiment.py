@@ -158,6 +158,8 @@ def design_problems(path: Path, spec: ExperimentSpec) -> list[str]:
     power of two for Sobol', odd Morris levels, or more points or runs than allowed."""
     where = str(path)
     least, why = designs.MINIMUM_SAMPLES[spec.design]
+    if spec.samples < 1:
+        return [problem_line(where, "samples", f"must be at least 1 (got {spec.samples})")]
     if spec.samples < least and spec.design not in designs.ANALYSIS_ONLY_MINIMUM:
         return [
             problem_line(

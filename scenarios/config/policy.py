@@ -92,7 +92,7 @@ class PolicySpec(StrictSpec):
     """Runs per candidate; every candidate sees the same seeds (common random numbers)."""
     seed: int = Field(default=0, ge=0)
     """Seeds the replications and the search."""
-    budget: int = Field(default=DEFAULT_BUDGET, ge=1)
+    budget: int = Field(default=DEFAULT_BUDGET, ge=3)
     """Evaluations (candidates × their replications) the search may spend."""
     population: int = Field(default=20, ge=4)
     """Candidates per generation."""

@@ -24,6 +24,18 @@ from scenarios.core.errors import UserError, problem_line
 from simulator.scenario import CLUSTER_SEPARATOR, Problem, Scenario, scenario_problems
 
 SET_ORIGIN = "--set"
+PROJECT_COLUMNS = (
+    "id",
+    "title",
+    "area",
+    "clusters",
+    "cost_per_year",
+    "duration",
+    "earliest_start",
+    "cofunding_per_year",
+    "impact",
+)
+"""The columns every projects CSV has."""
 
 
 @dataclass
@@ -47,7 +59,17 @@ class LoadedConfig:
 def read_projects_csv(path: Path) -> list[dict[str, Any]]:
     """Projects from a CSV file: one row per project, ``clusters`` separated by
     ``CLUSTER_SEPARATOR`` (``;``). Parsed strictly (see :func:`input_files.read_csv`)."""
-    _, rows = read_csv(path, "a projects CSV", "projects_file")
+    header, rows = read_csv(path, "a projects CSV", "projects_file")
+    missing = [c for c in PROJECT_COLUMNS if c not in header]
+    if missing:
+        raise UserError(
+            problem_line(
+                str(path),
+                "header",
+                f"missing column(s) {', '.join(missing)}; a projects CSV has the columns "
+                f"{', '.join(PROJECT_COLUMNS)} (and optionally growth_seed, latest_start)",
+            )
+        )
     projects = []
     for row in rows:
         project: dict[str, Any] = {k: v.strip() for k, v in row.cells.items() if k}
@@ -85,6 +107,7 @@ def _resolve_file(
     csv_path = path.parent / str(projects_file) if projects_file is not None else None
     if csv_path is not None:
         raw["projects"] = read_projects_csv(csv_path)
+        files.append(str(csv_path.resolve()))
     if "projects" in raw:  # a file that sets the pool replaces the parent's whole
         for key in [k for k in origin if k.split(".")[0] == "projects"]:
             del origin[key]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import multiprocessing
 import re
 import threading
@@ -102,6 +103,10 @@ class Backend:
     jobs: int = 1
     scheduler: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.scheduler is not None:  # a typo is told at once, before any work
+            check_scheduler_address(self.scheduler)
+
     def describe(self) -> str:
         """One line for the manifest and the terminal."""
         if self.name == "dask":
@@ -129,6 +134,10 @@ class Executor:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if exc_info and exc_info[0] is not None and self._client is not None:
+            # stopped or failed: the cluster's own complaints while it shuts down are noise
+            for name in ("distributed", "tornado", "asyncio"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
         if self._client is not None:
             self._client.close()
         if self._cluster is not None:
@@ -137,7 +146,7 @@ class Executor:
 
     def _connect(self) -> None:
         scheduler = self.backend.scheduler
-        if scheduler:
+        if scheduler is not None:
             check_scheduler_address(scheduler)  # before dask's import: a typo is told at once
         from dask.distributed import Client, LocalCluster
 
@@ -148,6 +157,15 @@ class Executor:
         try:
             if scheduler:
                 self._client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_SECONDS}s")
+                try:
+                    self._client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_SECONDS)
+                except TimeoutError:
+                    self.__exit__()
+                    raise UserError(
+                        f"--scheduler {scheduler}: the scheduler has no workers (none came "
+                        f"within {CONNECT_TIMEOUT_SECONDS} s); start some with 'dask worker "
+                        f"{scheduler}'"
+                    ) from None
             else:
                 self._cluster = LocalCluster(
                     n_workers=self.backend.jobs,

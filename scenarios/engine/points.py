@@ -28,12 +28,14 @@ from simulator.allocation import MemoisedAllocator
 from simulator.lp import InfeasibleAllocation
 from simulator.model import default_allocator, simulate_batch
 from simulator.outcomes import STATS, Outcome, OutcomeMeter, summarise_replications
+from simulator.records import OutOfRange
 
 
-class InfeasiblePoint(UserError):
-    """A point whose arena allocation cannot be met (hard targets, ``allocator.soft_targets
-    = false``, that its pool cannot reach): one line naming the file, the point and its
-    values, and the conflict.
+class PointFailed(UserError):
+    """A point the model cannot run: its arena allocation cannot be met (hard targets,
+    ``allocator.soft_targets = false``, that its pool cannot reach), or its numbers leave the
+    model's range (:class:`simulator.records.OutOfRange`). One line naming the file, the
+    point and its values, and why.
 
     It is raised in the worker that evaluates the point and pickles (its ``args`` are what
     ``__init__`` takes), so it reaches the command as this line from any backend.
@@ -49,9 +51,9 @@ class InfeasiblePoint(UserError):
         self.args = (source, overrides, reason, label)
         self.source, self.overrides, self.reason, self.label = source, overrides, reason, label
 
-    def named(self, label: str) -> InfeasiblePoint:
+    def named(self, label: str) -> PointFailed:
         """The same error for the point called ``label`` (``point 17``)."""
-        return InfeasiblePoint(self.source, self.overrides, self.reason, label)
+        return PointFailed(self.source, self.overrides, self.reason, label)
 
 
 def _shown(value: Any) -> str:
@@ -87,7 +89,7 @@ class ScenarioModel:
     def evaluate(self, overrides: dict[str, Any], replications: int, seed: int) -> np.ndarray:
         """Run the point's scenario ``replications`` times; one row of outcomes per run.
 
-        An allocation that cannot be met raises :class:`InfeasiblePoint`."""
+        An allocation that cannot be met raises :class:`PointFailed`."""
         scenario = validate_document(self.scenario_document(overrides), {}, self.source)
         allocator = MemoisedAllocator(default_allocator(scenario))
         meter = OutcomeMeter(scenario, self.outcomes)
@@ -95,8 +97,8 @@ class ScenarioModel:
         for runs in run_batches(replications, MAX_BATCH):  # replication r is run r of `run`
             try:
                 result = simulate_batch(scenario, [run_rng(seed, r) for r in runs], allocator)
-            except InfeasibleAllocation as exc:
-                raise InfeasiblePoint(self.source, overrides, str(exc)) from None
+            except (InfeasibleAllocation, OutOfRange) as exc:
+                raise PointFailed(self.source, overrides, str(exc)) from None
             values[runs.start : runs.stop] = meter.measure(result.yearly, result.allocations)
         return values
 
@@ -132,12 +134,12 @@ class ChunkJob:
 def evaluate_chunk(job: ChunkJob, chunk: Chunk) -> tuple[int, np.ndarray]:
     """(first point, array (points, outcomes, 5)) of mean, P10, P50, P90, sd over replications.
 
-    A point whose allocation cannot be met raises :class:`InfeasiblePoint` naming it."""
+    A point whose allocation cannot be met raises :class:`PointFailed` naming it."""
     stats = []
     for index, overrides in enumerate(chunk.overrides, start=chunk.first):
         try:
             values = job.model.evaluate(overrides, job.replications, job.seed)
-        except InfeasiblePoint as exc:
+        except PointFailed as exc:
             raise exc.named(f"{job.what} {job.first_number + index}") from None
         stats.append(summarise_replications(values))
     return chunk.first, np.stack(stats)

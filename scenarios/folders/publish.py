@@ -75,10 +75,14 @@ def folder_name(text: str) -> str:
     return re.sub(r"[^\w.-]+", "_", text).lstrip(".") or "_"
 
 
+MAX_DEFAULT_NAME = 100
+"""A default folder's name is cut to this many characters (a file system allows 255 bytes)."""
+
+
 def default_folder(name: str) -> Path:
-    """The default output folder of a command: ``results/<name, cleaned>``; it always
-    stays under ``results/``."""
-    return RESULTS_ROOT / folder_name(name)
+    """The default output folder of a command: ``results/<name, cleaned>`` (at most
+    ``MAX_DEFAULT_NAME`` characters); it always stays under ``results/``."""
+    return RESULTS_ROOT / folder_name(name)[:MAX_DEFAULT_NAME]
 
 
 def results_folder_of(folder: Path) -> Path:
@@ -138,11 +142,20 @@ def check_folder_free(out: Path, force: bool, reads: Sequence[str | Path] = ()) 
     this tool wrote, must not be the current folder or hold it, and must not hold a file
     the command reads (``reads``).
     """
-    _check_place(out, "results folder")
-    if not out.exists():
-        return
+    try:
+        _check_place(out, "results folder")
+        if not out.exists():
+            return
+        ours = written_by_tool(out)
+    except OSError as exc:  # a name too long for the file system, a folder we may not read
+        raise write_error(out, exc) from None
     if not out.is_dir():
         raise UserError(f"{out}: is a file, not a results folder; choose another --out")
+    if not force and not ours:
+        raise UserError(
+            f"{out}: already exists and is not a results folder this tool wrote; choose "
+            "another --out"
+        )
     if not force:
         raise UserError(
             f"{out}: results folder already exists; use --force to replace it or --out to write elsewhere"
@@ -150,7 +163,7 @@ def check_folder_free(out: Path, force: bool, reads: Sequence[str | Path] = ()) 
     resolved = out.resolve()
     if _inside(Path.cwd().resolve(), resolved):
         raise UserError(f"{out}: holds the current folder; --force will not replace it")
-    if not written_by_tool(out):
+    if not ours:
         raise UserError(
             f"{out}: not a folder this tool wrote (no clusterfund {MANIFEST_JSON}); --force "
             "replaces only those; choose another --out"
@@ -338,21 +351,49 @@ class StagedFiles:
         force: bool,
         owned: Callable[[Path], bool] | None = None,
         option: str = "--out",
+        reads: Sequence[str | Path] = (),
+        within: Path | None = None,
     ) -> None:
+        inputs = {Path(f).resolve() for f in reads}
+        self.within = within
+        """A results folder the files go into; if it is replaced meanwhile (a ``run --force``
+        into it), nothing is published."""
+        self._within_inode = within.stat().st_ino if within is not None else None
         for target in targets:
-            _check_place(target, "file")
-            if target.exists() and not target.is_file():
-                raise UserError(f"{target}: is a folder, not a file; choose another {option}")
-            if target.exists() and not force:
-                raise UserError(f"{target}: already exists; use --force to overwrite it")
-            if target.exists() and owned is not None and not owned(target):
-                raise UserError(
-                    f"{target}: not a file this tool wrote; --force replaces only those; "
-                    f"choose another {option}"
-                )
+            try:
+                self._check_target(target, force, owned, option, inputs)
+            except OSError as exc:  # a name too long for the file system, say
+                raise write_error(target, exc) from None
         self.targets = list(targets)
         self.made: list[Path] = []
         self._temporary: dict[Path, Path] = {}
+
+    @staticmethod
+    def _check_target(
+        target: Path,
+        force: bool,
+        owned: Callable[[Path], bool] | None,
+        option: str,
+        inputs: set[Path],
+    ) -> None:
+        _check_place(target, "file")
+        if target.resolve() in inputs:
+            raise UserError(f"{target}: is a file this command reads; choose another {option}")
+        if not target.exists():
+            return
+        if target.is_dir():
+            raise UserError(f"{target}: is a folder, not a file; choose another {option}")
+        if not target.is_file():
+            raise UserError(
+                f"{target}: is not a regular file (a device or a pipe); choose another {option}"
+            )
+        if owned is not None and not owned(target):
+            raise UserError(
+                f"{target}: already exists and is not a file this tool wrote; choose another "
+                f"{option}"
+            )
+        if not force:
+            raise UserError(f"{target}: already exists; use --force to overwrite it")
 
     def __enter__(self) -> StagedFiles:
         try:
@@ -390,10 +431,9 @@ class StagedFiles:
             return
         try:
             raise_if_stopped()
-            for temporary in self._temporary.values():
-                _open_up(temporary, directory=False)
-            with stops_held():
+            with stops_held(), self._within_locked():
                 for target, temporary in self._temporary.items():
+                    _open_up(temporary, directory=False)
                     os.replace(temporary, target)
                 hold_stops_for_good()
         except OSError as exc:
@@ -402,6 +442,21 @@ class StagedFiles:
         except BaseException:
             self.discard()
             raise
+
+    @contextlib.contextmanager
+    def _within_locked(self) -> Iterator[None]:
+        """Hold the lock a results folder is published under, and refuse if the folder the
+        files go into was replaced since the command read it."""
+        if self.within is None:
+            yield
+            return
+        with _parent_locked(self.within.parent):
+            if not self.within.is_dir() or self.within.stat().st_ino != self._within_inode:
+                raise UserError(
+                    f"{self.within}: was replaced while this command ran (another run wrote "
+                    "it); nothing was written, run the command again"
+                )
+            yield
 
     def discard(self) -> None:
         """Remove the temporary files (and any folder made for them, if still empty)."""

@@ -20,7 +20,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +44,15 @@ class WorkFolder:
     """The chunks of one job, saved as they finish; a context manager holding the lock."""
 
     def __init__(
-        self, out: Path, fingerprint: str, plan: dict[str, Any], resume: bool, force: bool
+        self,
+        out: Path,
+        fingerprint: str,
+        plan: dict[str, Any],
+        resume: bool,
+        force: bool,
+        reads: Sequence[str | Path] = (),
     ):
-        check_folder_free(out, force)
+        check_folder_free(out, force, reads)  # before any work: the final step checks again
         self.out = out
         self.force = force
         self.path = work_path(out)
@@ -111,13 +117,17 @@ class WorkFolder:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: object, traceback: object
     ) -> None:
-        """Let go of the lock; a failed job that saved nothing leaves no folder behind
-        (an interrupted one keeps its folder, for --resume)."""
+        """Let go of the lock. A job that failed or was stopped before it saved anything
+        leaves no folder behind; a stopped one that saved work keeps it for ``--resume``, and
+        the stop (a ``KeyboardInterrupt``) says where (``kept_work``)."""
         self._release_lock()
-        failed = exc_type is not None and not issubclass(exc_type, KeyboardInterrupt)
-        chunks = self.path / CHUNKS_DIR
-        if failed and self.path.exists() and not any(chunks.glob("*.npy")):
-            shutil.rmtree(self.path, ignore_errors=True)
+        if exc_type is None or not self.path.exists():
+            return
+        if any((self.path / CHUNKS_DIR).glob("*.npy")):
+            if isinstance(exc, KeyboardInterrupt):
+                exc.kept_work = self.path  # type: ignore[attr-defined]
+            return
+        shutil.rmtree(self.path, ignore_errors=True)
 
     def save_chunk(self, first: int, values: np.ndarray) -> None:
         """Store the values of points ``first ..`` (one row per point), atomically."""

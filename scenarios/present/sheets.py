@@ -8,6 +8,7 @@ pivots and labels them. It only ever selects by machine names (metric, scenario)
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -153,26 +154,41 @@ def write_workbook(
     """One sheet per table, money formatted as MSEK, header rows frozen. Money is a row
     whose ``metric`` is one of ``MONEY_METRICS``, or a column that ``money`` names for its
     sheet."""
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        writer.book.properties.creator = GENERATOR
-        for sheet, raw in tables.items():
-            money_headings = set((money or {}).get(sheet, ()))
-            money_columns = {i for i, h in enumerate(raw.columns) if h in money_headings}
-            table = _printable(raw)
-            table.to_excel(writer, sheet_name=sheet, index=False)
-            ws = writer.sheets[sheet]
-            _as_text(ws)
-            ws.freeze_panes = "A2"
-            headers = [str(c) for c in table.columns]
-            metric_col = headers.index("metric") if "metric" in headers else None
-            for row_index, row in enumerate(ws.iter_rows(min_row=2), start=0):
-                money_row = (
-                    metric_col is not None and table.iloc[row_index, metric_col] in MONEY_METRICS
-                )
-                for col, cell in enumerate(row):
-                    if isinstance(cell.value, float) and (col in money_columns or money_row):
-                        cell.number_format = MSEK_FORMAT
-            for col, header in enumerate(headers, start=1):
-                ws.column_dimensions[ws.cell(1, col).column_letter].width = min(
-                    40, max(10, len(header) + 2)
-                )
+    writer = pd.ExcelWriter(path, engine="openpyxl")
+    try:
+        _write_sheets(writer, tables, money)
+    except BaseException:  # stopped or failed: the half-made workbook's own errors are noise
+        with contextlib.suppress(Exception):
+            writer.close()
+        raise
+    writer.close()
+
+
+def _write_sheets(
+    writer: pd.ExcelWriter,
+    tables: dict[str, pd.DataFrame],
+    money: Mapping[str, Collection[str]] | None,
+) -> None:
+    """Every sheet of :func:`write_workbook`."""
+    writer.book.properties.creator = GENERATOR
+    for sheet, raw in tables.items():
+        money_headings = set((money or {}).get(sheet, ()))
+        money_columns = {i for i, h in enumerate(raw.columns) if h in money_headings}
+        table = _printable(raw)
+        table.to_excel(writer, sheet_name=sheet, index=False)
+        ws = writer.sheets[sheet]
+        _as_text(ws)
+        ws.freeze_panes = "A2"
+        headers = [str(c) for c in table.columns]
+        metric_col = headers.index("metric") if "metric" in headers else None
+        for row_index, row in enumerate(ws.iter_rows(min_row=2), start=0):
+            money_row = (
+                metric_col is not None and table.iloc[row_index, metric_col] in MONEY_METRICS
+            )
+            for col, cell in enumerate(row):
+                if isinstance(cell.value, float) and (col in money_columns or money_row):
+                    cell.number_format = MSEK_FORMAT
+        for col, header in enumerate(headers, start=1):
+            ws.column_dimensions[ws.cell(1, col).column_letter].width = min(
+                40, max(10, len(header) + 2)
+            )

@@ -54,7 +54,8 @@ def allocate(request: AllocateRequest) -> YearAllocation:
         options.append("allocator.binary=true")
     if request.solver:
         options.append(f'allocator.solver="{request.solver}"')
-    scenario = load_config(request.config, options).scenario
+    loaded = load_config(request.config, options)
+    scenario = loaded.scenario
     programme = scenario.programme
     if not programme.start_year <= request.year <= programme.horizon:
         raise UserError(
@@ -62,7 +63,13 @@ def allocate(request: AllocateRequest) -> YearAllocation:
             f"({programme.start_year}–{programme.horizon}); use --horizon or another year"
         )
     export = request.export_mps
-    staged = StagedFiles([export], request.force, option="--export-mps") if export else None
+    staged = (
+        StagedFiles(
+            [export], request.force, looks_like_mps, option="--export-mps", reads=loaded.files
+        )
+        if export
+        else None
+    )
     allocator = LinearProgramAllocator(scenario.projects, scenario.allocator)
     try:
         year_request = planned_request(scenario, request.year, allocator, request.with_commitments)
@@ -73,3 +80,17 @@ def allocate(request: AllocateRequest) -> YearAllocation:
         with staged:
             built.problem.writeMPS(str(staged.path(export)), with_objsense=True)
     return YearAllocation(scenario, request.year, inputs, result, year_request.cuts, export)
+
+
+MPS_SECTIONS = ("NAME", "OBJSENSE", "ROWS", "*")
+"""How an MPS file starts (a section name or a comment)."""
+
+
+def looks_like_mps(path: Path) -> bool:
+    """Whether ``path`` starts as an MPS file does (``--force`` replaces only such files)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64).decode("ascii", "replace").lstrip()
+    except OSError:
+        return False
+    return head.startswith(MPS_SECTIONS)

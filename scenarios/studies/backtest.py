@@ -12,7 +12,13 @@ import pandas as pd
 from scenarios.analysis.backtest import Ensemble, backtest_table
 from scenarios.config.observations import read_observations
 from scenarios.folders.publish import StagedFiles
-from scenarios.folders.run_folder import BACKTEST_CSV, BACKTEST_PNG, PLOTS_DIR, RunFolder
+from scenarios.folders.run_folder import (
+    BACKTEST_COLUMNS,
+    BACKTEST_CSV,
+    BACKTEST_PNG,
+    PLOTS_DIR,
+    RunFolder,
+)
 from scenarios.folders.tables import frame_csv_text, tidy_frame
 from scenarios.present.backtest_chart import plot_backtest
 
@@ -53,7 +59,14 @@ def run_backtest(
     observations = read_observations(observations_path, run.clusters, run.years)
     target = folder / BACKTEST_CSV
     plot_path = folder / PLOTS_DIR / BACKTEST_PNG if make_plot else None
-    staged = StagedFiles([target, *([plot_path] if plot_path else [])], force, option="RESULTS")
+    staged = StagedFiles(
+        [target, *([plot_path] if plot_path else [])],
+        force,
+        written_by_backtest,
+        option="RESULTS",
+        reads=[observations_path],
+        within=folder,
+    )
     ensemble = Ensemble(run.yearly_table)
     table = backtest_table(ensemble, observations)
     text = frame_csv_text(tidy_frame(table))
@@ -63,3 +76,14 @@ def run_backtest(
             names = {cid: c["name"] for cid, c in config["clusters"].items()}
             plot_backtest(ensemble, table, names, str(manifest["name"]), staged.path(plot_path))
     return BacktestResult(table, target, plot_path, observations_path)
+
+
+def written_by_backtest(path: Path) -> bool:
+    """Whether ``path`` is a backtest table this tool wrote (its header), or its chart."""
+    if path.suffix != ".csv":
+        return True  # plots/backtest.png in a run folder of this tool
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return handle.readline().rstrip("\n") == ",".join(BACKTEST_COLUMNS)
+    except (OSError, UnicodeDecodeError):
+        return False

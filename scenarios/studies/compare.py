@@ -16,7 +16,7 @@ from scenarios.analysis.comparison import (
 )
 from scenarios.core.errors import UserError
 from scenarios.folders.compare_folder import write_compare_folder
-from scenarios.folders.publish import StagedFolder, default_folder
+from scenarios.folders.publish import MANIFEST_JSON, StagedFolder, default_folder
 from scenarios.present.compare_charts import draw_comparison_plots
 from scenarios.present.sheets import comparison_sheets
 
@@ -61,7 +61,8 @@ def compare(request: CompareRequest) -> tuple[Compared, Path]:
     compared = open_compared(request, "compare", least=2)
     comparison = compared.comparison
     out = request.out or default_folder("compare_" + "_vs_".join(r.name for r in comparison.runs))
-    with StagedFolder(out, request.force) as staging:
+    reads = [run.path / MANIFEST_JSON for run in comparison.runs]  # never replace a run
+    with StagedFolder(out, request.force, reads) as staging:
         write_compare_folder(
             staging.path,
             comparison_sheets(compared.tables, comparison.names),

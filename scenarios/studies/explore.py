@@ -28,7 +28,7 @@ from scenarios.config.designs import sensitivity_columns
 from scenarios.config.experiment import Experiment, load_experiment
 from scenarios.config.job_size import document_estimate
 from scenarios.engine.executor import Backend, Executor
-from scenarios.engine.points import InfeasiblePoint, PointModel, ScenarioModel, run_points
+from scenarios.engine.points import PointFailed, PointModel, ScenarioModel, run_points
 from scenarios.folders import explore_folder
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.manifest import fingerprint
@@ -69,6 +69,17 @@ def explore(path: Path, request: ExploreRequest, notify: Callable[[str], None] =
     return execute_explore(experiment, request)
 
 
+def study_inputs(experiment: Experiment) -> list[Path]:
+    """Every file the experiment reads: the file, its base's files, its observations."""
+    files = [
+        experiment.path,
+        *(Path(f) for f in (experiment.base.files if experiment.base else [])),
+    ]
+    if experiment.spec.calibrate is not None:
+        files.append(experiment.path.parent / experiment.spec.calibrate.observations)
+    return files
+
+
 def experiment_fingerprint(experiment: Experiment, design: DesignPoints) -> str:
     """What the saved chunks depend on: the file, the base document, the points, the code."""
     return fingerprint(
@@ -96,7 +107,7 @@ def execute_explore(
     # with [calibrate], the base scenario itself is scored too: one more point, last
     points = design.overrides + ([{}] if targets else [])
     plan = {"experiment": str(experiment.path), "points": len(points)}
-    reads = [experiment.path, *(experiment.base.files if experiment.base else [])]
+    reads = study_inputs(experiment)
     with (
         Executor(request.backend) as executor,
         WorkFolder(
@@ -105,6 +116,7 @@ def execute_explore(
             plan,
             request.resume,
             request.force,
+            reads,
         ) as work,
     ):
         try:
@@ -120,7 +132,7 @@ def execute_explore(
                 chunk_points=request.chunk_points,
                 progress=request.progress,
             )
-        except InfeasiblePoint:  # a point that cannot be met: the experiment cannot finish
+        except PointFailed:  # a point that cannot be met: the experiment cannot finish
             work.discard()
             raise
         with work.kept_if_refused(), StagedFolder(out, request.force, reads) as staging:

@@ -38,7 +38,7 @@ from scenarios.core.errors import UserError
 from scenarios.engine.executor import Backend, Executor
 from scenarios.engine.points import (
     ChunkJob,
-    InfeasiblePoint,
+    PointFailed,
     PointModel,
     ScenarioModel,
     evaluate_chunk,
@@ -123,7 +123,7 @@ def execute_optimise(
     force = request.force or finished is not None  # extending replaces the finished folder
     with (
         Executor(request.backend) as executor,
-        WorkFolder(out, policy_fingerprint(policy), plan, request.resume, force) as work,
+        WorkFolder(out, policy_fingerprint(policy), plan, request.resume, force, reads) as work,
     ):
         if finished is not None and not work.resumed:
             work.save_chunk(0, finished)  # replayed: the search goes on where it ended
@@ -153,7 +153,7 @@ def execute_optimise(
             out_of_sample = check_out_of_sample(
                 policy, model, executor, evaluations, chosen, values
             )
-        except InfeasiblePoint:  # on fresh seeds: the search cannot be finished
+        except PointFailed:  # on fresh seeds: the search cannot be finished
             work.discard()
             raise
         with work.kept_if_refused(), StagedFolder(out, force, reads) as staging:

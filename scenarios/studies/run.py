@@ -27,6 +27,7 @@ from scenarios.folders.publish import StagedFolder, default_folder
 from scenarios.folders.run_folder import PLOTS_DIR, RunFolder, RunTables
 from scenarios.present.run_charts import draw_run_plots
 from simulator.lp import InfeasibleAllocation
+from simulator.records import OutOfRange
 from simulator.scorecard import scored_years
 
 
@@ -89,6 +90,8 @@ def run_scenario(request: RunRequest, notify: Callable[[str], None] = print) -> 
         execute_run(loaded, out, request)
     except InfeasibleAllocation as exc:  # also when raised in a worker process
         raise infeasible(request.config, exc) from exc
+    except OutOfRange as exc:
+        raise UserError(f"{request.config}: {exc}") from exc
     return RunResult(out, scenario.runs, scenario.seed)
 
 
