@@ -32,6 +32,15 @@ STATUSES = (ACTIVE, AT_RISK, DISTRESSED, CLOSED)
 STATUS_CODES = {status: code for code, status in enumerate(STATUSES)}
 """Each status's code in the yearly table."""
 CLOSED_CODE = STATUS_CODES[CLOSED]
+LEFT_STATUSES = (CLOSED,)
+"""The statuses of a cluster no longer in the programme (more ways out may join ``closed``);
+``closed`` in the outcomes and the summary counts every one of them."""
+LEFT_CODES = tuple(STATUS_CODES[status] for status in LEFT_STATUSES)
+
+
+def has_left(status: str) -> bool:
+    """Whether a ``yearly.csv`` status means the cluster is no longer in the programme."""
+    return status in LEFT_STATUSES
 
 YEARLY_FIELDS: tuple[tuple[str, type], ...] = (
     ("members", int),
@@ -88,8 +97,9 @@ class YearlyTable:
         return self.fields[name]
 
     def closed(self) -> np.ndarray:
-        """Whether each cluster is closed (runs, years, clusters)."""
-        return self.fields["status"] == CLOSED_CODE
+        """Whether each cluster has left the programme (closed, or any other way out), as
+        runs × years × clusters."""
+        return np.isin(self.fields["status"], LEFT_CODES)
 
     def run(self, index: int) -> YearlyTable:
         """One run's table (views, shape (1, years, clusters))."""
