@@ -9,19 +9,30 @@ from pathlib import Path
 import numpy as np
 from conftest import CONFIGS, scenario_with
 
-from scenarios.config.scenario import read_projects_csv
+from scenarios.config.scenario import PROJECT_COLUMNS, read_projects_csv
 from simulator.model import simulate
 from simulator.scenario import CLUSTER_SEPARATOR, scenario_problems
 
 
 def _allocation_clusters(allocation_clusters: dict[str, str], tmp_path: Path) -> dict[str, list]:
     """Each project's ``clusters`` text as allocation.csv writes it, read back by the
-    projects.csv loader."""
+    projects.csv loader (the other columns hold any valid values: only ``clusters`` is
+    under test)."""
     path = tmp_path / "projects.csv"
+    filler = {
+        "title": "t",
+        "area": "a",
+        "cost_per_year": 1.0,
+        "duration": 1,
+        "earliest_start": 2018,
+        "cofunding_per_year": 0.0,
+        "impact": 1.0,
+    }
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "clusters"])
-        writer.writerows(allocation_clusters.items())
+        writer = csv.DictWriter(handle, fieldnames=list(PROJECT_COLUMNS))
+        writer.writeheader()
+        for project_id, clusters in allocation_clusters.items():
+            writer.writerow({**filler, "id": project_id, "clusters": clusters})
     return {row["id"]: row["clusters"] for row in read_projects_csv(path)}
 
 
