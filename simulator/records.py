@@ -42,6 +42,7 @@ def has_left(status: str) -> bool:
     """Whether a ``yearly.csv`` status means the cluster is no longer in the programme."""
     return status in LEFT_STATUSES
 
+
 YEARLY_FIELDS: tuple[tuple[str, type], ...] = (
     ("members", int),
     ("fee_income", float),

@@ -164,7 +164,8 @@ def test_results_folder_in_the_way(config_dir: Path, tmp_path: Path) -> None:
     out.mkdir()
     (out / "keep.txt").write_text("precious", encoding="utf-8")
     result = invoke("run", str(config_dir / "baseline.toml"), "--out", str(out), "--runs", "1")
-    _assert_clean_failure(result, str(out), "--force")
+    lines = _assert_clean_failure(result, str(out), "choose another --out")
+    assert not any("--force" in line for line in lines), "--force cannot replace a foreign folder"
     assert (out / "keep.txt").read_text(encoding="utf-8") == "precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["configs", "out"]
 
