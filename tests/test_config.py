@@ -108,7 +108,13 @@ def test_extends_chain(tmp_path: Path, config_dir: Path) -> None:
     assert loaded.scenario.members.churn == 0.2
     assert loaded.scenario.shocks[0].private_multiplier == 0.7
     assert loaded.scenario.members.first_year_churn == 0.20
-    assert len(loaded.files) == 3
+    # the three TOML files of the chain and the projects file they name, in that order
+    assert [Path(f).name for f in loaded.files] == [
+        "chain.toml",
+        "downturn_2020.toml",
+        "baseline.toml",
+        "projects.csv",
+    ]
 
 
 def test_set_overrides_types_and_provenance() -> None:
