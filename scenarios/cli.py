@@ -632,27 +632,40 @@ def optimise_command(
     type=click.Path(path_type=Path),
     help="Observed figures (CSV) [default: configs/observations.csv, else the shipped file].",
 )
+@click.option(
+    "--split",
+    type=int,
+    metavar="YEAR",
+    help="Score years up to YEAR (in sample: what a calibration with fit_until = YEAR "
+    "saw) apart from later years (out of sample: the forecast's real test).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing backtest.csv.")
 @click.option("--no-plots", is_flag=True, help="Skip plots/backtest.png.")
 @debug_option
-def backtest(results: Path, observations: Path | None, force: bool, no_plots: bool) -> None:
+def backtest(
+    results: Path, observations: Path | None, split: int | None, force: bool, no_plots: bool
+) -> None:
     """Score the results folder RESULTS against observed figures.
 
     For each observation inside the run's years: the ensemble's P10/P50/P90,
     whether the observation lies in the P10–P90 band, its PIT (percentile in
     the ensemble) or, for a bound, the probability the ensemble gives it, and
-    the CRPS of a value. Prints the band's coverage (ideally 0.8), the mean
-    CRPS and the worst misses; writes backtest.csv and plots/backtest.png into
+    the CRPS of a value; and the same scores for persistence, the naive
+    forecast "it stays as the last figure on record" (spread by the yearly
+    changes on record). Prints, for observed rows, the band's coverage
+    (ideally 0.8), the mean CRPS, the skill against persistence (above 0:
+    the model beats it) and the worst misses; plans and start figures are
+    shown but not scored. Writes backtest.csv and plots/backtest.png into
     RESULTS (refusing to replace backtest.csv without --force). Rows outside
     the run's years are listed as skipped.
 
     \b
     Examples:
-      clusterfund backtest results/baseline
+      clusterfund backtest results/baseline --split 2019
       clusterfund backtest results/baseline --observations my_figures.csv --force
     """
-    outcome = run_backtest(results, observations, force, make_plot=not no_plots)
-    click.echo(describe_backtest(outcome.table, results, outcome.observations))
+    outcome = run_backtest(results, observations, force, make_plot=not no_plots, split=split)
+    click.echo(describe_backtest(outcome.table, results, outcome.observations, split))
     written = [outcome.csv] + ([outcome.plot] if outcome.plot else [])
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
 

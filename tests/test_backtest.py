@@ -111,7 +111,7 @@ def _coverage(run_folder: Path, tmp_path: Path, scale: float) -> float:
     assert result.exit_code == 0, result.output
     table = pd.read_csv(folder / "backtest.csv")
     assert (table.runs == len(ensemble_runs)).all() and len(table) == len(rows)
-    return summarise(table).coverage
+    return summarise(table).sample("all").coverage
 
 
 def test_coverage_is_about_080_against_the_model_itself(run_folder: Path, tmp_path: Path) -> None:
@@ -124,7 +124,7 @@ def test_backtest_writes_and_refuses_to_overwrite(run_folder: Path, tmp_path: Pa
     folder = _copy(run_folder, tmp_path / "run")
     result = invoke("backtest", str(folder), "--observations", str(CONFIGS / "observations.csv"))
     assert result.exit_code == 0, result.output
-    assert "coverage of the P10–P90 band" in result.output
+    assert "P10–P90 coverage" in result.output
     assert "skipped: outside the run's years" in result.output
     table = pd.read_csv(folder / "backtest.csv")
     shipped = pd.read_csv(CONFIGS / "observations.csv")
@@ -225,3 +225,147 @@ def test_programme_totals(run_folder: Path, tmp_path: Path) -> None:
     share = (sums.regional_base / sums.total_income).to_numpy()
     # backtest.csv holds DECIMALS (6) places, as every CSV of the tool does
     assert table.loc["regional_share", "crps"] == pytest.approx(crps_ensemble(share, 0.1), abs=5e-7)
+
+
+# --- persistence and skill ------------------------------------------------------------
+
+
+def _obs(cluster: str, year: int, value: float | None, kind: str = "observed", **bounds):
+    from scenarios.config.observations import Observation
+
+    return Observation(
+        line=0,
+        cluster=cluster,
+        year=year,
+        metric="members",
+        value=value,
+        lower=bounds.get("lower"),
+        upper=bounds.get("upper"),
+        source="toy",
+        note="",
+        kind=kind,
+    )
+
+
+def test_persistence_by_hand() -> None:
+    from scenarios.analysis.persistence import PersistenceForecast
+
+    record = [
+        _obs("a", 2015, 100.0),
+        _obs("a", 2017, 121.0),  # +10 % a year over two years
+        _obs("b", 2016, 50.0, kind="start"),
+        _obs("b", 2017, 40.0),  # -20 % in one year
+        _obs("b", 2018, 99.0, kind="plan"),  # a plan is no record
+    ]
+    persistence = PersistenceForecast(record)
+    changes, relative = persistence.changes("members", 2018)
+    assert relative and sorted(changes) == pytest.approx([-0.2, 0.1])
+    reference = persistence.reference("a", "members", 2019, known_until=2018)
+    assert reference is not None and (reference.last_year, reference.last_value) == (2017, 121.0)
+    assert reference.sample == pytest.approx(sorted([121 * 0.8**2, 121 * 1.1**2]))
+    # b's last figure is 40 (2017): its 2018 plan is not a figure anyone observed
+    b = persistence.reference("b", "members", 2020, known_until=2019)
+    assert b is not None and b.last_value == 40.0
+    assert b.sample == pytest.approx(sorted([40 * 0.8**3, 40 * 1.1**3]))
+    # nothing known before 2015, and nothing after the cut-off is used
+    assert persistence.reference("a", "members", 2015, known_until=2020) is None
+    assert persistence.reference("a", "members", 2019, known_until=2016).last_value == 100.0
+    only_a = PersistenceForecast(record[:2]).reference("a", "members", 2016, known_until=2015)
+    assert only_a is not None and list(only_a.sample) == [100.0]  # no change yet on record
+
+
+def test_absolute_changes_when_a_figure_is_zero() -> None:
+    from scenarios.analysis.persistence import PersistenceForecast
+
+    persistence = PersistenceForecast([_obs("a", 2015, 0.0), _obs("a", 2017, 4.0)])
+    changes, relative = persistence.changes("members", 2020)
+    assert not relative and list(changes) == [2.0]
+    assert list(persistence.reference("a", "members", 2019, 2020).sample) == [8.0]
+
+
+class _ToyEnsemble:
+    """Ten runs per observation, given by hand."""
+
+    def __init__(self, samples: dict[tuple[str, int], np.ndarray]) -> None:
+        self.samples = samples
+
+    def sample(self, observation) -> np.ndarray:
+        return self.samples[(observation.cluster, observation.year)]
+
+
+def test_skill_in_and_out_of_sample_by_hand() -> None:
+    from scenarios.analysis.backtest import backtest_table
+    from scenarios.config.observations import ObservationSet
+
+    before = _obs("a", 2016, 100.0)  # before the run: the record only
+    scored = [
+        _obs("a", 2018, 100.0),
+        _obs("a", 2020, 130.0),
+        _obs("a", 2019, 500.0, kind="plan"),
+        _obs("a", 2017, 100.0, kind="start"),
+    ]
+    perfect = np.full(10, 130.0)
+    ensemble = _ToyEnsemble(
+        {
+            ("a", 2018): np.full(10, 110.0),  # CRPS 10; persistence of 2017's 100: 0
+            ("a", 2020): perfect,  # CRPS 0
+            ("a", 2019): np.full(10, 100.0),
+            ("a", 2017): np.full(10, 100.0),
+        }
+    )
+    observations = ObservationSet(Path("toy.csv"), scored, [(before, "outside")])
+    table = backtest_table(ensemble, observations, split=2018)
+    by_year = table.set_index("year")
+    assert by_year.loc[2018, "sample"] == "in" and by_year.loc[2020, "sample"] == "out"
+    assert by_year.loc[2018, "crps"] == pytest.approx(10.0)
+    # 2016 → 2017 and 2017 → 2018: no change; the reference for 2018 is 100 exactly
+    assert by_year.loc[2018, "reference_crps"] == pytest.approx(0.0)
+    # for 2020 the reference knows up to 2018 (the split): 100, two changes of 0 → 100
+    assert by_year.loc[2020, "reference_crps"] == pytest.approx(30.0)
+    summary = summarise(table)
+    assert np.isnan(summary.sample("in").skill)  # persistence perfect: skill undefined
+    assert summary.sample("out").skill == pytest.approx(1.0)  # 1 - 0 / 30
+    assert summary.not_observed == {"plan": 1, "start": 1}
+    # without the split, 2020's reference knows 2019's... plan? No: plans are no record
+    unsplit = backtest_table(ensemble, observations).set_index("year")
+    assert unsplit.loc[2020, "reference_crps"] == pytest.approx(30.0)
+    assert summarise(unsplit.reset_index()).samples[0].name == "all"
+
+
+def test_model_worse_than_persistence_has_negative_skill() -> None:
+    from scenarios.analysis.backtest import backtest_table
+    from scenarios.config.observations import ObservationSet
+
+    scored = [_obs("a", 2017, 100.0, kind="start"), _obs("a", 2020, 110.0)]
+    history = [(_obs("a", 2015, 90.0), "outside")]  # +5.41 % a year on record
+    ensemble = _ToyEnsemble({("a", 2017): np.full(4, 100.0), ("a", 2020): np.full(4, 150.0)})
+    table = backtest_table(ensemble, ObservationSet(Path("t.csv"), scored, history), split=2019)
+    rate = (100 / 90) ** 0.5
+    reference = 100 * rate**3
+    out = summarise(table).sample("out")
+    assert out.skill == pytest.approx(1 - 40.0 / abs(110.0 - reference))
+    assert out.skill < 0
+
+
+def test_split_outside_the_run_is_one_line(run_folder: Path, tmp_path: Path) -> None:
+    folder = _copy(run_folder, tmp_path / "run")
+    for split in ("2016", "2026", "1900"):
+        result = invoke("backtest", str(folder), "--split", split, "--no-plots")
+        assert result.exit_code == 2, result.output
+        assert result.output.count("\n") == 1 and "--split" in result.output, result.output
+    assert not (folder / "backtest.csv").exists()
+
+
+def test_split_reports_in_and_out_of_sample(run_folder: Path, tmp_path: Path) -> None:
+    folder = _copy(run_folder, tmp_path / "run")
+    result = invoke("backtest", str(folder), "--split", "2019", "--no-plots")
+    assert result.exit_code == 0, result.output
+    assert "in sample (up to 2019)" in result.output
+    assert "out of sample (after 2019)" in result.output
+    table = pd.read_csv(folder / "backtest.csv")
+    scored = table[table.status == "scored"]
+    assert set(scored[scored.year <= 2019]["sample"]) == {"in"}
+    assert set(scored[scored.year > 2019]["sample"]) == {"out"}
+    # the shipped seed plan of 10 MSEK base in 2021 is shown as a plan, never scored
+    plan = scored[(scored.metric == "regional_base") & (scored.year == 2021)]
+    assert list(plan.kind) == ["plan"]

@@ -64,6 +64,7 @@ year = 2021
 [calibrate]
 observations = "observations.csv"
 hold_out = ["packbridge:2021:members"]
+fit_until = 2021
 tolerance = 0.01
 """
 

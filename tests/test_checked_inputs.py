@@ -728,7 +728,10 @@ def test_an_observation_after_the_horizon_is_refused(tmp_path: Path) -> None:  #
         OBSERVATIONS_HEADER
         + "packbridge,2019,members,200,,,s,n\npackbridge,2023,members,150,,,s,n\n",
     )
-    calibrate = f"horizon = 2021\n[calibrate]\nobservations = '{observations.as_posix()}'\n"
+    calibrate = (
+        f"horizon = 2021\n[calibrate]\nobservations = '{observations.as_posix()}'\n"
+        "fit_until = 2023\n"
+    )
     path = experiment_file(tmp_path, calibrate)
     with pytest.raises(UserError) as refused:
         load_experiment(path)

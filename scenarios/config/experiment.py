@@ -67,6 +67,9 @@ class Calibrate(StrictSpec):
     """Observation error and model discrepancy, as a share of the observed value."""
     cutoff: float = Field(default=3.0, gt=0)
     """Points whose largest implausibility is above this are ruled out."""
+    fit_until: int = 2019
+    """Only observed figures up to this year are fitted; later ones judge the calibration
+    (``clusterfund backtest RESULTS --split <fit_until>``) and are never read by it."""
 
 
 class ExperimentSpec(StrictSpec):
@@ -245,7 +248,11 @@ def load_experiment(path: str | Path) -> Experiment:
         try:
             targets.extend(
                 calibration_targets(
-                    path, path.parent / calibrate.observations, calibrate.hold_out, loaded.scenario
+                    path,
+                    path.parent / calibrate.observations,
+                    calibrate.hold_out,
+                    loaded.scenario,
+                    calibrate.fit_until,
                 )
             )
         except UserError as exc:

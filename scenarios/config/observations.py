@@ -31,7 +31,27 @@ from simulator.outcomes import ALL_CLUSTERS, Outcome
 from simulator.records import YEARLY_COLUMNS
 from simulator.scenario import Scenario
 
-OBSERVATION_COLUMNS = ("cluster", "year", "metric", "value", "lower", "upper", "source", "note")
+OBSERVATION_COLUMNS = (
+    "cluster",
+    "year",
+    "metric",
+    "value",
+    "lower",
+    "upper",
+    "kind",
+    "source",
+    "note",
+)
+OPTIONAL_COLUMNS = ("kind",)
+"""A file without ``kind`` holds observed figures only (an empty ``kind`` cell is
+``observed`` too)."""
+OBSERVED, PLAN, START = "observed", "plan", "start"
+KINDS = (OBSERVED, PLAN, START)
+"""What a row is: ``observed`` (something that happened: the only rows a calibration may fit
+and the backtest scores), ``plan`` (a stated intention, such as the seed's 1 MSEK per
+cluster in 2021: shown in the backtest, marked, never fitted) or ``start`` (a figure the model
+takes as its input, such as the 2017 member counts: it checks the inputs and is left out of
+coverage and skill)."""
 ALL = ALL_CLUSTERS
 """The programme as a whole (the outcomes' name for it)."""
 NOT_METRICS = ("year", "cluster", "status", "fee_multiplier", "activity_level", "arena_projects")
@@ -57,6 +77,8 @@ class Observation:
     upper: float | None
     source: str
     note: str
+    kind: str = OBSERVED
+    """``observed``, ``plan`` or ``start`` (see ``KINDS``)."""
 
     @property
     def is_bound(self) -> bool:
@@ -126,6 +148,15 @@ def _row_problems(
         problems.append(("value", "give a value or bounds, not both"))
     if lower is not None and upper is not None and lower > upper:
         problems.append(("lower", f"lower bound {lower:g} is above the upper bound {upper:g}"))
+    kind = row.get("kind", "").strip() or OBSERVED
+    if kind not in KINDS:
+        problems.append(
+            (
+                "kind",
+                f"unknown kind '{kind}'; give observed (it happened), plan (a stated "
+                "intention) or start (a figure the model takes as input)",
+            )
+        )
     return problems, numbers, year
 
 
@@ -159,7 +190,7 @@ def _read_rows(path: Path) -> list[CsvRow]:
     starts on); a ``UserError`` when the file cannot be read as a CSV or lacks a column
     of ``OBSERVATION_COLUMNS``."""
     header, rows = read_csv(path, "an observations CSV")
-    missing = [c for c in OBSERVATION_COLUMNS if c not in header]
+    missing = [c for c in OBSERVATION_COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
     if missing:
         raise UserError(
             problem_line(
@@ -194,6 +225,7 @@ def _parse_observations(
                     numbers["upper"],
                     row["source"].strip(),
                     row["note"].strip(),
+                    row.get("kind", "").strip() or OBSERVED,
                 )
             )
     if problems:
@@ -246,11 +278,32 @@ def calibration_targets(
     observations: Path,
     hold_out: list[str],
     scenario: Scenario,
+    fit_until: int,
 ) -> list[Target]:
-    """The observations inside the scenario's years as targets; every problem at once."""
+    """The observed figures inside the scenario's years up to ``fit_until`` as targets;
+    every problem at once.
+
+    Only ``observed`` rows can be targets: a plan says what someone meant to pay, a start
+    figure is the model's own input. Rows after ``fit_until`` are not read at all, so they
+    can judge the calibration (``backtest --split``) without having shaped it.
+    """
     found = read_observations(observations, list(scenario.clusters), scenario.years)
+    first = min(scenario.years)
+    problems = []
+    known = [o.year for o in found.scored if o.kind == OBSERVED and o.year is not None]
+    if not known or not first <= fit_until <= max(known):
+        span = f"{min(known)}–{max(known)}" if known else "none"
+        problems.append(
+            problem_line(
+                str(experiment_path),
+                "calibrate.fit_until",
+                f"{fit_until} is outside the observed years inside the run (observed: {span}); "
+                "the calibration would fit nothing or everything",
+            )
+        )
+    fitted = [o for o in found.scored if o.kind == OBSERVED and o.year <= fit_until]
     targets = []
-    for o in found.scored:
+    for o in fitted:
         name = f"{o.cluster}:{o.year}:{o.metric}"
         metric = METRIC_OF_OBSERVATION.get(o.metric, o.metric)
         outcome = Outcome(
@@ -258,17 +311,25 @@ def calibration_targets(
         )
         targets.append(Target(name, o, outcome, name in hold_out))
     names = {t.name for t in targets}
-    problems = [
-        problem_line(
-            str(experiment_path),
-            "calibrate.hold_out",
-            f"'{h}' is no observation of {observations.name} inside the run's years "
-            f"(cluster:year:metric; there are {', '.join(sorted(names))})",
-        )
-        for h in hold_out
-        if h not in names
-    ]
-    if not any(not t.held_out for t in targets):
+    others = {f"{o.cluster}:{o.year}:{o.metric}": o for o in found.scored}
+    for h in hold_out:
+        if h in names:
+            continue
+        other = others.get(h)
+        if other is not None and other.kind != OBSERVED:
+            why = f"is a {other.kind} row, not an observation; only observed figures are held out"
+        elif other is not None:
+            why = (
+                f"is after fit_until {fit_until}: every observation after it is held out "
+                f"already (judge them with clusterfund backtest --split {fit_until})"
+            )
+        else:
+            why = (
+                f"is no observation of {observations.name} inside the run's years "
+                f"(cluster:year:metric; fitted: {', '.join(sorted(names))})"
+            )
+        problems.append(problem_line(str(experiment_path), "calibrate.hold_out", f"'{h}' {why}"))
+    if targets and not any(not t.held_out for t in targets):
         problems.append(
             problem_line(
                 str(experiment_path),

@@ -66,10 +66,21 @@ BACKTEST_COLUMNS = (
     "pit",
     "probability",
     "crps",
+    "kind",
+    "sample",
+    "brier",
+    "reference",
+    "reference_crps",
+    "reference_brier",
     "source",
     "note",
 )
 """The columns of ``backtest.csv``."""
+EARLIER_BACKTEST_COLUMNS = (
+    (*BACKTEST_COLUMNS[: BACKTEST_COLUMNS.index("crps") + 1], "source", "note"),
+)
+"""The columns of backtest.csv files written before kinds and the temporal split (such a
+file is still the tool's own: ``--force`` may replace it)."""
 SUMMARY_METRICS = (
     "members",
     "fee_income",
@@ -297,4 +308,7 @@ def read_backtest(folder: Path) -> pd.DataFrame | None:
     import pandas as pd
 
     path = folder / BACKTEST_CSV
-    return pd.read_csv(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    # a file written before kinds and the split lacks their columns: empty, as if observed
+    return pd.read_csv(path).reindex(columns=list(BACKTEST_COLUMNS))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from scenarios.analysis.backtest import Ensemble
-from scenarios.config.observations import ALL
+from scenarios.config.observations import ALL, OBSERVED
 from scenarios.present.run_charts import DPI, _grid, plt
 from simulator.outcomes import BAND_QUANTILES
 
@@ -16,10 +16,17 @@ IN_BAND, MISSED = "#1f4e79", "#cc3366"
 
 
 def plot_backtest(
-    ensemble: Ensemble, table: pd.DataFrame, names: dict[str, str], title: str, path: Path
+    ensemble: Ensemble,
+    table: pd.DataFrame,
+    names: dict[str, str],
+    title: str,
+    path: Path,
+    split: int | None = None,
 ) -> Path:
     """One panel per observed (cluster, metric): the P10–P90 band and P50 over the run's
-    years; a value as a dot, a lower bound as ▲ and an upper bound as ▼ (red: outside the band)."""
+    years; a value as a dot, a lower bound as ▲ and an upper bound as ▼ (red: outside the
+    band; hollow: a plan or a start figure, shown but not scored); a dashed line after the
+    split year."""
     scored = table[table.status == "scored"]
     panels = list(scored.groupby(["cluster", "metric"], sort=True))
     fig, axes = _grid(len(panels))
@@ -29,14 +36,17 @@ def plot_backtest(
         q10, q50, q90 = np.quantile(runs, BAND_QUANTILES, axis=0)
         ax.fill_between(years, q10, q90, color=IN_BAND, alpha=0.2, label="P10–P90")
         ax.plot(years, q50, color=IN_BAND, linewidth=1.5, label="P50")
+        if split is not None:
+            ax.axvline(split + 0.5, color="grey", linestyle="--", linewidth=0.8)
         for row in rows.itertuples():
             colour = IN_BAND if bool(row.in_band) else MISSED
-            if pd.notna(row.value):
-                ax.plot(row.year, row.value, "o", color=colour, markersize=6, zorder=3)
-            if pd.notna(row.lower):
-                ax.plot(row.year, row.lower, "^", color=colour, markersize=7, zorder=3)
-            if pd.notna(row.upper):
-                ax.plot(row.year, row.upper, "v", color=colour, markersize=7, zorder=3)
+            scored_kind = pd.isna(row.kind) or row.kind == OBSERVED
+            style = {"color": colour, "zorder": 3}
+            if not scored_kind:
+                style.update(color="grey", markerfacecolor="none")
+            for column, marker in (("value", "o"), ("lower", "^"), ("upper", "v")):
+                if pd.notna(getattr(row, column)):
+                    ax.plot(row.year, getattr(row, column), marker, markersize=6, **style)
         who = "all clusters" if cluster == ALL else names.get(str(cluster), str(cluster))
         ax.set_title(f"{who}\n{metric}", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -44,7 +54,9 @@ def plot_backtest(
         axes[0].legend(fontsize=6, loc="best")
     fig.suptitle(
         f"'{title}' against observations — ● value, ▲ lower bound, ▼ upper bound "
-        "(red: outside P10–P90)",
+        "(red: outside P10–P90; hollow grey: plan or start figure, not scored"
+        + ("" if split is None else f"; dashed: after {split}, out of sample")
+        + ")",
         fontsize=9,
     )
     fig.tight_layout()

@@ -22,6 +22,7 @@ from scenarios.config.designs import ranking_column
 from scenarios.core.labels import label
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
+from scenarios.present.backtest_text import headline
 from scenarios.present.explore_charts import draw_explore_plots
 from scenarios.present.explore_text import TOP_INPUTS, describe_explore
 from scenarios.present.sheets import GENERATOR, side_by_side
@@ -270,10 +271,7 @@ def _backtests(comparison: Comparison) -> list[dict[str, Any]]:
         parts.append(
             {
                 "name": name,
-                "summary": f"coverage of the P10–P90 band {summary.coverage:.2f} over "
-                f"{summary.values_with_spread} observed values with spread (ideally 0.80); "
-                f"{summary.bounds_in_band} of {summary.bounds} bounds overlap the band; "
-                f"{summary.skipped} observations skipped (outside the run's years or undated).",
+                "summary": headline(summary),
                 "table": frame_table(
                     table[table.status == "scored"].drop(columns=["status", "runs"])
                 ),

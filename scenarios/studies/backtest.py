@@ -11,11 +11,13 @@ import pandas as pd
 
 from scenarios.analysis.backtest import Ensemble, backtest_table
 from scenarios.config.observations import read_observations
+from scenarios.core.errors import UserError, problem_line
 from scenarios.folders.publish import StagedFiles
 from scenarios.folders.run_folder import (
     BACKTEST_COLUMNS,
     BACKTEST_CSV,
     BACKTEST_PNG,
+    EARLIER_BACKTEST_COLUMNS,
     PLOTS_DIR,
     RunFolder,
 )
@@ -45,17 +47,38 @@ class BacktestResult:
     observations: Path
 
 
+def check_split(split: int | None, years: list[int], folder: Path) -> None:
+    """A split must leave at least one of the run's years on each side."""
+    if split is not None and not min(years) <= split < max(years):
+        raise UserError(
+            problem_line(
+                str(folder),
+                "--split",
+                f"{split} leaves no run year on one side (the run covers {min(years)}–"
+                f"{max(years)}); give a year from {min(years)} to {max(years) - 1}, "
+                "e.g. the calibration's fit_until",
+            )
+        )
+
+
 def run_backtest(
-    folder: Path, observations_path: Path | None, force: bool, make_plot: bool = True
+    folder: Path,
+    observations_path: Path | None,
+    force: bool,
+    make_plot: bool = True,
+    split: int | None = None,
 ) -> BacktestResult:
     """Score ``folder`` against ``observations_path``; write backtest.csv and plots/backtest.png.
 
-    Everything is checked before anything is written: the folder, the observations,
-    and an existing backtest.csv (replaced only with ``force``).
+    With ``split``, rows up to that year are in sample and later rows out of sample, and
+    the persistence reference knows nothing after it. Everything is checked before
+    anything is written: the folder, the split, the observations, and an existing
+    backtest.csv (replaced only with ``force``).
     """
     observations_path = observations_path or default_observations()
     run = RunFolder.open(folder, "backtest")
     manifest, config = run.manifest, run.config
+    check_split(split, list(run.years), folder)
     observations = read_observations(observations_path, run.clusters, run.years)
     target = folder / BACKTEST_CSV
     plot_path = folder / PLOTS_DIR / BACKTEST_PNG if make_plot else None
@@ -68,13 +91,15 @@ def run_backtest(
         within=folder,
     )
     ensemble = Ensemble(run.yearly_table)
-    table = backtest_table(ensemble, observations)
+    table = backtest_table(ensemble, observations, split)
     text = frame_csv_text(tidy_frame(table))
     with staged:  # the table and its chart together, or neither
         staged.path(target).write_text(text, encoding="utf-8", newline="")
         if plot_path is not None:
             names = {cid: c["name"] for cid, c in config["clusters"].items()}
-            plot_backtest(ensemble, table, names, str(manifest["name"]), staged.path(plot_path))
+            plot_backtest(
+                ensemble, table, names, str(manifest["name"]), staged.path(plot_path), split
+            )
     return BacktestResult(table, target, plot_path, observations_path)
 
 
@@ -84,6 +109,7 @@ def written_by_backtest(path: Path) -> bool:
         return True  # plots/backtest.png in a run folder of this tool
     try:
         with path.open(encoding="utf-8") as handle:
-            return handle.readline().rstrip("\n") == ",".join(BACKTEST_COLUMNS)
+            header = handle.readline().rstrip("\n")
     except (OSError, UnicodeDecodeError):
         return False
+    return header in {",".join(c) for c in (BACKTEST_COLUMNS, *EARLIER_BACKTEST_COLUMNS)}
