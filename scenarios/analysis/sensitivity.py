@@ -63,24 +63,30 @@ def unit_sample(
     raise ValueError(f"unknown design {design!r}")
 
 
-def to_values(unit: np.ndarray, specs: Sequence[Parameter]) -> np.ndarray:
-    """Map unit-cube points to each input's distribution (column by column)."""
+def shaped_distribution(spec: Parameter) -> Any:
+    """A triangular or normal input's distribution on its range (scipy, frozen): the
+    triangle with its ``mode``, or the normal truncated to the range."""
     from scipy import stats  # (heavy; only triangular and normal inputs need it)
 
+    low, high = spec.bounds
+    if spec.distribution == "triangular":
+        assert spec.mode is not None
+        return stats.triang((spec.mode - low) / (high - low), loc=low, scale=high - low)
+    assert spec.mean is not None and spec.sd is not None
+    a, b = (low - spec.mean) / spec.sd, (high - spec.mean) / spec.sd
+    return stats.truncnorm(a, b, loc=spec.mean, scale=spec.sd)
+
+
+def to_values(unit: np.ndarray, specs: Sequence[Parameter]) -> np.ndarray:
+    """Map unit-cube points to each input's distribution (column by column)."""
     values = np.empty_like(unit)
     for j, spec in enumerate(specs):
         low, high = spec.bounds
         u = unit[:, j]
         if spec.distribution == "uniform":
             values[:, j] = low + u * (high - low)
-        elif spec.distribution == "triangular":
-            assert spec.mode is not None
-            c = (spec.mode - low) / (high - low)
-            values[:, j] = stats.triang.ppf(u, c, loc=low, scale=high - low)
         else:
-            assert spec.mean is not None and spec.sd is not None
-            a, b = (low - spec.mean) / spec.sd, (high - spec.mean) / spec.sd
-            values[:, j] = stats.truncnorm.ppf(u, a, b, loc=spec.mean, scale=spec.sd)
+            values[:, j] = shaped_distribution(spec).ppf(u)
     return np.clip(values, [s.bounds[0] for s in specs], [s.bounds[1] for s in specs])
 
 

@@ -70,6 +70,10 @@ class Calibrate(StrictSpec):
     fit_until: int = 2019
     """Only observed figures up to this year are fitted; later ones judge the calibration
     (``clusterfund backtest RESULTS --split <fit_until>``) and are never read by it."""
+    waves: int = Field(default=1, ge=1, le=10, strict=True)
+    """History matching in waves: wave 1 is the design; each later wave draws a design of
+    the same size inside the region the previous one did not rule out
+    (:mod:`scenarios.analysis.waves`). 1 (the default) is one wave."""
 
 
 class ExperimentSpec(StrictSpec):
@@ -150,10 +154,13 @@ class Experiment(Study):
     @property
     def model_runs(self) -> int:
         """Runs of the whole experiment: every point's replications (with ``[calibrate]``,
-        the base scenario's too)."""
+        the base scenario's too, and every wave's points: at most, since the waves stop
+        when one rules out every point)."""
         spec = self.spec
         points = designs.point_count(spec.design, spec.samples, len(self.parameters))
-        return (points + (1 if self.targets else 0)) * spec.replications
+        if not self.targets or spec.calibrate is None:
+            return points * spec.replications
+        return (points * spec.calibrate.waves + 1) * spec.replications
 
 
 def design_problems(path: Path, spec: ExperimentSpec) -> list[str]:

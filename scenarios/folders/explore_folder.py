@@ -5,8 +5,10 @@
 - ``sensitivity.csv``: per outcome × input the design's indices and a rank;
 - ``discovery.csv`` (with ``[discover]``): PRIM's peeling trajectory, the chosen box marked;
 - with ``[calibrate]``: ``calibration.csv`` (each observation at the best point and the
-  base), ``not_ruled_out.csv`` (the points within the cutoff, best first) and
-  ``calibrated.toml`` (the best point as a scenario);
+  base), ``not_ruled_out.csv`` (each wave's points within the cutoff, best first),
+  ``waves.csv`` (per wave its box, points and points not ruled out), ``parameter_sets.csv``
+  (the last wave's points not ruled out as config overrides, exact) and ``calibrated.toml``
+  (the best point as a scenario);
 - ``manifest.json`` (kind ``explore``) and ``plots/``.
 """
 
@@ -29,7 +31,7 @@ from scenarios.core.errors import UserError
 from scenarios.folders.checks import EXPLORE_KIND, read_table
 from scenarios.folders.manifest import job_source_fields, read_manifest, write_job_manifest
 from scenarios.folders.publish import MANIFEST_JSON
-from scenarios.folders.tables import write_csv
+from scenarios.folders.tables import write_csv, write_tidy_csv
 from simulator.outcomes import STATS
 
 EXPERIMENTS_CSV = "experiments.csv"
@@ -39,6 +41,10 @@ DISCOVERY_CSV = "discovery.csv"
 CALIBRATION_CSV = "calibration.csv"
 NOT_RULED_OUT_CSV = "not_ruled_out.csv"
 CALIBRATED_TOML = "calibrated.toml"
+WAVES_CSV = "waves.csv"
+PARAMETER_SETS_CSV = "parameter_sets.csv"
+PARAMETER_SET_COLUMN = "set"
+"""The first column of ``parameter_sets.csv`` (0 .. K-1); the concrete config keys follow."""
 KIND = EXPLORE_KIND
 SENSITIVITY_HEAD = ("outcome", "stat", "input")
 """The first columns of ``sensitivity.csv``; the design's index columns, ``rank`` and ``note``
@@ -125,17 +131,36 @@ def write_discovery(
     )
 
 
+@dataclass(frozen=True)
+class WaveRow:
+    """One wave of a calibration as the tables record it: its number, its points'
+    implausibility and their inputs' values (points × inputs)."""
+
+    number: int
+    table: ImplausibilityTable
+    values: np.ndarray
+
+
+def plausible_order(table: ImplausibilityTable) -> np.ndarray:
+    """The points not ruled out, the most plausible first: by largest, then mean
+    implausibility, then point."""
+    kept = np.flatnonzero(table.not_ruled_out)
+    return kept[np.lexsort((kept, table.mean[kept], table.largest[kept]))]
+
+
 def write_calibration_tables(
     folder: Path,
     targets: Sequence[Target],
     table: ImplausibilityTable,
     stats: np.ndarray,
+    wave: int,
     input_names: Sequence[str],
-    values: np.ndarray,
+    waves: Sequence[WaveRow],
 ) -> None:
-    """``calibration.csv`` (per observation: the mean and implausibility at the best point and
-    at the base, the last row of ``stats``) and ``not_ruled_out.csv`` (the points within the
-    cutoff, the most plausible first: by largest, then mean implausibility, then point)."""
+    """``calibration.csv`` (per observation: the mean and implausibility at the best point of
+    ``table``, from wave ``wave``, and at the base, the last row of ``stats``) and
+    ``not_ruled_out.csv`` (wave by wave, the points within the cutoff, the most plausible
+    first: :func:`plausible_order`; ``point`` numbers a point in its wave's design)."""
     best, base = table.best, len(stats) - 1
     mean = stats[:, :, STATS.index("mean")]
     write_csv(
@@ -149,6 +174,7 @@ def write_calibration_tables(
             "mean_at_base",
             "implausibility_at_base",
             "source",
+            "wave",
         ),
         (
             (
@@ -160,13 +186,11 @@ def write_calibration_tables(
                 float(mean[base, j]),
                 float(table.values[base, j]),
                 t.observation.source,
+                wave,
             )
             for j, t in enumerate(targets)
         ),
     )
-    kept = np.flatnonzero(table.not_ruled_out)
-    order = kept[np.lexsort((kept, table.mean[kept], table.largest[kept]))]
-    held = ~table.used
     write_csv(
         folder / NOT_RULED_OUT_CSV,
         (
@@ -175,17 +199,67 @@ def write_calibration_tables(
             "largest_implausibility",
             "mean_implausibility",
             "largest_held_out_implausibility",
+            "wave",
         ),
         (
             (
                 int(p),
-                *map(float, values[p]),
-                float(table.largest[p]),
-                float(table.mean[p]),
-                float(table.values[p, held].max()) if held.any() else "",
+                *map(float, row.values[p]),
+                float(row.table.largest[p]),
+                float(row.table.mean[p]),
+                float(row.table.values[p, ~row.table.used].max())
+                if (~row.table.used).any()
+                else "",
+                row.number,
             )
-            for p in order
+            for row in waves
+            for p in plausible_order(row.table)
         ),
+    )
+
+
+def write_waves(
+    folder: Path,
+    input_names: Sequence[str],
+    waves: Sequence[tuple[int, int, int, int, np.ndarray, np.ndarray]],
+    stopped: str,
+) -> None:
+    """``waves.csv``: per wave (number, design seed, points, points not ruled out, box low
+    and high per input) its row; ``note`` on the last says why the waves stopped early."""
+    header = (
+        "wave",
+        "seed",
+        "points",
+        "not_ruled_out",
+        *[f"{n}:{end}" for n in input_names for end in ("low", "high")],
+        "note",
+    )
+    write_csv(
+        folder / WAVES_CSV,
+        header,
+        (
+            (
+                number,
+                seed,
+                points,
+                kept,
+                *[float(v) for j in range(len(input_names)) for v in (low[j], high[j])],
+                stopped if i == len(waves) - 1 else "",
+            )
+            for i, (number, seed, points, kept, low, high) in enumerate(waves)
+        ),
+    )
+
+
+def write_parameter_sets(folder: Path, sets: Sequence[dict[str, Any]]) -> None:
+    """``parameter_sets.csv``: one row per set (``set`` 0 .. K-1), then each concrete config
+    key's value, floats as their shortest exact text (``repr``: they read back to the same
+    number, never rounded). With no set left the file holds the header ``set`` only."""
+    keys = list(sets[0]) if sets else []
+    write_tidy_csv(
+        folder / PARAMETER_SETS_CSV,
+        (PARAMETER_SET_COLUMN, *keys),
+        ((k, *(values[key] for key in keys)) for k, values in enumerate(sets)),
     )
 
 
@@ -307,6 +381,18 @@ class ExploreFolder:
     def not_ruled_out(self) -> pd.DataFrame | None:
         """``not_ruled_out.csv``, when the experiment calibrated."""
         path = self.path / NOT_RULED_OUT_CSV
+        return pd.read_csv(path) if path.is_file() else None
+
+    @cached_property
+    def waves(self) -> pd.DataFrame | None:
+        """``waves.csv``, when the experiment calibrated."""
+        path = self.path / WAVES_CSV
+        return pd.read_csv(path, keep_default_na=False) if path.is_file() else None
+
+    @cached_property
+    def parameter_sets(self) -> pd.DataFrame | None:
+        """``parameter_sets.csv``, when the experiment calibrated."""
+        path = self.path / PARAMETER_SETS_CSV
         return pd.read_csv(path) if path.is_file() else None
 
     def ranked(self, outcome: str) -> pd.DataFrame:

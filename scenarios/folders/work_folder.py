@@ -15,6 +15,7 @@ finished work.
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import json
 import os
@@ -31,6 +32,10 @@ from scenarios.folders.publish import check_folder_free
 
 PLAN_JSON = "plan.json"
 CHUNKS_DIR = "chunks"
+WAVE_DIR = "wave_{number}"
+"""The sub-store of a calibration's wave ``number`` (2, 3 ...; wave 1 is the folder's own)."""
+DESIGN_FILE = "design.txt"
+"""A wave's design fingerprint, checked when the wave resumes."""
 LOCK_FILE = ".lock"
 _CHUNK_NAME = re.compile(r"^points_(\d+)_(\d+)\.npy$")
 
@@ -161,6 +166,26 @@ class WorkFolder:
             values[first : last + 1] = chunk
             done[first : last + 1] = True
         return values, done
+
+    def wave(self, number: int, fingerprint: str) -> WorkFolder:
+        """The chunk store of wave ``number`` of a calibration in waves: wave 1's is this
+        folder's own, a later wave's is ``wave_<number>/`` inside it, sharing this folder's
+        lock. Its design is the same on every resume (it follows from the saved chunks of the
+        waves before it); ``fingerprint`` (of the design) is recorded, and a stopped wave
+        whose recorded design differs is refused."""
+        if number == 1:
+            return self
+        view = copy.copy(self)
+        view.path = self.path / WAVE_DIR.format(number=number)
+        (view.path / CHUNKS_DIR).mkdir(parents=True, exist_ok=True)
+        recorded = view.path / DESIGN_FILE
+        if recorded.is_file() and recorded.read_text(encoding="utf-8") != fingerprint:
+            raise UserError(
+                f"{view.path}: the stopped run of wave {number} had another design; use "
+                "--force to start over"
+            )
+        recorded.write_text(fingerprint, encoding="utf-8")
+        return view
 
     def discard(self) -> None:
         """Remove the folder and everything saved in it (a job that cannot succeed)."""

@@ -7,7 +7,11 @@ import pandas as pd
 
 from scenarios.analysis.calibration import BASE_POINT
 from scenarios.config.designs import ranking_column
-from scenarios.folders.explore_folder import CALIBRATED_TOML, ExploreFolder
+from scenarios.folders.explore_folder import (
+    CALIBRATED_TOML,
+    PARAMETER_SETS_CSV,
+    ExploreFolder,
+)
 
 TOP_INPUTS = 5
 """How many inputs are shown per outcome (terminal and report)."""
@@ -55,18 +59,28 @@ def describe_explore(folder: ExploreFolder) -> str:
 
 
 def describe_calibration(folder: ExploreFolder) -> list[str]:
-    """Terminal lines of a calibration: points kept, the best, and the held-out check (none
-    when the experiment did not calibrate)."""
+    """Terminal lines of a calibration: each wave (points, points not ruled out, its box),
+    the final parameter sets, the best point, and the held-out check (none when the
+    experiment did not calibrate)."""
     table, kept = folder.calibration, folder.not_ruled_out
     if table is None or kept is None:
         return []
     used = table[table["held_out"] == 0]
-    lines = [
-        f"calibration: {len(kept)} points not ruled out on {len(used)} observations; "
+    final = int(table["wave"].iloc[0]) if "wave" in table and len(table) else 1
+    lines = describe_waves(folder)
+    sets = folder.parameter_sets
+    count = len(sets) if sets is not None else len(kept[kept.get("wave", 1) == final])
+    lines.append(
+        f"calibration: {count} points not ruled out (wave {final}) on {len(used)} observations; "
         f"the best point's largest implausibility {used['implausibility_at_best'].max():.3g} "
         f"(the {BASE_POINT} scenario: {used['implausibility_at_base'].max():.3g}) -> "
         f"{folder.path.name}/{CALIBRATED_TOML}"
-    ]
+    )
+    if sets is not None:
+        lines.append(
+            f"parameter sets: K = {len(sets)} (the points not ruled out in wave {final}, best "
+            f"first) -> {folder.path / PARAMETER_SETS_CSV}"
+        )
     for _, row in table[table["held_out"] == 1].iterrows():
         lines.append(
             f"  held out {row['observation']} (observed {row['observed']}): "
@@ -75,4 +89,24 @@ def describe_calibration(folder: ExploreFolder) -> list[str]:
             f"{float(row['mean_at_base']):.4g} uncalibrated "
             f"(I = {float(row['implausibility_at_base']):.2f})"
         )
+    return lines
+
+
+def describe_waves(folder: ExploreFolder) -> list[str]:
+    """One line per wave of a calibration (points, points not ruled out) and its box, one
+    line per input; the reason the waves stopped early, if they did."""
+    waves = folder.waves
+    if waves is None:
+        return []
+    names = [c[: -len(":low")] for c in waves.columns if c.endswith(":low")]
+    lines = []
+    for _, row in waves.iterrows():
+        lines.append(
+            f"wave {row['wave']}: {row['points']} points, {row['not_ruled_out']} not ruled out; "
+            "drawn in"
+        )
+        for name in names:
+            lines.append(f"  {name} in [{row[name + ':low']:.4g}, {row[name + ':high']:.4g}]")
+        if row["note"]:
+            lines.append(f"  {row['note']}")
     return lines

@@ -11,6 +11,7 @@ completion.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from scenarios.folders.run_folder import PLOTS_DIR
 from scenarios.folders.work_folder import WorkFolder
 from scenarios.present.explore_charts import draw_explore_plots
 from scenarios.studies.calibrate import calibrate
+from scenarios.studies.history_match import HistoryMatch, history_match
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,25 @@ def execute_explore(
             reads,
         ) as work,
     ):
+        outcomes = len(spec.outcomes) + len(targets)
+
+        def run_wave(number: int, wave: DesignPoints) -> np.ndarray:
+            """The points of ``wave`` (of a calibration in waves), saved in its own store."""
+            design_sha = hashlib.sha256(np.ascontiguousarray(wave.values).tobytes()).hexdigest()
+            store = work.wave(number, design_sha)
+            return run_points(
+                model,
+                wave.overrides,
+                spec.replications,
+                spec.seed,
+                store,
+                executor,
+                outcomes=outcomes,
+                label=f"{spec.name} wave {number}",
+                chunk_points=request.chunk_points,
+                progress=request.progress,
+            )[:, len(spec.outcomes) :]
+
         try:
             stats = run_points(
                 model,
@@ -127,17 +148,29 @@ def execute_explore(
                 spec.seed,
                 work,
                 executor,
-                outcomes=len(spec.outcomes) + len(targets),
+                outcomes=outcomes,
                 label=spec.name,
                 chunk_points=request.chunk_points,
                 progress=request.progress,
+            )
+            match = (
+                history_match(experiment, design, stats[:, len(spec.outcomes) :], run_wave)
+                if targets
+                else None
             )
         except PointFailed:  # a point that cannot be met: the experiment cannot finish
             work.discard()
             raise
         with work.kept_if_refused(), StagedFolder(out, request.force, reads) as staging:
             write_explore_folder(
-                staging.path, out, request, experiment, design, stats, executor.backend.describe()
+                staging.path,
+                out,
+                request,
+                experiment,
+                design,
+                stats,
+                executor.backend.describe(),
+                match,
             )
         work.remove()
         return out
@@ -151,13 +184,14 @@ def write_explore_folder(
     design: DesignPoints,
     stats: np.ndarray,
     backend: str,
+    match: HistoryMatch | None = None,
 ) -> None:
     """Every table of the explore folder ``out`` (written in ``folder``, its staging;
     analysed here), its manifest and its charts.
 
     ``stats`` holds every point's statistics (points × outcomes × ``STATS``); with
-    ``[calibrate]`` the calibration targets follow the outcomes, and the base scenario
-    follows the points.
+    ``[calibrate]`` the calibration targets follow the outcomes, the base scenario
+    follows the points, and ``match`` holds the calibration's waves (wave 1 is ``design``).
     """
     spec = experiment.spec
     names = experiment.input_names
@@ -174,8 +208,8 @@ def write_explore_folder(
         y = chosen_stat(experiment, point_stats, spec.discover.outcome)
         found = discover(design.values, names, y, spec.discover)
         explore_folder.write_discovery(folder, names, found.steps, found.chosen)
-    if experiment.targets:
-        calibrate(folder, out, experiment, design, stats[:, outcomes:])
+    if match is not None:
+        calibrate(folder, out, experiment, match)
     manifest = explore_folder.write_explore_manifest(
         folder, experiment, len(design.values), backend
     )
