@@ -69,8 +69,9 @@ tolerance = 0.01
 """
 
 
-def test_calibration_finds_the_point_the_observations_came_from(tmp_path: Path) -> None:
-    """Observations made by the model itself at churn = 0.10 (a grid point) pick it out."""
+def write_planted_observations(path: Path) -> None:
+    """Observations made by the model itself at churn = 0.10: 2021 members of the programme,
+    Mobile Heights and Packbridge (4 runs, seed 3)."""
     document = load_config(BASELINE).document
     document["programme"]["horizon"] = 2021
     measured = ("all", "mobile_heights", "packbridge")
@@ -83,7 +84,12 @@ def test_calibration_finds_the_point_the_observations_came_from(tmp_path: Path) 
         f"{c},2021,members,{float(v)!r},,,test,made by the model"
         for c, v in zip(measured, truth, strict=True)
     ]
-    (tmp_path / "observations.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_calibration_finds_the_point_the_observations_came_from(tmp_path: Path) -> None:
+    """Observations made by the model itself at churn = 0.10 (a grid point) pick it out."""
+    write_planted_observations(tmp_path / "observations.csv")
     path = tmp_path / "planted.toml"
     path.write_text(EXPERIMENT.format(base=BASELINE.as_posix()), encoding="utf-8")
     result = invoke("explore", str(path), "--out", str(tmp_path / "out"), "--no-plots")
