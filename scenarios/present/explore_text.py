@@ -69,7 +69,10 @@ def describe_calibration(folder: ExploreFolder) -> list[str]:
     final = int(table["wave"].iloc[0]) if "wave" in table and len(table) else 1
     lines = describe_waves(folder)
     sets = folder.parameter_sets
-    count = len(sets) if sets is not None else len(kept[kept.get("wave", 1) == final])
+    if sets is not None:
+        count = len(sets)
+    else:  # a folder written before waves
+        count = len(kept[kept["wave"] == final]) if "wave" in kept else len(kept)
     lines.append(
         f"calibration: {count} points not ruled out (wave {final}) on {len(used)} observations; "
         f"the best point's largest implausibility {used['implausibility_at_best'].max():.3g} "
