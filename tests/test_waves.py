@@ -4,6 +4,7 @@ wave before it left, plans and figures after fit_until never read, byte-identica
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from scenarios.config.experiment import Calibrate, Experiment, ExperimentSpec, l
 from scenarios.config.observations import Observation, Target
 from scenarios.config.scenario import load_config
 from scenarios.config.study_file import Parameter, ResolvedParameter
-from scenarios.engine.points import ScenarioModel
+from scenarios.engine.points import PointFailed, ScenarioModel
 from scenarios.studies import calibrate as calibrate_module
 from scenarios.studies.explore import ExploreRequest, execute_explore
 from scenarios.studies.history_match import history_match
@@ -140,6 +141,29 @@ def test_a_first_wave_that_rules_out_everything_writes_an_empty_set(tmp_path: Pa
     assert list(waves["wave"]) == [1] and waves["not_ruled_out"].iloc[0] == 0
     assert waves["note"].iloc[0].startswith("wave 1 rules out every point")
     assert (out / "calibrated.toml").is_file()  # the best of a bad lot, as before waves
+
+
+class FailsInWave2(Identity):
+    """The identity model, but a point cannot run once wave 1 (30 points, the base) is done."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def evaluate(self, overrides: dict[str, Any], replications: int, seed: int) -> np.ndarray:
+        self.calls += 1
+        if self.calls > 31 + 3:
+            raise PointFailed("waves.toml", overrides, "its allocation cannot be met")
+        return super().evaluate(overrides, replications, seed)
+
+
+def test_a_point_that_fails_in_a_later_wave_is_named_with_its_wave(tmp_path: Path) -> None:
+    request = ExploreRequest(out=tmp_path / "out", progress=False, make_plots=False)
+    with pytest.raises(PointFailed) as failed:
+        execute_explore(analytic(tmp_path, waves=2), request, FailsInWave2())
+    (line,) = failed.value.lines
+    assert line.startswith("waves.toml: point 3 of wave 2 (x1 = ")
+    assert line.endswith("): its allocation cannot be met")
+    assert not (tmp_path / "out").exists() and not (tmp_path / ".out.work").exists()
 
 
 def test_parameter_sets_are_exact_and_the_best_first(tmp_path: Path) -> None:
@@ -278,6 +302,8 @@ def test_the_planted_truth_is_inside_the_final_set_and_a_wrong_value_is_ruled_ou
     assert calibrated.join_rate == sets["members.join_rate"].iloc[0]
     table = pd.read_csv(whole / "calibration.csv")
     assert set(table["wave"]) == {3}
+    manifest = json.loads((whole / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["calibration_waves"] == {"points": [12, 12, 12], "runs": (36 + 1) * 2}
     assert len(table) == len(MEASURED)  # neither the plan nor the late figure is a target
 
 

@@ -15,7 +15,8 @@ its largest I over the observations used is at most ``cutoff`` (3, Pukelsheim's
 three-sigma rule). The best point has the smallest largest I (then the smallest
 mean I). Observations named in ``hold_out`` are measured and reported, never used
 to choose: they judge the calibration. The base scenario itself (no changes) is
-scored too, as the uncalibrated reference.
+scored too, as the uncalibrated reference. With ``[calibrate] waves``, each later wave's
+points are scored the same way (:mod:`scenarios.analysis.waves`).
 """
 
 from __future__ import annotations

@@ -270,9 +270,15 @@ def write_calibrated_scenario(folder: Path, scenario: ScenarioFile, final: Path)
 
 
 def write_explore_manifest(
-    folder: Path, experiment: Experiment, points: int, backend: str
+    folder: Path,
+    experiment: Experiment,
+    points: int,
+    backend: str,
+    wave_points: Sequence[int] = (),
 ) -> dict[str, Any]:
-    """``manifest.json`` of an explore folder (``backend``: where the points ran)."""
+    """``manifest.json`` of an explore folder (``backend``: where the points ran;
+    ``wave_points``: with ``[calibrate]``, the points of each wave run, wave 1's the
+    design's, recorded with the runs of the whole calibration, the base's included)."""
     spec = experiment.spec
     fields = {
         **job_source_fields(
@@ -295,6 +301,11 @@ def write_explore_manifest(
         "backend": backend,
         "base_config": experiment.document,
     }
+    if wave_points:
+        fields["calibration_waves"] = {
+            "points": list(wave_points),
+            "runs": (sum(wave_points) + 1) * spec.replications,
+        }
     return write_job_manifest(
         folder, KIND, fields, ("SALib", "ema_workbench", "dask", "distributed")
     )

@@ -127,18 +127,22 @@ def execute_explore(
             """The points of ``wave`` (of a calibration in waves), saved in its own store."""
             design_sha = hashlib.sha256(np.ascontiguousarray(wave.values).tobytes()).hexdigest()
             store = work.wave(number, design_sha)
-            return run_points(
-                model,
-                wave.overrides,
-                spec.replications,
-                spec.seed,
-                store,
-                executor,
-                outcomes=outcomes,
-                label=f"{spec.name} wave {number}",
-                chunk_points=request.chunk_points,
-                progress=request.progress,
-            )[:, len(spec.outcomes) :]
+            try:
+                stats = run_points(
+                    model,
+                    wave.overrides,
+                    spec.replications,
+                    spec.seed,
+                    store,
+                    executor,
+                    outcomes=outcomes,
+                    label=f"{spec.name} wave {number}",
+                    chunk_points=request.chunk_points,
+                    progress=request.progress,
+                )
+            except PointFailed as exc:  # "point 17" of this wave's design
+                raise exc.named(f"{exc.label} of wave {number}") from None
+            return stats[:, len(spec.outcomes) :]
 
         try:
             stats = run_points(
@@ -211,7 +215,11 @@ def write_explore_folder(
     if match is not None:
         calibrate(folder, out, experiment, match)
     manifest = explore_folder.write_explore_manifest(
-        folder, experiment, len(design.values), backend
+        folder,
+        experiment,
+        len(design.values),
+        backend,
+        [len(w.design.values) for w in match.waves] if match is not None else [],
     )
     if request.make_plots:
         draw_explore_plots(ExploreFolder(folder, manifest), folder / PLOTS_DIR)
