@@ -65,6 +65,19 @@ class RunResult:
         return pd.DataFrame(self.allocation_rows, columns=list(ALLOCATION_COLUMNS))
 
 
+PER_RUN_KEYS = (
+    "members.churn",
+    "members.first_year_churn",
+    "members.join_rate",
+    "clusters.*.churn",
+    "clusters.*.join_rate",
+    "clusters.*.private_income",
+    "clusters.*.other_public",
+)
+"""The keys whose values a run of a batch can hold for itself (a parameter set may set
+only these)."""
+
+
 def default_allocator(scenario: Scenario) -> ArenaAllocator:
     """The allocator the scenario asks for (``allocator.method``).
 
@@ -87,8 +100,15 @@ def simulate_batch(
     scenario: Scenario,
     rngs: Sequence[np.random.Generator],
     allocator: ArenaAllocator | None = None,
+    run_scenarios: Sequence[Scenario] | None = None,
 ) -> BatchResult:
     """Run the scenario once per generator in ``rngs``, from its first year to its horizon.
+
+    ``run_scenarios[r]``, when given, is run r's own variant of ``scenario`` (a parameter
+    set): it may differ only in the values a run can hold for itself, each cluster's base
+    rates (``members.churn``, ``first_year_churn``, ``join_rate`` and the clusters' own
+    ``churn`` and ``join_rate``), ``private_income`` and ``other_public``
+    (:data:`PER_RUN_KEYS`); everything else is read from ``scenario``.
 
     ``rngs[r]`` is run r's only source of randomness; ``allocator`` defaults to the one
     the scenario names and serves every run (pass a memoised one to share solutions
@@ -104,7 +124,7 @@ def simulate_batch(
     env = simpy.Environment(initial_time=scenario.programme.start_year)
     announcements = Announcements(env)
     clusters = [
-        ClusterBatch(index, cid, scenario, rngs, table, result.events)
+        ClusterBatch(index, cid, scenario, rngs, table, result.events, run_scenarios)
         for index, cid in enumerate(scenario.clusters)
     ]
     env.process(
