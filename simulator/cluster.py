@@ -123,8 +123,9 @@ class ClusterBatch:
       ``min_business_share`` of its income from fees and private money, or below
       ``min_members``;
     - ``absorbed``: after a year whose deficit is more than the largest fee rise would
-      bring in (``d > max_fee_rise * fees``), with ``absorption.probability`` (one uniform
-      from the run's generator, drawn only in such years).
+      bring in (``d > max_fee_rise * fees``) and that leaves reserves low (at risk), with
+      ``absorption.probability`` (one uniform from the run's generator, drawn only in such
+      years).
 
     A fee reform (``fee_reforms``) in year t, before the renewals: each member leaves with
     ``member_loss`` (one uniform per member), and fees are multiplied by ``fee_multiplier``
@@ -500,7 +501,7 @@ class ClusterBatch:
             staying = staying & ~leaving[DEFUNDED]
         probability = self.scenario.absorption.probability
         if probability > 0:
-            eligible = staying & deficit_beyond_fees
+            eligible = staying & deficit_beyond_fees & self.at_risk
             draws = per_run_uniforms(self.rngs, eligible.astype(np.int64), eligible)
             absorbed = np.zeros(self.runs, dtype=bool)
             absorbed[eligible] = draws < probability

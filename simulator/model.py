@@ -65,19 +65,6 @@ class RunResult:
         return pd.DataFrame(self.allocation_rows, columns=list(ALLOCATION_COLUMNS))
 
 
-PER_RUN_KEYS = (
-    "members.churn",
-    "members.first_year_churn",
-    "members.join_rate",
-    "clusters.*.churn",
-    "clusters.*.join_rate",
-    "clusters.*.private_income",
-    "clusters.*.other_public",
-)
-"""The keys whose values a run of a batch can hold for itself (a parameter set may set
-only these)."""
-
-
 def default_allocator(scenario: Scenario) -> ArenaAllocator:
     """The allocator the scenario asks for (``allocator.method``).
 
@@ -108,7 +95,7 @@ def simulate_batch(
     set): it may differ only in the values a run can hold for itself, each cluster's base
     rates (``members.churn``, ``first_year_churn``, ``join_rate`` and the clusters' own
     ``churn`` and ``join_rate``), ``private_income`` and ``other_public``
-    (:data:`PER_RUN_KEYS`); everything else is read from ``scenario``.
+    (:data:`simulator.parameter_sets.PER_RUN_KEYS`); everything else is read from ``scenario``.
 
     ``rngs[r]`` is run r's only source of randomness; ``allocator`` defaults to the one
     the scenario names and serves every run (pass a memoised one to share solutions

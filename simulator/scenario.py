@@ -365,7 +365,9 @@ class Absorption(StrictModel):
 
     After a year whose deficit is larger than the largest fee rise would bring in
     (``deficit > management.max_fee_rise * fee_income``: members would have to accept
-    more than management may ask), the cluster is absorbed with ``probability``. It leaves
+    more than management may ask) and whose reserves are low (below
+    ``management.reserve_threshold`` years of costs: the money falls short), the cluster
+    is absorbed with ``probability``. It leaves
     the programme at that year's end with its reserves (``settled``), and its members stay
     with the host (none transfer to other clusters).
     """
@@ -523,6 +525,20 @@ class Allocator(StrictModel):
     """Impact multiplier per participating cluster that is at risk (low reserves)."""
 
 
+class ParameterSets(StrictModel):
+    """Parameter sets a calibration did not rule out: run r of an ensemble uses set
+    ``r mod K`` (K the number of sets), so its spread carries parameter uncertainty as well
+    as chance. Each set gives a value to every key of ``keys`` (keys of
+    :data:`simulator.parameter_sets.PER_RUN_KEYS`)."""
+
+    file: str
+    """The CSV file the sets were read from (for the record)."""
+    keys: list[str]
+    """The dotted keys each set gives a value to."""
+    values: list[list[float]]
+    """One row per set, one value per key."""
+
+
 class Scorecard(StrictModel):
     """Thresholds for the seed's measurable 2021 targets."""
 
@@ -575,6 +591,8 @@ class Scenario(StrictModel):
     """A mid-term review that can withdraw base funding (none: no review)."""
     fee_reforms: list[FeeReform] = []
     """Fee reforms that cost a cluster members, scheduled or drawn at random."""
+    parameter_sets: ParameterSets | None = None
+    """Parameter sets the runs walk through (none: every run uses the values above)."""
     projects: list[Project] = []
     """The collaboration-project pool."""
     open_calls: OpenCalls | None = None
