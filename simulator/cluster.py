@@ -178,6 +178,8 @@ class ClusterBatch:
         """Private income in the first year, per run."""
         self.other_public = np.array([c.other_public for c in run_clusters])
         """Other public funding a year, per run."""
+        self.absorption_probability = np.array([v.absorption.probability for v in per_run])
+        """Chance of absorption after a year of low reserves and a deep deficit, per run."""
         self.reforms: list[FeeReform] = [
             reform for reform in scenario.fee_reforms if reform.cluster == cluster_id
         ]
@@ -499,12 +501,12 @@ class ClusterBatch:
             failing = (share < review.min_business_share) | (count < review.min_members)
             leaving[DEFUNDED] = staying & failing
             staying = staying & ~leaving[DEFUNDED]
-        probability = self.scenario.absorption.probability
-        if probability > 0:
-            eligible = staying & deficit_beyond_fees & self.at_risk
+        probability = self.absorption_probability
+        eligible = staying & deficit_beyond_fees & self.at_risk & (probability > 0)
+        if eligible.any():
             draws = per_run_uniforms(self.rngs, eligible.astype(np.int64), eligible)
             absorbed = np.zeros(self.runs, dtype=bool)
-            absorbed[eligible] = draws < probability
+            absorbed[eligible] = draws < probability[eligible]
             leaving[ABSORBED] = absorbed
         status = status.copy()
         for way, runs in leaving.items():

@@ -94,7 +94,8 @@ def simulate_batch(
     ``run_scenarios[r]``, when given, is run r's own variant of ``scenario`` (a parameter
     set): it may differ only in the values a run can hold for itself, each cluster's base
     rates (``members.churn``, ``first_year_churn``, ``join_rate`` and the clusters' own
-    ``churn`` and ``join_rate``), ``private_income`` and ``other_public``
+    ``churn`` and ``join_rate``), ``private_income``, ``other_public`` and
+    ``absorption.probability``
     (:data:`simulator.parameter_sets.PER_RUN_KEYS`); everything else is read from ``scenario``.
 
     ``rngs[r]`` is run r's only source of randomness; ``allocator`` defaults to the one

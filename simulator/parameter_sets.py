@@ -14,11 +14,12 @@ import fnmatch
 import math
 from collections.abc import Sequence
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from simulator.scenario import Cluster, MemberBehaviour, Scenario
+from simulator.scenario import Scenario
 
 PER_RUN_KEYS = (
+    "absorption.probability",
     "members.churn",
     "members.first_year_churn",
     "members.join_rate",
@@ -44,17 +45,18 @@ def is_per_run_key(key: str) -> bool:
 def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
     """``scenario`` with the per-run ``values`` (keys of :data:`PER_RUN_KEYS`) put in, without
     re-validating the rest (each value is checked by :func:`set_problems`)."""
-    behaviour: dict[str, float] = {}
+    tables: dict[str, dict[str, float]] = {}
     clusters: dict[str, dict[str, float]] = {}
     for key, value in values.items():
         parts = key.split(".")
-        if parts[0] == "members":
-            behaviour[parts[1]] = value
-        else:
+        if parts[0] == "clusters":
             clusters.setdefault(parts[1], {})[parts[2]] = value
-    update: dict[str, object] = {}
-    if behaviour:
-        update["members"] = scenario.members.model_copy(update=behaviour)
+        else:
+            tables.setdefault(parts[0], {})[parts[1]] = value
+    update: dict[str, object] = {
+        table: getattr(scenario, table).model_copy(update=changes)
+        for table, changes in tables.items()
+    }
     if clusters:
         update["clusters"] = {
             cid: cluster.model_copy(update=clusters[cid]) if cid in clusters else cluster
@@ -120,11 +122,12 @@ def _value_problem(scenario: Scenario, key: str, value: float) -> str | None:
     if not math.isfinite(value):
         return f"{value} is not a finite number"
     parts = key.split(".")
-    model: type[MemberBehaviour] | type[Cluster]
-    if parts[0] == "members":
-        model, current, field = MemberBehaviour, scenario.members, parts[1]
+    current: BaseModel
+    if parts[0] == "clusters":
+        current, field = scenario.clusters[parts[1]], parts[2]
     else:
-        model, current, field = Cluster, scenario.clusters[parts[1]], parts[2]
+        current, field = getattr(scenario, parts[0]), parts[1]
+    model = type(current)
     try:
         model.model_validate({**current.model_dump(), field: value})
     except ValidationError as exc:

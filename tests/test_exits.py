@@ -11,6 +11,7 @@ from conftest import baseline_document, scenario_with
 
 from simulator.allocation import ProportionalAllocator
 from simulator.model import simulate_batch
+from simulator.parameter_sets import with_values
 from simulator.records import ABSORBED, DEFUNDED, NOT_FORMED
 from simulator.scenario import Scenario, scenario_problems
 
@@ -271,3 +272,19 @@ def test_a_batch_of_run_scenarios_gives_each_run_what_it_gives_alone() -> None:
 def test_exit_settings_that_cannot_work_are_named(change: dict, key: str) -> None:
     problems = scenario_problems(_two_clusters(change))
     assert [p.key for p in problems] == [key]
+
+
+def test_absorption_probability_can_differ_by_run() -> None:
+    scenario = _two_clusters(
+        {
+            "clusters.packbridge.members": 0,
+            "clusters.packbridge.staff_cost": 9.0,
+            "absorption.probability": 0.0,
+        }
+    )
+    never, always = (with_values(scenario, {"absorption.probability": p}) for p in (0.0, 1.0))
+    rngs = [np.random.default_rng(seed) for seed in range(4)]
+    batch = simulate_batch(scenario, rngs, run_scenarios=[never, always, never, always])
+    for r in range(4):
+        absorbed = ABSORBED in set(_rows(batch.run(r), "packbridge").status)
+        assert absorbed == (r % 2 == 1), r
