@@ -14,6 +14,7 @@ from simulator.members import (
     JOIN_YEAR,
     SATISFACTION,
     TIER,
+    BaseRates,
     MemberMix,
     Members,
     churn_probability,
@@ -26,16 +27,19 @@ from simulator.members import (
     value_index,
 )
 from simulator.records import (
+    ABSORBED,
     ACTIVE,
     AT_RISK,
     CLOSED,
+    DEFUNDED,
     DISTRESSED,
+    NOT_FORMED,
     STATUS_CODES,
     Event,
     OutOfRange,
     YearlyTable,
 )
-from simulator.scenario import MAX_MEMBERS, Cluster, Scenario, Shock
+from simulator.scenario import MAX_MEMBERS, Cluster, FeeReform, Scenario, Shock
 from simulator.schedules import BooksBatch
 
 
@@ -108,6 +112,25 @@ class ClusterBatch:
       programme office, which places them in open clusters the next year
       (``programme_office``, ``place_transfers``); the rest leave. It takes no money after.
 
+    Other ways out of the programme, decided at the same time (a run leaves by one way, the
+    first that applies in this order: closed, not formed, defunded, absorbed). Each settles
+    the reserves once (``settled = R``, event ``settled R``) and takes no money after; the
+    members leave the programme with the cluster (none transfer):
+
+    - ``not_formed``: a cluster being started (``forming_until``) with fewer than
+      ``forming_members`` members at the end of that year;
+    - ``defunded``: at the mid-term review (``review.year``), a cluster below
+      ``min_business_share`` of its income from fees and private money, or below
+      ``min_members``;
+    - ``absorbed``: after a year whose deficit is more than the largest fee rise would
+      bring in (``d > max_fee_rise * fees``) and that leaves reserves low (at risk), with
+      ``absorption.probability`` (one uniform from the run's generator, drawn only in such
+      years).
+
+    A fee reform (``fee_reforms``) in year t, before the renewals: each member leaves with
+    ``member_loss`` (one uniform per member), and fees are multiplied by ``fee_multiplier``
+    from then on. A random reform draws one uniform a year until it happens.
+
     Spending a surplus (money-conserving, booked in ``costs``): with cap ``c`` years,
     after year t's books close ``S_t = max(0, R_t - c * K_t)``, ``K_t`` year t's costs
     without surplus spending; year t+1 spends it all:
@@ -136,6 +159,7 @@ class ClusterBatch:
         rngs: Sequence[np.random.Generator],
         table: YearlyTable,
         events: list[list[Event]],
+        run_scenarios: Sequence[Scenario] | None = None,
     ) -> None:
         self.index = index
         """Position in the scenario's clusters (the table's cluster axis)."""
@@ -146,6 +170,21 @@ class ClusterBatch:
         self.table = table
         self.events = events
         runs = len(rngs)
+        per_run = list(run_scenarios) if run_scenarios is not None else [scenario] * runs
+        run_clusters = [variant.clusters[cluster_id] for variant in per_run]
+        self.rates = BaseRates.of(run_clusters, [variant.members for variant in per_run])
+        """Base churn and joining per run (runs may use different parameter sets)."""
+        self.private_income = np.array([c.private_income for c in run_clusters])
+        """Private income in the first year, per run."""
+        self.other_public = np.array([c.other_public for c in run_clusters])
+        """Other public funding a year, per run."""
+        self.absorption_probability = np.array([v.absorption.probability for v in per_run])
+        """Chance of absorption after a year of low reserves and a deep deficit, per run."""
+        self.reforms: list[FeeReform] = [
+            reform for reform in scenario.fee_reforms if reform.cluster == cluster_id
+        ]
+        self.reformed = [np.zeros(runs, dtype=bool) for _ in self.reforms]
+        """Per fee reform: the runs where it has happened."""
         self.mix = MemberMix.of(self.params)
         self.members: Members = starting_members(
             self.params, self.mix, scenario.programme.start_year, rngs
@@ -153,11 +192,14 @@ class ClusterBatch:
         self.fee_multiplier = np.ones(runs)
         self.fee_rise = np.zeros(runs)
         self.effort = np.ones(runs)
-        self.private_underlying = np.full(runs, self.params.private_income)
+        self.private_underlying = self.private_income.copy()
         self.activity_level = np.ones(runs)
         self.reserves = np.full(runs, self.params.opening_reserves)
         self.years_in_red = np.zeros(runs, dtype=np.int64)
         self.closed = np.zeros(runs, dtype=bool)
+        """Runs where the cluster has left the programme (any way out)."""
+        self.left_as = np.full(runs, STATUS_CODES[CLOSED])
+        """The status code of the way it left, in the runs where it has left."""
         self.at_risk = np.zeros(runs, dtype=bool)
         self.books: BooksBatch | None = None
         """Last year's books, for a funding rule (``None`` before the first year)."""
@@ -196,22 +238,26 @@ class ClusterBatch:
         A run draws its joiners' sizes and types and then its members' arena draws in one
         call (``random(2 * joiners + members)``, the same numbers as two calls)."""
         behaviour = self.scenario.members
+        reform_loss = self._fee_reforms(year, live)
         last_count = self.members.count
         value = value_index(
             self._activity_seen(), last_count, self.params.members, behaviour.network_elasticity
         )
         if behaviour.feedback:
             update_satisfaction(self.members, value, behaviour.satisfaction_weight)
-        probability = churn_probability(self.members, year, behaviour, self.fee_rise, shock.churn)
+        probability = churn_probability(
+            self.members, year, behaviour, self.rates, self.fee_rise, shock.churn
+        )
         uniforms = per_run_uniforms(self.rngs, last_count, live)
         self.members = self.members.keep(uniforms >= probability)
-        left = last_count - self.members.count
+        left = last_count - self.members.count + reform_loss
         expected = expected_joiners(
             last_count,
             value,
             funding.arena_projects[:, self.index] > 0,
             self.params,
             behaviour,
+            self.rates.join_rate,
             self.scenario.scorecard.min_members,
             shock.joiners,
         )
@@ -235,6 +281,35 @@ class ClusterBatch:
         self.members = self.members.merge(Members.stacked(newcomers + self.incoming, self.runs))
         self.incoming = []
         return joined + arriving, left, arena_draws
+
+    def _fee_reforms(self, year: int, live: np.ndarray) -> np.ndarray:
+        """Apply this year's fee reforms (scheduled, or drawn for the runs not yet reformed):
+        members leave with the reform's ``member_loss``, fees change from now on; returns
+        the members lost per run."""
+        lost = np.zeros(self.runs, dtype=np.int64)
+        for reform, reformed in zip(self.reforms, self.reformed, strict=True):
+            if reform.year is not None:
+                hit = live & ~reformed & (year == reform.year)
+            else:
+                waiting = live & ~reformed
+                draws = per_run_uniforms(self.rngs, waiting.astype(np.int64), waiting)
+                hit = np.zeros(self.runs, dtype=bool)
+                hit[waiting] = draws < reform.yearly_probability
+            if not hit.any():
+                continue
+            reformed |= hit
+            before = self.members.count
+            uniforms = per_run_uniforms(self.rngs, before, hit)
+            keep = np.ones(len(self.members), dtype=bool)
+            keep[hit[self.members.run]] = uniforms >= reform.member_loss
+            self.members = self.members.keep(keep)
+            lost += before - self.members.count
+            self.fee_multiplier = np.where(
+                hit, self.fee_multiplier * reform.fee_multiplier, self.fee_multiplier
+            )
+            for r in np.flatnonzero(hit):
+                self._event(r, year, f"fee_reform lost {int(before[r] - self.members.count[r])}")
+        return lost
 
     def _activity_seen(self) -> np.ndarray:
         """This year's activity level with the surplus spending, as members see it."""
@@ -280,7 +355,9 @@ class ClusterBatch:
                 live, np.maximum(0.0, self.reserves - cap_years * money["costs"]), 0.0
             )
         deficit = money["costs"] - money["total_income"]
+        max_rise = self.scenario.management.max_fee_rise * money["fee_income"]
         status = self._manage(year, live, deficit, money["fee_income"], money["costs"])
+        status = self._other_exits(year, live, status, count, money, deficit > max_rise)
         settled = self._liquidate(year, live & self.closed, count)
         money["costs"] = money["costs"] + surplus_spent
         self._record(
@@ -323,13 +400,13 @@ class ClusterBatch:
         if not first_year:
             target = np.maximum(
                 0.0,
-                params.private_income + management.private_per_member * (count - params.members),
+                self.private_income + management.private_per_member * (count - params.members),
             )
             self.private_underlying = private_income_step(
                 self.private_underlying, target * self.effort, management.private_lag_years
             )
         private_income = self.private_underlying * shock.private
-        other_public = np.full(self.runs, params.other_public * shock.other_public)
+        other_public = self.other_public * shock.other_public
         regional_base = funding.regional_base[:, self.index]
         arena_income = funding.arena_income[:, self.index]
         costs = (
@@ -359,7 +436,8 @@ class ClusterBatch:
             return np.zeros(self.runs)
         settled = np.where(closing, self.reserves, 0.0)
         for r in np.flatnonzero(closing):
-            self._event(r, year, f"liquidated {settled[r]:.6f}")
+            word = "liquidated" if self.left_as[r] == STATUS_CODES[CLOSED] else "settled"
+            self._event(r, year, f"{word} {settled[r]:.6f}")
         self.reserves = np.where(closing, 0.0, self.reserves)
         self.surplus_to_spend = np.where(closing, 0.0, self.surplus_to_spend)
         self._leave(year, closing, count)
@@ -377,14 +455,16 @@ class ClusterBatch:
                 column[closed, t, self.index] = 0
             fields["reserves"][closed, t, self.index] = self.reserves[closed]
             fields["fee_multiplier"][closed, t, self.index] = self.fee_multiplier[closed]
-            fields["status"][closed, t, self.index] = STATUS_CODES[CLOSED]
+            fields["status"][closed, t, self.index] = self.left_as[closed]
 
-    def _leave(self, year: int, closing: np.ndarray, count: np.ndarray) -> None:
-        """On closure: each member transfers with probability ``transfer_share`` (to be
-        placed by the office next year, see ``place_transfers``), the rest leave; none
-        transfer after the last year."""
+    def _leave(self, year: int, leaving: np.ndarray, count: np.ndarray) -> None:
+        """The members of the runs where the cluster leaves the programme this year go. On
+        closure each transfers with probability ``transfer_share`` (to be placed by the
+        office next year, see ``place_transfers``) and the rest leave; none transfer after
+        the last year, nor from a cluster that left another way."""
         share = self.scenario.members.transfer_share
-        if share > 0 and year < self.scenario.years[-1]:
+        closing = leaving & (self.left_as == STATUS_CODES[CLOSED])
+        if share > 0 and year < self.scenario.years[-1] and closing.any():
             uniforms = per_run_uniforms(self.rngs, count, closing)
             in_closing = closing[self.members.run]
             moving_mask = np.zeros(len(self.members), dtype=bool)
@@ -393,7 +473,49 @@ class ClusterBatch:
             moving_count = moving.count
             self.transferring = moving
             self.transfer_draws = per_run_uniforms(self.rngs, moving_count, moving_count > 0)
-        self.members = self.members.keep(~closing[self.members.run])
+        self.members = self.members.keep(~leaving[self.members.run])
+
+    def _other_exits(
+        self,
+        year: int,
+        live: np.ndarray,
+        status: np.ndarray,
+        count: np.ndarray,
+        money: dict[str, np.ndarray],
+        deficit_beyond_fees: np.ndarray,
+    ) -> np.ndarray:
+        """The ways out besides closure, for the runs still in the programme after
+        ``_manage``: not formed, defunded at the review, absorbed (in that order); returns
+        the year's status codes with theirs."""
+        staying = live & ~self.closed
+        leaving = {}
+        params = self.params
+        if params.forming_until == year:
+            leaving[NOT_FORMED] = staying & (count < params.forming_members)
+            staying = staying & ~leaving[NOT_FORMED]
+        review = self.scenario.review
+        if review is not None and review.year == year:
+            business = money["fee_income"] + money["private_income"]
+            total = money["total_income"]
+            share = np.divide(business, total, out=np.zeros(self.runs), where=total > 0)
+            failing = (share < review.min_business_share) | (count < review.min_members)
+            leaving[DEFUNDED] = staying & failing
+            staying = staying & ~leaving[DEFUNDED]
+        probability = self.absorption_probability
+        eligible = staying & deficit_beyond_fees & self.at_risk & (probability > 0)
+        if eligible.any():
+            draws = per_run_uniforms(self.rngs, eligible.astype(np.int64), eligible)
+            absorbed = np.zeros(self.runs, dtype=bool)
+            absorbed[eligible] = draws < probability[eligible]
+            leaving[ABSORBED] = absorbed
+        status = status.copy()
+        for way, runs in leaving.items():
+            for r in np.flatnonzero(runs):
+                self._event(r, year, way)
+            self.left_as = np.where(runs, STATUS_CODES[way], self.left_as)
+            self.closed = self.closed | runs
+            status[runs] = STATUS_CODES[way]
+        return status
 
     def _manage(
         self,

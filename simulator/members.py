@@ -246,10 +246,34 @@ def starting_members(
     return members
 
 
+@dataclass(frozen=True)
+class BaseRates:
+    """A cluster's base churn and joining rates, one value per run of a batch (runs may use
+    different parameter sets): the cluster's own ``churn`` and ``join_rate`` where it gives
+    them, else the programme-wide ``members`` values."""
+
+    churn: np.ndarray
+    first_year_churn: np.ndarray
+    join_rate: np.ndarray
+
+    @classmethod
+    def of(cls, clusters: Sequence[Cluster], behaviours: Sequence[MemberBehaviour]) -> BaseRates:
+        """The rates of run r from ``clusters[r]`` and ``behaviours[r]``."""
+        pairs = list(zip(clusters, behaviours, strict=True))
+        return cls(
+            churn=np.array([c.churn if c.churn is not None else b.churn for c, b in pairs]),
+            first_year_churn=np.array([b.first_year_churn for _, b in pairs]),
+            join_rate=np.array(
+                [c.join_rate if c.join_rate is not None else b.join_rate for c, b in pairs]
+            ),
+        )
+
+
 def churn_probability(
     members: Members,
     year: int,
     behaviour: MemberBehaviour,
+    rates: BaseRates,
     fee_rise: np.ndarray,
     shock: float,
 ) -> np.ndarray:
@@ -258,12 +282,16 @@ def churn_probability(
     ``p_i = min(1, base_i * shock * exp(fs * max(0, fee_rise - tol) - vs * (s_i - 1))
     * (1 - r * a_i))`` where ``base_i`` is ``first_year_churn`` for a member who
     joined last year and ``churn`` otherwise, ``s_i`` its satisfaction and ``a_i``
-    whether it took part in an arena project. With ``feedback`` off only
-    ``base_i * shock`` remains.
+    whether it took part in an arena project (the base rates are its run's, ``rates``).
+    With ``feedback`` off only ``base_i * shock`` remains.
     """
     data = members.data
     first_year = data[:, JOIN_YEAR] == year - 1
-    p = np.where(first_year, behaviour.first_year_churn * shock, behaviour.churn * shock)
+    p = np.where(
+        first_year,
+        rates.first_year_churn[members.run] * shock,
+        rates.churn[members.run] * shock,
+    )
     if behaviour.feedback:
         fee_term = behaviour.fee_sensitivity * np.maximum(0.0, fee_rise - behaviour.fee_tolerance)
         p *= np.exp(
@@ -279,12 +307,14 @@ def expected_joiners(
     has_arena_projects: np.ndarray,
     cluster: Cluster,
     behaviour: MemberBehaviour,
+    join_rate: np.ndarray,
     build_up_target: int,
     shock: float,
 ) -> np.ndarray:
     """Expected new members in a year, per run.
 
-    ``lambda = shock * (join_rate * N * attractiveness + startup)``, where
+    ``lambda = shock * (join_rate * N * attractiveness + startup)`` (``join_rate`` per run),
+    where
     ``attractiveness = value * (1 + arena_attraction * has_projects)`` with feedback
     (1 without), and ``startup = startup_joiners`` while ``N < build_up_target``.
     """
@@ -294,7 +324,7 @@ def expected_joiners(
     if behaviour.feedback:
         attractiveness = value * (1.0 + behaviour.arena_attraction * has_arena_projects)
     startup = np.where(members_last_year < build_up_target, float(cluster.startup_joiners), 0.0)
-    return shock * (behaviour.join_rate * members_last_year * attractiveness + startup)
+    return shock * (join_rate * members_last_year * attractiveness + startup)
 
 
 def value_index(

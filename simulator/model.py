@@ -87,8 +87,16 @@ def simulate_batch(
     scenario: Scenario,
     rngs: Sequence[np.random.Generator],
     allocator: ArenaAllocator | None = None,
+    run_scenarios: Sequence[Scenario] | None = None,
 ) -> BatchResult:
     """Run the scenario once per generator in ``rngs``, from its first year to its horizon.
+
+    ``run_scenarios[r]``, when given, is run r's own variant of ``scenario`` (a parameter
+    set): it may differ only in the values a run can hold for itself, each cluster's base
+    rates (``members.churn``, ``first_year_churn``, ``join_rate`` and the clusters' own
+    ``churn`` and ``join_rate``), ``private_income``, ``other_public`` and
+    ``absorption.probability``
+    (:data:`simulator.parameter_sets.PER_RUN_KEYS`); everything else is read from ``scenario``.
 
     ``rngs[r]`` is run r's only source of randomness; ``allocator`` defaults to the one
     the scenario names and serves every run (pass a memoised one to share solutions
@@ -104,7 +112,7 @@ def simulate_batch(
     env = simpy.Environment(initial_time=scenario.programme.start_year)
     announcements = Announcements(env)
     clusters = [
-        ClusterBatch(index, cid, scenario, rngs, table, result.events)
+        ClusterBatch(index, cid, scenario, rngs, table, result.events, run_scenarios)
         for index, cid in enumerate(scenario.clusters)
     ]
     env.process(

@@ -27,14 +27,19 @@ if TYPE_CHECKING:  # pandas is imported only when a frame is asked for
     import pandas as pd
 
 ACTIVE, AT_RISK, DISTRESSED, CLOSED = "active", "at_risk", "distressed", "closed"
-STATUSES = (ACTIVE, AT_RISK, DISTRESSED, CLOSED)
-"""A cluster's status in a year; the yearly table stores the index (``status`` field)."""
+ABSORBED, NOT_FORMED, DEFUNDED = "absorbed", "not_formed", "defunded"
+STATUSES = (ACTIVE, AT_RISK, DISTRESSED, CLOSED, ABSORBED, NOT_FORMED, DEFUNDED)
+"""A cluster's status in a year; the yearly table stores the index (``status`` field).
+The last four are the ways out of the programme (see :class:`simulator.cluster.ClusterBatch`):
+``closed`` (reserves negative too long), ``absorbed`` (handed to a host organisation),
+``not_formed`` (a start-up that did not gather its members in time) and ``defunded`` (base
+funding withdrawn at the mid-term review)."""
 STATUS_CODES = {status: code for code, status in enumerate(STATUSES)}
 """Each status's code in the yearly table."""
 CLOSED_CODE = STATUS_CODES[CLOSED]
-LEFT_STATUSES = (CLOSED,)
-"""The statuses of a cluster no longer in the programme (more ways out may join ``closed``);
-``closed`` in the outcomes and the summary counts every one of them."""
+LEFT_STATUSES = (CLOSED, ABSORBED, NOT_FORMED, DEFUNDED)
+"""The statuses of a cluster no longer in the programme; ``closed`` in the outcomes and the
+summary counts every one of them."""
 LEFT_CODES = tuple(STATUS_CODES[status] for status in LEFT_STATUSES)
 
 

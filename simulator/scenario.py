@@ -227,6 +227,16 @@ class Cluster(StrictModel):
     startup_joiners: Annotated[float, Field(ge=0.0, le=MAX_MEMBERS)] = 0.0
     """Extra expected joiners per year while the cluster is being built up (below
     the scorecard's member target), e.g. for a cluster that starts with no members."""
+    churn: Share | None = None
+    """This cluster's base yearly churn past a member's first year (none: ``members.churn``)."""
+    join_rate: NonNegativeFloat | None = None
+    """This cluster's expected joiners per member per year (none: ``members.join_rate``)."""
+    forming_until: Year | None = None
+    """A cluster being started: the last year by which it must have ``forming_members``
+    members, or it leaves the programme as ``not_formed`` at that year's end (none: an
+    established cluster)."""
+    forming_members: Annotated[int, Field(ge=0, le=MAX_MEMBERS)] = 0
+    """Members a cluster being started must have by ``forming_until``."""
 
 
 class BaseFunding(StrictModel):
@@ -348,6 +358,61 @@ class Shock(StrictModel):
     """Multiplier on other public funding."""
 
 
+class Absorption(StrictModel):
+    """A cluster handing itself to a host organisation (Svenskt Marintekniskt Forum became
+    a network inside RISE in 2017 when regional money fell short and members refused a fee
+    rise).
+
+    After a year whose deficit is larger than the largest fee rise would bring in
+    (``deficit > management.max_fee_rise * fee_income``: members would have to accept
+    more than management may ask) and whose reserves are low (below
+    ``management.reserve_threshold`` years of costs: the money falls short), the cluster
+    is absorbed with ``probability``. It leaves
+    the programme at that year's end with its reserves (``settled``), and its members stay
+    with the host (none transfer to other clusters).
+    """
+
+    probability: Share = 0.0
+    """Chance of absorption after each such year (0: the mechanism is off)."""
+
+
+class Review(StrictModel):
+    """A mid-term review of the base grants (the 2017–2021 grants were conditional and could
+    be withdrawn after half the period). At the end of ``year`` a cluster that misses any
+    condition is defunded: it takes no programme money from the next year and leaves the
+    programme with its reserves (``settled``); its members leave with it."""
+
+    year: Year
+    """The year whose books are reviewed."""
+    min_business_share: Share = 0.0
+    """Least share of the year's income from members and private money:
+    ``(fee_income + private_income) / total_income``."""
+    min_members: Annotated[int, Field(ge=0, le=MAX_MEMBERS)] = 0
+    """Least members in the review year."""
+
+
+class FeeReform(StrictModel):
+    """A cluster resets its fees and loses a share of its members (Medicon Valley Alliance's
+    2018 fee reform, when it expected to lose one member in five).
+
+    Scheduled in ``year``, or, without a year, drawn at random: from the programme's second
+    year each year with ``yearly_probability`` until it happens (at most once a run). In
+    the reform year, before the usual renewals, each member leaves with probability
+    ``member_loss``, and fees are multiplied by ``fee_multiplier`` from that year on.
+    """
+
+    cluster: str
+    """The cluster's id."""
+    year: Year | None = None
+    """The reform year (none: drawn at random with ``yearly_probability``)."""
+    yearly_probability: Share = 0.0
+    """Chance of the reform each year when no ``year`` is given."""
+    member_loss: Share
+    """Share of members who leave because of the reform."""
+    fee_multiplier: Annotated[float, Field(gt=0.0, le=100.0)] = 1.0
+    """Fees after the reform relative to before."""
+
+
 class Project(StrictModel):
     """A cross-cluster collaboration project that arena money can fund."""
 
@@ -460,6 +525,20 @@ class Allocator(StrictModel):
     """Impact multiplier per participating cluster that is at risk (low reserves)."""
 
 
+class ParameterSets(StrictModel):
+    """Parameter sets a calibration did not rule out: run r of an ensemble uses set
+    ``r mod K`` (K the number of sets), so its spread carries parameter uncertainty as well
+    as chance. Each set gives a value to every key of ``keys`` (keys of
+    :data:`simulator.parameter_sets.PER_RUN_KEYS`)."""
+
+    file: str
+    """The CSV file the sets were read from (for the record)."""
+    keys: list[str]
+    """The dotted keys each set gives a value to."""
+    values: list[list[float]]
+    """One row per set, one value per key."""
+
+
 class Scorecard(StrictModel):
     """Thresholds for the seed's measurable 2021 targets."""
 
@@ -506,6 +585,14 @@ class Scenario(StrictModel):
     """Management behaviour."""
     shocks: list[Shock] = []
     """Downturns and other shocks."""
+    absorption: Absorption = Absorption()
+    """A cluster in deep deficit handing itself to a host organisation (off by default)."""
+    review: Review | None = None
+    """A mid-term review that can withdraw base funding (none: no review)."""
+    fee_reforms: list[FeeReform] = []
+    """Fee reforms that cost a cluster members, scheduled or drawn at random."""
+    parameter_sets: ParameterSets | None = None
+    """Parameter sets the runs walk through (none: every run uses the values above)."""
     projects: list[Project] = []
     """The collaboration-project pool."""
     open_calls: OpenCalls | None = None
@@ -698,6 +785,50 @@ def _shock_problems(scenario: Scenario) -> list[Problem]:
     ]
 
 
+def _exit_problems(scenario: Scenario) -> list[Problem]:
+    """Fee reforms name a known cluster and say when; the review and start-ups fall in the
+    programme's years."""
+    start, horizon = scenario.programme.start_year, scenario.programme.horizon
+    problems: list[Problem] = []
+    for i, reform in enumerate(scenario.fee_reforms):
+        key = f"fee_reforms.{i}"
+        if reform.cluster not in scenario.clusters:
+            problems.append(
+                Problem(f"{key}.cluster", f"unknown cluster '{reform.cluster}'{_known(scenario)}")
+            )
+        if reform.year is None and reform.yearly_probability == 0.0:
+            problems.append(
+                Problem(key, "give a year (scheduled) or a yearly_probability above 0 (random)")
+            )
+        elif reform.year is not None and reform.yearly_probability > 0.0:
+            problems.append(Problem(key, "give a year or a yearly_probability, not both"))
+        if reform.year is not None and not start < reform.year <= horizon:
+            problems.append(
+                Problem(
+                    f"{key}.year",
+                    f"{reform.year} is outside the programme's years after the first "
+                    f"({start + 1}–{horizon})",
+                )
+            )
+    if scenario.review is not None and not start <= scenario.review.year < horizon:
+        problems.append(
+            Problem(
+                "review.year",
+                f"{scenario.review.year} is outside the programme's years before the last "
+                f"({start}–{horizon - 1})",
+            )
+        )
+    for cid, cluster in scenario.clusters.items():
+        if cluster.forming_until is not None and not start <= cluster.forming_until <= horizon:
+            problems.append(
+                Problem(
+                    f"clusters.{cid}.forming_until",
+                    f"{cluster.forming_until} is outside the programme ({start}–{horizon})",
+                )
+            )
+    return problems
+
+
 def _project_problems(scenario: Scenario) -> list[Problem]:
     """Unique project ids; each project links at least two distinct, known clusters."""
     problems: list[Problem] = []
@@ -738,12 +869,13 @@ def _allocator_problems(scenario: Scenario) -> list[Problem]:
 
 def scenario_problems(scenario: Scenario) -> list[Problem]:
     """Every cross-field problem in a scenario (empty when it is consistent), in the order
-    programme, clusters, funding, shocks, projects, open calls, allocator."""
+    programme, clusters, funding, shocks, exits, projects, open calls, allocator."""
     return [
         *_programme_problems(scenario.programme),
         *_cluster_problems(scenario),
         *_funding_problems(scenario),
         *_shock_problems(scenario),
+        *_exit_problems(scenario),
         *_project_problems(scenario),
         *_open_call_problems(scenario),
         *_allocator_problems(scenario),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from simulator.allocation import ProportionalAllocator
 from simulator.model import default_allocator, simulate, simulate_batch
-from simulator.records import CLOSED
+from simulator.records import CLOSED, LEFT_STATUSES
 from simulator.scenario import CLUSTER_SEPARATOR, Scenario
 from simulator.schedules import schedule_value
 
@@ -80,6 +80,15 @@ def _liquidations(events) -> dict[str, float]:
     }
 
 
+def _settlements(events) -> dict[str, float]:
+    """What each cluster that left the programme settled (closure or any other way out)."""
+    return {
+        cid: float(what.split()[1])
+        for _, cid, what in events
+        if what.startswith(("liquidated ", "settled "))
+    }
+
+
 def _check_books(frame, events=()) -> None:
     five = (
         frame.fee_income
@@ -98,11 +107,13 @@ def _check_books(frame, events=()) -> None:
         )
     # what was settled is what the events say, once per closed cluster, and nothing stays
     settled = frame[frame.settled != 0].groupby("cluster").settled.sum().to_dict()
-    liquidated = _liquidations(events)
-    assert liquidated.keys() == set(frame[frame.status == CLOSED].cluster)
-    for cid, amount in liquidated.items():
+    left = frame[frame.status.isin(LEFT_STATUSES)]
+    assert _liquidations(events).keys() == set(frame[frame.status == CLOSED].cluster)
+    settlements = _settlements(events)
+    assert settlements.keys() == set(left.cluster)
+    for cid, amount in settlements.items():
         assert settled.get(cid, 0.0) == pytest.approx(amount, abs=1e-6), cid
-    assert (frame[frame.status == CLOSED].reserves == 0).all(), "a closed cluster is liquidated"
+    assert (left.reserves == 0).all(), "a cluster that left settled its reserves"
     transfers = [what.split() for _, _, what in events if what.startswith("transfer_")]
     out = sum(int(t[1]) for t in transfers if t[0] == "transfer_out")
     into = sum(int(t[1]) for t in transfers if t[0] == "transfer_in")
@@ -162,6 +173,37 @@ scenario_changes = st.fixed_dictionaries(
         "allocator.method": st.sampled_from(["proportional", "lp"]),
         "management.reserve_cap_years": st.one_of(st.none(), st.floats(0.0, 2.0)),
         "members.transfer_share": st.floats(0.0, 1.0),
+        "absorption.probability": st.floats(0.0, 1.0),
+        "review": st.one_of(
+            st.none(),
+            st.builds(
+                lambda year, share, members: {
+                    "year": year,
+                    "min_business_share": share,
+                    "min_members": members,
+                },
+                st.integers(2017, 2023),
+                st.floats(0.0, 1.0),
+                st.integers(0, 300),
+            ),
+        ),
+        "fee_reforms": st.lists(
+            st.builds(
+                lambda cluster, year, loss, fees: {
+                    "cluster": cluster,
+                    "year": year,
+                    "member_loss": loss,
+                    "fee_multiplier": fees,
+                },
+                st.sampled_from(["media_evolution", "medicon_valley_alliance", "tourism"]),
+                st.integers(2018, 2024),
+                st.floats(0.0, 1.0),
+                st.floats(0.5, 2.0),
+            ),
+            max_size=2,
+        ),
+        "clusters.tourism.forming_until": st.one_of(st.none(), st.integers(2017, 2024)),
+        "clusters.tourism.forming_members": st.integers(0, 100),
     }
 )
 

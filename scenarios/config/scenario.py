@@ -19,8 +19,10 @@ from pydantic import BaseModel, ValidationError
 from scenarios.config.files import read_csv, read_json, read_toml
 from scenarios.config.job_size import runs_problem
 from scenarios.config.keys import apply_set, deep_merge, flatten, parse_set
+from scenarios.config.parameter_sets_file import read_parameter_sets
 from scenarios.config.provenance import flatten_provenance, provenance_problem
 from scenarios.core.errors import UserError, problem_line
+from simulator.parameter_sets import set_problems
 from simulator.scenario import CLUSTER_SEPARATOR, Problem, Scenario, scenario_problems
 
 SET_ORIGIN = "--set"
@@ -103,6 +105,15 @@ def _resolve_file(
         )
         files += parent_files
     own_provenance = raw.pop("provenance", {})
+    sets_file = raw.pop("parameter_sets", None)
+    if sets_file is not None:
+        if not isinstance(sets_file, str):
+            raise UserError(
+                problem_line(str(path), "parameter_sets", "must be a file name (a string)")
+            )
+        sets_path = path.parent / sets_file
+        raw["parameter_sets"] = read_parameter_sets(sets_path)
+        files.append(str(sets_path.resolve()))
     projects_file = raw.pop("projects_file", None)
     csv_path = path.parent / str(projects_file) if projects_file is not None else None
     if csv_path is not None:
@@ -224,10 +235,14 @@ def validate_document(document: dict[str, Any], origin: dict[str, str], top: str
     too_many = runs_problem(scenario.runs)
     if too_many is not None:
         problems.append(Problem("runs", too_many))
-    if problems:
-        raise UserError(
-            [problem_line(_origin_of(p.key, origin, top), p.key, p.message) for p in problems]
-        )
+    lines = [problem_line(_origin_of(p.key, origin, top), p.key, p.message) for p in problems]
+    if scenario.parameter_sets is not None:
+        lines += [
+            problem_line(scenario.parameter_sets.file, where, what)
+            for where, what in set_problems(scenario)
+        ]
+    if lines:
+        raise UserError(lines)
     return scenario
 
 

@@ -1,7 +1,8 @@
 """Run an ensemble: runs go in batches (one SimPy simulation advances a batch), in this
 process, a local pool or on Dask (:mod:`scenarios.engine.executor`).
 
-Run ``i`` always draws from ``SeedSequence(seed, spawn_key=(i,))``, and a run's numbers
+Run ``i`` always draws from ``SeedSequence(seed, spawn_key=(i,))`` and, when the scenario
+names parameter sets, uses set ``i mod K`` (:mod:`simulator.parameter_sets`), and a run's numbers
 do not depend on the batch it shares (see :mod:`simulator.members`), so results do not
 depend on the batch size, on where or in how many processes they run, or on the order
 batches finish; batches come back in run order so the files written are identical for
@@ -20,6 +21,7 @@ from scenarios.engine.summary import summary_metrics
 from scenarios.folders.run_rows import allocation_text, events_text, tidy_table, yearly_text
 from simulator.allocation import ArenaAllocator, MemoisedAllocator
 from simulator.model import BatchResult, default_allocator, simulate_batch
+from simulator.parameter_sets import run_variants, set_variants
 from simulator.scenario import Scenario
 from simulator.scorecard import score_runs
 
@@ -70,6 +72,7 @@ class BatchJob:
         self.scenario = scenario
         self.seed = seed
         self._allocator: ArenaAllocator | None = None
+        self._variants: list[Scenario] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         return {"scenario": self.scenario, "seed": self.seed}  # a fresh memo in each process
@@ -84,11 +87,19 @@ class BatchJob:
             self._allocator = MemoisedAllocator(default_allocator(self.scenario))
         return self._allocator
 
+    @property
+    def variants(self) -> list[Scenario]:
+        """The scenario's parameter sets as variants (empty without sets), made once."""
+        if self._variants is None:
+            self._variants = set_variants(self.scenario)
+        return self._variants
+
 
 def simulate_runs(job: BatchJob, runs: range) -> BatchOutput:
     """Simulate the batch ``runs`` of ``job``'s ensemble and reduce it to what is written."""
     rngs = [run_rng(job.seed, run) for run in runs]
-    return batch_output(job.scenario, runs, simulate_batch(job.scenario, rngs, job.allocator))
+    result = simulate_batch(job.scenario, rngs, job.allocator, run_variants(job.variants, runs))
+    return batch_output(job.scenario, runs, result)
 
 
 def batch_output(scenario: Scenario, runs: range, result: BatchResult) -> BatchOutput:

@@ -4,7 +4,9 @@ over replications with common random numbers, and reduced in the worker.
 Replication ``r`` of every point draws from ``SeedSequence(seed, spawn_key=(r,))``,
 the same stream as run ``r`` of ``clusterfund run`` with that seed, so two points
 differ by their inputs and not by their luck, and a point can be re-run with
-``clusterfund run`` to get exactly the same numbers. Only the outcome statistics
+``clusterfund run`` to get exactly the same numbers. When the base scenario names parameter
+sets, replication ``r`` uses set ``r mod K`` as run ``r`` does, the point's own values
+winning over the set's for the keys it sets. Only the outcome statistics
 (mean, P10, P50, P90, sd per outcome) leave the worker, never the yearly rows.
 """
 
@@ -28,6 +30,7 @@ from simulator.allocation import MemoisedAllocator
 from simulator.lp import InfeasibleAllocation
 from simulator.model import default_allocator, simulate_batch
 from simulator.outcomes import STATS, Outcome, OutcomeMeter, summarise_replications
+from simulator.parameter_sets import run_variants, set_variants
 from simulator.records import OutOfRange
 
 
@@ -93,10 +96,16 @@ class ScenarioModel:
         scenario = validate_document(self.scenario_document(overrides), {}, self.source)
         allocator = MemoisedAllocator(default_allocator(scenario))
         meter = OutcomeMeter(scenario, self.outcomes)
+        variants = set_variants(scenario, fixed=list(overrides))  # the point's values win
         values = np.empty((replications, len(self.outcomes)))
         for runs in run_batches(replications, MAX_BATCH):  # replication r is run r of `run`
             try:
-                result = simulate_batch(scenario, [run_rng(seed, r) for r in runs], allocator)
+                result = simulate_batch(
+                    scenario,
+                    [run_rng(seed, r) for r in runs],
+                    allocator,
+                    run_variants(variants, runs),
+                )
             except (InfeasibleAllocation, OutOfRange) as exc:
                 raise PointFailed(self.source, overrides, str(exc)) from None
             values[runs.start : runs.stop] = meter.measure(result.yearly, result.allocations)

@@ -97,6 +97,25 @@ def write_job_manifest(
     return _written(folder, manifest)
 
 
+def parameter_sets_record(resolved: dict[str, Any], runs: int) -> dict[str, Any]:
+    """What the manifest says of the parameter sets the runs used (nothing without sets):
+    the file, K, and each run's set (run r uses set r mod K; the sets' values are in
+    ``config.parameter_sets``)."""
+    sets = resolved.get("parameter_sets")
+    if not sets:
+        return {}
+    count = len(sets["values"])
+    return {
+        "parameter_sets": {
+            "file": Path(sets["file"]).name,
+            "sets": count,
+            "keys": sets["keys"],
+            "rule": "run r uses set r mod sets",
+            "set_of_run": [run % count for run in range(runs)],
+        }
+    }
+
+
 def write_manifest(
     folder: Path,
     *,
@@ -131,6 +150,7 @@ def write_manifest(
         "versions": versions(solver),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "reproduce": f"clusterfund run {out.name}/{MANIFEST_JSON} --out <new folder>",
+        **parameter_sets_record(resolved, runs),
         **extra,
         "config": resolved,
         "provenance": provenance,

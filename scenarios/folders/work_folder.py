@@ -203,8 +203,9 @@ class WorkFolder:
             raise UserError(
                 [
                     *exc.lines,
-                    f"{self.path}: the finished work is kept; run the same command with "
-                    f"--resume (and --force to replace {self.out}) to write the results",
+                    f"{self.path}: the finished work is kept; once {self.out} is free (moved "
+                    f"away, or with --force if this tool wrote it) run the same command with "
+                    f"--resume to write the results",
                 ]
             ) from None
 
