@@ -394,6 +394,12 @@ def test_calibrated_toml_names_the_sets_when_the_schema_knows_them(
         'parameter_sets = "derived: not ruled out in wave 3 of planted.toml against '
         'observations.csv (fit_until 2019)"' in text
     )
+    # the scenario it writes loads, with the final wave's sets as its parameter sets
+    loaded = load_config(out / "calibrated.toml")
+    sets = pd.read_csv(out / "parameter_sets.csv")
+    assert loaded.scenario.parameter_sets is not None
+    assert loaded.scenario.parameter_sets.keys == list(sets.columns[1:])
+    assert loaded.scenario.parameter_sets.values == sets.iloc[:, 1:].values.tolist()
 
 
 # --- bad input ---------------------------------------------------------------------------
