@@ -58,10 +58,6 @@ class Box:
             np.array([s.bounds[1] for s in specs], dtype=float),
         )
 
-    def contains(self, values: np.ndarray) -> np.ndarray:
-        """Mask of the rows of ``values`` (points × inputs) inside the box."""
-        return np.all((values >= self.low) & (values <= self.high), axis=1)
-
 
 def wave_seed(seed: int, wave: int) -> int:
     """The design seed of ``wave``: the experiment's ``seed`` for wave 1 (its own design),

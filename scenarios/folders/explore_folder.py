@@ -26,6 +26,7 @@ import pandas as pd
 
 from scenarios.config.experiment import Experiment
 from scenarios.config.observations import Target
+from scenarios.config.parameter_sets_file import SET_COLUMN
 from scenarios.config.scenario_file import ScenarioFile
 from scenarios.core.errors import UserError
 from scenarios.folders.checks import EXPLORE_KIND, read_table
@@ -43,8 +44,9 @@ NOT_RULED_OUT_CSV = "not_ruled_out.csv"
 CALIBRATED_TOML = "calibrated.toml"
 WAVES_CSV = "waves.csv"
 PARAMETER_SETS_CSV = "parameter_sets.csv"
-PARAMETER_SET_COLUMN = "set"
-"""The first column of ``parameter_sets.csv`` (0 .. K-1); the concrete config keys follow."""
+PARAMETER_SET_COLUMN = SET_COLUMN
+"""The first column of ``parameter_sets.csv`` (0 .. K-1), as a scenario's set file has it
+(:mod:`scenarios.config.parameter_sets_file`); the concrete config keys follow."""
 KIND = EXPLORE_KIND
 SENSITIVITY_HEAD = ("outcome", "stat", "input")
 """The first columns of ``sensitivity.csv``; the design's index columns, ``rank`` and ``note``
