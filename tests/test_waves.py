@@ -471,3 +471,73 @@ OLD_NOT_RULED_OUT_CSV = "5030ee94d9a1f325d9ec7651e9caa8fbc016ce9b01d94c6ddf36eb9
 OLD_CALIBRATED_TOML = "3f0477eca6c28e756c5d614c565434c68a43d28e4ccc65bd0469ef80f3167f95"
 """SHA-256 of the files branch ``trust`` (before waves) wrote for that experiment
 (``calibrated.toml`` without its ``extends`` line, which depends on the folder)."""
+
+
+EXITS_EXPERIMENT = """
+name = "planted_exits"
+base = "{base}"
+design = "lhs"
+samples = 12
+replications = 4
+seed = 3
+horizon = 2021
+
+[uncertain."members.churn"]
+range = [0.06, 0.18]
+source = "assumed: test"
+
+[uncertain."absorption.probability"]
+range = [0.0, 1.0]
+source = "assumed: test"
+
+[outcomes.members_2019]
+metric = "members"
+year = 2019
+
+[calibrate]
+observations = "observations.csv"
+fit_until = 2019
+tolerance = 0.05
+waves = 3
+"""
+
+
+def test_a_planted_absorption_rate_is_recovered_and_rare_absorption_ruled_out(
+    tmp_path: Path,
+) -> None:
+    """Observations made by configs/with_exits.toml at churn 0.12 and absorption probability
+    0.8 (clusters leaving by 2017–2019, members in 2018–2019): the final sets span the truth,
+    and no wave keeps a point where absorption is rare (probability below 0.25)."""
+    base = BASELINE.parent / "with_exits.toml"
+    document = load_config(base).document
+    document["programme"]["horizon"] = 2021
+    cells = [("all", y, "closed_clusters") for y in (2017, 2018, 2019)] + [
+        (c, y, "members")
+        for c in ("all", "mobile_heights", "packbridge", "media_evolution")
+        for y in (2018, 2019)
+    ]
+    metric = {"closed_clusters": "closed"}
+    model = ScenarioModel(
+        document, tuple(Outcome(metric=metric.get(m, m), year=y, cluster=c) for c, y, m in cells)
+    )
+    truth = {"members.churn": 0.12, "absorption.probability": 0.8}
+    made = model.evaluate(truth, 4, 3).mean(axis=0)
+    rows = ["cluster,year,metric,value,lower,upper,kind,source,note"]
+    rows += [
+        f"{c},{y},{m},{float(v)!r},,,observed,test,planted"
+        for (c, y, m), v in zip(cells, made, strict=True)
+    ]
+    (tmp_path / "observations.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = tmp_path / "exits.toml"
+    path.write_text(EXITS_EXPERIMENT.format(base=base.as_posix()), encoding="utf-8")
+    result = invoke("explore", str(path), "--out", str(tmp_path / "out"), "--no-plots")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    sets = pd.read_csv(out / "parameter_sets.csv")
+    assert len(sets) >= 3
+    for key, value in truth.items():
+        assert sets[key].min() <= value <= sets[key].max(), key
+    tried = pd.read_csv(out / "experiments.csv")
+    assert (tried["absorption.probability"] < 0.25).sum() >= 2  # wave 1 tried rare absorption
+    kept = pd.read_csv(out / "not_ruled_out.csv")
+    assert kept["absorption.probability"].min() > 0.25  # and no wave kept it
