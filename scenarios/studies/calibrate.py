@@ -19,7 +19,7 @@ from scenarios.folders import explore_folder
 from scenarios.folders.explore_folder import PARAMETER_SETS_CSV, WaveRow
 from scenarios.studies.history_match import HistoryMatch, Wave
 
-WRITE_PARAMETER_SETS_KEY = False
+WRITE_PARAMETER_SETS_KEY = True
 """Whether ``calibrated.toml`` names its parameter sets (``parameter_sets =
 "parameter_sets.csv"``, a top-level key). TODO(#20): switch on once the scenario schema
 (``scenarios/config/scenario.py``) knows ``parameter_sets``; until then a scenario file with
