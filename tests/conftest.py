@@ -16,11 +16,15 @@ from scenarios.config.scenario import load_config
 from simulator.scenario import Scenario
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
-BASELINE = CONFIGS / "baseline.toml"
+SHIPPED_BASELINE = CONFIGS / "baseline.toml"
+"""The shipped baseline: calibrated, with the record's ways out and 214 parameter sets."""
+BASELINE = CONFIGS / "uncalibrated.toml"
+"""The tests' base scenario: the hand-set one (no parameter sets, no random ways out besides
+closure), so a test's hand case or analytic expectation does not move with a recalibration."""
 
 
 def baseline_document() -> dict[str, Any]:
-    """The baseline's resolved config as plain data (a fresh copy)."""
+    """The tests' base scenario's resolved config as plain data (a fresh copy)."""
     return copy.deepcopy(load_config(BASELINE).scenario.model_dump(mode="json"))
 
 

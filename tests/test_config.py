@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import BASELINE, CONFIGS, baseline_document
+from conftest import BASELINE, CONFIGS, SHIPPED_BASELINE, baseline_document
 
 from scenarios.config.keys import apply_set, deep_merge, parse_set
 from scenarios.config.provenance import PROVENANCE_KINDS, UNLABELLED, label_numbers, source_of
@@ -86,7 +86,7 @@ def test_provenance_most_specific_entry_wins() -> None:
 
 def test_extends_inherits_and_overrides() -> None:
     child = load_config(CONFIGS / "faster_taper.toml")
-    base = load_config(BASELINE)
+    base = load_config(SHIPPED_BASELINE)
     assert isinstance(child.scenario.base_funding.default, TaperSchedule)
     assert isinstance(base.scenario.base_funding.default, TableSchedule)
     assert child.scenario.clusters == base.scenario.clusters
@@ -107,13 +107,20 @@ def test_extends_chain(tmp_path: Path, config_dir: Path) -> None:
     loaded = load_config(config_dir / "chain.toml")
     assert loaded.scenario.members.churn == 0.2
     assert loaded.scenario.shocks[0].private_multiplier == 0.7
-    assert loaded.scenario.members.first_year_churn == 0.20
-    # the three TOML files of the chain and the projects file they name, in that order
+    shipped = load_config(SHIPPED_BASELINE).scenario
+    assert loaded.scenario.members.first_year_churn == shipped.members.first_year_churn
+    sets, shipped_sets = loaded.scenario.parameter_sets, shipped.parameter_sets
+    assert sets is not None and shipped_sets is not None  # inherited whole
+    assert (sets.keys, sets.values) == (shipped_sets.keys, shipped_sets.values)
+    # the TOML files of the chain, then the files they name, in that order
     assert [Path(f).name for f in loaded.files] == [
         "chain.toml",
         "downturn_2020.toml",
         "baseline.toml",
+        "with_exits.toml",
+        "uncalibrated.toml",
         "projects.csv",
+        "baseline_sets.csv",
     ]
 
 
