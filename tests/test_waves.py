@@ -236,22 +236,30 @@ CALIBRATION_FILES = (
 )
 
 
+def planted_rows(
+    base: Path, cells: list[tuple[str, int, str]], truth: dict[str, float], runs: int
+) -> list[str]:
+    """Observation rows (kind ``observed``, header first) of ``cells`` (cluster, year,
+    metric) as the mean of ``runs`` runs (seed 3) of ``base`` at the values ``truth``."""
+    document = load_config(base).document
+    document["programme"]["horizon"] = 2021
+    metric = {"closed_clusters": "closed"}  # the outcome a programme metric is measured by
+    model = ScenarioModel(
+        document, tuple(Outcome(metric=metric.get(m, m), year=y, cluster=c) for c, y, m in cells)
+    )
+    made = model.evaluate(truth, runs, 3).mean(axis=0)
+    return ["cluster,year,metric,value,lower,upper,kind,source,note"] + [
+        f"{c},{y},{m},{float(v)!r},,,observed,test,planted"
+        for (c, y, m), v in zip(cells, made, strict=True)
+    ]
+
+
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An experiment file beside observations made by the model at (CHURN, JOIN), with a
     plan row and an observed row after fit_until that must never be read."""
     folder = tmp_path_factory.mktemp("planted")
-    document = load_config(BASELINE).document
-    document["programme"]["horizon"] = 2021
-    model = ScenarioModel(
-        document, tuple(Outcome(metric=m, year=y, cluster=c) for c, y, m in MEASURED)
-    )
-    truth = model.evaluate({"members.churn": CHURN, "members.join_rate": JOIN}, 2, 3).mean(axis=0)
-    rows = ["cluster,year,metric,value,lower,upper,kind,source,note"]
-    rows += [
-        f"{c},{y},{m},{float(v)!r},,,observed,test,planted"
-        for (c, y, m), v in zip(MEASURED, truth, strict=True)
-    ]
+    rows = planted_rows(BASELINE, MEASURED, {"members.churn": CHURN, "members.join_rate": JOIN}, 2)
     rows += [
         "all,2021,regional_base,10,,,plan,test,a plan",
         "all,2021,members,900,,,observed,test,after fit_until",
@@ -473,33 +481,17 @@ OLD_CALIBRATED_TOML = "3f0477eca6c28e756c5d614c565434c68a43d28e4ccc65bd0469ef80f
 (``calibrated.toml`` without its ``extends`` line, which depends on the folder)."""
 
 
-EXITS_EXPERIMENT = """
-name = "planted_exits"
-base = "{base}"
-design = "lhs"
-samples = 12
-replications = 4
-seed = 3
-horizon = 2021
-
-[uncertain."members.churn"]
-range = [0.06, 0.18]
-source = "assumed: test"
-
-[uncertain."absorption.probability"]
-range = [0.0, 1.0]
-source = "assumed: test"
-
-[outcomes.members_2019]
-metric = "members"
-year = 2019
-
-[calibrate]
-observations = "observations.csv"
-fit_until = 2019
-tolerance = 0.05
-waves = 3
-"""
+EXITS_EXPERIMENT = (
+    EXPERIMENT.replace('name = "planted_waves"', 'name = "planted_exits"')
+    .replace("replications = 2", "replications = 4")
+    .replace(
+        '"members.join_rate"]\nrange = [0.08, 0.20]',
+        '"absorption.probability"]\nrange = [0.0, 1.0]',
+    )
+    .replace("range = [0.04, 0.24]", "range = [0.06, 0.18]")
+    .replace("tolerance = 0.04", "tolerance = 0.05")
+)
+"""The planted experiment on churn and the absorption probability."""
 
 
 def test_a_planted_absorption_rate_is_recovered_and_rare_absorption_ruled_out(
@@ -509,24 +501,13 @@ def test_a_planted_absorption_rate_is_recovered_and_rare_absorption_ruled_out(
     0.8 (clusters leaving by 2017–2019, members in 2018–2019): the final sets span the truth,
     and no wave keeps a point where absorption is rare (probability below 0.25)."""
     base = BASELINE.parent / "with_exits.toml"
-    document = load_config(base).document
-    document["programme"]["horizon"] = 2021
     cells = [("all", y, "closed_clusters") for y in (2017, 2018, 2019)] + [
         (c, y, "members")
         for c in ("all", "mobile_heights", "packbridge", "media_evolution")
         for y in (2018, 2019)
     ]
-    metric = {"closed_clusters": "closed"}
-    model = ScenarioModel(
-        document, tuple(Outcome(metric=metric.get(m, m), year=y, cluster=c) for c, y, m in cells)
-    )
     truth = {"members.churn": 0.12, "absorption.probability": 0.8}
-    made = model.evaluate(truth, 4, 3).mean(axis=0)
-    rows = ["cluster,year,metric,value,lower,upper,kind,source,note"]
-    rows += [
-        f"{c},{y},{m},{float(v)!r},,,observed,test,planted"
-        for (c, y, m), v in zip(cells, made, strict=True)
-    ]
+    rows = planted_rows(base, cells, truth, 4)
     (tmp_path / "observations.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     path = tmp_path / "exits.toml"
     path.write_text(EXITS_EXPERIMENT.format(base=base.as_posix()), encoding="utf-8")
