@@ -189,7 +189,8 @@ HARD_AND_INFEASIBLE = ("allocator.soft_targets=false", "allocator.cofunding_min_
 def test_infeasible_allocation_in_a_run_is_one_line(
     jobs: str, config_dir: Path, tmp_path: Path
 ) -> None:
-    config = str(config_dir / "baseline.toml")
+    # the hand-set scenario: every cluster is still open in 2019 in every run, as in allocate
+    config = str(config_dir / "uncalibrated.toml")
     sets = [arg for item in HARD_AND_INFEASIBLE for arg in ("--set", item)]
     out = tmp_path / "results" / "hard"
     result = invoke(

@@ -562,8 +562,8 @@ def test_odd_morris_levels_are_refused(tmp_path: Path) -> None:  # R09
 
 
 def _with_a_dotted_cluster(config_dir: Path) -> Path:
-    """The baseline plus a copy of its tourism cluster under the id ``a.b``."""
-    lines = (config_dir / "baseline.toml").read_text(encoding="utf-8").splitlines()
+    """The hand-set scenario plus a copy of its tourism cluster under the id ``a.b``."""
+    lines = (config_dir / "uncalibrated.toml").read_text(encoding="utf-8").splitlines()
     start = lines.index("[clusters.tourism]")
     end = next(
         i
@@ -571,7 +571,9 @@ def _with_a_dotted_cluster(config_dir: Path) -> Path:
         if lines[i].startswith("[") and not lines[i].startswith("[clusters.tourism")
     )
     tables = "\n".join(lines[start:end]).replace("[clusters.tourism", '[clusters."a.b"')
-    return write(config_dir, "dotted.toml", f'extends = "baseline.toml"\nname = "dot"\n{tables}\n')
+    return write(
+        config_dir, "dotted.toml", f'extends = "uncalibrated.toml"\nname = "dot"\n{tables}\n'
+    )
 
 
 def test_a_cluster_id_with_a_dot_is_refused(config_dir: Path, tmp_path: Path) -> None:  # R11

@@ -326,7 +326,7 @@ def test_allocate_infeasible_is_one_line(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0 and "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "infeasible" in lines[0] and "baseline.toml" in lines[0]
+    assert len(lines) == 1 and "infeasible" in lines[0] and BASELINE.name in lines[0]
 
 
 def test_multi_year_program_limits_years_per_project() -> None:

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BASELINE, CONFIGS, invoke
+from conftest import CONFIGS, invoke
+from conftest import SHIPPED_BASELINE as BASELINE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CONFIGS, invoke
+from conftest import BASELINE, invoke
 
 from scenarios.config.scenario import load_config
 from scenarios.engine.points import ScenarioModel
@@ -29,7 +29,7 @@ def _scenario(folder: Path, sets: str = SETS, name: str = "with_sets") -> Path:
     (folder / "sets.csv").write_text(sets)
     path = folder / f"{name}.toml"
     path.write_text(
-        f'extends = "{CONFIGS / "baseline.toml"}"\nname = "{name}"\n'
+        f'extends = "{BASELINE}"\nname = "{name}"\n'
         'parameter_sets = "sets.csv"\n[provenance]\nparameter_sets = "assumed: a test"\n'
     )
     return path
@@ -53,7 +53,7 @@ def test_run_r_uses_set_r_mod_k_and_says_so(tmp_path: Path) -> None:
     yearly = pd.read_csv(tmp_path / "sets" / "yearly.csv")
     # run 4 uses set 1: the same numbers as run 4 of the scenario with set 1's values set
     _run(
-        CONFIGS / "baseline.toml",
+        BASELINE,
         tmp_path / "set1",
         "--set", "members.churn=0.16",
         "--set", "clusters.packbridge.private_income=4.0",
@@ -96,9 +96,7 @@ def test_explore_replications_walk_through_the_sets_and_a_point_value_wins(tmp_p
     outcome = Outcome(metric="members", year=2021)
     model = ScenarioModel(loaded.document, (outcome,))
     plain = ScenarioModel(
-        load_config(
-            CONFIGS / "baseline.toml", options={"--horizon": ("programme.horizon", 2021)}
-        ).document,
+        load_config(BASELINE, options={"--horizon": ("programme.horizon", 2021)}).document,
         (outcome,),
     )
     with_sets = model.evaluate({}, 6, 9)[:, 0]

@@ -153,7 +153,7 @@ def test_every_rule_parameter_can_be_set(field: str) -> None:
 
 def test_a_rule_on_its_own_per_cluster() -> None:
     loaded = load_config(
-        CONFIGS / "baseline.toml",
+        CONFIGS / "uncalibrated.toml",  # no base override for tourism to merge with
         [
             'base_funding.overrides.tourism.kind="rule"',
             "base_funding.overrides.tourism.start=2.0",
