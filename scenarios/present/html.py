@@ -25,9 +25,9 @@ from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
 from scenarios.present.backtest_text import headline
 from scenarios.present.explore_charts import draw_explore_plots
 from scenarios.present.explore_text import TOP_INPUTS, describe_explore
+from scenarios.present.page_templates import render
 from scenarios.present.sheets import GENERATOR, side_by_side
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 GENERATOR_META = f'<meta name="generator" content="{GENERATOR}">'
 """How a report page marks itself (``--force`` replaces only such pages)."""
 
@@ -341,19 +341,6 @@ def explore_tables(folders: Sequence[ExploreFolder]) -> dict[str, pd.DataFrame]:
         if folder.discovery is not None:
             tables[f"discovery {folder.name}"] = folder.discovery
     return tables
-
-
-def render(template: str, **context: Any) -> str:
-    """A template of ``templates/`` filled in, every value escaped."""
-    import jinja2  # (only when a page is made)
-
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    return environment.get_template(template).render(**context)
 
 
 def build_html(
