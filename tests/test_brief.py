@@ -232,3 +232,47 @@ def test_bad_input_is_one_line_and_writes_nothing(real, tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "Traceback" not in missing.output
     assert not (tmp_path / "x").exists()
     assert not any(p.suffix in (".pdf", ".csv") for p in tmp_path.iterdir())
+
+
+def _no_charts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report without its scenario charts (slow to draw, tested in test_compare_report)."""
+    for charts in ("draw_run_plots", "draw_comparison_plots"):
+        monkeypatch.setattr(f"scenarios.studies.report.{charts}", lambda *_, **__: [])
+
+
+def test_the_report_opens_with_the_brief_and_contents(
+    real, hand, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_charts(monkeypatch)
+    out = tmp_path / "report.html"
+    result = invoke("report", *map(str, (*real, hand[1])), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    brief_at = page.index('<section class="brief">')
+    contents_at = page.index('<nav class="contents">')
+    answer_at = page.index('id="answer"')
+    assert brief_at < contents_at < answer_at
+    assert "faster_taper saves" in page[brief_at:contents_at]
+    assert "cut against baseline" in page[brief_at:contents_at]
+    anchors = re.findall(r'<a href="#([a-z]+)">', page[contents_at:answer_at])
+    assert anchors[:3] == ["brief", "answer", "scenarios"]
+    assert all(f'id="{anchor}"' in page for anchor in anchors)
+    assert "@media print" in page and "size: A4 landscape" in page
+    # one table per compared scenario, headed by the pair, instead of one table too wide
+    first = page[answer_at : page.index('id="scenarios"')]
+    assert first.count("<table>") == 2
+    assert "faster_taper against baseline" in first and "cut against baseline" in first
+    book = pd.read_excel(out.with_suffix(".xlsx"), sheet_name="brief")
+    assert list(book.columns) == list(BRIEF_COLUMNS) and len(book) == 3 * (len(CLUSTERS) * 8 + 9)
+
+
+def test_a_report_of_runs_that_are_not_twins_says_why_there_is_no_brief(
+    real, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_charts(monkeypatch)
+    other_seed = _run(tmp_path / "seed7", BASELINE, "--seed", "7", "--set", "name=seven")
+    out = tmp_path / "report.html"
+    result = invoke("report", str(real[0]), str(other_seed), "--out", str(out), "--lang", "sv")
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "Inget parat underlag" in page and "same seed" in page

@@ -339,6 +339,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "chart.brief": ("Δ money per cluster", "Δ medel per kluster"),
     # charts: what is drawn and what it averages over
     "left_in_runs": ("left in {share} of runs by {year}", "lämnat i {share} av körningarna {year}"),
+    "left_short": ("left", "lämnat"),
     "left_marker": (
         "has left (in most runs)",
         "har lämnat (i de flesta körningarna)",

@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from scenarios.folders.tables import write_csv
+import pandas as pd
+
+from scenarios.folders.tables import tidy_frame, write_csv
 
 BRIEF_CSV = "brief.csv"
 BRIEF_GENERATOR = "clusterfund brief"
@@ -57,6 +59,11 @@ def write_brief_csv(path: Path, rows: Iterable[BriefRow]) -> None:
         BRIEF_COLUMNS,
         (tuple("" if _missing(value) else value for value in row) for row in rows),
     )
+
+
+def brief_frame(rows: Iterable[BriefRow]) -> pd.DataFrame:
+    """The rows of ``brief.csv`` as a table (a workbook's sheet), rounded as the CSV is."""
+    return tidy_frame(pd.DataFrame(list(rows), columns=list(BRIEF_COLUMNS)))
 
 
 def _missing(value: object) -> bool:

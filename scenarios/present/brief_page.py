@@ -15,6 +15,8 @@ names are data) with print CSS for one A4 landscape page.
 
 from __future__ import annotations
 
+import base64
+import io
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ from scenarios.folders.brief_files import BRIEF_GENERATOR
 from scenarios.present.brief_text import BriefPage, BriefTable
 from scenarios.present.page_templates import render
 from scenarios.present.pyplot import plt
+from scenarios.present.run_charts import DPI
 
 PAGE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -284,6 +287,27 @@ def write_brief_pdf(page: BriefPage, path: Path) -> None:
         plt.close(figure)
 
 
+CHART_SIZE = (11.0, 2.6)
+"""The brief's chart on the HTML page, inches (it prints about 60 mm high)."""
+
+
+def brief_chart_src(page: BriefPage) -> str | None:
+    """The brief's chart as a PNG ``data:`` URL (the page opens offline), or ``None``."""
+    if page.chart is None:
+        return None
+    figure = plt.figure(figsize=CHART_SIZE)
+    try:
+        axes = figure.add_axes((0.05, 0.26, 0.93, 0.62))
+        page.chart(axes)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=DPI)
+    finally:
+        plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def brief_html(page: BriefPage) -> str:
     """The page as one HTML file (print CSS: one A4 page in landscape)."""
-    return render("brief.html.j2", page=page, generator=BRIEF_GENERATOR)
+    return render(
+        "brief.html.j2", page=page, chart=brief_chart_src(page), generator=BRIEF_GENERATOR
+    )

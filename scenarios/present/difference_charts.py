@@ -78,14 +78,12 @@ def draw_brief_bars(ax: plt.Axes, brief: Brief, names: dict[str, str], lang: str
         delta = np.array([float(f.delta[0]) for f in found])
         low = np.array([float(f.delta_p10[0]) for f in found])
         high = np.array([float(f.delta_p90[0]) for f in found])
-        ax.bar(
-            x + (k - (len(others) - 1) / 2) * width,
-            delta,
-            width * 0.9,
-            color=colours[name],
-            label=name,
-            yerr=np.vstack([delta - low, high - delta]),
-            error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"},
+        at = x + (k - (len(others) - 1) / 2) * width
+        ax.bar(at, delta, width * 0.9, color=colours[name], label=name)
+        # the band as a line from P10 to P90 (the mean of a skewed change can lie outside it)
+        ax.vlines(at, low, high, color="#333333", linewidth=0.8)
+        ax.scatter(
+            np.concatenate([at, at]), np.concatenate([low, high]), marker="_", s=12, c="#333333"
         )
     ax.axhline(0, color="black", linewidth=0.7)
     ax.set_xticks(x, [_short(names.get(c, c)) for c in clusters], fontsize=6.5)

@@ -20,12 +20,16 @@ from scenarios.analysis.backtest import summarise
 from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
 from scenarios.config.designs import ranking_column
 from scenarios.core.labels import label
+from scenarios.core.numbers import number
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
 from scenarios.present.backtest_text import headline
+from scenarios.present.brief_page import brief_chart_src
+from scenarios.present.brief_text import BriefPage
 from scenarios.present.explore_charts import draw_explore_plots
 from scenarios.present.explore_text import TOP_INPUTS, describe_explore
 from scenarios.present.page_templates import render
+from scenarios.present.run_charts import MOSTLY_LEFT
 from scenarios.present.sheets import GENERATOR, side_by_side
 
 GENERATOR_META = f'<meta name="generator" content="{GENERATOR}">'
@@ -62,8 +66,10 @@ class Answer:
     """The first screen: what each compared scenario changes for each cluster."""
 
     heading: str
-    headline: list[dict[str, Any]]
-    table: Table
+    headline: list[str]
+    tables: list[tuple[str, Table]]
+    """One table per compared scenario (its heading, the table): every scenario side by side
+    is wider than a page."""
     note: str
 
 
@@ -143,11 +149,20 @@ def _answer_heads(base: str, others: list[str], lang: str) -> list[str]:
     return heads
 
 
-def _answer_cells(figures: pd.DataFrame, cluster: str, base: str, others: list[str]) -> list[Cell]:
-    """One cluster's row of the first screen's table (figures picked by metric name)."""
+def _answer_cells(
+    figures: pd.DataFrame, cluster: str, base: str, others: list[str], lang: str
+) -> list[Cell]:
+    """One cluster's row of the first screen's table (figures picked by metric name). A
+    cluster that has left the programme in most runs has no regional share: it reads
+    ``left``, not 0 %."""
 
     def value(metric: str, scenario: str) -> float:
         return float(figure(figures, metric, scenario)[cluster])
+
+    def share(scenario: str) -> str:
+        if value("closed", scenario) >= MOSTLY_LEFT:
+            return label("left_short", lang)
+        return f"{value('regional_share', scenario):.0%}"
 
     def delta(metric: str, scenario: str) -> float:
         return float(figure(figures, metric, scenario, "delta")[cluster])
@@ -158,7 +173,7 @@ def _answer_cells(figures: pd.DataFrame, cluster: str, base: str, others: list[s
         cells += [
             Cell(f"{value('members', other):.0f}"),
             cell(delta("members", other), good_when_up=True, digits=0),
-            Cell(f"{value('regional_share', base):.0%} → {value('regional_share', other):.0%}"),
+            Cell(f"{share(base)} → {share(other)}"),
             cell(delta("reserves", other), good_when_up=True),
             cell(delta("arena_income", other), good_when_up=True),
             Cell(f"{value('closed', base):.0%} → {value('closed', other):.0%}"),
@@ -166,7 +181,7 @@ def _answer_cells(figures: pd.DataFrame, cluster: str, base: str, others: list[s
         ]
     if not others:
         cells += [
-            Cell(f"{value('regional_share', base):.0%}"),
+            Cell(share(base)),
             Cell(f"{value('reserves', base):.2f}"),
             Cell(f"{value('arena_income', base):.2f}"),
             Cell(f"{value('closed', base):.0%}"),
@@ -175,16 +190,39 @@ def _answer_cells(figures: pd.DataFrame, cluster: str, base: str, others: list[s
     return cells
 
 
-def answer_table(comparison: Comparison, figures: pd.DataFrame, lang: str) -> Table:
+def answer_table(
+    comparison: Comparison,
+    figures: pd.DataFrame,
+    lang: str,
+    others: Sequence[str] | None = None,
+) -> Table:
     """The first screen: each cluster in the year of ``figures`` (``cluster_figures``),
-    baseline → other scenario, with changes."""
-    base, others = comparison.names[0], comparison.names[1:]
+    baseline → other scenario (``others``, by default every compared one), with changes."""
+    base = comparison.names[0]
+    others = list(comparison.names[1:] if others is None else others)
     clusters = figures.cluster.drop_duplicates()
-    rows = [_answer_cells(figures, c, base, others) for c in clusters]
+    rows = [_answer_cells(figures, c, base, others, lang) for c in clusters]
     return Table(_answer_heads(base, others, lang), rows)
 
 
-def _headline(comparison: Comparison, year: int) -> list[dict[str, Any]]:
+def answer_tables(
+    comparison: Comparison, figures: pd.DataFrame, lang: str
+) -> list[tuple[str, Table]]:
+    """The first screen's tables: one per compared scenario against the baseline (headed by
+    the pair), or the baseline's own for a lone run."""
+    base = comparison.names[0]
+    if not comparison.others:
+        return [("", answer_table(comparison, figures, lang))]
+    return [
+        (
+            label("answer_against", lang).format(other=other, base=base),
+            answer_table(comparison, figures, lang, [other]),
+        )
+        for other in comparison.names[1:]
+    ]
+
+
+def _headline(comparison: Comparison, year: int, lang: str) -> list[str]:
     base = comparison.baseline.summary
 
     def total(frame: pd.DataFrame, metric: str, stat: str) -> float:
@@ -195,17 +233,17 @@ def _headline(comparison: Comparison, year: int) -> list[dict[str, Any]]:
     for name, run in zip(comparison.names[1:], comparison.others, strict=True):
         other = run.summary
         items.append(
-            {
-                "name": name,
-                "base": comparison.names[0],
-                "year": year,
-                "arena": f"{total(base, 'arena_income', 'mean'):.1f} → "
-                f"{total(other, 'arena_income', 'mean'):.1f}",
-                "members": f"{total(base, 'members', 'p50'):.0f} → "
-                f"{total(other, 'members', 'p50'):.0f}",
-                "closures": f"{total(base, 'closed', 'mean'):.2f} → "
-                f"{total(other, 'closed', 'mean'):.2f}",
-            }
+            label("answer_headline", lang).format(
+                other=name,
+                base=comparison.names[0],
+                year=year,
+                arena=f"{number(total(base, 'arena_income', 'mean'), 1, lang)} → "
+                f"{number(total(other, 'arena_income', 'mean'), 1, lang)}",
+                members=f"{number(total(base, 'members', 'p50'), 0, lang)} → "
+                f"{number(total(other, 'members', 'p50'), 0, lang)}",
+                closures=f"{number(total(base, 'closed', 'mean'), 2, lang)} → "
+                f"{number(total(other, 'closed', 'mean'), 2, lang)}",
+            )
         )
     return items
 
@@ -343,6 +381,23 @@ def explore_tables(folders: Sequence[ExploreFolder]) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _explore_subtitle(section: ExploreSection, lang: str) -> str:
+    """What an experiment ran, in a line."""
+    return label("explore_sub", lang).format(
+        points=section.points,
+        replications=section.replications,
+        design=section.design,
+        seed=section.seed,
+        base=section.base_files,
+        ranked_by=section.ranked_by,
+    )
+
+
+def _contents(sections: Sequence[tuple[str, str, bool]]) -> list[tuple[str, str]]:
+    """The table of contents: (anchor, heading) of each section present."""
+    return [(anchor, heading) for anchor, heading, present in sections if present]
+
+
 def build_html(
     comparison: Comparison,
     year: int,
@@ -350,51 +405,86 @@ def build_html(
     charts: Iterable[tuple[str, Path]],
     compared: ComparisonTables,
     explorations: Sequence[ExploreFolder] = (),
+    brief: BriefPage | None = None,
+    no_brief: str = "",
 ) -> str:
-    """The report as one HTML string with every chart embedded."""
+    """The report as one HTML string with every chart embedded: the budget brief
+    (``brief``; else ``no_brief`` says why there is none) and a table of contents first."""
     card = compared.scorecard
     card = side_by_side(
         card[card.year == year], ["target", "year"], "probability", comparison.names
     )
     diff = side_by_side(compared.input_diff, ["key"], "value", comparison.names)
+    base, others = comparison.names[0], comparison.names[1:]
     note = (
-        f"Δ = {', '.join(comparison.names[1:])} minus {comparison.names[0]}; "
-        "members, regional share and reserves are medians (P50) over the runs, arena money "
-        "the mean, P(closed) the share of runs in which the cluster has closed. Green: better "
-        "for the cluster."
-        if comparison.others
-        else "Medians (P50) over the runs; arena money is the mean; P(closed) the share of "
-        "runs closed."
+        label("answer_note", lang).format(others=", ".join(others), base=base)
+        if others
+        else label("answer_note_single", lang)
     )
     provenance, details = _provenance(comparison)
     labels = {
         key: label(key, lang)
-        for key in ("scenarios", "input_diff", "no_diff", "scorecard", "plots", "provenance")
+        for key in (
+            "scenarios",
+            "input_diff",
+            "no_diff",
+            "scorecard",
+            "plots",
+            "provenance",
+            "contents",
+            "scorecard_note",
+            "backtest_title",
+        )
     }
     labels["explore"] = label("explore_title", lang)
+    labels["brief"] = label("brief_title", lang)
+    backtests = _backtests(comparison)
+    answer_heading = label("answer_title", lang).format(year=year)
+    sections = [
+        ("brief", labels["brief"], True),
+        ("answer", answer_heading, True),
+        ("scenarios", labels["scenarios"], True),
+        ("inputs", labels["input_diff"], True),
+        ("scorecard", f"{labels['scorecard']} {year}", True),
+        ("explore", labels["explore"], bool(explorations)),
+        ("charts", labels["plots"], True),
+        ("backtest", labels["backtest_title"], bool(backtests)),
+        ("provenance", labels["provenance"], True),
+    ]
     return render(
         "report.html.j2",
         lang=lang,
         generator=GENERATOR,
         title=label("report_title", lang),
         names=" vs ".join(comparison.names),
-        created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        made=label("report_made", lang).format(
+            created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        ),
         year=year,
         labels=labels,
+        contents=_contents(sections),
+        brief=brief,
+        brief_chart=brief_chart_src(brief) if brief is not None else None,
+        no_brief=no_brief,
         answer=Answer(
-            heading=label("answer_title", lang).format(year=year),
-            headline=_headline(comparison, year),
-            table=answer_table(comparison, compared.clusters, lang),
+            heading=answer_heading,
+            headline=_headline(comparison, year, lang),
+            tables=answer_tables(comparison, compared.clusters, lang),
             note=note,
         ),
         scenarios=_scenarios_table(comparison),
         input_diff=frame_table(diff) if not diff.empty else None,
         scorecard=frame_table(card.drop(columns="year")),
-        explorations=explore_sections(explorations),
+        explorations=[
+            (section, _explore_subtitle(section, lang))
+            for section in explore_sections(explorations)
+        ],
         charts=[(title, image(path)) for title, path in charts],
-        backtests=_backtests(comparison),
+        backtests=backtests,
         provenance=provenance,
-        provenance_details=details,
+        provenance_details=[
+            (label("provenance_details", lang).format(name=name), table) for name, table in details
+        ],
     )
 
 

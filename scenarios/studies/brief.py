@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scenarios.analysis.comparison import open_comparison
+from scenarios.analysis.comparison import Comparison, open_comparison
 from scenarios.analysis.paired import Brief, paired_brief
 from scenarios.core.errors import UserError
 from scenarios.folders.brief_files import (
@@ -56,6 +56,23 @@ def default_page(names: list[str]) -> Path:
     return default_folder("brief_" + "_vs_".join(names)) / DEFAULT_PAGE
 
 
+def brief_of(comparison: Comparison, lang: str, numbers: str) -> tuple[Brief, BriefPage]:
+    """The runs of ``comparison`` paired against its baseline (refused in one line when they
+    are not twins), and the page that says it in ``lang``; ``numbers`` says where its
+    numbers are written."""
+    brief = paired_brief(comparison.runs, comparison.names)
+    names = {cid: c["name"] for cid, c in comparison.baseline.config["clusters"].items()}
+    content = brief_page(
+        brief,
+        names,
+        lang,
+        created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        csv=numbers,
+        folders=[str(run.path) for run in comparison.runs],
+    )
+    return brief, content
+
+
 def make_brief(request: BriefRequest) -> BriefResult:
     """Open and pair the runs, and write the page and ``brief.csv`` beside it (both, or
     neither; an existing one only with ``force``, and only one this tool wrote)."""
@@ -74,16 +91,7 @@ def make_brief(request: BriefRequest) -> BriefResult:
     csv = brief_csv_beside(out)
     reads = [run.path / name for run in comparison.runs for name in (MANIFEST_JSON, YEARLY_CSV)]
     staged = StagedFiles([out, csv], request.force, owned=written_by_brief, reads=reads)
-    brief: Brief = paired_brief(comparison.runs, comparison.names)
-    names = {cid: c["name"] for cid, c in comparison.baseline.config["clusters"].items()}
-    content = brief_page(
-        brief,
-        names,
-        request.lang,
-        created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        csv=str(csv),
-        folders=[str(run.path) for run in comparison.runs],
-    )
+    brief, content = brief_of(comparison, request.lang, numbers=str(csv))
     with staged:  # the page and its numbers together, or neither
         write_brief_csv(staged.path(csv), brief.rows())
         if out.suffix.lower() == ".pdf":

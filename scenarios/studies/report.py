@@ -1,7 +1,8 @@
 """``clusterfund report``: one self-contained HTML file (charts embedded) and an Excel
 workbook beside it, of one or more runs and any explore folders.
 
-The page (:mod:`scenarios.present.html`) opens with what each compared scenario changes for
+The page (:mod:`scenarios.present.html`) opens with the budget brief (:mod:`scenarios.studies.brief`;
+when the runs are twins) and a table of contents, then what each compared scenario changes for
 each cluster in the target year; then the scenarios, the input diff, the scorecard, which
 assumptions matter (explore folders), the charts, each run's backtest and provenance. The
 workbook (:mod:`scenarios.present.sheets`) has one sheet per table.
@@ -15,7 +16,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from scenarios.analysis.paired import paired_problem
 from scenarios.core.errors import UserError
+from scenarios.core.labels import label
+from scenarios.folders.brief_files import brief_frame
 from scenarios.folders.explore_folder import ExploreFolder, is_explore_folder
 from scenarios.folders.publish import StagedFiles
 from scenarios.present.compare_charts import draw_comparison_plots
@@ -28,6 +32,7 @@ from scenarios.present.sheets import (
     sheet_title,
     write_workbook,
 )
+from scenarios.studies.brief import brief_of
 from scenarios.studies.compare import CompareRequest, open_compared
 
 
@@ -63,6 +68,14 @@ def report(request: CompareRequest, progress: bool = True) -> Report:
     comparison, tables, lang = compared.comparison, compared.tables, request.lang
     explored = {sheet_title(k): v for k, v in explore_tables(explorations).items()}
     sheets = {**build_tables(comparison, tables, lang), **explored}
+    brief, no_brief = None, ""
+    problem = paired_problem(comparison.runs, comparison.names)
+    if problem is None:
+        brief_sheet = sheet_title(label("sheet.brief", lang))
+        numbers, brief = brief_of(comparison, lang, f"{workbook.name}, {brief_sheet}")
+        sheets = {brief_sheet: brief_frame(numbers.rows()), **sheets}
+    else:
+        no_brief = label("brief_not_paired", lang).format(why=problem)
     money = {clusters_sheet_name(tables.year): cluster_sheet_money(comparison.names, lang)}
     with tempfile.TemporaryDirectory() as scratch:
         charts: list[tuple[str, Path]] = []
@@ -80,7 +93,9 @@ def report(request: CompareRequest, progress: bool = True) -> Report:
         for index, (name, run) in enumerate(each):
             for path in draw_run_plots(run, Path(scratch) / f"run{index}", lang):
                 charts.append((f"{name}: {path.stem.replace('_', ' ')}", path))
-        page = build_html(comparison, tables.year, lang, charts, tables, explorations)
+        page = build_html(
+            comparison, tables.year, lang, charts, tables, explorations, brief, no_brief
+        )
         with staged:  # both files, or neither
             write_workbook(sheets, staged.path(workbook), money)
             staged.path(out).write_text(page, encoding="utf-8")
