@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -137,29 +138,28 @@ def open_median(summary: pd.DataFrame, metric: str, cluster: str) -> pd.Series:
     return p50.where(~gone)
 
 
-def _note_left(ax: plt.Axes, summary: pd.DataFrame, cluster: str, lang: str) -> None:
-    """Say in a panel in how many runs the cluster has left by the last year (if any)."""
+def _title_left(ax: plt.Axes, name: str, summary: pd.DataFrame, cluster: str, lang: str) -> None:
+    """A panel's title: the cluster, and below it in how many runs it has left the
+    programme by the last year (if in any)."""
     share = left_share(summary, cluster)
     if share.empty or float(share.iloc[-1]) <= 0:
+        ax.set_title(name, fontsize=9)
         return
     text = label("left_in_runs", lang).format(
         share=percent(float(share.iloc[-1]), 0, lang), year=int(share.index[-1])
     )
-    ax.text(
-        0.02,
-        0.97,
-        text,
-        transform=ax.transAxes,
-        fontsize=7,
-        va="top",
-        color="#b42318",
-        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
-    )
+    ax.set_title(f"{name}\n({text})", fontsize=8.5)
 
 
 def plot_funding_mix(summary: pd.DataFrame, ctx: ChartContext, path: Path) -> Path:
+    """:func:`funding_mix_figure` as a PNG file."""
+    return save_figure(funding_mix_figure(summary, ctx), path)
+
+
+def funding_mix_figure(summary: pd.DataFrame, ctx: ChartContext) -> plt.Figure:
     """Mean income per source per cluster as stacked areas (MSEK), over all runs (a cluster
-    that has left counts as 0, and each panel says in how many runs it has)."""
+    that has left counts as 0: the title says so, and each panel in how many runs it has
+    left)."""
     fig, axes = panel_grid(len(ctx.names))
     for ax, (cid, name) in zip(axes, ctx.names.items(), strict=True):
         one = summary[summary["cluster"] == cid]
@@ -175,8 +175,7 @@ def plot_funding_mix(summary: pd.DataFrame, ctx: ChartContext, path: Path) -> Pa
             labels=[label(s, ctx.lang) for s in SOURCES],
         )
         mark_target(ax, ctx.target_year)
-        _note_left(ax, summary, cid, ctx.lang)
-        ax.set_title(name, fontsize=9)
+        _title_left(ax, name, summary, cid, ctx.lang)
         ax.set_ylabel(label("msek_year", ctx.lang), fontsize=8)
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
@@ -184,7 +183,7 @@ def plot_funding_mix(summary: pd.DataFrame, ctx: ChartContext, path: Path) -> Pa
     fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, frameon=False)
     fig.suptitle(ctx.heading("mix_title"), fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return save_figure(fig, path)
+    return fig
 
 
 def regional_share_figure(summary: pd.DataFrame, ctx: ChartContext) -> plt.Figure:
@@ -286,12 +285,20 @@ def plot_scorecard(scorecards: dict[str, pd.DataFrame], ctx: ChartContext, path:
     return save_figure(fig, path)
 
 
+def money_colours() -> Any:
+    """The heatmaps' colour map: white at 0 MSEK (no money is no colour), then RdPu."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    shades = plt.get_cmap("RdPu")(np.linspace(0.15, 1.0, 8))
+    return LinearSegmentedColormap.from_list("money", ["#ffffff", *shades])
+
+
 def _heat(ax: plt.Axes, table: pd.DataFrame, row_labels: Sequence[str], lang: str) -> None:
     """A heatmap from 0 MSEK (white) up; all zero is white on a 0–1 scale, and says so."""
     values = table.to_numpy(dtype=float)
     highest = float(np.nanmax(values)) if values.size else 0.0
     image = ax.imshow(
-        values, aspect="auto", cmap="RdPu", vmin=0, vmax=highest if highest > 0 else 1.0
+        values, aspect="auto", cmap=money_colours(), vmin=0, vmax=highest if highest > 0 else 1.0
     )
     ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
     years = list(table.columns)
@@ -326,6 +333,13 @@ def _heat(ax: plt.Axes, table: pd.DataFrame, row_labels: Sequence[str], lang: st
 def plot_arena_heatmaps(
     summary: pd.DataFrame, area_money: pd.DataFrame, ctx: ChartContext, path: Path
 ) -> Path:
+    """:func:`arena_heatmap_figure` as a PNG file."""
+    return save_figure(arena_heatmap_figure(summary, area_money, ctx), path)
+
+
+def arena_heatmap_figure(
+    summary: pd.DataFrame, area_money: pd.DataFrame, ctx: ChartContext
+) -> plt.Figure:
     """Arena money as heatmaps: cluster × year (from the summary) and area × year."""
     by_cluster = (
         _metric(summary, "arena_income")
@@ -348,7 +362,7 @@ def plot_arena_heatmaps(
                 ax.axvline(edge, color="black", linestyle=":", linewidth=1)
     fig.suptitle(ctx.title, fontsize=11)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
 def overlay_figure(
