@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from scenarios.analysis.paired import paired_problem
 from scenarios.core.errors import UserError
-from scenarios.core.labels import label
+from scenarios.core.labels import chart_label, label
 from scenarios.folders.brief_files import brief_frame
 from scenarios.folders.explore_folder import ExploreFolder, is_explore_folder
 from scenarios.folders.publish import StagedFiles
@@ -28,12 +28,17 @@ from scenarios.present.run_charts import draw_run_plots
 from scenarios.present.sheets import (
     build_tables,
     cluster_sheet_money,
+    cluster_sheet_percent,
     clusters_sheet_name,
+    sheet_label,
     sheet_title,
     write_workbook,
 )
 from scenarios.studies.brief import brief_of
 from scenarios.studies.compare import CompareRequest, open_compared
+
+BRIEF_SHEET = "brief"
+"""The workbook's sheet of the brief's numbers (``brief.csv``'s rows)."""
 
 
 @dataclass(frozen=True)
@@ -71,19 +76,24 @@ def report(request: CompareRequest, progress: bool = True) -> Report:
     brief, no_brief = None, ""
     problem = paired_problem(comparison.runs, comparison.names)
     if problem is None:
-        brief_sheet = sheet_title(label("sheet.brief", lang))
+        brief_sheet = sheet_label(BRIEF_SHEET, lang)
         numbers, brief = brief_of(comparison, lang, f"{workbook.name}, {brief_sheet}")
-        sheets = {brief_sheet: brief_frame(numbers.rows()), **sheets}
+        sheets = {BRIEF_SHEET: brief_frame(numbers.rows()), **sheets}
     else:
         no_brief = label("brief_not_paired", lang).format(why=problem)
-    money = {clusters_sheet_name(tables.year): cluster_sheet_money(comparison.names, lang)}
+    clusters = clusters_sheet_name(tables.year)
+    money = {clusters: cluster_sheet_money(comparison.names, lang)}
+    percent = {
+        clusters: cluster_sheet_percent(comparison.names, lang),
+        "scorecard": comparison.names,
+    }
     with tempfile.TemporaryDirectory() as scratch:
         charts: list[tuple[str, Path]] = []
         if comparison.others:
             for path in draw_comparison_plots(
                 comparison, Path(scratch) / "compare", lang, progress
             ):
-                charts.append((path.stem.replace("_", " "), path))
+                charts.append((chart_label(path.stem, lang), path))
         each = tqdm(
             list(zip(comparison.names, comparison.runs, strict=True)),
             desc="scenario charts",
@@ -92,11 +102,11 @@ def report(request: CompareRequest, progress: bool = True) -> Report:
         )
         for index, (name, run) in enumerate(each):
             for path in draw_run_plots(run, Path(scratch) / f"run{index}", lang):
-                charts.append((f"{name}: {path.stem.replace('_', ' ')}", path))
+                charts.append((f"{name}: {chart_label(path.stem, lang)}", path))
         page = build_html(
             comparison, tables.year, lang, charts, tables, explorations, brief, no_brief
         )
         with staged:  # both files, or neither
-            write_workbook(sheets, staged.path(workbook), money)
+            write_workbook(sheets, staged.path(workbook), money, percent, lang)
             staged.path(out).write_text(page, encoding="utf-8")
     return Report(out, workbook)
