@@ -3,7 +3,11 @@ languages, and the guarded write (nothing replaced without --force, nothing half
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -276,3 +280,46 @@ def test_a_report_of_runs_that_are_not_twins_says_why_there_is_no_brief(
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert "Inget parat underlag" in page and "same seed" in page
+
+
+def test_the_report_backtest_table_reads_as_text(
+    real, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_charts(monkeypatch)
+    run = tmp_path / "run"
+    shutil.copytree(real[0], run)
+    assert invoke("backtest", str(run), "--no-plots").exit_code == 0
+    out = tmp_path / "report.html"
+    result = invoke("report", str(run), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    section = page[page.index('id="backtest"') : page.index('id="provenance"')]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", section)
+    assert len(cells) > 20
+    assert "2017" in cells and not any(re.fullmatch(r"20\d\d\.\d+", c) for c in cells)
+    assert not {"nan", "NaN", "True", "False", "None"} & set(cells)
+    assert {"yes", "no"} & set(cells)
+    assert section.count("<th>") == 10
+
+
+def test_a_folder_of_another_kind_is_named(real, tmp_path: Path) -> None:
+    explore = tmp_path / "explore"
+    shutil.copytree(real[1], explore)
+    manifest = json.loads((explore / "manifest.json").read_text())
+    (explore / "manifest.json").write_text(json.dumps({**manifest, "kind": "explore"}))
+    result = invoke("brief", str(real[0]), str(explore), "--out", str(tmp_path / "b.pdf"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {explore} is an explore folder")
+    assert "brief takes a run folder (from clusterfund run)" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_brief_follows_the_umask(real, tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "shared" / "brief.pdf"
+        _brief(real, out)
+    finally:
+        os.umask(old)
+    for path in (out, out.with_name("brief.csv")):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path.name

@@ -294,6 +294,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "col.in_band": ("in band", "i bandet"),
     "col.pit": ("PIT", "PIT"),
     "col.crps": ("CRPS", "CRPS"),
+    "col.kind": ("kind", "slag"),
+    "col.sample": ("sample", "urval"),
+    "col.p50": ("P50", "P50"),
+    "col.band": ("P10–P90", "P10–P90"),
     "col.description_text": ("description", "beskrivning"),
     # workbook sheet names (English ones are the CSV file names of compare)
     "sheet.clusters": ("clusters_{year}", "kluster_{year}"),

@@ -19,8 +19,8 @@ import pandas as pd
 from scenarios.analysis.backtest import summarise
 from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
 from scenarios.config.designs import ranking_column
-from scenarios.core.labels import label
-from scenarios.core.numbers import number
+from scenarios.core.labels import column_label, label
+from scenarios.core.numbers import number, span
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
 from scenarios.present.backtest_text import headline
@@ -297,7 +297,77 @@ def _provenance(comparison: Comparison) -> tuple[Table, list[tuple[str, Table]]]
     return frame_table(pd.DataFrame(rows)), details
 
 
-def _backtests(comparison: Comparison) -> list[dict[str, Any]]:
+def _digits(*values: object) -> int:
+    """Decimals for backtest figures shown together: none when every one is whole (to two
+    decimals) or large, else two."""
+    present = [float(v) for v in values if v is not None and not pd.isna(v)]
+    whole = all(round(v, 2).is_integer() or abs(v) >= 100 for v in present)
+    return 0 if whole else 2
+
+
+def _figure(value: object, lang: str, digits: int | None = None) -> str:
+    """A backtest figure as text (to ``digits``, by default :func:`_digits` of it alone);
+    nothing for a missing one."""
+    if value is None or pd.isna(value):
+        return ""
+    return number(float(value), _digits(value) if digits is None else digits, lang)
+
+
+def _text(value: object) -> str:
+    """A text cell: nothing for a missing value."""
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _observed(row: Any, lang: str) -> str:
+    """What was observed: a value, a bound (``≥ 200``) or a range (``200–300``)."""
+    value, lower, upper = (_figure(getattr(row, c), lang) for c in ("value", "lower", "upper"))
+    if value:
+        return value
+    if lower and upper:
+        return span(lower, upper)
+    return f"≥ {lower}" if lower else f"≤ {upper}" if upper else ""
+
+
+def backtest_table(table: pd.DataFrame, lang: str) -> Table:
+    """A run's scored observations as text a reader takes in: years as years, an empty cell
+    for nothing, yes/no for in band, the band as one range, and only the columns that fit a
+    page (the full table is in the workbook)."""
+    heads = [
+        "cluster",
+        "year",
+        "metric",
+        "kind",
+        "sample",
+        "value",
+        "p50",
+        "band",
+        "in_band",
+        "crps",
+    ]
+    rows = []
+    for row in table[table.status == "scored"].itertuples(index=False):
+        digits = _digits(row.p10, row.p90)
+        band = span(_figure(row.p10, lang, digits), _figure(row.p90, lang, digits))
+        in_band = "" if pd.isna(row.in_band) else label("yes" if row.in_band else "no", lang)
+        texts = [
+            str(row.cluster),
+            "" if pd.isna(row.year) else str(int(row.year)),
+            str(row.metric),
+            _text(getattr(row, "kind", None)),
+            _text(getattr(row, "sample", None)),
+            _observed(row, lang),
+            _figure(row.p50, lang),
+            band,
+            in_band,
+            _figure(getattr(row, "crps", None), lang),
+        ]
+        rows.append(
+            [Cell(text, "text" if k in (0, 2, 3, 4) else "") for k, text in enumerate(texts)]
+        )
+    return Table([column_label(h, lang) for h in heads], rows)
+
+
+def _backtests(comparison: Comparison, lang: str) -> list[dict[str, Any]]:
     """Each run's backtest (when its folder has backtest.csv): the summary, the rows, the chart."""
     parts = []
     for name, run in zip(comparison.names, comparison.runs, strict=True):
@@ -310,9 +380,7 @@ def _backtests(comparison: Comparison) -> list[dict[str, Any]]:
             {
                 "name": name,
                 "summary": headline(summary),
-                "table": frame_table(
-                    table[table.status == "scored"].drop(columns=["status", "runs"])
-                ),
+                "table": backtest_table(table, lang),
                 "image": image(chart) if chart.is_file() else None,
             }
         )
@@ -438,7 +506,7 @@ def build_html(
     }
     labels["explore"] = label("explore_title", lang)
     labels["brief"] = label("brief_title", lang)
-    backtests = _backtests(comparison)
+    backtests = _backtests(comparison, lang)
     answer_heading = label("answer_title", lang).format(year=year)
     sections = [
         ("brief", labels["brief"], True),

@@ -198,8 +198,8 @@ def write_workbook(
     wrap), the header row frozen and filtered, printed landscape on A4 one page wide.
     Money is a row whose ``metric`` (or ``measure``) is money, or a column that ``money``
     names for its sheet; a percentage likewise (``percent``, ``PERCENT_ROWS``,
-    ``PERCENT_COLUMNS``). With ``lang`` the sheet names and the known headings are
-    translated."""
+    ``PERCENT_COLUMNS``). With a ``lang`` other than English the sheet names and the known
+    headings are translated."""
     writer = pd.ExcelWriter(path, engine="openpyxl")
     try:
         _write_sheets(writer, tables, money or {}, percent or {}, lang)
@@ -281,9 +281,9 @@ def _write_sheets(
             for heading in raw.columns
         ]
         formats = [[column or row for column in columns] for row in rows]
-        table = _printable(tidy_frame(raw)).rename(
-            columns=lambda heading: column_label(str(heading), lang)
-        )
+        table = _printable(tidy_frame(raw))
+        if lang != CSV_LANG:  # in English the headings stay those of the CSVs
+            table = table.rename(columns=lambda heading: column_label(str(heading), lang))
         name = sheet_label(sheet, lang)
         table.to_excel(writer, sheet_name=name, index=False)
         ws = writer.sheets[name]
