@@ -1,0 +1,46 @@
+"""explore in plain words: a warning, with the samples to ask for, when the sample is too
+small to rank the inputs (on Ishigami: at N = 16, not at N = 1024)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from test_explore import Ishigami, analytic_experiment, quiet
+
+from scenarios.analysis.sample_size import suggested_samples
+from scenarios.folders.explore_folder import ExploreFolder
+from scenarios.present.explore_text import describe_explore
+from scenarios.studies.explore import execute_explore
+
+WARNING = "too few samples to rank these inputs"
+
+
+def _explore(tmp_path: Path, samples: int) -> str:
+    ranges = {f"x{i}": (-math.pi, math.pi) for i in (1, 2, 3)}
+    experiment = analytic_experiment(tmp_path, "sobol", samples, ranges)
+    folder = execute_explore(experiment, quiet(tmp_path / f"n{samples}"), model=Ishigami())
+    return describe_explore(ExploreFolder.open(folder))
+
+
+def test_a_small_sample_is_named_and_a_large_one_is_not(tmp_path: Path) -> None:
+    small = _explore(tmp_path, 16)
+    assert WARNING in small
+    assert "x1" in small and "±" in small, "the numbers stay, below the words"
+    suggested = int(small.split("try samples = ")[1].split()[0])
+    assert suggested >= 256 and suggested & (suggested - 1) == 0, suggested
+    assert WARNING not in _explore(tmp_path, 1024)
+
+
+def test_suggested_samples_on_hand_numbers() -> None:
+    # intervals a tenth of the largest index: enough
+    assert suggested_samples(np.array([0.6, 0.4, 0.2]), np.array([0.05, 0.06, 0.03]), 512) is None
+    # intervals as wide as the indices: 16 × (0.8 / 0.1)² = 1024
+    assert suggested_samples(np.array([1.0, 0.5]), np.array([0.8, 0.5]), 16) == 1024
+    # narrow intervals, but S1 above ST beyond its interval: noise all the same
+    found = suggested_samples(
+        np.array([0.6, 0.1]), np.array([0.05, 0.02]), 64, np.array([0.3, 0.4])
+    )
+    assert found is not None and found >= 128
+    assert suggested_samples(np.zeros(3), np.zeros(3), 16) is None
