@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
+import pytest
 from test_explore import Ishigami, analytic_experiment, quiet
 
+from scenarios.analysis.discovery import cut_share, real_restrictions
 from scenarios.analysis.sample_size import suggested_samples
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.present.explore_text import describe_explore
@@ -44,3 +48,41 @@ def test_suggested_samples_on_hand_numbers() -> None:
     )
     assert found is not None and found >= 128
     assert suggested_samples(np.zeros(3), np.zeros(3), 16) is None
+
+
+def test_a_prim_box_lists_only_real_restrictions() -> None:
+    restricted = [
+        ("members.churn", 0.0801, 0.2, 0.08, 0.2),  # trims 0.2 % of the range: nothing
+        ("arena.budget", 2.0, 10.0, 0.0, 10.0),  # leaves out a fifth: real
+        ("fees", 0.0, 0.99, 0.0, 1.0),  # leaves out 1 %: nothing
+        ("reserves", 0.1, 0.9, 0.0, 1.0),  # both ends, 20 %: real
+    ]
+    kept = real_restrictions(restricted)
+    assert [r[0] for r in kept] == ["arena.budget", "reserves"]
+    assert cut_share(2.0, 10.0, 0.0, 10.0) == pytest.approx(0.2)
+    assert cut_share(0.0, 1.0, 1.0, 1.0) == 0.0  # a fixed input is not restricted
+
+
+def _folder_with_box(restricted: list) -> SimpleNamespace:
+    """An explore folder with a PRIM box and no ranking, as describe_explore reads it."""
+    return SimpleNamespace(
+        manifest={
+            "points": 10,
+            "replications": 1,
+            "experiment": {"discover": {"outcome": "y", "above": 1.0}, "samples": 8},
+        },
+        design="lhs",
+        outcomes=pd.DataFrame({"outcome": []}),
+        calibration=None,
+        not_ruled_out=None,
+        chosen_box=lambda: (pd.Series({"coverage": 0.8, "density": 0.9}), restricted),
+    )
+
+
+def test_describe_explore_names_only_real_restrictions() -> None:
+    both = _folder_with_box([("a", 0.001, 1.0, 0.0, 1.0), ("b", 0.5, 1.0, 0.0, 1.0)])
+    text = describe_explore(both)
+    assert "  b in [0.5, 1]" in text and "  a in" not in text
+    assert "restricting nothing" in describe_explore(
+        _folder_with_box([("a", 0.001, 1.0, 0.0, 1.0)])
+    )

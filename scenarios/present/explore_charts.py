@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.analysis.discovery import real_restrictions
 from scenarios.analysis.sensitivity import ranking_column
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.present.pyplot import plt
@@ -124,7 +125,8 @@ def box_chart(folder: ExploreFolder, path: Path) -> Path:
     """The chosen box: each restricted input's limits within its sampled range."""
     chosen = folder.chosen_box()
     assert chosen is not None
-    step, restricted = chosen
+    step, every = chosen
+    restricted = real_restrictions(every)
     fig, ax = plt.subplots(figsize=(8, 0.6 * max(1, len(restricted)) + 1.8))
     if not restricted:
         ax.text(

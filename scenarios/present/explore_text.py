@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from scenarios.analysis.calibration import BASE_POINT
+from scenarios.analysis.discovery import real_restrictions
 from scenarios.analysis.sample_size import suggested_samples
 from scenarios.config.designs import ranking_column
 from scenarios.folders.explore_folder import CALIBRATED_TOML, ExploreFolder
@@ -42,7 +43,8 @@ def describe_explore(folder: ExploreFolder) -> str:
         lines.append(f"  {outcome}: " + ", ".join(parts))
     box = folder.chosen_box()
     if box is not None:
-        step, restricted = box
+        step, every = box
+        restricted = real_restrictions(every)
         condition = folder.manifest["experiment"]["discover"]
         sense = (
             f"> {condition['above']}"
