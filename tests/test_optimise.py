@@ -15,6 +15,7 @@ from conftest import BASELINE, invoke
 from scenarios.config.policy import load_policy
 from scenarios.config.scenario import load_config
 from scenarios.engine.points import ScenarioModel
+from scenarios.engine.search import LEVER_RESOLUTION, on_grid
 from scenarios.studies.optimise import OptimiseRequest, execute_optimise
 
 # One cluster whose income and costs never change: 10 small members paying 50 kSEK
@@ -427,3 +428,16 @@ def test_dask_gives_the_same_search_as_the_local_pool(toy: Path, tmp_path: Path)
     )
     for name in ("evaluations.csv", "pareto.csv", "out_of_sample.csv"):
         assert (local.folder / name).read_bytes() == (dask.folder / name).read_bytes(), name
+
+
+def test_rounded_levers_land_on_the_grid(toy: Path, tmp_path: Path) -> None:
+    result = execute_optimise(load_policy(toy), quiet(tmp_path / "out", budget=40))
+    evaluations = pd.read_csv(result.folder / "evaluations.csv")
+    levers = evaluations["base_funding.default.value"].to_numpy()
+    assert len(set(levers)) > 5
+    hundredths = levers / LEVER_RESOLUTION
+    assert np.allclose(hundredths, np.round(hundredths), atol=1e-9), levers
+    assert all(len(f"{v}".split(".")[-1]) <= 2 for v in levers), "no 16-digit values"
+    assert (levers >= 0.0).all() and (levers <= 3.0).all()
+    grid = on_grid(np.array([[0.123456, 2.999], [-0.004, 3.02]]), np.zeros(2), np.full(2, 3.0))
+    assert grid.tolist() == [[0.12, 3.0], [0.0, 3.0]]

@@ -150,7 +150,7 @@ def execute_optimise(
         if not feasible.any():
             work.discard()
             raise UserError(infeasibility_problems(policy, values, f"in {len(f)} evaluations"))
-        front, chosen = choose(policy, f, feasible)
+        front, chosen = choose(policy, f, feasible, np.stack(evaluations.levers))
         try:
             out_of_sample = check_out_of_sample(
                 policy, model, executor, evaluations, chosen, values
