@@ -280,6 +280,10 @@ def test_a_report_of_runs_that_are_not_twins_says_why_there_is_no_brief(
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert "Inget parat underlag" in page and "same seed" in page
+    answer = page[page.index('id="answer"') : page.index('id="scenarios"')]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", answer)
+    assert any(re.fullmatch(r"[+−]?\d+,\d\d", c) for c in cells), "decimal commas"
+    assert not any(re.search(r"\d\.\d", c) for c in cells), "no decimal points in Swedish"
 
 
 def test_the_report_backtest_table_reads_as_text(

@@ -20,7 +20,7 @@ from scenarios.analysis.backtest import summarise
 from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
 from scenarios.config.designs import ranking_column
 from scenarios.core.labels import column_label, label
-from scenarios.core.numbers import number, span
+from scenarios.core.numbers import number, percent, span
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
 from scenarios.present.backtest_text import headline
@@ -96,12 +96,16 @@ def image(path: Path) -> Image:
     return Image(path.stem, f"data:image/png;base64,{data}")
 
 
-def cell(value: object, good_when_up: bool | None = None, digits: int = 2) -> Cell:
-    """A value as a cell: a number to ``digits`` decimals (signed and coloured when
-    ``good_when_up`` says which way is better), anything else as left-aligned text."""
+def cell(
+    value: object, good_when_up: bool | None = None, digits: int = 2, lang: str = "en"
+) -> Cell:
+    """A value as a cell: a number to ``digits`` decimals in ``lang``'s style (signed and
+    coloured when ``good_when_up`` says which way is better, and it does not show as 0),
+    anything else as left-aligned text."""
     if isinstance(value, float):
-        text = f"{value:+.{digits}f}" if good_when_up is not None else f"{value:.{digits}f}"
-        if good_when_up is not None and abs(value) >= 0.005:
+        signed = good_when_up is not None
+        text = number(value, digits, lang, sign=signed)
+        if signed and round(value, digits) != 0:
             better = (value > 0) == good_when_up
             return Cell(text, "up" if better else "down")
         return Cell(text)
@@ -162,30 +166,34 @@ def _answer_cells(
     def share(scenario: str) -> str:
         if value("closed", scenario) >= MOSTLY_LEFT:
             return label("left_short", lang)
-        return f"{value('regional_share', scenario):.0%}"
+        return percent(value("regional_share", scenario), 0, lang)
 
     def delta(metric: str, scenario: str) -> float:
         return float(figure(figures, metric, scenario, "delta")[cluster])
 
     name = str(figures.loc[figures.cluster == cluster, "name"].iloc[0])
-    cells = [Cell(name), Cell(f"{value('members', base):.0f}")]
+
+    def share_of(metric: str, scenario: str) -> str:
+        return percent(value(metric, scenario), 0, lang)
+
+    cells = [Cell(name), Cell(number(value("members", base), 0, lang))]
     for other in others:
         cells += [
-            Cell(f"{value('members', other):.0f}"),
-            cell(delta("members", other), good_when_up=True, digits=0),
+            Cell(number(value("members", other), 0, lang)),
+            cell(delta("members", other), good_when_up=True, digits=0, lang=lang),
             Cell(f"{share(base)} → {share(other)}"),
-            cell(delta("reserves", other), good_when_up=True),
-            cell(delta("arena_income", other), good_when_up=True),
-            Cell(f"{value('closed', base):.0%} → {value('closed', other):.0%}"),
-            Cell(f"{value('member_target', base):.0%} → {value('member_target', other):.0%}"),
+            cell(delta("reserves", other), good_when_up=True, lang=lang),
+            cell(delta("arena_income", other), good_when_up=True, lang=lang),
+            Cell(f"{share_of('closed', base)} → {share_of('closed', other)}"),
+            Cell(f"{share_of('member_target', base)} → {share_of('member_target', other)}"),
         ]
     if not others:
         cells += [
             Cell(share(base)),
-            Cell(f"{value('reserves', base):.2f}"),
-            Cell(f"{value('arena_income', base):.2f}"),
-            Cell(f"{value('closed', base):.0%}"),
-            Cell(f"{value('member_target', base):.0%}"),
+            Cell(number(value("reserves", base), 2, lang)),
+            Cell(number(value("arena_income", base), 2, lang)),
+            Cell(share_of("closed", base)),
+            Cell(share_of("member_target", base)),
         ]
     return cells
 
