@@ -10,10 +10,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from test_explore import Ishigami, analytic_experiment, quiet
+from test_explore import Ishigami, Linear, analytic_experiment, quiet
 
 from scenarios.analysis.discovery import cut_share, real_restrictions
 from scenarios.analysis.sample_size import suggested_samples
+from scenarios.core.labels import input_label
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.present.explore_text import describe_explore
 from scenarios.studies.explore import execute_explore
@@ -86,3 +87,26 @@ def test_describe_explore_names_only_real_restrictions() -> None:
     assert "restricting nothing" in describe_explore(
         _folder_with_box([("a", 0.001, 1.0, 0.0, 1.0)])
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("clusters.*.private_income", "private income (every cluster)"),
+        ("base_funding.overrides.iuc_syd.to_value", "base funding to value (iuc syd)"),
+        ("base_funding.default.values.2021", "base funding 2021"),
+        ("members.churn", "members churn"),
+        ("x1", "x1"),
+    ],
+)
+def test_inputs_are_named_for_readers(key: str, shown: str) -> None:
+    assert input_label(key) == shown
+
+
+def test_explore_text_names_inputs_for_readers(tmp_path: Path) -> None:
+    ranges = {"clusters.*.private_income": (0.0, 1.0), "members.churn": (0.0, 1.0)}
+    experiment = analytic_experiment(tmp_path, "morris", 8, ranges)
+    model = Linear({"clusters.*.private_income": 2.0, "members.churn": 1.0})
+    folder = execute_explore(experiment, quiet(tmp_path / "out"), model=model)
+    text = describe_explore(ExploreFolder.open(folder))
+    assert "private income (every cluster)" in text and "clusters.*" not in text

@@ -396,3 +396,27 @@ def chart_label(stem: str, lang: str = "en") -> str:
     """A chart file's caption (``funding_mix`` → ``funding mix``)."""
     key = f"chart.{stem}"
     return label(key, lang) if key in _LABELS else stem.replace("_", " ")
+
+
+STRUCTURAL_SEGMENTS = frozenset({"default", "values", "overrides", "clusters"})
+"""Key segments that say where a value sits in a config, not what it is."""
+
+
+def input_label(key: str) -> str:
+    """A readable name for a config key that a study varies (an uncertain input, a lever):
+    ``clusters.*.private_income`` → ``private income (every cluster)``,
+    ``base_funding.overrides.iuc_syd.to_value`` → ``base funding to value (iuc syd)``,
+    ``base_funding.default.values.2021`` → ``base funding 2021``."""
+    words: list[str] = []
+    context: list[str] = []
+    previous = ""
+    for segment in key.split("."):
+        if segment == "*":
+            context.append("every cluster" if previous == "clusters" else "every")
+        elif previous in ("clusters", "overrides"):
+            context.append(segment.replace("_", " "))
+        elif segment not in STRUCTURAL_SEGMENTS:
+            words.append(segment.replace("_", " "))
+        previous = segment
+    text = " ".join(words) or key
+    return f"{text} ({', '.join(context)})" if context else text

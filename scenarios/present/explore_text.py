@@ -9,6 +9,7 @@ from scenarios.analysis.calibration import BASE_POINT
 from scenarios.analysis.discovery import real_restrictions
 from scenarios.analysis.sample_size import suggested_samples
 from scenarios.config.designs import ranking_column
+from scenarios.core.labels import input_label
 from scenarios.folders.explore_folder import CALIBRATED_TOML, ExploreFolder
 
 TOP_INPUTS = 5
@@ -33,7 +34,7 @@ def describe_explore(folder: ExploreFolder) -> str:
         parts = []
         for _, row in ranked.iterrows():
             ci = f" ±{row[conf]:.2f}" if conf and conf in row and pd.notna(row[conf]) else ""
-            parts.append(f"{row['input']} {row[column]:.2f}{ci}")
+            parts.append(f"{input_label(str(row['input']))} {row[column]:.2f}{ci}")
         more = samples_wanted(folder, outcome, column, conf)
         if more is not None:  # the words above the numbers
             lines.append(

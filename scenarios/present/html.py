@@ -19,7 +19,7 @@ import pandas as pd
 from scenarios.analysis.backtest import summarise
 from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
 from scenarios.config.designs import ranking_column
-from scenarios.core.labels import column_label, label
+from scenarios.core.labels import column_label, input_label, label
 from scenarios.core.numbers import number, percent, span
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
@@ -407,7 +407,7 @@ def _ranking_table(folder: ExploreFolder) -> Table:
                 {
                     "outcome": f"{outcome} ({row['stat']})",
                     "rank": int(row["rank"]),
-                    "input": row["input"],
+                    "input": input_label(str(row["input"])),
                     column: "" if pd.isna(value) else f"{value:.3f}",
                     "95 % CI": f"±{row[conf]:.3f}" if conf in row and pd.notna(row[conf]) else "",
                     "S1": f"{row['S1']:.3f}" if "S1" in row and pd.notna(row.get("S1")) else "",

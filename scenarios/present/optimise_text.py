@@ -3,6 +3,7 @@ and every constraint in and out of sample."""
 
 from __future__ import annotations
 
+from scenarios.core.labels import input_label
 from scenarios.folders.optimise_folder import OptimiseFolder
 
 
@@ -17,7 +18,9 @@ def describe_optimise(folder: OptimiseFolder) -> str:
     for _, row in pareto[pareto["policy"] != ""].iterrows():
         policy = row["policy"]
         lines.append(f"{policy} (evaluation {row['evaluation']}): {folder.path / policy}.toml")
-        lines.append("  levers: " + ", ".join(f"{name} = {row[name]:.4g}" for name in levers))
+        lines.append(
+            "  levers: " + ", ".join(f"{input_label(name)} = {row[name]:.4g}" for name in levers)
+        )
         for _, check in checks[checks["policy"] == policy].iterrows():
             bound = f" (must be {check['bound']})" if check["bound"] else ""
             verdict = ""
