@@ -33,6 +33,7 @@ from scenarios.present.scenario_text import (
 )
 from scenarios.studies.allocate import AllocateRequest, allocate
 from scenarios.studies.backtest import run_backtest
+from scenarios.studies.brief import BriefRequest, make_brief
 from scenarios.studies.compare import CompareRequest, compare
 from scenarios.studies.explore import ExploreRequest, explore
 from scenarios.studies.optimise import OptimiseRequest, optimise
@@ -216,6 +217,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
       clusterfund run configs/no_arena.toml
       clusterfund compare results/no_arena results/baseline
       clusterfund report results/no_arena results/baseline --out report.html
+      clusterfund brief results/baseline results/faster_taper --out brief.pdf
       clusterfund allocate configs/baseline.toml --year 2021
       clusterfund explore configs/experiments/what_matters.toml --jobs 2
       clusterfund optimise configs/policies/least_base_from_2019.toml --jobs 2
@@ -483,6 +485,46 @@ def report_command(
     """
     written = report(CompareRequest(folders, baseline, year, lang, out, force))
     click.echo(f"wrote {written.page} and {written.workbook}")
+
+
+@cli.command("brief", context_settings=CONTEXT)
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="The run the others are compared against [default: the first].",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="The page, FILE.pdf or FILE.html; brief.csv goes beside it "
+    "[default: results/brief_<a>_vs_<b>/brief.pdf].",
+)
+@lang_option
+@click.option("--force", is_flag=True, help="Replace a brief this tool wrote there.")
+@debug_option
+def brief_command(
+    folders: tuple[Path, ...], baseline: Path | None, out: Path | None, lang: str, force: bool
+) -> None:
+    """A one-page budget brief: what each run changes in Region Skåne's money and in the
+    clusters' survival, against a baseline, in MSEK and in plain words.
+
+    For each cluster and all together: the region's money paid (base + arena) over the
+    programme's years and in the target year, the probability that the cluster has left
+    the programme, and its members, each change with the P10–P90 band of the run-by-run
+    difference (the runs must have the same seed and number of runs, so run r of each is
+    the twin of the other's). Writes the page (one A4 page, landscape) and brief.csv
+    beside it: scenario, cluster, measure, years, value, delta, delta_p10, delta_p90.
+
+    \b
+    Examples:
+      clusterfund brief results/baseline results/faster_taper --out brief.pdf
+      clusterfund brief results/no_arena results/baseline --out arena/brief.html --lang sv
+    """
+    written = make_brief(BriefRequest(folders, baseline, out, lang, force))
+    for sentence in written.content.sentences:
+        click.echo(terminal_safe(sentence))
+    click.echo(f"wrote {written.page} and {written.csv}")
 
 
 @cli.command("explore", context_settings=CONTEXT)

@@ -115,7 +115,9 @@ def test_cluster_table_and_scorecard(compared: Path) -> None:
 
 def test_compare_plots_are_valid_pngs(compared: Path) -> None:
     pngs = list((compared / "plots").glob("*.png"))
-    assert len(pngs) == 6
+    assert len(pngs) == 8
+    differences = {p.name for p in pngs if p.name.startswith("difference_")}
+    assert differences == {"difference_regional_money.png", "difference_members.png"}
     for png in pngs:
         assert png.read_bytes()[:8] == PNG and png.stat().st_size > 20_000, png.name
 

@@ -4,7 +4,9 @@ a Pareto front, resume, and bad or infeasible policy files."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,8 @@ from conftest import BASELINE, invoke
 from scenarios.config.policy import load_policy
 from scenarios.config.scenario import load_config
 from scenarios.engine.points import ScenarioModel
+from scenarios.engine.search import LEVER_RESOLUTION, on_grid
+from scenarios.present.optimise_text import still_improving
 from scenarios.studies.optimise import OptimiseRequest, execute_optimise
 
 # One cluster whose income and costs never change: 10 small members paying 50 kSEK
@@ -427,3 +431,49 @@ def test_dask_gives_the_same_search_as_the_local_pool(toy: Path, tmp_path: Path)
     )
     for name in ("evaluations.csv", "pareto.csv", "out_of_sample.csv"):
         assert (local.folder / name).read_bytes() == (dask.folder / name).read_bytes(), name
+
+
+def test_rounded_levers_land_on_the_grid(toy: Path, tmp_path: Path) -> None:
+    result = execute_optimise(load_policy(toy), quiet(tmp_path / "out", budget=40))
+    evaluations = pd.read_csv(result.folder / "evaluations.csv")
+    levers = evaluations["base_funding.default.value"].to_numpy()
+    assert len(set(levers)) > 5
+    hundredths = levers / LEVER_RESOLUTION
+    assert np.allclose(hundredths, np.round(hundredths), atol=1e-9), levers
+    assert all(len(f"{v}".split(".")[-1]) <= 2 for v in levers), "no 16-digit values"
+    assert (levers >= 0.0).all() and (levers <= 3.0).all()
+    grid = on_grid(np.array([[0.123456, 2.999], [-0.004, 3.02]]), np.zeros(2), np.full(2, 3.0))
+    assert grid.tolist() == [[0.12, 3.0], [0.0, 3.0]]
+
+
+def test_the_printed_policy_path_works_from_here(toy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "out"
+    result = invoke("optimise", str(toy), "--out", str(out), "--budget", "40", "--no-plots")
+    assert result.exit_code == 0, result.output
+    named = re.findall(r"\): (\S+\.toml)", result.output)
+    assert named and all(Path(path).is_file() for path in named), result.output
+
+
+def _search(generations: list[int], costs: list[float], feasible: list[int]) -> SimpleNamespace:
+    evaluations = pd.DataFrame(
+        {
+            "evaluation": range(len(costs)),
+            "generation": generations,
+            "cost": costs,
+            "feasible": feasible,
+        }
+    )
+    return SimpleNamespace(
+        evaluations=evaluations,
+        pareto=evaluations.iloc[[int(np.argmin(costs))]],
+        manifest={"policy": {"objective": {"minimise": ["cost"], "maximise": []}}},
+    )
+
+
+def test_still_improving_at_the_last_generation() -> None:
+    improving = _search([0, 1, 1, 2, 2], [9.0, 5.0, 6.0, 4.0, 7.0], [1, 1, 1, 1, 1])
+    assert still_improving(improving)
+    settled = _search([0, 1, 1, 2, 2], [9.0, 4.0, 6.0, 4.0, 7.0], [1, 1, 1, 1, 1])
+    assert not still_improving(settled)
+    infeasible_gain = _search([0, 1, 2], [9.0, 5.0, 1.0], [1, 1, 0])
+    assert not still_improving(infeasible_gain), "an infeasible candidate is no policy"

@@ -52,6 +52,29 @@ class Discovery:
         return self.steps[self.chosen] if self.steps else None
 
 
+NEGLIGIBLE_CUT = 0.02
+"""A box that keeps all but less than this share of an input's sampled range does not
+restrict it (trimming the gap between the outermost sample and the range's edge restricts
+nothing a reader can act on)."""
+Restriction = tuple[str, float, float, float, float]
+"""(input, box low, box high, sampled low, sampled high)."""
+
+
+def cut_share(low: float, high: float, full_low: float, full_high: float) -> float:
+    """The share of the sampled range ``[full_low, full_high]`` that ``[low, high]`` leaves
+    out."""
+    width = full_high - full_low
+    if not width > 0:
+        return 0.0
+    kept = max(0.0, min(high, full_high) - max(low, full_low))
+    return 1.0 - kept / width
+
+
+def real_restrictions(restricted: Sequence[Restriction]) -> list[Restriction]:
+    """The restrictions that leave out at least ``NEGLIGIBLE_CUT`` of an input's range."""
+    return [r for r in restricted if cut_share(*r[1:]) >= NEGLIGIBLE_CUT]
+
+
 def of_interest(y: np.ndarray, condition: Discover) -> np.ndarray:
     """Which points meet the ``[discover]`` condition."""
     if condition.above is not None:

@@ -73,13 +73,28 @@ def non_dominated(f: np.ndarray) -> np.ndarray:
     return np.asarray(NonDominatedSorting().do(f, only_non_dominated_front=True), dtype=int)
 
 
-def choose(policy: Policy, f: np.ndarray, feasible: np.ndarray) -> tuple[np.ndarray, list[Chosen]]:
+def first_of_each(levers: np.ndarray) -> np.ndarray:
+    """Whether each candidate (a row of ``levers``) is the first evaluation of its lever
+    values (candidates rounded to a grid can be proposed again)."""
+    _, first = np.unique(np.asarray(levers, float), axis=0, return_index=True)
+    mask = np.zeros(len(levers), dtype=bool)
+    mask[first] = True
+    return mask
+
+
+def choose(
+    policy: Policy, f: np.ndarray, feasible: np.ndarray, levers: np.ndarray | None = None
+) -> tuple[np.ndarray, list[Chosen]]:
     """(the feasible front's evaluation indices, the chosen policies).
 
     One objective: the best feasible candidate (the first, on ties). Several: the
     best candidate for each objective and the knee, the front's point closest to
-    the ideal point once each objective is scaled to [0, 1] over the front.
+    the ideal point once each objective is scaled to [0, 1] over the front. With
+    ``levers`` (evaluations × levers), a candidate evaluated again counts once (its first
+    evaluation).
     """
+    if levers is not None and len(levers):
+        feasible = feasible & first_of_each(levers)
     candidates = np.flatnonzero(feasible)
     front = np.sort(candidates[non_dominated(f[candidates])])
     if f.shape[1] == 1:

@@ -25,8 +25,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "scenario": ("Scenario", "Scenario"),
     "members_title": ("members per cluster", "medlemmar per kluster"),
     "mix_title": (
-        "income by source per cluster (ensemble mean, MSEK)",
-        "intäkter per källa och kluster (medelvärde, MSEK)",
+        "income by source per cluster, MSEK: mean over all runs (a cluster that has left "
+        "counts as 0)",
+        "intäkter per källa och kluster, MSEK: medelvärde över alla körningar (ett kluster som "
+        "har lämnat räknas som 0)",
     ),
     "share_title": (
         "how much of each cluster's income comes from Region Skåne",
@@ -91,6 +93,272 @@ _LABELS: dict[str, tuple[str, str]] = {
     "answer_delta_arena": ("Δ arena money (MSEK)", "Δ arenamedel (MSEK)"),
     "answer_closed": ("P(closed)", "P(nedlagt)"),
     "answer_target": ("P(≥ member target)", "P(≥ medlemsmålet)"),
+    # the budget brief (clusterfund brief, and the top of the report)
+    "brief_title": ("Budget brief", "Budgetunderlag"),
+    "brief_against": ("{others} against {base}", "{others} jämfört med {base}"),
+    "brief_subtitle": (
+        "Region Skåne's money paid to the clusters (regional base + arena money), MSEK; "
+        "{runs} runs of each scenario on the same seeds, compared run by run.",
+        "Region Skånes medel till klustren (regional basfinansiering + arenamedel), MSEK; "
+        "{runs} körningar av varje scenario med samma slumptal, jämförda körning för körning.",
+    ),
+    "brief_single_subtitle": (
+        "Region Skåne's money paid to the clusters (regional base + arena money), MSEK; "
+        "mean over {runs} runs.",
+        "Region Skånes medel till klustren (regional basfinansiering + arenamedel), MSEK; "
+        "medelvärde över {runs} körningar.",
+    ),
+    "brief_money": ("money {years}", "medel {years}"),
+    "brief_delta_money": ("Δ money {years}", "Δ medel {years}"),
+    "brief_band": ("P10–P90", "P10–P90"),
+    "brief_p_left": ("P(left by {year})", "P(lämnat {year})"),
+    "brief_members": ("members {year}", "medlemmar {year}"),
+    "brief_delta_members": ("Δ members {year}", "Δ medlemmar {year}"),
+    "brief_lost": ("clusters lost by {year}", "förlorade kluster {year}"),
+    "all_clusters": ("all clusters", "alla kluster"),
+    "band_to": ("to", "till"),
+    "points": ("pp", "p.e."),
+    "brief_chart_title": (
+        "Δ money {years} per cluster against {base} (MSEK): mean and P10–P90 run by run",
+        "Δ medel {years} per kluster jämfört med {base} (MSEK): medelvärde och P10–P90 "
+        "körning för körning",
+    ),
+    "brief_note_band": (
+        "Δ = scenario minus {base}, the mean of the run-by-run differences (run r of each "
+        "scenario has the same seed). P10–P90: the band within which 80 % of the run-by-run "
+        "differences lie; for P(left), 80 % of the mean difference over 1,000 resamples of "
+        "the runs.",
+        "Δ = scenario minus {base}, medelvärdet av skillnaderna körning för körning (körning r "
+        "har samma slumptal i båda scenarierna). P10–P90: intervallet där 80 % av skillnaderna "
+        "ligger; för P(lämnat) 80 % av medelskillnaden över 1 000 omsamplingar av körningarna.",
+    ),
+    "brief_note_left": (
+        "P(left): the probability that the cluster has left the programme (closed, or any "
+        "other way out) by {year}; for all clusters, that at least one has. Money: what Region "
+        "Skåne pays; a cluster that has left is paid nothing.",
+        "P(lämnat): sannolikheten att klustret har lämnat programmet (lagts ned eller på annat "
+        "sätt) senast {year}; för alla kluster att minst ett har gjort det. Medel: vad Region "
+        "Skåne betalar; ett kluster som har lämnat får inget.",
+    ),
+    "brief_note_source": (
+        "clusterfund brief, {created}. Numbers: {csv}. Runs: {folders}.",
+        "clusterfund brief, {created}. Siffror: {csv}. Körningar: {folders}.",
+    ),
+    "brief_not_paired": (
+        "No paired brief: {why}",
+        "Inget parat underlag: {why}",
+    ),
+    # the brief's sentences ({name}: a scenario; amounts already formatted)
+    "say_saves": (
+        "{name} saves {amount} MSEK ({band}) over {years}",
+        "{name} sparar {amount} MSEK ({band}) under {years}",
+    ),
+    "say_costs": (
+        "{name} costs {amount} MSEK more ({band}) over {years}",
+        "{name} kostar {amount} MSEK mer ({band}) under {years}",
+    ),
+    "say_same_money": (
+        "{name} pays the same over {years}",
+        "{name} betalar lika mycket under {years}",
+    ),
+    "say_lost_up": (
+        "and raises the expected number of clusters lost by {year} from {before} to {after}.",
+        "och höjer det väntade antalet förlorade kluster {year} från {before} till {after}.",
+    ),
+    "say_lost_down": (
+        "and lowers the expected number of clusters lost by {year} from {before} to {after}.",
+        "och sänker det väntade antalet förlorade kluster {year} från {before} till {after}.",
+    ),
+    "say_lost_same": (
+        "and leaves the expected number of clusters lost by {year} at {before}.",
+        "och lämnar det väntade antalet förlorade kluster {year} vid {before}.",
+    ),
+    "say_members_down": (
+        "With {name} the clusters have {amount} fewer members in {year} ({band}): {after} "
+        "against {before}.",
+        "Med {name} har klustren {amount} färre medlemmar {year} ({band}): {after} mot {before}.",
+    ),
+    "say_members_up": (
+        "With {name} the clusters have {amount} more members in {year} ({band}): {after} "
+        "against {before}.",
+        "Med {name} har klustren {amount} fler medlemmar {year} ({band}): {after} mot {before}.",
+    ),
+    "say_members_same": (
+        "With {name} the clusters have as many members in {year} as with {base} ({after}).",
+        "Med {name} har klustren lika många medlemmar {year} som med {base} ({after}).",
+    ),
+    "say_hardest": (
+        "Most affected by {name}: {cluster}, whose probability of having left by {year} goes "
+        "from {before} to {after}.",
+        "Mest påverkat av {name}: {cluster}, där sannolikheten att ha lämnat programmet {year} "
+        "går från {before} till {after}.",
+    ),
+    "say_single": (
+        "{name} pays {amount} MSEK ({band}) over {years}, {target_amount} MSEK in {year}; "
+        "the expected number of clusters lost by {year} is {lost}.",
+        "{name} betalar {amount} MSEK ({band}) under {years}, {target_amount} MSEK {year}; "
+        "det väntade antalet förlorade kluster {year} är {lost}.",
+    ),
+    # the report's page
+    "contents": ("Contents", "Innehåll"),
+    "report_made": ("clusterfund report, {created}", "clusterfund-rapport, {created}"),
+    "answer_against": ("{other} against {base}", "{other} jämfört med {base}"),
+    "answer_headline": (
+        "{other} against {base} in {year}: arena money {arena} MSEK; members (sum of P50) "
+        "{members}; expected closures {closures}.",
+        "{other} jämfört med {base} {year}: arenamedel {arena} MSEK; medlemmar (summa av P50) "
+        "{members}; väntat antal nedlagda kluster {closures}.",
+    ),
+    "answer_note": (
+        "Δ = {others} minus {base}; members, regional share and reserves are medians (P50) over "
+        "the runs, arena money the mean, P(closed) the share of runs in which the cluster has "
+        "left the programme. Green: better for the cluster.",
+        "Δ = {others} minus {base}; medlemmar, regional andel och reserver är medianer (P50) "
+        "över körningarna, arenamedel medelvärdet, P(nedlagt) andelen körningar där klustret "
+        "har lämnat programmet. Grönt: bättre för klustret.",
+    ),
+    "answer_note_single": (
+        "Medians (P50) over the runs; arena money is the mean; P(closed) the share of runs in "
+        "which the cluster has left the programme.",
+        "Medianer (P50) över körningarna; arenamedel är medelvärdet; P(nedlagt) andelen "
+        "körningar där klustret har lämnat programmet.",
+    ),
+    "scorecard_note": (
+        "Gold/Silver are proxies from configurable thresholds, not the official ECEI audit.",
+        "Guld/Silver är proxyer från inställbara trösklar, inte den officiella ECEI-granskningen.",
+    ),
+    "backtest_title": ("Backtest against observed figures", "Test mot observerade värden"),
+    "backtest_summary": (
+        "Coverage of the P10–P90 band {coverage} over {values} observed values with spread "
+        "(ideally 0.80); {bounds_in} of {bounds} bounds overlap the band; {skipped} "
+        "observations skipped (outside the run's years or undated).",
+        "Täckning av P10–P90-bandet {coverage} över {values} observerade värden med spridning "
+        "(helst 0,80); {bounds_in} av {bounds} gränser överlappar bandet; {skipped} "
+        "observationer hoppades över (utanför körningens år eller odaterade).",
+    ),
+    "explore_sub": (
+        "{points} points × {replications} replications ({design} design, seed {seed}, base "
+        "{base}); inputs ranked by {ranked_by} with bootstrap 95 % CIs.",
+        "{points} punkter × {replications} upprepningar ({design}-design, frö {seed}, bas "
+        "{base}); indata rangordnade efter {ranked_by} med 95 % bootstrap-intervall.",
+    ),
+    "provenance_details": (
+        "{name}: provenance of every labelled key",
+        "{name}: ursprung för varje märkt nyckel",
+    ),
+    "differences_title": ("Differences against {base}", "Skillnader mot {base}"),
+    "more_rows": (
+        "{count} more rows in the Excel workbook.",
+        "{count} rader till i Excel-arbetsboken.",
+    ),
+    "yes": ("yes", "ja"),
+    "no": ("no", "nej"),
+    # column headings (report tables, workbook sheets)
+    "col.scenario": ("scenario", "scenario"),
+    "col.description": ("description", "beskrivning"),
+    "col.runs": ("runs", "körningar"),
+    "col.seed": ("seed", "frö"),
+    "col.years": ("years", "år"),
+    "col.folder": ("folder", "mapp"),
+    "col.config_sha256": ("config sha256", "konfigurationens sha256"),
+    "col.created": ("created", "skapad"),
+    "col.versions": ("versions", "versioner"),
+    "col.provenance_entries": ("provenance entries", "ursprungsposter"),
+    "col.key": ("key", "nyckel"),
+    "col.source": ("source", "källa"),
+    "col.target": ("target", "mål"),
+    "col.year": ("year", "år"),
+    "col.cluster": ("cluster", "kluster"),
+    "col.metric": ("metric", "mått"),
+    "col.measure": ("measure", "mått"),
+    "col.value": ("value", "värde"),
+    "col.mean": ("mean", "medelvärde"),
+    "col.probability": ("probability", "sannolikhet"),
+    "col.mean_value": ("mean value", "medelvärde"),
+    "col.baseline_p50": ("baseline P50", "baslinje P50"),
+    "col.delta_p50": ("Δ P50", "Δ P50"),
+    "col.delta_mean": ("Δ mean", "Δ medelvärde"),
+    "col.delta": ("Δ", "Δ"),
+    "col.delta_p10": ("Δ P10", "Δ P10"),
+    "col.delta_p90": ("Δ P90", "Δ P90"),
+    "col.outcome": ("outcome", "utfall"),
+    "col.rank": ("rank", "rang"),
+    "col.input": ("input", "indata"),
+    "col.note": ("note", "anmärkning"),
+    "col.ci95": ("95 % CI", "95 % KI"),
+    "col.line": ("line", "rad"),
+    "col.lower": ("lower", "nedre"),
+    "col.upper": ("upper", "övre"),
+    "col.status": ("status", "status"),
+    "col.spread": ("spread", "spridning"),
+    "col.in_band": ("in band", "i bandet"),
+    "col.pit": ("PIT", "PIT"),
+    "col.crps": ("CRPS", "CRPS"),
+    "col.kind": ("kind", "slag"),
+    "col.sample": ("sample", "urval"),
+    "col.p50": ("P50", "P50"),
+    "col.band": ("P10–P90", "P10–P90"),
+    "col.description_text": ("description", "beskrivning"),
+    # workbook sheet names (English ones are the CSV file names of compare)
+    "sheet.clusters": ("clusters_{year}", "kluster_{year}"),
+    "sheet.scorecard": ("scorecard", "måluppfyllelse"),
+    "sheet.input_diff": ("input_diff", "indataskillnad"),
+    "sheet.deltas": ("deltas", "förändringar"),
+    "sheet.summary": ("summary {name}", "sammanfattning {name}"),
+    "sheet.backtest": ("backtest {name}", "backtest {name}"),
+    "sheet.brief": ("brief", "underlag"),
+    "sheet.sensitivity": ("sensitivity {name}", "känslighet {name}"),
+    "sheet.discovery": ("discovery {name}", "upptäckt {name}"),
+    # scorecard targets (per-cluster targets: "<prefix>: <cluster name>")
+    "target.members_min": ("every cluster ≥ target members", "alla kluster ≥ medlemsmålet"),
+    "target.business_financed_base": (
+        "every cluster business-financed",
+        "alla kluster näringslivsfinansierade",
+    ),
+    "target.growth_areas": ("growth areas seeded", "tillväxtområden sådda"),
+    "target.collaboration_links": ("collaboration links", "samarbetslänkar"),
+    "target.label_gold_silver_proxy": (
+        "Gold/Silver label (proxy)",
+        "Guld/Silver-märkning (proxy)",
+    ),
+    "target.no_closures": ("no cluster lost", "inget kluster förlorat"),
+    "target.cluster_members_min": ("members ≥ target", "medlemmar ≥ målet"),
+    "target.cluster_business_financed": ("business-financed", "näringslivsfinansierat"),
+    # chart names (the report's chart captions)
+    "chart.funding_mix": ("funding mix", "finansieringsmix"),
+    "chart.members": ("members", "medlemmar"),
+    "chart.regional_share": ("regional share", "regional andel"),
+    "chart.arena": ("arena money", "arenamedel"),
+    "chart.scorecard": ("scorecard", "måluppfyllelse"),
+    "chart.overlay_members": ("members, overlaid", "medlemmar, överlagrade"),
+    "chart.overlay_total_income": ("total income, overlaid", "total intäkt, överlagrad"),
+    "chart.overlay_regional_share": ("regional share, overlaid", "regional andel, överlagrad"),
+    "chart.overlay_reserves": ("reserves, overlaid", "reserver, överlagrade"),
+    "chart.overlay_arena_income": ("arena money, overlaid", "arenamedel, överlagrade"),
+    "chart.difference_regional_money": (
+        "Δ Region Skåne's money, run by run",
+        "Δ Region Skånes medel, körning för körning",
+    ),
+    "chart.difference_members": ("Δ members, run by run", "Δ medlemmar, körning för körning"),
+    "chart.brief": ("Δ money per cluster", "Δ medel per kluster"),
+    # charts: what is drawn and what it averages over
+    "left_in_runs": ("left in {share} of runs by {year}", "lämnat i {share} av körningarna {year}"),
+    "left_short": ("left", "lämnat"),
+    "left_marker": (
+        "has left (in most runs)",
+        "har lämnat (i de flesta körningarna)",
+    ),
+    "no_arena_money": ("no arena money in any year", "inga arenamedel något år"),
+    "difference_title": (
+        "{what} against {base}: mean and P10–P90 of the run-by-run difference",
+        "{what} jämfört med {base}: medelvärde och P10–P90 av skillnaden körning för körning",
+    ),
+    "difference_regional_money": (
+        "Δ Region Skåne's money (base + arena), MSEK / year",
+        "Δ Region Skånes medel (bas + arena), MSEK / år",
+    ),
+    "difference_members": ("Δ members", "Δ medlemmar"),
+    "all_programme": ("all clusters together", "alla kluster tillsammans"),
 }
 
 
@@ -105,3 +373,50 @@ def label(key: str, lang: str = "en") -> str:
     if pair is None:
         return key
     return pair[1] if lang == "sv" else pair[0]
+
+
+def column_label(name: str, lang: str = "en") -> str:
+    """A table's column heading in ``lang`` (``col.<name>``; the name itself when unknown)."""
+    key = f"col.{name}"
+    return label(key, lang) if key in _LABELS else name
+
+
+def target_label(target: str, cluster_names: dict[str, str], lang: str = "en") -> str:
+    """A scorecard target as a reader names it: ``no cluster lost``, or for a cluster's own
+    target ``members ≥ target: Media Evolution`` (an unknown target by its id)."""
+    kind, _, cluster = target.partition(":")
+    key = f"target.{kind}"
+    if key not in _LABELS:
+        return target
+    text = label(key, lang)
+    return f"{text}: {cluster_names.get(cluster, cluster)}" if cluster else text
+
+
+def chart_label(stem: str, lang: str = "en") -> str:
+    """A chart file's caption (``funding_mix`` → ``funding mix``)."""
+    key = f"chart.{stem}"
+    return label(key, lang) if key in _LABELS else stem.replace("_", " ")
+
+
+STRUCTURAL_SEGMENTS = frozenset({"default", "values", "overrides", "clusters"})
+"""Key segments that say where a value sits in a config, not what it is."""
+
+
+def input_label(key: str) -> str:
+    """A readable name for a config key that a study varies (an uncertain input, a lever):
+    ``clusters.*.private_income`` → ``private income (every cluster)``,
+    ``base_funding.overrides.iuc_syd.to_value`` → ``base funding to value (iuc syd)``,
+    ``base_funding.default.values.2021`` → ``base funding 2021``."""
+    words: list[str] = []
+    context: list[str] = []
+    previous = ""
+    for segment in key.split("."):
+        if segment == "*":
+            context.append("every cluster" if previous == "clusters" else "every")
+        elif previous in ("clusters", "overrides"):
+            context.append(segment.replace("_", " "))
+        elif segment not in STRUCTURAL_SEGMENTS:
+            words.append(segment.replace("_", " "))
+        previous = segment
+    text = " ".join(words) or key
+    return f"{text} ({', '.join(context)})" if context else text

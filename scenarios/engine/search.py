@@ -7,7 +7,9 @@ the constraints handled by pymoo's own constraint mechanism (feasibility first),
 tuned penalty. Because pymoo is seeded and every answer it gets is deterministic, a stopped
 search replays the saved evaluations and continues exactly where it stopped. Before the
 search the levers' two corners (all at their lows, all at their highs) are evaluated; when
-neither meets the constraints the search stops at once with the best value reached.
+neither meets the constraints the search stops at once with the best value reached. Every
+candidate is rounded to ``LEVER_RESOLUTION`` before it is evaluated, and pymoo is told the
+rounded values.
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ from simulator.outcomes import STATS
 
 CORNERS = 2
 """Evaluations before the search: every lever at its low end, then at its high end."""
+LEVER_RESOLUTION = 0.01
+"""The grid every lever's candidate value is rounded to, in the lever's own unit (0.01 MSEK
+for money): a budget is not set to 16 digits, and a year-to-year path does not jitter by
+amounts nobody would pay."""
+
+
+def on_grid(candidates: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """``candidates`` (candidates × levers) rounded to ``LEVER_RESOLUTION`` and kept within
+    each lever's ``[low, high]`` (a bound off the grid is kept as it is)."""
+    steps = np.round(np.asarray(candidates, float) / LEVER_RESOLUTION)
+    rounded = np.round(steps * LEVER_RESOLUTION, 10) + 0.0
+    return np.clip(rounded, low, high)
 
 
 class CandidateEvaluator:
@@ -133,6 +147,7 @@ def search(evaluator: CandidateEvaluator, budget: int) -> None:
         room = budget - len(evaluator.evaluations)
         if len(population) > room:
             population = population[:room]
+        population.set("X", on_grid(population.get("X"), problem.xl, problem.xu))
         values = chosen_values(policy, evaluator.evaluate(population.get("X"), generation))
         f, g = objectives_and_constraints(policy, values)
         static = StaticProblem(problem, F=f, G=g) if g.shape[1] else StaticProblem(problem, F=f)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from scenarios.analysis.backtest import Ensemble
 from scenarios.config.observations import ALL, OBSERVED
-from scenarios.present.run_charts import DPI, _grid, plt
+from scenarios.present.run_charts import DPI, panel_grid, plt
 from simulator.outcomes import BAND_QUANTILES
 
 IN_BAND, MISSED = "#1f4e79", "#cc3366"
@@ -29,7 +29,7 @@ def plot_backtest(
     split year."""
     scored = table[table.status == "scored"]
     panels = list(scored.groupby(["cluster", "metric"], sort=True))
-    fig, axes = _grid(len(panels))
+    fig, axes = panel_grid(len(panels))
     for ax, ((cluster, metric), rows) in zip(axes, panels, strict=True):
         runs = ensemble.values(str(cluster), str(metric))
         years = np.asarray(ensemble.years)

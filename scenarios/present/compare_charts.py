@@ -8,8 +8,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from scenarios.analysis.comparison import Comparison
+from scenarios.analysis.paired import paired_problem, yearly_changes
 from scenarios.core.text import terminal_safe
 from scenarios.present import run_charts as plots
+from scenarios.present.difference_charts import DIFFERENCE_MEASURES, plot_differences
 from scenarios.present.run_charts import chart_context
 
 OVERLAY_METRICS = ("members", "total_income", "regional_share", "reserves", "arena_income")
@@ -27,7 +29,9 @@ def comparison_context(comparison: Comparison, lang: str) -> plots.ChartContext:
 def draw_comparison_plots(
     comparison: Comparison, out: Path, lang: str, progress: bool = True
 ) -> list[Path]:
-    """Overlay charts per metric and the scorecards side by side, as PNG files in ``out``."""
+    """Overlay charts per metric, the scorecards side by side and (when the runs are twins:
+    the same seed and runs) the run-by-run differences against the baseline, as PNG files
+    in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     ctx = comparison_context(comparison, lang)
     summaries = {
@@ -41,4 +45,23 @@ def draw_comparison_plots(
     for metric in steps:
         written.append(plots.plot_overlay(summaries, metric, ctx, out / f"overlay_{metric}.png"))
     written.append(plots.plot_scorecard(cards, ctx, out / "scorecard.png"))
+    if paired_problem(comparison.runs, comparison.names) is None:
+        written += draw_difference_plots(comparison, out, ctx)
+    return written
+
+
+def draw_difference_plots(comparison: Comparison, out: Path, ctx: plots.ChartContext) -> list[Path]:
+    """``difference_<measure>.png``: each scenario against the baseline, run by run."""
+    base = comparison.baseline.yearly_table
+    written = []
+    for measure in DIFFERENCE_MEASURES:
+        changes = {
+            name: yearly_changes(base, run.yearly_table, measure)
+            for name, run in zip(comparison.names[1:], comparison.others, strict=True)
+        }
+        written.append(
+            plot_differences(
+                changes, measure, comparison.names[0], ctx, out / f"difference_{measure}.png"
+            )
+        )
     return written

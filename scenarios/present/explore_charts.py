@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.analysis.discovery import real_restrictions
 from scenarios.analysis.sensitivity import ranking_column
+from scenarios.core.labels import input_label
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.present.pyplot import plt
 
@@ -76,7 +78,7 @@ def sensitivity_chart(folder: ExploreFolder, outcome: str, path: Path) -> Path:
         err = rows.get("S1_conf", None)
         ax.barh(y, rows["S1"], 0.6, xerr=err, color=MAIN, capsize=3)
         ax.set_xlabel("first-order index S1")
-    ax.set_yticks(y, rows["input"])
+    ax.set_yticks(y, [input_label(str(name)) for name in rows["input"]])
     ax.axvline(0, color="black", lw=0.6)
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
@@ -124,7 +126,8 @@ def box_chart(folder: ExploreFolder, path: Path) -> Path:
     """The chosen box: each restricted input's limits within its sampled range."""
     chosen = folder.chosen_box()
     assert chosen is not None
-    step, restricted = chosen
+    step, every = chosen
+    restricted = real_restrictions(every)
     fig, ax = plt.subplots(figsize=(8, 0.6 * max(1, len(restricted)) + 1.8))
     if not restricted:
         ax.text(

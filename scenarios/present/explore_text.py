@@ -6,7 +6,10 @@ from __future__ import annotations
 import pandas as pd
 
 from scenarios.analysis.calibration import BASE_POINT
+from scenarios.analysis.discovery import real_restrictions
+from scenarios.analysis.sample_size import suggested_samples
 from scenarios.config.designs import ranking_column
+from scenarios.core.labels import input_label
 from scenarios.folders.explore_folder import (
     CALIBRATED_TOML,
     PARAMETER_SETS_CSV,
@@ -35,11 +38,18 @@ def describe_explore(folder: ExploreFolder) -> str:
         parts = []
         for _, row in ranked.iterrows():
             ci = f" ±{row[conf]:.2f}" if conf and conf in row and pd.notna(row[conf]) else ""
-            parts.append(f"{row['input']} {row[column]:.2f}{ci}")
+            parts.append(f"{input_label(str(row['input']))} {row[column]:.2f}{ci}")
+        more = samples_wanted(folder, outcome, column, conf)
+        if more is not None:  # the words above the numbers
+            lines.append(
+                f"  {outcome}: too few samples to rank these inputs (the 95 % intervals are "
+                f"as wide as the indices); try samples = {more}"
+            )
         lines.append(f"  {outcome}: " + ", ".join(parts))
     box = folder.chosen_box()
     if box is not None:
-        step, restricted = box
+        step, every = box
+        restricted = real_restrictions(every)
         condition = folder.manifest["experiment"]["discover"]
         sense = (
             f"> {condition['above']}"
@@ -56,6 +66,21 @@ def describe_explore(folder: ExploreFolder) -> str:
             )
     lines += describe_calibration(folder)
     return "\n".join(lines)
+
+
+def samples_wanted(
+    folder: ExploreFolder, outcome: str, column: str, conf: str | None
+) -> int | None:
+    """The samples to suggest when this outcome's indices are too uncertain to rank the
+    inputs (:func:`scenarios.analysis.sample_size.suggested_samples`), else ``None``."""
+    table = folder.ranked(outcome)
+    samples = folder.manifest.get("experiment", {}).get("samples")
+    if conf is None or conf not in table or not samples:
+        return None
+    values = pd.to_numeric(table[column], errors="coerce").to_numpy()
+    widths = pd.to_numeric(table[conf], errors="coerce").to_numpy()
+    first = pd.to_numeric(table["S1"], errors="coerce").to_numpy() if column == "ST" else None
+    return suggested_samples(values, widths, int(samples), first)
 
 
 def describe_calibration(folder: ExploreFolder) -> list[str]:

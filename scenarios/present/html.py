@@ -19,15 +19,19 @@ import pandas as pd
 from scenarios.analysis.backtest import summarise
 from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
 from scenarios.config.designs import ranking_column
-from scenarios.core.labels import label
+from scenarios.core.labels import column_label, input_label, label
+from scenarios.core.numbers import number, percent, span
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
 from scenarios.present.backtest_text import headline
+from scenarios.present.brief_page import brief_chart_src
+from scenarios.present.brief_text import BriefPage
 from scenarios.present.explore_charts import draw_explore_plots
 from scenarios.present.explore_text import TOP_INPUTS, describe_explore
+from scenarios.present.page_templates import render
+from scenarios.present.run_charts import MOSTLY_LEFT
 from scenarios.present.sheets import GENERATOR, side_by_side
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 GENERATOR_META = f'<meta name="generator" content="{GENERATOR}">'
 """How a report page marks itself (``--force`` replaces only such pages)."""
 
@@ -62,8 +66,10 @@ class Answer:
     """The first screen: what each compared scenario changes for each cluster."""
 
     heading: str
-    headline: list[dict[str, Any]]
-    table: Table
+    headline: list[str]
+    tables: list[tuple[str, Table]]
+    """One table per compared scenario (its heading, the table): every scenario side by side
+    is wider than a page."""
     note: str
 
 
@@ -90,12 +96,16 @@ def image(path: Path) -> Image:
     return Image(path.stem, f"data:image/png;base64,{data}")
 
 
-def cell(value: object, good_when_up: bool | None = None, digits: int = 2) -> Cell:
-    """A value as a cell: a number to ``digits`` decimals (signed and coloured when
-    ``good_when_up`` says which way is better), anything else as left-aligned text."""
+def cell(
+    value: object, good_when_up: bool | None = None, digits: int = 2, lang: str = "en"
+) -> Cell:
+    """A value as a cell: a number to ``digits`` decimals in ``lang``'s style (signed and
+    coloured when ``good_when_up`` says which way is better, and it does not show as 0),
+    anything else as left-aligned text."""
     if isinstance(value, float):
-        text = f"{value:+.{digits}f}" if good_when_up is not None else f"{value:.{digits}f}"
-        if good_when_up is not None and abs(value) >= 0.005:
+        signed = good_when_up is not None
+        text = number(value, digits, lang, sign=signed)
+        if signed and round(value, digits) != 0:
             better = (value > 0) == good_when_up
             return Cell(text, "up" if better else "down")
         return Cell(text)
@@ -143,48 +153,84 @@ def _answer_heads(base: str, others: list[str], lang: str) -> list[str]:
     return heads
 
 
-def _answer_cells(figures: pd.DataFrame, cluster: str, base: str, others: list[str]) -> list[Cell]:
-    """One cluster's row of the first screen's table (figures picked by metric name)."""
+def _answer_cells(
+    figures: pd.DataFrame, cluster: str, base: str, others: list[str], lang: str
+) -> list[Cell]:
+    """One cluster's row of the first screen's table (figures picked by metric name). A
+    cluster that has left the programme in most runs has no regional share: it reads
+    ``left``, not 0 %."""
 
     def value(metric: str, scenario: str) -> float:
         return float(figure(figures, metric, scenario)[cluster])
+
+    def share(scenario: str) -> str:
+        if value("closed", scenario) >= MOSTLY_LEFT:
+            return label("left_short", lang)
+        return percent(value("regional_share", scenario), 0, lang)
 
     def delta(metric: str, scenario: str) -> float:
         return float(figure(figures, metric, scenario, "delta")[cluster])
 
     name = str(figures.loc[figures.cluster == cluster, "name"].iloc[0])
-    cells = [Cell(name), Cell(f"{value('members', base):.0f}")]
+
+    def share_of(metric: str, scenario: str) -> str:
+        return percent(value(metric, scenario), 0, lang)
+
+    cells = [Cell(name), Cell(number(value("members", base), 0, lang))]
     for other in others:
         cells += [
-            Cell(f"{value('members', other):.0f}"),
-            cell(delta("members", other), good_when_up=True, digits=0),
-            Cell(f"{value('regional_share', base):.0%} → {value('regional_share', other):.0%}"),
-            cell(delta("reserves", other), good_when_up=True),
-            cell(delta("arena_income", other), good_when_up=True),
-            Cell(f"{value('closed', base):.0%} → {value('closed', other):.0%}"),
-            Cell(f"{value('member_target', base):.0%} → {value('member_target', other):.0%}"),
+            Cell(number(value("members", other), 0, lang)),
+            cell(delta("members", other), good_when_up=True, digits=0, lang=lang),
+            Cell(f"{share(base)} → {share(other)}"),
+            cell(delta("reserves", other), good_when_up=True, lang=lang),
+            cell(delta("arena_income", other), good_when_up=True, lang=lang),
+            Cell(f"{share_of('closed', base)} → {share_of('closed', other)}"),
+            Cell(f"{share_of('member_target', base)} → {share_of('member_target', other)}"),
         ]
     if not others:
         cells += [
-            Cell(f"{value('regional_share', base):.0%}"),
-            Cell(f"{value('reserves', base):.2f}"),
-            Cell(f"{value('arena_income', base):.2f}"),
-            Cell(f"{value('closed', base):.0%}"),
-            Cell(f"{value('member_target', base):.0%}"),
+            Cell(share(base)),
+            Cell(number(value("reserves", base), 2, lang)),
+            Cell(number(value("arena_income", base), 2, lang)),
+            Cell(share_of("closed", base)),
+            Cell(share_of("member_target", base)),
         ]
     return cells
 
 
-def answer_table(comparison: Comparison, figures: pd.DataFrame, lang: str) -> Table:
+def answer_table(
+    comparison: Comparison,
+    figures: pd.DataFrame,
+    lang: str,
+    others: Sequence[str] | None = None,
+) -> Table:
     """The first screen: each cluster in the year of ``figures`` (``cluster_figures``),
-    baseline → other scenario, with changes."""
-    base, others = comparison.names[0], comparison.names[1:]
+    baseline → other scenario (``others``, by default every compared one), with changes."""
+    base = comparison.names[0]
+    others = list(comparison.names[1:] if others is None else others)
     clusters = figures.cluster.drop_duplicates()
-    rows = [_answer_cells(figures, c, base, others) for c in clusters]
+    rows = [_answer_cells(figures, c, base, others, lang) for c in clusters]
     return Table(_answer_heads(base, others, lang), rows)
 
 
-def _headline(comparison: Comparison, year: int) -> list[dict[str, Any]]:
+def answer_tables(
+    comparison: Comparison, figures: pd.DataFrame, lang: str
+) -> list[tuple[str, Table]]:
+    """The first screen's tables: one per compared scenario against the baseline (headed by
+    the pair), or the baseline's own for a lone run."""
+    base = comparison.names[0]
+    if not comparison.others:
+        return [("", answer_table(comparison, figures, lang))]
+    return [
+        (
+            label("answer_against", lang).format(other=other, base=base),
+            answer_table(comparison, figures, lang, [other]),
+        )
+        for other in comparison.names[1:]
+    ]
+
+
+def _headline(comparison: Comparison, year: int, lang: str) -> list[str]:
     base = comparison.baseline.summary
 
     def total(frame: pd.DataFrame, metric: str, stat: str) -> float:
@@ -195,17 +241,17 @@ def _headline(comparison: Comparison, year: int) -> list[dict[str, Any]]:
     for name, run in zip(comparison.names[1:], comparison.others, strict=True):
         other = run.summary
         items.append(
-            {
-                "name": name,
-                "base": comparison.names[0],
-                "year": year,
-                "arena": f"{total(base, 'arena_income', 'mean'):.1f} → "
-                f"{total(other, 'arena_income', 'mean'):.1f}",
-                "members": f"{total(base, 'members', 'p50'):.0f} → "
-                f"{total(other, 'members', 'p50'):.0f}",
-                "closures": f"{total(base, 'closed', 'mean'):.2f} → "
-                f"{total(other, 'closed', 'mean'):.2f}",
-            }
+            label("answer_headline", lang).format(
+                other=name,
+                base=comparison.names[0],
+                year=year,
+                arena=f"{number(total(base, 'arena_income', 'mean'), 1, lang)} → "
+                f"{number(total(other, 'arena_income', 'mean'), 1, lang)}",
+                members=f"{number(total(base, 'members', 'p50'), 0, lang)} → "
+                f"{number(total(other, 'members', 'p50'), 0, lang)}",
+                closures=f"{number(total(base, 'closed', 'mean'), 2, lang)} → "
+                f"{number(total(other, 'closed', 'mean'), 2, lang)}",
+            )
         )
     return items
 
@@ -259,7 +305,77 @@ def _provenance(comparison: Comparison) -> tuple[Table, list[tuple[str, Table]]]
     return frame_table(pd.DataFrame(rows)), details
 
 
-def _backtests(comparison: Comparison) -> list[dict[str, Any]]:
+def _digits(*values: object) -> int:
+    """Decimals for backtest figures shown together: none when every one is whole (to two
+    decimals) or large, else two."""
+    present = [float(v) for v in values if v is not None and not pd.isna(v)]
+    whole = all(round(v, 2).is_integer() or abs(v) >= 100 for v in present)
+    return 0 if whole else 2
+
+
+def _figure(value: object, lang: str, digits: int | None = None) -> str:
+    """A backtest figure as text (to ``digits``, by default :func:`_digits` of it alone);
+    nothing for a missing one."""
+    if value is None or pd.isna(value):
+        return ""
+    return number(float(value), _digits(value) if digits is None else digits, lang)
+
+
+def _text(value: object) -> str:
+    """A text cell: nothing for a missing value."""
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _observed(row: Any, lang: str) -> str:
+    """What was observed: a value, a bound (``≥ 200``) or a range (``200–300``)."""
+    value, lower, upper = (_figure(getattr(row, c), lang) for c in ("value", "lower", "upper"))
+    if value:
+        return value
+    if lower and upper:
+        return span(lower, upper)
+    return f"≥ {lower}" if lower else f"≤ {upper}" if upper else ""
+
+
+def backtest_table(table: pd.DataFrame, lang: str) -> Table:
+    """A run's scored observations as text a reader takes in: years as years, an empty cell
+    for nothing, yes/no for in band, the band as one range, and only the columns that fit a
+    page (the full table is in the workbook)."""
+    heads = [
+        "cluster",
+        "year",
+        "metric",
+        "kind",
+        "sample",
+        "value",
+        "p50",
+        "band",
+        "in_band",
+        "crps",
+    ]
+    rows = []
+    for row in table[table.status == "scored"].itertuples(index=False):
+        digits = _digits(row.p10, row.p90)
+        band = span(_figure(row.p10, lang, digits), _figure(row.p90, lang, digits))
+        in_band = "" if pd.isna(row.in_band) else label("yes" if row.in_band else "no", lang)
+        texts = [
+            str(row.cluster),
+            "" if pd.isna(row.year) else str(int(row.year)),
+            str(row.metric),
+            _text(getattr(row, "kind", None)),
+            _text(getattr(row, "sample", None)),
+            _observed(row, lang),
+            _figure(row.p50, lang),
+            band,
+            in_band,
+            _figure(getattr(row, "crps", None), lang),
+        ]
+        rows.append(
+            [Cell(text, "text" if k in (0, 2, 3, 4) else "") for k, text in enumerate(texts)]
+        )
+    return Table([column_label(h, lang) for h in heads], rows)
+
+
+def _backtests(comparison: Comparison, lang: str) -> list[dict[str, Any]]:
     """Each run's backtest (when its folder has backtest.csv): the summary, the rows, the chart."""
     parts = []
     for name, run in zip(comparison.names, comparison.runs, strict=True):
@@ -272,9 +388,7 @@ def _backtests(comparison: Comparison) -> list[dict[str, Any]]:
             {
                 "name": name,
                 "summary": headline(summary),
-                "table": frame_table(
-                    table[table.status == "scored"].drop(columns=["status", "runs"])
-                ),
+                "table": backtest_table(table, lang),
                 "image": image(chart) if chart.is_file() else None,
             }
         )
@@ -293,7 +407,7 @@ def _ranking_table(folder: ExploreFolder) -> Table:
                 {
                     "outcome": f"{outcome} ({row['stat']})",
                     "rank": int(row["rank"]),
-                    "input": row["input"],
+                    "input": input_label(str(row["input"])),
                     column: "" if pd.isna(value) else f"{value:.3f}",
                     "95 % CI": f"±{row[conf]:.3f}" if conf in row and pd.notna(row[conf]) else "",
                     "S1": f"{row['S1']:.3f}" if "S1" in row and pd.notna(row.get("S1")) else "",
@@ -343,17 +457,21 @@ def explore_tables(folders: Sequence[ExploreFolder]) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def render(template: str, **context: Any) -> str:
-    """A template of ``templates/`` filled in, every value escaped."""
-    import jinja2  # (only when a page is made)
-
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
+def _explore_subtitle(section: ExploreSection, lang: str) -> str:
+    """What an experiment ran, in a line."""
+    return label("explore_sub", lang).format(
+        points=section.points,
+        replications=section.replications,
+        design=section.design,
+        seed=section.seed,
+        base=section.base_files,
+        ranked_by=section.ranked_by,
     )
-    return environment.get_template(template).render(**context)
+
+
+def _contents(sections: Sequence[tuple[str, str, bool]]) -> list[tuple[str, str]]:
+    """The table of contents: (anchor, heading) of each section present."""
+    return [(anchor, heading) for anchor, heading, present in sections if present]
 
 
 def build_html(
@@ -363,51 +481,86 @@ def build_html(
     charts: Iterable[tuple[str, Path]],
     compared: ComparisonTables,
     explorations: Sequence[ExploreFolder] = (),
+    brief: BriefPage | None = None,
+    no_brief: str = "",
 ) -> str:
-    """The report as one HTML string with every chart embedded."""
+    """The report as one HTML string with every chart embedded: the budget brief
+    (``brief``; else ``no_brief`` says why there is none) and a table of contents first."""
     card = compared.scorecard
     card = side_by_side(
         card[card.year == year], ["target", "year"], "probability", comparison.names
     )
     diff = side_by_side(compared.input_diff, ["key"], "value", comparison.names)
+    base, others = comparison.names[0], comparison.names[1:]
     note = (
-        f"Δ = {', '.join(comparison.names[1:])} minus {comparison.names[0]}; "
-        "members, regional share and reserves are medians (P50) over the runs, arena money "
-        "the mean, P(closed) the share of runs in which the cluster has closed. Green: better "
-        "for the cluster."
-        if comparison.others
-        else "Medians (P50) over the runs; arena money is the mean; P(closed) the share of "
-        "runs closed."
+        label("answer_note", lang).format(others=", ".join(others), base=base)
+        if others
+        else label("answer_note_single", lang)
     )
     provenance, details = _provenance(comparison)
     labels = {
         key: label(key, lang)
-        for key in ("scenarios", "input_diff", "no_diff", "scorecard", "plots", "provenance")
+        for key in (
+            "scenarios",
+            "input_diff",
+            "no_diff",
+            "scorecard",
+            "plots",
+            "provenance",
+            "contents",
+            "scorecard_note",
+            "backtest_title",
+        )
     }
     labels["explore"] = label("explore_title", lang)
+    labels["brief"] = label("brief_title", lang)
+    backtests = _backtests(comparison, lang)
+    answer_heading = label("answer_title", lang).format(year=year)
+    sections = [
+        ("brief", labels["brief"], True),
+        ("answer", answer_heading, True),
+        ("scenarios", labels["scenarios"], True),
+        ("inputs", labels["input_diff"], True),
+        ("scorecard", f"{labels['scorecard']} {year}", True),
+        ("explore", labels["explore"], bool(explorations)),
+        ("charts", labels["plots"], True),
+        ("backtest", labels["backtest_title"], bool(backtests)),
+        ("provenance", labels["provenance"], True),
+    ]
     return render(
         "report.html.j2",
         lang=lang,
         generator=GENERATOR,
         title=label("report_title", lang),
         names=" vs ".join(comparison.names),
-        created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        made=label("report_made", lang).format(
+            created=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        ),
         year=year,
         labels=labels,
+        contents=_contents(sections),
+        brief=brief,
+        brief_chart=brief_chart_src(brief) if brief is not None else None,
+        no_brief=no_brief,
         answer=Answer(
-            heading=label("answer_title", lang).format(year=year),
-            headline=_headline(comparison, year),
-            table=answer_table(comparison, compared.clusters, lang),
+            heading=answer_heading,
+            headline=_headline(comparison, year, lang),
+            tables=answer_tables(comparison, compared.clusters, lang),
             note=note,
         ),
         scenarios=_scenarios_table(comparison),
         input_diff=frame_table(diff) if not diff.empty else None,
         scorecard=frame_table(card.drop(columns="year")),
-        explorations=explore_sections(explorations),
+        explorations=[
+            (section, _explore_subtitle(section, lang))
+            for section in explore_sections(explorations)
+        ],
         charts=[(title, image(path)) for title, path in charts],
-        backtests=_backtests(comparison),
+        backtests=backtests,
         provenance=provenance,
-        provenance_details=details,
+        provenance_details=[
+            (label("provenance_details", lang).format(name=name), table) for name, table in details
+        ],
     )
 
 

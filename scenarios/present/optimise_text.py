@@ -3,6 +3,7 @@ and every constraint in and out of sample."""
 
 from __future__ import annotations
 
+from scenarios.core.labels import input_label
 from scenarios.folders.optimise_folder import OptimiseFolder
 
 
@@ -16,8 +17,10 @@ def describe_optimise(folder: OptimiseFolder) -> str:
     ]
     for _, row in pareto[pareto["policy"] != ""].iterrows():
         policy = row["policy"]
-        lines.append(f"{policy} (evaluation {row['evaluation']}): {folder.path.name}/{policy}.toml")
-        lines.append("  levers: " + ", ".join(f"{name} = {row[name]:.4g}" for name in levers))
+        lines.append(f"{policy} (evaluation {row['evaluation']}): {folder.path / policy}.toml")
+        lines.append(
+            "  levers: " + ", ".join(f"{input_label(name)} = {row[name]:.4g}" for name in levers)
+        )
         for _, check in checks[checks["policy"] == policy].iterrows():
             bound = f" (must be {check['bound']})" if check["bound"] else ""
             verdict = ""
@@ -31,4 +34,35 @@ def describe_optimise(folder: OptimiseFolder) -> str:
                 f"  {check['outcome']}: {float(check['in_sample']):.4g} in sample, "
                 f"{float(check['out_of_sample']):.4g} on fresh seeds{bound}{verdict}"
             )
+    if still_improving(folder):
+        lines.append(
+            "still improving at the last generation: raise --budget (and --resume) for a "
+            "better policy"
+        )
     return "\n".join(lines)
+
+
+IMPROVING = 1e-3
+"""A relative gain in the best feasible objective from which a generation still improves."""
+
+
+def still_improving(folder: OptimiseFolder) -> bool:
+    """Whether the last generation found a better feasible policy than all before it (one
+    objective), or put a new policy on the front (several)."""
+    evaluations = folder.evaluations
+    if evaluations.empty or evaluations["generation"].max() < 1:
+        return False
+    last = evaluations["generation"] == evaluations["generation"].max()
+    objective = folder.manifest["policy"]["objective"]
+    names = [*objective["minimise"], *objective["maximise"]]
+    if len(names) > 1:
+        front = set(folder.pareto["evaluation"])
+        return bool(evaluations.loc[last, "evaluation"].isin(front).any())
+    feasible = evaluations[evaluations["feasible"] == 1]
+    sign = -1.0 if objective["maximise"] else 1.0
+    values = sign * feasible[names[0]].astype(float)
+    before, now = values[~last[feasible.index]], values[last[feasible.index]]
+    if before.empty or now.empty:
+        return not now.empty
+    gain = float(before.min() - now.min())
+    return gain > IMPROVING * max(abs(float(before.min())), 1e-9)

@@ -39,6 +39,7 @@ from scenarios.folders.work_folder import WorkFolder
 from scenarios.present.explore_charts import draw_explore_plots
 from scenarios.studies.calibrate import calibrate
 from scenarios.studies.history_match import HistoryMatch, history_match
+from scenarios.studies.input_kinds import EXPERIMENT, check_input_kind
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class ExploreRequest:
 def explore(path: Path, request: ExploreRequest, notify: Callable[[str], None] = print) -> Path:
     """Load the experiment file at ``path`` and run it (see :func:`execute_explore`);
     ``notify`` gets the warnings and the time estimate before the runs start."""
+    check_input_kind(path, EXPERIMENT, "explore")
     experiment = load_experiment(path)
     for warning in experiment.warnings:
         notify(f"warning: {warning}")

@@ -58,6 +58,7 @@ from scenarios.folders.publish import MANIFEST_JSON, StagedFolder, default_folde
 from scenarios.folders.run_folder import PLOTS_DIR
 from scenarios.folders.work_folder import WorkFolder, work_path
 from scenarios.present.optimise_charts import draw_optimise_plots
+from scenarios.studies.input_kinds import POLICY, check_input_kind
 from simulator.outcomes import STATS
 
 OUT_OF_SAMPLE_SEED_OFFSET = 1_000_003
@@ -94,6 +95,7 @@ def optimise(
 ) -> OptimiseResult:
     """Load the policy file at ``path`` and search it (see :func:`execute_optimise`);
     ``notify`` gets the time estimate before the search starts."""
+    check_input_kind(path, POLICY, "optimise")
     policy = load_policy(path)
     evaluations = request.budget or policy.spec.budget
     if request.budget is not None and (
@@ -148,7 +150,7 @@ def execute_optimise(
         if not feasible.any():
             work.discard()
             raise UserError(infeasibility_problems(policy, values, f"in {len(f)} evaluations"))
-        front, chosen = choose(policy, f, feasible)
+        front, chosen = choose(policy, f, feasible, np.stack(evaluations.levers))
         try:
             out_of_sample = check_out_of_sample(
                 policy, model, executor, evaluations, chosen, values

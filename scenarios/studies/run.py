@@ -26,6 +26,7 @@ from scenarios.folders.manifest import write_manifest
 from scenarios.folders.publish import StagedFolder, default_folder
 from scenarios.folders.run_folder import PLOTS_DIR, RunFolder, RunTables
 from scenarios.present.run_charts import draw_run_plots
+from scenarios.studies.input_kinds import SCENARIO, check_input_kind
 from simulator.lp import InfeasibleAllocation
 from simulator.records import OutOfRange
 from simulator.scorecard import scored_years
@@ -80,6 +81,7 @@ def run_scenario(request: RunRequest, notify: Callable[[str], None] = print) -> 
     ``notify`` receives notes for the user before the work starts (a long job's time
     estimate). An allocation that cannot be met (hard targets) is bad input: one line.
     """
+    check_input_kind(request.config, SCENARIO, "run")
     loaded = load_config(request.config, request.overrides, request.option_overrides())
     scenario = loaded.scenario
     estimate = document_estimate(scenario.runs, loaded.document, request.backend.jobs)
