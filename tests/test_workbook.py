@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BASELINE, CONFIGS, invoke
+from conftest import CONFIGS, invoke
+from conftest import SHIPPED_BASELINE as BASELINE
 from openpyxl import load_workbook
 
 from scenarios.present.sheets import MSEK_FORMAT, PERCENT_FORMAT, write_workbook
