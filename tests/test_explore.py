@@ -583,3 +583,28 @@ def test_sigterm_stops_explore_quietly_and_keeps_the_chunks_for_resume(
     resumed = invoke("explore", str(small_experiment), "--out", str(out), "--resume", "--no-plots")
     assert resumed.exit_code == 0, resumed.output
     assert len(pd.read_csv(out / "experiments.csv")) == 64 * 4
+
+
+def test_an_input_label_names_the_input_in_text_and_report(tmp_path: Path) -> None:
+    text = SMALL.format(base=BASELINE.as_posix()).replace(
+        '[uncertain."members.churn"]\n', '[uncertain."members.churn"]\nlabel = "Yearly churn"\n'
+    )
+    path = tmp_path / "labelled.toml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("explore", str(path), "--out", str(out), "--no-plots")
+    assert result.exit_code == 0, result.output
+    assert "Yearly churn" in result.output and "members.churn" not in result.output
+    # the unlabelled input keeps the name made from its key
+    assert "private income (every cluster)" in result.output
+    run = tmp_path / "run"
+    ran = invoke("run", str(BASELINE), "--out", str(run), "--runs", "2", "--horizon", "2021",
+                 "--no-plots")  # fmt: skip
+    assert ran.exit_code == 0, ran.output
+    report = invoke("report", str(run), str(out), "--out", str(tmp_path / "r.html"))
+    assert report.exit_code == 0, report.output
+    assert "Yearly churn" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    empty = tmp_path / "empty.toml"
+    empty.write_text(text.replace('label = "Yearly churn"', 'label = ""'), encoding="utf-8")
+    refused = invoke("explore", str(empty), "--out", str(tmp_path / "e"))
+    assert refused.exit_code == 2 and "uncertain.members.churn.label" in refused.output

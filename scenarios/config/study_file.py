@@ -67,6 +67,8 @@ class Parameter(StrictSpec):
     """The standard deviation of a normal distribution."""
     source: str = ""
     """Why this range: ``seed | sourced | derived | assumed: ...``."""
+    label: str | None = Field(default=None, min_length=1, max_length=80)
+    """The name charts and text give this input or lever (default: made from the key)."""
 
     @model_validator(mode="after")
     def _check(self) -> Parameter:

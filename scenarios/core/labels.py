@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 LANGUAGES = ("en", "sv")
 
 _LABELS: dict[str, tuple[str, str]] = {
@@ -402,11 +404,14 @@ STRUCTURAL_SEGMENTS = frozenset({"default", "values", "overrides", "clusters"})
 """Key segments that say where a value sits in a config, not what it is."""
 
 
-def input_label(key: str) -> str:
+def input_label(key: str, labels: Mapping[str, str] | None = None) -> str:
     """A readable name for a config key that a study varies (an uncertain input, a lever):
+    the ``label`` the study file gives it (``labels``), else one made from the key:
     ``clusters.*.private_income`` → ``private income (every cluster)``,
     ``base_funding.overrides.iuc_syd.to_value`` → ``base funding to value (iuc syd)``,
     ``base_funding.default.values.2021`` → ``base funding 2021``."""
+    if labels and labels.get(key):
+        return labels[key]
     words: list[str] = []
     context: list[str] = []
     previous = ""

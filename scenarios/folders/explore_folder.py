@@ -348,6 +348,12 @@ class ExploreFolder:
     def design(self) -> str:
         return str(self.manifest["design"])
 
+    @property
+    def input_labels(self) -> dict[str, str]:
+        """Uncertain input key → the ``label`` the experiment file gives it (where it does)."""
+        uncertain = self.manifest.get("experiment", {}).get("uncertain", {})
+        return {key: str(p["label"]) for key, p in uncertain.items() if p.get("label")}
+
     @cached_property
     def experiments(self) -> pd.DataFrame:
         """``experiments.csv``: one row per point, a number per input of the manifest."""

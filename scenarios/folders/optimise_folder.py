@@ -250,6 +250,12 @@ class OptimiseFolder:
     def name(self) -> str:
         return str(self.manifest["name"])
 
+    @property
+    def lever_labels(self) -> dict[str, str]:
+        """Lever key → the ``label`` the policy file gives it (where it does)."""
+        levers = self.manifest.get("policy", {}).get("levers", {})
+        return {key: str(p["label"]) for key, p in levers.items() if p.get("label")}
+
     @cached_property
     def evaluations(self) -> pd.DataFrame:
         """``evaluations.csv``: every candidate."""

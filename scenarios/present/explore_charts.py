@@ -78,7 +78,8 @@ def sensitivity_chart(folder: ExploreFolder, outcome: str, path: Path) -> Path:
         err = rows.get("S1_conf", None)
         ax.barh(y, rows["S1"], 0.6, xerr=err, color=MAIN, capsize=3)
         ax.set_xlabel("first-order index S1")
-    ax.set_yticks(y, [input_label(str(name)) for name in rows["input"]])
+    labels = folder.input_labels
+    ax.set_yticks(y, [input_label(str(name), labels) for name in rows["input"]])
     ax.axvline(0, color="black", lw=0.6)
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)

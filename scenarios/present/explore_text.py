@@ -38,7 +38,8 @@ def describe_explore(folder: ExploreFolder) -> str:
         parts = []
         for _, row in ranked.iterrows():
             ci = f" ±{row[conf]:.2f}" if conf and conf in row and pd.notna(row[conf]) else ""
-            parts.append(f"{input_label(str(row['input']))} {row[column]:.2f}{ci}")
+            label = input_label(str(row["input"]), folder.input_labels)
+            parts.append(f"{label} {row[column]:.2f}{ci}")
         more = samples_wanted(folder, outcome, column, conf)
         if more is not None:  # the words above the numbers
             lines.append(
@@ -61,8 +62,9 @@ def describe_explore(folder: ExploreFolder) -> str:
             f"density {step['density']:.2f}, restricting" + (":" if restricted else " nothing")
         )
         for name, low, high, full_low, full_high in restricted:
+            label = input_label(name, folder.input_labels)
             lines.append(
-                f"  {name} in [{low:.4g}, {high:.4g}] (of [{full_low:.4g}, {full_high:.4g}])"
+                f"  {label} in [{low:.4g}, {high:.4g}] (of [{full_low:.4g}, {full_high:.4g}])"
             )
     lines += describe_calibration(folder)
     return "\n".join(lines)

@@ -407,7 +407,7 @@ def _ranking_table(folder: ExploreFolder) -> Table:
                 {
                     "outcome": f"{outcome} ({row['stat']})",
                     "rank": int(row["rank"]),
-                    "input": input_label(str(row["input"])),
+                    "input": input_label(str(row["input"]), folder.input_labels),
                     column: "" if pd.isna(value) else f"{value:.3f}",
                     "95 % CI": f"±{row[conf]:.3f}" if conf in row and pd.notna(row[conf]) else "",
                     "S1": f"{row['S1']:.3f}" if "S1" in row and pd.notna(row.get("S1")) else "",

@@ -19,7 +19,10 @@ def describe_optimise(folder: OptimiseFolder) -> str:
         policy = row["policy"]
         lines.append(f"{policy} (evaluation {row['evaluation']}): {folder.path / policy}.toml")
         lines.append(
-            "  levers: " + ", ".join(f"{input_label(name)} = {row[name]:.4g}" for name in levers)
+            "  levers: "
+            + ", ".join(
+                f"{input_label(name, folder.lever_labels)} = {row[name]:.4g}" for name in levers
+            )
         )
         for _, check in checks[checks["policy"] == policy].iterrows():
             bound = f" (must be {check['bound']})" if check["bound"] else ""
