@@ -454,6 +454,19 @@ def test_the_printed_policy_path_works_from_here(toy: Path, tmp_path: Path) -> N
     assert named and all(Path(path).is_file() for path in named), result.output
 
 
+def test_a_lever_label_names_the_lever(toy: Path, tmp_path: Path) -> None:
+    toy.write_text(
+        toy.read_text(encoding="utf-8").replace(
+            'source = "assumed: test"', 'source = "assumed: test"\nlabel = "Base per cluster"', 1
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = invoke("optimise", str(toy), "--out", str(out), "--budget", "40", "--no-plots")
+    assert result.exit_code == 0, result.output
+    assert "levers: Base per cluster = " in result.output
+
+
 def _search(generations: list[int], costs: list[float], feasible: list[int]) -> SimpleNamespace:
     evaluations = pd.DataFrame(
         {
