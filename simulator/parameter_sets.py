@@ -67,11 +67,12 @@ def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
 
 def set_variants(scenario: Scenario, fixed: Sequence[str] = ()) -> list[Scenario]:
     """One variant of ``scenario`` per parameter set (none when it has no sets); keys in
-    ``fixed`` keep the scenario's own value (a study's point wins over the sets)."""
+    ``fixed`` (a study's point) and in the sets' own ``fixed`` (values the user set after
+    naming the sets) keep the scenario's value."""
     sets = scenario.parameter_sets
     if sets is None:
         return []
-    keep = set(fixed)
+    keep = set(fixed) | set(sets.fixed)
     return [
         with_values(scenario, {k: v for k, v in zip(sets.keys, row, strict=True) if k not in keep})
         for row in sets.values

@@ -537,6 +537,9 @@ class ParameterSets(StrictModel):
     """The dotted keys each set gives a value to."""
     values: list[list[float]]
     """One row per set, one value per key."""
+    fixed: list[str] = []
+    """Keys whose value the user set after naming the sets (in a scenario that extends the
+    one naming them, or with ``--set``): every run keeps that value, not the set's."""
 
 
 class Scorecard(StrictModel):

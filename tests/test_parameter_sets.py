@@ -139,3 +139,42 @@ def test_a_bad_set_file_is_one_line_and_writes_nothing(
     assert len(lines) == 1, result.output
     assert f"sets.csv: {where}" in lines[0] and what in lines[0], lines[0]
     assert not out.exists()
+
+
+def test_a_value_set_after_the_sets_is_kept_in_every_run(tmp_path: Path) -> None:
+    config = _scenario(tmp_path / "cfg")
+    child = tmp_path / "cfg" / "child.toml"
+    child.write_text(
+        f'extends = "{config}"\nname = "child"\n[members]\nchurn = 0.3\n'
+        '[provenance.members]\nchurn = "assumed: a what-if"\n'
+    )
+    by_set = _run(config, tmp_path / "by_set", "--set", "members.churn=0.3")
+    assert "use the first 1 of the 3 parameter sets once more" in by_set.output
+    _run(child, tmp_path / "by_file")
+    # run 4 uses set 1 for the other keys, and churn 0.3 as the user said
+    _run(
+        BASELINE,
+        tmp_path / "alone",
+        "--set", "members.churn=0.3",
+        "--set", "clusters.packbridge.private_income=4.0",
+        "--set", "clusters.iuc_syd.other_public=2.0",
+    )  # fmt: skip
+    alone = pd.read_csv(tmp_path / "alone" / "yearly.csv")
+    for folder in ("by_set", "by_file"):
+        yearly = pd.read_csv(tmp_path / folder / "yearly.csv")
+        pd.testing.assert_frame_equal(
+            yearly[yearly.run == 4].reset_index(drop=True),
+            alone[alone.run == 4].reset_index(drop=True),
+        )
+        manifest = json.loads((tmp_path / folder / "manifest.json").read_text())
+        assert manifest["config"]["parameter_sets"]["fixed"] == ["members.churn"]
+
+
+def test_fewer_runs_than_sets_say_so(tmp_path: Path) -> None:
+    config = _scenario(tmp_path / "cfg")
+    result = invoke(
+        "run", str(config), "--out", str(tmp_path / "o"), "--runs", "2", "--no-plots",
+        "--horizon", "2021",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 runs use 2 of the 3 parameter sets" in result.output

@@ -20,6 +20,9 @@ from scenarios.core.errors import UserError, problem_line
 
 SET_COLUMN = "set"
 """The column that numbers the sets."""
+MAX_SETS = 10_000
+"""The most sets a file may hold (each is a scenario variant kept in memory; a calibration
+keeps far fewer)."""
 
 
 def read_parameter_sets(path: Path) -> dict[str, Any]:
@@ -37,6 +40,10 @@ def read_parameter_sets(path: Path) -> dict[str, Any]:
         raise UserError(problem_line(file, "line 1", "no keys: give a column per dotted key"))
     if not rows:
         raise UserError(problem_line(file, "rows", "no parameter sets; give at least one row"))
+    if len(rows) > MAX_SETS:
+        raise UserError(
+            problem_line(file, "rows", f"{len(rows):,} sets; at most {MAX_SETS:,} are allowed")
+        )
     problems: list[str] = []
     values: list[list[float]] = []
     for number, row in enumerate(rows):

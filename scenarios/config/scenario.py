@@ -85,6 +85,14 @@ def read_projects_csv(path: Path) -> list[dict[str, Any]]:
     return projects
 
 
+def _fix_set_keys(sets: dict[str, Any], changed: dict[str, Any]) -> None:
+    """Record in ``sets`` (a resolved ``parameter_sets`` table) the keys it holds that
+    ``changed`` sets after it was named: every run keeps those values, not the sets'."""
+    fixed = list(sets.get("fixed", []))
+    fixed += [key for key in sets.get("keys", []) if key in changed and key not in fixed]
+    sets["fixed"] = fixed
+
+
 def _resolve_file(
     path: Path, chain: tuple[Path, ...], origin: dict[str, str], provenance: dict[str, str]
 ) -> tuple[dict[str, Any], list[str]]:
@@ -106,6 +114,8 @@ def _resolve_file(
         files += parent_files
     own_provenance = raw.pop("provenance", {})
     sets_file = raw.pop("parameter_sets", None)
+    if sets_file is None and isinstance(parent_doc.get("parameter_sets"), dict):
+        _fix_set_keys(parent_doc["parameter_sets"], flatten(raw))
     if sets_file is not None:
         if not isinstance(sets_file, str):
             raise UserError(
@@ -284,6 +294,8 @@ def load_config(
             continue
         origin[key] = SET_ORIGIN
         provenance[key] = f"assumed: set on the command line (--set {key}={value})"
+        if isinstance(document.get("parameter_sets"), dict):
+            _fix_set_keys(document["parameter_sets"], {key: value})
     for option, (key, value) in (options or {}).items():
         try:
             apply_set(document, key, value)

@@ -18,7 +18,6 @@ import pandas as pd
 
 from scenarios.folders.tables import tidy_frame, write_csv
 
-BRIEF_CSV = "brief.csv"
 BRIEF_GENERATOR = "clusterfund brief"
 """Marks a brief's page as written by this tool (``--force`` replaces only such pages)."""
 PDF_CREATOR = f"/Creator ({BRIEF_GENERATOR})".encode()
@@ -48,8 +47,9 @@ BRIEF_COLUMNS: tuple[str, ...] = BriefRow._fields
 
 
 def brief_csv_beside(page: Path) -> Path:
-    """Where ``brief.csv`` goes: beside the page."""
-    return page.with_name(BRIEF_CSV)
+    """Where the page's numbers go: beside it, with its name (``brief.pdf`` → ``brief.csv``,
+    ``taper.html`` → ``taper.csv``), so two briefs in one folder keep their own numbers."""
+    return page.with_suffix(".csv")
 
 
 def write_brief_csv(path: Path, rows: Iterable[BriefRow]) -> None:
@@ -78,7 +78,7 @@ def written_by_brief(path: Path) -> bool:
             head = handle.read(65536)
     except OSError:
         return False
-    if path.name == BRIEF_CSV:
+    if path.suffix.lower() == ".csv":
         return head.split(b"\n", 1)[0].decode("utf-8", "replace") == ",".join(BRIEF_COLUMNS)
     if path.suffix.lower() == ".pdf":
         return _pdf_marked(path)

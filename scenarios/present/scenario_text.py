@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -143,4 +144,25 @@ def describe_run(run: RunFolder) -> str:
                 ),
             ]
         )
+    )
+
+
+def sets_note(document: dict[str, Any], runs: int, what: str) -> str | None:
+    """A note when ``runs`` (``what``: runs, replications) do not walk through the
+    parameter sets of a resolved scenario ``document`` evenly: fewer than the sets leave
+    some unused (and the sets come best first), a count that is not a multiple weighs the
+    first ones more."""
+    sets = document.get("parameter_sets")
+    count = len(sets.get("values", [])) if isinstance(sets, dict) else 0
+    if count == 0 or runs % count == 0:
+        return None
+    if runs < count:
+        return (
+            f"note: {runs} {what} use {runs} of the {count} parameter sets (run r uses set "
+            f"r mod {count}; the sets come best first), so the bands leave out part of the "
+            f"parameter uncertainty; use {count} {what} (or a multiple) to use every set"
+        )
+    return (
+        f"note: {runs} {what} use the first {runs % count} of the {count} parameter sets once "
+        f"more than the others; use a multiple of {count} to weigh every set equally"
     )

@@ -37,6 +37,7 @@ from scenarios.folders.publish import StagedFolder, default_folder
 from scenarios.folders.run_folder import PLOTS_DIR
 from scenarios.folders.work_folder import WorkFolder
 from scenarios.present.explore_charts import draw_explore_plots
+from scenarios.present.scenario_text import sets_note
 from scenarios.studies.calibrate import calibrate
 from scenarios.studies.history_match import HistoryMatch, history_match
 from scenarios.studies.input_kinds import EXPERIMENT, check_input_kind
@@ -70,6 +71,9 @@ def explore(path: Path, request: ExploreRequest, notify: Callable[[str], None] =
         )
         if estimate is not None:
             notify(estimate)
+    note = sets_note(experiment.document, experiment.spec.replications, "replications")
+    if note is not None:
+        notify(note)
     return execute_explore(experiment, request)
 
 

@@ -58,6 +58,7 @@ from scenarios.folders.publish import MANIFEST_JSON, StagedFolder, default_folde
 from scenarios.folders.run_folder import PLOTS_DIR
 from scenarios.folders.work_folder import WorkFolder, work_path
 from scenarios.present.optimise_charts import draw_optimise_plots
+from scenarios.present.scenario_text import sets_note
 from scenarios.studies.input_kinds import POLICY, check_input_kind
 from simulator.outcomes import STATS
 
@@ -108,6 +109,9 @@ def optimise(
         )
         if estimate is not None:
             notify(estimate)
+    note = sets_note(policy.document, policy.spec.replications, "replications")
+    if note is not None:
+        notify(note)
     return execute_optimise(policy, request)
 
 

@@ -26,6 +26,7 @@ from scenarios.folders.manifest import write_manifest
 from scenarios.folders.publish import StagedFolder, default_folder
 from scenarios.folders.run_folder import PLOTS_DIR, RunFolder, RunTables
 from scenarios.present.run_charts import draw_run_plots
+from scenarios.present.scenario_text import sets_note
 from scenarios.studies.input_kinds import SCENARIO, check_input_kind
 from simulator.lp import InfeasibleAllocation
 from simulator.records import OutOfRange
@@ -87,6 +88,9 @@ def run_scenario(request: RunRequest, notify: Callable[[str], None] = print) -> 
     estimate = document_estimate(scenario.runs, loaded.document, request.backend.jobs)
     if estimate is not None:
         notify(estimate)
+    note = sets_note(loaded.document, scenario.runs, "runs")
+    if note is not None:
+        notify(note)
     out = request.out or default_folder(scenario.name)
     try:
         execute_run(loaded, out, request)
