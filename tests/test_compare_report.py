@@ -98,6 +98,7 @@ def test_input_diff_lists_exactly_the_keys_that_differ(
     assert invoke("compare", str(runs[0]), str(other), "--out", str(out)).exit_code == 0
     assert pd.read_csv(out / "input_diff.csv").key.tolist() == [
         "members.churn",
+        "parameter_sets.fixed",  # the churn set on the command line is kept in every run
         "projects.0.impact",
         "seed",
     ]

@@ -73,6 +73,7 @@ def _folder_with_box(restricted: list) -> SimpleNamespace:
             "experiment": {"discover": {"outcome": "y", "above": 1.0}, "samples": 8},
         },
         design="lhs",
+        input_labels={},
         outcomes=pd.DataFrame({"outcome": []}),
         calibration=None,
         not_ruled_out=None,
