@@ -497,7 +497,7 @@ def report_command(
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    help="The page, FILE.pdf or FILE.html; its numbers go beside it as FILE.csv "
+    help="The page, FILE.pdf or FILE.html; brief.csv goes beside it "
     "[default: results/brief_<a>_vs_<b>/brief.pdf].",
 )
 @lang_option
@@ -513,8 +513,8 @@ def brief_command(
     programme's years and in the target year, the probability that the cluster has left
     the programme, and its members, each change with the P10–P90 band of the run-by-run
     difference (the runs must have the same seed and number of runs, so run r of each is
-    the twin of the other's). Writes the page (one A4 page, landscape) and its numbers
-    beside it, the page's name with .csv (brief.pdf → brief.csv): scenario, cluster, measure, years, value, delta, delta_p10, delta_p90.
+    the twin of the other's). Writes the page (one A4 page, landscape) and brief.csv
+    beside it: scenario, cluster, measure, years, value, delta, delta_p10, delta_p90.
 
     \b
     Examples:

@@ -77,7 +77,7 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def _brief(folders: tuple[Path, ...], out: Path, *extra: str) -> pd.DataFrame:
     result = invoke("brief", *map(str, folders), "--out", str(out), *extra)
     assert result.exit_code == 0, result.output
-    return pd.read_csv(out.with_suffix(".csv"), keep_default_na=False)
+    return pd.read_csv(out.with_name("brief.csv"), keep_default_na=False)
 
 
 def _pages(pdf: Path) -> int:
@@ -331,11 +331,11 @@ def test_the_brief_follows_the_umask(real, tmp_path: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path.name
 
 
-def test_two_briefs_in_one_folder_keep_their_own_numbers(real, tmp_path: Path) -> None:
+def test_a_second_brief_in_one_folder_keeps_the_first_ones_numbers(real, tmp_path: Path) -> None:
     first = invoke("brief", *map(str, real), "--out", str(tmp_path / "one.pdf"))
     assert first.exit_code == 0, first.output
-    numbers = (tmp_path / "one.csv").read_bytes()
+    numbers = (tmp_path / "brief.csv").read_bytes()
     second = invoke("brief", str(real[0]), "--out", str(tmp_path / "two.html"))
-    assert second.exit_code == 0, second.output  # a new name needs no --force
-    assert (tmp_path / "one.csv").read_bytes() == numbers
-    assert (tmp_path / "two.csv").read_bytes() != numbers
+    assert second.exit_code == 2 and "--force" in second.output  # brief.csv is the first's
+    assert (tmp_path / "brief.csv").read_bytes() == numbers
+    assert not (tmp_path / "two.html").exists()

@@ -46,10 +46,14 @@ BRIEF_COLUMNS: tuple[str, ...] = BriefRow._fields
 """The columns of ``brief.csv``."""
 
 
+BRIEF_CSV = "brief.csv"
+"""The brief's numbers, beside the page (a name of the results contract, ../shared/DESIGN.md)."""
+
+
 def brief_csv_beside(page: Path) -> Path:
-    """Where the page's numbers go: beside it, with its name (``brief.pdf`` → ``brief.csv``,
-    ``taper.html`` → ``taper.csv``), so two briefs in one folder keep their own numbers."""
-    return page.with_suffix(".csv")
+    """Where ``brief.csv`` goes: beside the page (a second brief in the folder is refused
+    without ``--force``, so no brief's numbers are replaced unasked)."""
+    return page.with_name(BRIEF_CSV)
 
 
 def write_brief_csv(path: Path, rows: Iterable[BriefRow]) -> None:
@@ -78,7 +82,7 @@ def written_by_brief(path: Path) -> bool:
             head = handle.read(65536)
     except OSError:
         return False
-    if path.suffix.lower() == ".csv":
+    if path.name == BRIEF_CSV:
         return head.split(b"\n", 1)[0].decode("utf-8", "replace") == ",".join(BRIEF_COLUMNS)
     if path.suffix.lower() == ".pdf":
         return _pdf_marked(path)
