@@ -636,14 +636,17 @@ def optimise_command(
     POLICY (e.g. configs/policies/least_base_after_2021.toml) names a base
     scenario, the levers (any key --set accepts, each with a range), outcomes
     (as in explore), what to minimise or maximise, and constraints such as
-    no_closures_2025 = { at_least = 0.9 }. Every candidate runs the same
+    no_closures_2025 = { at_least = 0.9 }, and optionally [year_paths]
+    direction = "non_increasing" and/or max_step = 0.5 to keep year paths
+    smooth. Every candidate runs the same
     `replications` seeds. One objective: a genetic algorithm (pymoo); two or
     more: NSGA-II and a Pareto front.
 
     Writes evaluations.csv (every candidate: levers, outcomes, each
     constraint's value and margin), pareto.csv (the feasible non-dominated
     candidates), out_of_sample.csv (the chosen policies re-run on fresh
-    seeds), policy_<k>.toml (ready scenarios: clusterfund run them as they
+    seeds, beside the base scenario's plan on the same seeds: the cost
+    against the plan), policy_<k>.toml (ready scenarios: clusterfund run them as they
     are), manifest.json and plots/. If nothing can meet a constraint, one line
     names it with the best value reached, and nothing is written.
 

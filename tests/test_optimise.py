@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, invoke
 
-from scenarios.config.policy import load_policy
+from scenarios.config.policy import LEVER_RESOLUTION, load_policy
 from scenarios.config.scenario import load_config
 from scenarios.engine.points import ScenarioModel
-from scenarios.engine.search import LEVER_RESOLUTION, on_grid
+from scenarios.engine.search import on_grid
 from scenarios.present.optimise_text import still_improving
 from scenarios.studies.optimise import OptimiseRequest, execute_optimise
 

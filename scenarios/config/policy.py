@@ -9,9 +9,10 @@ problem at once and checks the base scenario at both ends of every lever.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -30,6 +31,13 @@ from scenarios.core.errors import UserError, problem_line
 from simulator.outcomes import Outcome
 
 DEFAULT_BUDGET = 300
+LEVER_RESOLUTION = 0.01
+"""The grid every lever's candidate value is rounded to, in the lever's own unit (0.01 MSEK
+for money): a budget is not set to 16 digits, and a year-to-year path does not jitter by
+amounts nobody would pay."""
+YEAR_KEY = re.compile(r"^(?P<path>.+)\.(?P<year>(19|20|21)\d\d)$")
+"""A lever key ending in a year (``base_funding.default.values.2022``): one step of a year
+path whose other steps share the part before the year."""
 
 
 class Bound(StrictSpec):
@@ -80,6 +88,28 @@ class Objective(StrictSpec):
         return 1.0 if name in self.minimise else -1.0
 
 
+class YearPaths(StrictSpec):
+    """A rule every year path of levers keeps (levers whose keys differ only in their final
+    year, such as ``base_funding.default.values.2019`` … ``.2025``). Each candidate is
+    mended in year order before it is run: a year that breaks the rule is moved to the
+    nearest value that keeps it, so pymoo searches only paths a budget could be written as."""
+
+    direction: Literal["any", "non_increasing", "non_decreasing"] = "any"
+    """``non_increasing``: no year above the year before (a taper); ``non_decreasing``: no
+    year below it; ``any``: either way."""
+    max_step: float | None = Field(default=None, gt=0)
+    """The most a lever may change from one year to the next, in its own unit (MSEK for
+    money), on the levers' 0.01 grid."""
+
+    @model_validator(mode="after")
+    def _some_rule(self) -> YearPaths:
+        if self.direction == "any" and self.max_step is None:
+            raise ValueError(
+                "give 'direction' (non_increasing or non_decreasing), 'max_step', or both"
+            )
+        return self
+
+
 class PolicySpec(StrictSpec):
     """A policy file as written."""
 
@@ -109,6 +139,8 @@ class PolicySpec(StrictSpec):
     objective: Objective
     constraints: dict[str, Bound] = Field(default_factory=dict)
     """Outcome name → the bound its statistic must keep."""
+    year_paths: YearPaths | None = None
+    """A smoothness rule for the levers' year paths [default: none, every year free]."""
     provenance: dict[str, str] = Field(default_factory=dict)
     """Where numbers other than the lever ranges come from."""
 
@@ -128,6 +160,71 @@ class Policy(Study):
     def lever_names(self) -> list[str]:
         """The levers' names, in file order."""
         return self.parameter_names
+
+    @property
+    def year_paths(self) -> list[list[int]]:
+        """Each year path of the levers (see :class:`YearPaths`) as lever positions in year
+        order; empty without a ``[year_paths]`` rule."""
+        if self.spec.year_paths is None:
+            return []
+        return year_paths(self.lever_names)
+
+
+def year_paths(names: list[str]) -> list[list[int]]:
+    """The positions in ``names`` of each group of two or more keys that differ only in
+    their final year, each in year order (groups in order of their first key)."""
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for position, name in enumerate(names):
+        if match := YEAR_KEY.match(name):
+            groups.setdefault(match["path"], []).append((int(match["year"]), position))
+    return [[p for _, p in sorted(steps)] for steps in groups.values() if len(steps) > 1]
+
+
+def year_path_problems(path: Path, spec: PolicySpec) -> list[str]:
+    """A ``[year_paths]`` rule with no path to keep it, a path whose levers do not share one
+    range (mending a year could then leave its range), or a step off the levers' grid."""
+    rule = spec.year_paths
+    if rule is None:
+        return []
+    names = list(spec.levers)
+    paths = year_paths(names)
+    problems = []
+    if not paths:
+        problems.append(
+            problem_line(
+                str(path),
+                "year_paths",
+                "no two levers form a year path (keys that differ only in a final year, "
+                "such as base_funding.default.values.2022 and .2023); remove the rule or add "
+                "the years as levers",
+            )
+        )
+    for steps in paths:
+        ranges = {spec.levers[names[p]].bounds for p in steps}
+        if len(ranges) > 1:
+            problems.append(
+                problem_line(
+                    str(path),
+                    f"levers.{names[steps[0]]}",
+                    "the levers of one year path must share one range under [year_paths]; "
+                    f"found {', '.join(str(list(r)) for r in sorted(ranges))}",
+                )
+            )
+    if rule.max_step is not None and not on_lever_grid(rule.max_step):
+        problems.append(
+            problem_line(
+                str(path),
+                "year_paths.max_step",
+                f"{rule.max_step} is not a multiple of the levers' grid {LEVER_RESOLUTION}",
+            )
+        )
+    return problems
+
+
+def on_lever_grid(value: float) -> bool:
+    """Whether ``value`` is a whole number of ``LEVER_RESOLUTION`` steps."""
+    steps = value / LEVER_RESOLUTION
+    return abs(steps - round(steps)) < 1e-9
 
 
 def objective_problems(path: Path, objective: Objective) -> list[str]:
@@ -180,6 +277,7 @@ def _spec_problems(path: Path, spec: PolicySpec) -> list[str]:
         if name not in known:
             problems.append(unknown_outcome(path, f"constraints.{name}", name, known))
     problems.extend(size_problems(path, spec))
+    problems.extend(year_path_problems(path, spec))
     problems.extend(
         problem_line(
             str(path),

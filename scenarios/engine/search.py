@@ -8,11 +8,13 @@ tuned penalty. Because pymoo is seeded and every answer it gets is deterministic
 search replays the saved evaluations and continues exactly where it stopped. Before the
 search the levers' two corners (all at their lows, all at their highs) are evaluated; when
 neither meets the constraints the search stops at once with the best value reached. Every
-candidate is rounded to ``LEVER_RESOLUTION`` before it is evaluated, and pymoo is told the
-rounded values.
+candidate is rounded to ``LEVER_RESOLUTION`` and, under a ``[year_paths]`` rule, mended to keep
+it before it is evaluated, and pymoo is told the values that ran.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 from tqdm import tqdm
@@ -22,7 +24,7 @@ from scenarios.analysis.pareto import (
     infeasibility_problems,
     objectives_and_constraints,
 )
-from scenarios.config.policy import Policy
+from scenarios.config.policy import LEVER_RESOLUTION, Policy, YearPaths
 from scenarios.core.errors import UserError
 from scenarios.engine.executor import Executor
 from scenarios.engine.points import ChunkJob, PointModel, evaluate_chunk, make_chunks
@@ -32,10 +34,6 @@ from simulator.outcomes import STATS
 
 CORNERS = 2
 """Evaluations before the search: every lever at its low end, then at its high end."""
-LEVER_RESOLUTION = 0.01
-"""The grid every lever's candidate value is rounded to, in the lever's own unit (0.01 MSEK
-for money): a budget is not set to 16 digits, and a year-to-year path does not jitter by
-amounts nobody would pay."""
 
 
 def on_grid(candidates: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -44,6 +42,30 @@ def on_grid(candidates: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.nda
     steps = np.round(np.asarray(candidates, float) / LEVER_RESOLUTION)
     rounded = np.round(steps * LEVER_RESOLUTION, 10) + 0.0
     return np.clip(rounded, low, high)
+
+
+def keep_year_paths(
+    candidates: np.ndarray, paths: list[list[int]], rule: YearPaths | None
+) -> np.ndarray:
+    """``candidates`` (candidates × levers, on the grid) with each year path mended in year
+    order to keep ``rule``: a year is moved to the nearest value within ``max_step`` of the
+    year before and on the rule's side of it. The first year is never moved; a path that
+    keeps the rule is left as it is. The levers of a path share one range, so a mended year
+    stays within it."""
+    mended = np.array(candidates, dtype=float)
+    if rule is None:
+        return mended
+    step = np.inf if rule.max_step is None else rule.max_step
+    for path in paths:
+        for before, year in itertools.pairwise(path):
+            previous = mended[:, before]
+            low, high = previous - step, previous + step
+            if rule.direction == "non_increasing":
+                high = previous
+            elif rule.direction == "non_decreasing":
+                low = previous
+            mended[:, year] = np.clip(mended[:, year], low, high)
+    return on_grid(mended, -np.inf, np.inf)
 
 
 class CandidateEvaluator:
@@ -147,7 +169,8 @@ def search(evaluator: CandidateEvaluator, budget: int) -> None:
         room = budget - len(evaluator.evaluations)
         if len(population) > room:
             population = population[:room]
-        population.set("X", on_grid(population.get("X"), problem.xl, problem.xu))
+        rounded = on_grid(population.get("X"), problem.xl, problem.xu)
+        population.set("X", keep_year_paths(rounded, policy.year_paths, policy.spec.year_paths))
         values = chosen_values(policy, evaluator.evaluate(population.get("X"), generation))
         f, g = objectives_and_constraints(policy, values)
         static = StaticProblem(problem, F=f, G=g) if g.shape[1] else StaticProblem(problem, F=f)

@@ -4,7 +4,9 @@
   statistic, each constraint's value and margin, feasible);
 - ``outcomes.csv``: every statistic of every outcome per evaluation;
 - ``pareto.csv``: the feasible non-dominated candidates, the chosen ones named;
-- ``out_of_sample.csv``: each chosen policy re-run on fresh seeds;
+- ``out_of_sample.csv``: each chosen policy re-run on fresh seeds, beside the base scenario
+  as planned (no lever moved) on the same seeds (``plan``) and the difference
+  (``against_plan``): what the policy costs or saves against the plan;
 - ``policy_<k>.toml``: each chosen policy as a scenario that extends the policy's base
   scenario with the chosen lever values (and the policy file's ``fixed`` keys), labelled
   ``derived: optimise <file> ...``, with the search's ``seed`` and ``runs``, so ``clusterfund
@@ -108,6 +110,8 @@ OUT_OF_SAMPLE_COLUMNS = (
     "out_of_sample",
     "met_in_sample",
     "met_out_of_sample",
+    "plan",
+    "against_plan",
 )
 
 

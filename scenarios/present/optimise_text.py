@@ -1,7 +1,9 @@
 """An optimise folder in a few lines for the terminal: the chosen policies, their levers,
-and every constraint in and out of sample."""
+and every outcome in and out of sample and against the base scenario's plan."""
 
 from __future__ import annotations
+
+import pandas as pd
 
 from scenarios.core.labels import input_label
 from scenarios.folders.optimise_folder import OptimiseFolder
@@ -36,6 +38,7 @@ def describe_optimise(folder: OptimiseFolder) -> str:
             lines.append(
                 f"  {check['outcome']}: {float(check['in_sample']):.4g} in sample, "
                 f"{float(check['out_of_sample']):.4g} on fresh seeds{bound}{verdict}"
+                f"{against_plan(check)}"
             )
     if still_improving(folder):
         lines.append(
@@ -43,6 +46,16 @@ def describe_optimise(folder: OptimiseFolder) -> str:
             "better policy"
         )
     return "\n".join(lines)
+
+
+def against_plan(check: pd.Series) -> str:
+    """``; under the plan 5 (+1.1 with this policy)``: the base scenario as planned on the
+    same fresh seeds, and the policy's difference from it (nothing for a folder written
+    before plans were run)."""
+    if "plan" not in check or check["plan"] == "":
+        return ""
+    plan, against = float(check["plan"]), float(check["against_plan"])
+    return f"; under the plan {plan:.4g} ({against:+.4g} with this policy)"
 
 
 IMPROVING = 1e-3

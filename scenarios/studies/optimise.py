@@ -234,25 +234,29 @@ def check_out_of_sample(
     chosen: list[Chosen],
     values: np.ndarray,
 ) -> list[tuple]:
-    """Re-run each chosen policy on fresh seeds; rows (policy, outcome, bound, in, out, met in, met out)."""
+    """Re-run each chosen policy, and the base scenario as planned (no lever moved), on the
+    same fresh seeds; rows (policy, outcome, bound, in sample, out of sample, met in, met
+    out, the plan's value, out of sample minus the plan's)."""
     spec = policy.spec
     replications = spec.out_of_sample_replications or spec.replications
     job = ChunkJob(
         model, replications, out_of_sample_seed(policy), "out-of-sample run of policy", 1
     )
     overrides = [policy.overrides(evaluations.levers[c.evaluation]) for c in chosen]
+    overrides.append({})  # the plan: the base scenario as it stands
     chunks = make_chunks(overrides, range(len(overrides)), 1)
-    fresh = np.full((len(chosen), len(policy.outcome_names), len(STATS)), np.nan)
+    fresh = np.full((len(overrides), len(policy.outcome_names), len(STATS)), np.nan)
     for first, chunk_stats in executor.map_unordered(evaluate_chunk, job, chunks):
         fresh[first : first + len(chunk_stats)] = chunk_stats
     fresh_values = chosen_values(policy, fresh)
+    plan_values = fresh_values[-1]
     names = policy.outcome_names
     rows = []
-    for k, (pick, out_values) in enumerate(zip(chosen, fresh_values, strict=True), start=1):
-        for name in names:
+    for k, (pick, out_values) in enumerate(zip(chosen, fresh_values[:-1], strict=True), start=1):
+        for i, name in enumerate(names):
             bound = spec.constraints.get(name)
-            i = names.index(name)
             inside, outside = float(values[pick.evaluation, i]), float(out_values[i])
+            planned = float(plan_values[i])
             rows.append(
                 (
                     f"policy_{k}",
@@ -262,6 +266,8 @@ def check_out_of_sample(
                     outside,
                     "" if bound is None else int(bound.violation(inside) <= 0),
                     "" if bound is None else int(bound.violation(outside) <= 0),
+                    planned,
+                    outside - planned,
                 )
             )
     return rows
