@@ -219,3 +219,28 @@ def test_a_job_stopped_before_any_work_leaves_no_folder_and_says_so(tmp_path: Pa
         work.save_chunk(0, np.zeros((1, 2)))
         raise Stopped(15)
     assert stopped.value.kept_work == work.path and os.path.isdir(work.path)
+
+
+@pytest.mark.parametrize(
+    ("setting", "words"),
+    [
+        ("parameter_sets=x.csv", "named in a scenario file"),
+        ("clusters.media_evolutio.churn=0.1", "did you mean 'media_evolution'?"),
+        ("clusters.nope.churn=0.1", "has no cluster 'nope'; its clusters: media_evolution"),
+    ],
+)
+def test_a_set_that_could_only_be_a_mistake_is_one_line(
+    tmp_path: Path, setting: str, words: str
+) -> None:
+    out = tmp_path / "out"
+    result = invoke("run", str(BASELINE), "--runs", "2", "--out", str(out), "--set", setting)
+    assert result.exit_code == 2 and words in one_error(result), result.stderr
+    assert not out.exists()
+
+
+def test_an_empty_parameter_sets_name_says_what_it_wants(tmp_path: Path) -> None:
+    scenario = tmp_path / "empty_sets.toml"
+    scenario.write_text(f'extends = "{BASELINE}"\nparameter_sets = ""\n', encoding="utf-8")
+    result = invoke("run", str(scenario), "--runs", "2", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.stderr
+    assert "parameter_sets: must name a CSV file" in one_error(result)

@@ -117,9 +117,14 @@ def _resolve_file(
     if sets_file is None and isinstance(parent_doc.get("parameter_sets"), dict):
         _fix_set_keys(parent_doc["parameter_sets"], flatten(raw))
     if sets_file is not None:
-        if not isinstance(sets_file, str):
+        if not isinstance(sets_file, str) or not sets_file.strip():
             raise UserError(
-                problem_line(str(path), "parameter_sets", "must be a file name (a string)")
+                problem_line(
+                    str(path),
+                    "parameter_sets",
+                    "must name a CSV file of parameter sets, e.g. \"baseline_sets.csv\" "
+                    "(leave the key out for none)",
+                )
             )
         sets_path = path.parent / sets_file
         raw["parameter_sets"] = read_parameter_sets(sets_path)
@@ -288,6 +293,7 @@ def load_config(
     for item in overrides:
         try:
             key, value = parse_set(item)
+            refuse_unsettable(document, key, top)
             apply_set(document, key, value)
         except UserError as exc:
             problems += exc.lines
@@ -312,6 +318,33 @@ def load_config(
     if problems:
         raise UserError(problems)
     return LoadedConfig(scenario, document, provenance, origin, files)
+
+
+def refuse_unsettable(document: dict[str, Any], key: str, path: str) -> None:
+    """``UserError`` for a ``--set`` key that could only be a mistake: parameter sets (a file
+    a scenario names, not a value), or a key of a cluster the scenario does not have (which
+    would start a new cluster with every other key missing)."""
+    parts = key.split(".")
+    if parts[0] == "parameter_sets":
+        raise UserError(
+            f"--set {key}: parameter sets are named in a scenario file, not set here; write a "
+            'small scenario with extends = "<this scenario>" and parameter_sets = "<file>.csv"'
+        )
+    clusters = document.get("clusters")
+    new_cluster = (
+        parts[0] == "clusters"
+        and len(parts) > 2
+        and isinstance(clusters, dict)
+        and parts[1] not in clusters
+        and not any(c in parts[1] for c in "*?[")
+    )
+    if new_cluster:
+        guess = difflib.get_close_matches(parts[1], list(clusters), n=1)
+        hint = f"did you mean '{guess[0]}'? " if guess else ""
+        raise UserError(
+            f"--set {key}: {path} has no cluster '{parts[1]}'; {hint}"
+            f"its clusters: {', '.join(clusters)}"
+        )
 
 
 def _read_manifest(
