@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Sequence
+from typing import overload
 
 from pydantic import BaseModel, ValidationError
 
@@ -65,18 +66,43 @@ def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
     return scenario.model_copy(update=update)
 
 
-def set_variants(scenario: Scenario, fixed: Sequence[str] = ()) -> list[Scenario]:
-    """One variant of ``scenario`` per parameter set (none when it has no sets); keys in
-    ``fixed`` (a study's point) and in the sets' own ``fixed`` (values the user set after
-    naming the sets) keep the scenario's value."""
+class SetVariants(Sequence[Scenario]):
+    """One variant of a scenario per parameter set, each made when a run first asks for it
+    (a study's point of ten replications needs ten of a calibration's hundreds of sets)."""
+
+    def __init__(self, scenario: Scenario, keep: set[str]) -> None:
+        self.scenario = scenario
+        self.keep = keep
+        self.made: dict[int, Scenario] = {}
+
+    def __len__(self) -> int:
+        sets = self.scenario.parameter_sets
+        return 0 if sets is None else len(sets.values)
+
+    @overload
+    def __getitem__(self, number: int) -> Scenario: ...
+    @overload
+    def __getitem__(self, number: slice) -> Sequence[Scenario]: ...
+    def __getitem__(self, number: int | slice) -> Scenario | Sequence[Scenario]:
+        if isinstance(number, slice):
+            return [self[i] for i in range(len(self))[number]]
+        if number not in self.made:
+            sets = self.scenario.parameter_sets
+            assert sets is not None
+            row = sets.values[number]
+            values = {k: v for k, v in zip(sets.keys, row, strict=True) if k not in self.keep}
+            self.made[number] = with_values(self.scenario, values)
+        return self.made[number]
+
+
+def set_variants(scenario: Scenario, fixed: Sequence[str] = ()) -> Sequence[Scenario]:
+    """One variant of ``scenario`` per parameter set (none when it has no sets), each made
+    when first used; keys in ``fixed`` (a study's point) and in the sets' own ``fixed``
+    (values the user set after naming the sets) keep the scenario's value."""
     sets = scenario.parameter_sets
     if sets is None:
         return []
-    keep = set(fixed) | set(sets.fixed)
-    return [
-        with_values(scenario, {k: v for k, v in zip(sets.keys, row, strict=True) if k not in keep})
-        for row in sets.values
-    ]
+    return SetVariants(scenario, set(fixed) | set(sets.fixed))
 
 
 def run_variants(variants: Sequence[Scenario], runs: Sequence[int]) -> list[Scenario] | None:

@@ -107,12 +107,40 @@ def apply_set(document: dict[str, Any], key: str, value: Any) -> None:
     node: Any = document
     for depth, part in enumerate(parts[:-1]):
         node = _step(node, part, ".".join(parts[: depth + 1]), create=True)
-    last = parts[-1]
+    _put(node, key, value)
+
+
+def with_set_values(document: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``document`` with each dotted key of ``values`` set as :func:`apply_set` sets
+    it; only the tables and lists on the keys' paths are copied, the rest is shared with
+    ``document``, which is left as it was (so treat both as read-only afterwards)."""
+    copied: dict[str, Any] = dict(document)
+    fresh = {id(copied)}  # containers copied here, safe to change
+    for key, value in values.items():
+        parts = key.split(".")
+        node: Any = copied
+        for depth, part in enumerate(parts[:-1]):
+            path = ".".join(parts[: depth + 1])
+            child = _step(node, part, path, create=True)
+            if id(child) not in fresh and isinstance(child, dict | list):
+                child = dict(child) if isinstance(child, dict) else list(child)
+                fresh.add(id(child))
+                if isinstance(node, list):
+                    node[_index(node, part, path)] = child
+                else:
+                    node[part] = child
+            node = child
+        _put(node, key, value)
+    return copied
+
+
+def _put(node: Any, key: str, value: Any) -> None:
+    """Set the last part of dotted ``key`` in ``node``, its parent table or list."""
+    parts = key.split(".")
     if isinstance(node, list):
-        index = _index(node, last, key)
-        node[index] = value
+        node[_index(node, parts[-1], key)] = value
     elif isinstance(node, dict):
-        node[last] = value
+        node[parts[-1]] = value
     else:
         raise UserError(f"--set {key}: {'.'.join(parts[:-1])} is a value, not a table")
 

@@ -122,7 +122,7 @@ def _resolve_file(
                 problem_line(
                     str(path),
                     "parameter_sets",
-                    "must name a CSV file of parameter sets, e.g. \"baseline_sets.csv\" "
+                    'must name a CSV file of parameter sets, e.g. "baseline_sets.csv" '
                     "(leave the key out for none)",
                 )
             )
@@ -240,8 +240,12 @@ def _origin_of(key: str, origin: dict[str, str], top: str) -> str:
     return top
 
 
-def validate_document(document: dict[str, Any], origin: dict[str, str], top: str) -> Scenario:
-    """Validate a resolved document; raise ``UserError`` listing every problem."""
+def validate_document(
+    document: dict[str, Any], origin: dict[str, str], top: str, check_sets: bool = True
+) -> Scenario:
+    """Validate a resolved document; raise ``UserError`` listing every problem. With
+    ``check_sets`` false its parameter sets are taken as checked (a study's point on a base
+    whose sets were checked when it was loaded)."""
     try:
         scenario = Scenario.model_validate(document)
     except ValidationError as exc:
@@ -251,7 +255,7 @@ def validate_document(document: dict[str, Any], origin: dict[str, str], top: str
     if too_many is not None:
         problems.append(Problem("runs", too_many))
     lines = [problem_line(_origin_of(p.key, origin, top), p.key, p.message) for p in problems]
-    if scenario.parameter_sets is not None:
+    if check_sets and scenario.parameter_sets is not None:
         lines += [
             problem_line(scenario.parameter_sets.file, where, what)
             for where, what in set_problems(scenario)

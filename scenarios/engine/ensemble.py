@@ -11,7 +11,7 @@ any backend, ``jobs`` and ``batch_size``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +72,7 @@ class BatchJob:
         self.scenario = scenario
         self.seed = seed
         self._allocator: ArenaAllocator | None = None
-        self._variants: list[Scenario] | None = None
+        self._variants: Sequence[Scenario] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         return {"scenario": self.scenario, "seed": self.seed}  # a fresh memo in each process
@@ -88,7 +88,7 @@ class BatchJob:
         return self._allocator
 
     @property
-    def variants(self) -> list[Scenario]:
+    def variants(self) -> Sequence[Scenario]:
         """The scenario's parameter sets as variants (empty without sets), made once."""
         if self._variants is None:
             self._variants = set_variants(self.scenario)

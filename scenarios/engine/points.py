@@ -12,7 +12,6 @@ winning over the set's for the keys it sets. Only the outcome statistics
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm import tqdm
 
-from scenarios.config.keys import apply_set
+from scenarios.config.keys import with_set_values
 from scenarios.config.scenario import validate_document
 from scenarios.core.errors import UserError, problem_line
 from scenarios.engine.ensemble import MAX_BATCH, run_batches, run_rng
@@ -83,17 +82,18 @@ class ScenarioModel:
     """Named in errors (the experiment or policy file)."""
 
     def scenario_document(self, overrides: dict[str, Any]) -> dict[str, Any]:
-        """The base document with one point's overrides applied."""
-        document = copy.deepcopy(self.document)
-        for key, value in overrides.items():
-            apply_set(document, key, value)
-        return document
+        """The base document with one point's overrides applied (sharing what they leave
+        alone with the base)."""
+        return with_set_values(self.document, overrides)
 
     def evaluate(self, overrides: dict[str, Any], replications: int, seed: int) -> np.ndarray:
         """Run the point's scenario ``replications`` times; one row of outcomes per run.
 
-        An allocation that cannot be met raises :class:`PointFailed`."""
-        scenario = validate_document(self.scenario_document(overrides), {}, self.source)
+        An allocation that cannot be met raises :class:`PointFailed`. The base scenario's
+        parameter sets were checked when it was loaded, and a set's value is checked against
+        its own field alone, so a point cannot change that check: it is not repeated."""
+        document = self.scenario_document(overrides)
+        scenario = validate_document(document, {}, self.source, check_sets=False)
         allocator = MemoisedAllocator(default_allocator(scenario))
         meter = OutcomeMeter(scenario, self.outcomes)
         variants = set_variants(scenario, fixed=list(overrides))  # the point's values win
