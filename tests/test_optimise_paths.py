@@ -5,6 +5,7 @@ on the toy model by hand, and a rule that cannot apply refused in one line."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from test_optimise import COSTS, FEES, OPENING, OTHER, PRIVATE, TOY, TOY_POLICY, YEARS, quiet
 
 from scenarios.config.policy import LEVER_RESOLUTION, YearPaths, load_policy, year_paths
+from scenarios.engine.points import PointFailed, ScenarioModel
 from scenarios.engine.search import keep_year_paths
 from scenarios.studies.optimise import execute_optimise
 
@@ -155,3 +157,22 @@ def test_the_plan_is_the_base_scenario_on_the_same_fresh_seeds(tmp_path: Path) -
         f"under the plan {money['plan']:.4g} ({money['against_plan']:+.4g} with this policy)"
         in result.stdout
     )
+
+
+def test_a_plan_the_model_cannot_run_leaves_its_cells_empty(tmp_path: Path) -> None:
+    (tmp_path / "toy.toml").write_text(TOY, encoding="utf-8")
+    path = tmp_path / "policy.toml"
+    path.write_text(TOY_POLICY.format(), encoding="utf-8")
+    policy = load_policy(path)
+    model = ScenarioModel(policy.document, tuple(policy.spec.outcomes.values()))
+
+    class PlanFails:
+        def evaluate(self, overrides: dict[str, Any], replications: int, seed: int) -> np.ndarray:
+            if not overrides:
+                raise PointFailed("toy.toml", overrides, "the arena allocation is infeasible")
+            return model.evaluate(overrides, replications, seed)
+
+    result = execute_optimise(policy, quiet(tmp_path / "out", budget=30), model=PlanFails())
+    checks = pd.read_csv(result.folder / "out_of_sample.csv", keep_default_na=False)
+    assert (checks["plan"] == "").all() and (checks["against_plan"] == "").all()
+    assert (checks["out_of_sample"] != "").all()

@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -236,27 +237,35 @@ def check_out_of_sample(
 ) -> list[tuple]:
     """Re-run each chosen policy, and the base scenario as planned (no lever moved), on the
     same fresh seeds; rows (policy, outcome, bound, in sample, out of sample, met in, met
-    out, the plan's value, out of sample minus the plan's)."""
+    out, the plan's value, out of sample minus the plan's). A plan the model cannot run
+    (its own arena allocation cannot be met) leaves the last two empty."""
     spec = policy.spec
     replications = spec.out_of_sample_replications or spec.replications
-    job = ChunkJob(
-        model, replications, out_of_sample_seed(policy), "out-of-sample run of policy", 1
-    )
+    seed = out_of_sample_seed(policy)
+    job = ChunkJob(model, replications, seed, "out-of-sample run of policy", 1)
     overrides = [policy.overrides(evaluations.levers[c.evaluation]) for c in chosen]
-    overrides.append({})  # the plan: the base scenario as it stands
-    chunks = make_chunks(overrides, range(len(overrides)), 1)
-    fresh = np.full((len(overrides), len(policy.outcome_names), len(STATS)), np.nan)
-    for first, chunk_stats in executor.map_unordered(evaluate_chunk, job, chunks):
-        fresh[first : first + len(chunk_stats)] = chunk_stats
-    fresh_values = chosen_values(policy, fresh)
-    plan_values = fresh_values[-1]
+    fresh_values = chosen_values(
+        policy, evaluate_points(executor, job, overrides, len(policy.outcome_names))
+    )
+    try:
+        plan_job = ChunkJob(model, replications, seed, "the base scenario's plan", 0)
+        plan_values: list[float | str] = list(
+            map(
+                float,
+                chosen_values(
+                    policy, evaluate_points(executor, plan_job, [{}], len(policy.outcome_names))
+                )[0],
+            )
+        )
+    except PointFailed:
+        plan_values = [""] * len(policy.outcome_names)
     names = policy.outcome_names
     rows = []
-    for k, (pick, out_values) in enumerate(zip(chosen, fresh_values[:-1], strict=True), start=1):
+    for k, (pick, out_values) in enumerate(zip(chosen, fresh_values, strict=True), start=1):
         for i, name in enumerate(names):
             bound = spec.constraints.get(name)
             inside, outside = float(values[pick.evaluation, i]), float(out_values[i])
-            planned = float(plan_values[i])
+            planned = plan_values[i]
             rows.append(
                 (
                     f"policy_{k}",
@@ -267,7 +276,19 @@ def check_out_of_sample(
                     "" if bound is None else int(bound.violation(inside) <= 0),
                     "" if bound is None else int(bound.violation(outside) <= 0),
                     planned,
-                    outside - planned,
+                    "" if planned == "" else outside - float(planned),
                 )
             )
     return rows
+
+
+def evaluate_points(
+    executor: Executor, job: ChunkJob, overrides: list[dict[str, Any]], outcomes: int
+) -> np.ndarray:
+    """(points, ``outcomes``, statistics) of each of ``overrides`` run as ``job`` says, one
+    point a chunk."""
+    chunks = make_chunks(overrides, range(len(overrides)), 1)
+    stats = np.full((len(overrides), outcomes, len(STATS)), np.nan)
+    for first, chunk_stats in executor.map_unordered(evaluate_chunk, job, chunks):
+        stats[first : first + len(chunk_stats)] = chunk_stats
+    return stats
