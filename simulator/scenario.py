@@ -42,7 +42,7 @@ class StrictModel(BaseModel):
     end, such as no ceiling, is an absent key)."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+        extra="forbid", frozen=True, allow_inf_nan=False
     )
 
 

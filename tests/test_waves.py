@@ -21,7 +21,6 @@ from scenarios.config.observations import Observation, Target
 from scenarios.config.scenario import load_config
 from scenarios.config.study_file import Parameter, ResolvedParameter
 from scenarios.engine.points import PointFailed, ScenarioModel
-from scenarios.studies import calibrate as calibrate_module
 from scenarios.studies.explore import ExploreRequest, execute_explore
 from scenarios.studies.history_match import history_match
 from simulator.outcomes import Outcome, summarise_replications
@@ -389,10 +388,7 @@ def test_the_explore_text_reports_every_wave_and_the_sets(planted: Path, whole: 
     assert str(out / "parameter_sets.csv") in result.output
 
 
-def test_calibrated_toml_names_the_sets_when_the_schema_knows_them(
-    planted: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(calibrate_module, "WRITE_PARAMETER_SETS_KEY", True)
+def test_calibrated_toml_names_the_sets(planted: Path) -> None:
     out = planted.parent / "with_key"
     request = ExploreRequest(out=out, progress=False, make_plots=False)
     execute_explore(load_experiment(planted), request)

@@ -44,7 +44,7 @@ class StrictSpec(BaseModel):
     """Base of the experiment and policy file models: unknown keys refused, frozen, finite."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+        extra="forbid", frozen=True, allow_inf_nan=False
     )
 
 

@@ -19,12 +19,8 @@ from scenarios.folders import explore_folder
 from scenarios.folders.explore_folder import PARAMETER_SETS_CSV, WaveRow
 from scenarios.studies.history_match import HistoryMatch, Wave
 
-WRITE_PARAMETER_SETS_KEY = True
-"""Whether ``calibrated.toml`` names its parameter sets (``parameter_sets =
-"parameter_sets.csv"``, a top-level key). TODO(#20): switch on once the scenario schema
-(``scenarios/config/scenario.py``) knows ``parameter_sets``; until then a scenario file with
-the key would not load."""
 PARAMETER_SETS_KEY = "parameter_sets"
+"""The top-level key by which ``calibrated.toml`` names its parameter sets."""
 
 
 def calibrate(folder: Path, final: Path, experiment: Experiment, match: HistoryMatch) -> None:
@@ -62,7 +58,7 @@ def parameter_sets(experiment: Experiment, wave: Wave) -> list[dict[str, object]
 
 def calibrated_file(experiment: Experiment, match: HistoryMatch) -> ScenarioFile:
     """The best point of the final wave as a scenario that extends the experiment's base
-    (with ``WRITE_PARAMETER_SETS_KEY``, naming the final wave's parameter sets)."""
+    (naming the final wave's parameter sets, when any were kept)."""
     spec = experiment.spec
     assert spec.calibrate is not None
     wave = match.final
@@ -94,7 +90,7 @@ def calibrated_file(experiment: Experiment, match: HistoryMatch) -> ScenarioFile
             f"{result.largest[-1]:.3f}); held out: {', '.join(held) or 'none'}.",
         ],
     )
-    if not (WRITE_PARAMETER_SETS_KEY and wave.kept):
+    if not wave.kept:
         return scenario
     return ScenarioFile(
         base=scenario.base,
