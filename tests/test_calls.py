@@ -17,6 +17,7 @@ from scenarios.core.errors import UserError
 from simulator.allocation import AllocationRequest, MemoisedAllocator, eligible_new_projects
 from simulator.calls import draw_call, uniform
 from simulator.model import default_allocator, simulate
+from simulator.scenario import Project
 from simulator.schedules import schedule_value
 
 AREA_RATES = [
@@ -171,6 +172,13 @@ def test_drawn_proposals_are_valid_projects(
     proposals = draw_call(calls, year, open_clusters, np.random.default_rng(seed))
     assert len(proposals) > 0 or open_count < 2
     assert all(proposal.cost_per_year >= 0.001 for proposal in proposals)
+    for proposal in proposals:  # built unvalidated: validating it finds nothing to change
+        checked = Project.model_validate(proposal.model_dump())
+        assert checked == proposal
+        assert all(
+            type(getattr(checked, name)) is type(getattr(proposal, name))
+            for name in Project.model_fields
+        )
 
 
 def test_a_proposal_cost_below_a_thousandth_is_refused() -> None:
