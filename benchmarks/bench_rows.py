@@ -1,0 +1,101 @@
+"""The two rows of issue #22's table: where users wait, against the numpy reference.
+
+1. ``clusterfund run configs/baseline.toml --runs 1000`` (default options: two jobs, open
+   calls from 2022, plots), against 1,000 runs of the numpy reference of the member
+   dynamics (``bench_ensemble.reference_run``, one process) over the same years;
+2. ``clusterfund explore`` of ``what_matters.toml`` cut to ``samples = 16`` (1,920 runs to
+   2025) with ``--no-plots``, against 1,920 reference runs to 2025.
+
+Each side is timed ``--repeat`` times (default 3), alternating, and reported as the median
+with its range, and the ratio of the medians. ``--code DIR`` times the commands of another
+checkout (for example the commit before a change, made with ``git worktree add``) with this
+checkout's reference, so a before and an after share one reference:
+
+    python benchmarks/bench_rows.py
+    python benchmarks/bench_rows.py --code /tmp/before --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from bench_ensemble import time_reference  # noqa: E402
+
+from scenarios.config.scenario import load_config  # noqa: E402
+
+BASELINE = ROOT / "configs" / "baseline.toml"
+WHAT_MATTERS = ROOT / "configs" / "experiments" / "what_matters.toml"
+RUN_RUNS, EXPLORE_SAMPLES = 1000, 16
+
+
+def time_command(code: Path, args: list[str]) -> float:
+    """Wall seconds of ``clusterfund ARGS`` run from the checkout ``code``."""
+    environment = {**os.environ, "PYTHONPATH": str(code)}
+    command = [sys.executable, "-m", "scenarios.cli", *args]
+    started = time.perf_counter()
+    subprocess.run(command, cwd=code, env=environment, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def explore_file(scratch: Path) -> Path:
+    """what_matters.toml with ``samples = 16``, its base named by absolute path."""
+    text = WHAT_MATTERS.read_text(encoding="utf-8")
+    lines = [
+        f"samples = {EXPLORE_SAMPLES}" if line.startswith("samples =") else line
+        for line in text.splitlines()
+    ]
+    text = "\n".join(lines).replace('base = "../baseline.toml"', f'base = "{BASELINE}"')
+    path = scratch / "what_matters_16.toml"
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def shown(times: list[float]) -> str:
+    """Median (min–max) in seconds."""
+    return f"{statistics.median(times):6.2f} s ({min(times):.2f}–{max(times):.2f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to time")
+    options = parser.parse_args()
+    code = options.code.resolve()
+    baseline = load_config(BASELINE).scenario
+    to_2025 = baseline.model_copy(
+        update={"programme": baseline.programme.model_copy(update={"horizon": 2025})}
+    )
+    runs_of_explore = EXPLORE_SAMPLES * (10 + 2) * 10  # Sobol' N (k + 2) points x 10 replications
+    rows = {"run": ([], []), "explore": ([], [])}
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        experiment = explore_file(scratch)
+        for attempt in range(options.repeat):
+            out = scratch / f"run{attempt}"
+            run_args = ["run", str(BASELINE), "--runs", str(RUN_RUNS), "--out", str(out)]
+            rows["run"][0].append(time_command(code, run_args))
+            rows["run"][1].append(time_reference(baseline, RUN_RUNS))
+            out = scratch / f"explore{attempt}"
+            explore_args = ["explore", str(experiment), "--no-plots", "--out", str(out)]
+            rows["explore"][0].append(time_command(code, explore_args))
+            rows["explore"][1].append(time_reference(to_2025, runs_of_explore))
+    print(f"code timed: {code}")
+    for name, (tool, reference) in rows.items():
+        ratio = statistics.median(tool) / statistics.median(reference)
+        print(f"{name:8s} tool {shown(tool)}  reference {shown(reference)}  ratio {ratio:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
