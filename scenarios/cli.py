@@ -547,6 +547,7 @@ def brief_command(
     "--force", is_flag=True, help="Replace a folder this tool wrote, or a stopped run's chunks."
 )
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
+@lang_option
 @debug_option
 def explore_command(
     experiment_file: Path,
@@ -558,6 +559,7 @@ def explore_command(
     resume: bool,
     force: bool,
     no_plots: bool,
+    lang: str,
 ) -> None:
     """Which assumptions drive the answer? Sample EXPERIMENT's uncertain inputs,
     run every point, and rank the inputs for each outcome.
@@ -572,11 +574,13 @@ def explore_command(
     (mean/P10/P50/P90 per point x outcome), sensitivity.csv (Sobol S1/ST or
     Morris mu*, with CIs), discovery.csv (PRIM) and plots/. Finished chunks
     are saved as they come: after Ctrl-C, run again with --resume. Tables are
-    identical for any backend, --jobs or chunk size.
+    identical for any backend, --jobs or chunk size. --lang sv prints the
+    summary and labels the charts in Swedish (the tables stay as they are).
 
     \b
     Examples:
       clusterfund explore configs/experiments/what_matters.toml --jobs 2
+      clusterfund explore configs/experiments/what_matters.toml --jobs 2 --lang sv
       clusterfund explore configs/experiments/what_matters.toml --resume --jobs 2
       clusterfund explore configs/experiments/what_matters.toml --backend dask --jobs 2
       clusterfund explore configs/experiments/what_matters.toml --scheduler tcp://10.0.0.5:8786
@@ -588,11 +592,12 @@ def explore_command(
         force=force,
         make_plots=not no_plots,
         chunk_points=chunk_points,
+        lang=lang,
     )
     with kept_on_stop("chunks"):
         folder = explore(experiment_file, request, note)
     click.echo(f"wrote {folder}/")
-    click.echo(describe_explore(ExploreFolder.open(folder)))
+    click.echo(describe_explore(ExploreFolder.open(folder), lang))
 
 
 @cli.command("optimise", context_settings=CONTEXT)

@@ -361,6 +361,108 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "difference_members": ("Δ members", "Δ medlemmar"),
     "all_programme": ("all clusters together", "alla kluster tillsammans"),
+    # explore in the terminal
+    "explore_head": (
+        "{points} points × {replications} replications ({design}); inputs ranked by {column}:",
+        "{points} punkter × {replications} upprepningar ({design}); indata rangordnade efter "
+        "{column}:",
+    ),
+    "too_few_samples": (
+        "too few samples to rank these inputs (the 95 % intervals are as wide as the indices); "
+        "try samples = {samples}",
+        "för litet stickprov för att rangordna dessa indata (95 %-intervallen är lika breda som "
+        "indexen); prova samples = {samples}",
+    ),
+    "prim_box": (
+        "PRIM, {condition}: box with coverage {coverage}, density {density}, restricting",
+        "PRIM, {condition}: box med täckning {coverage}, täthet {density}, som begränsar",
+    ),
+    "nothing": ("nothing", "ingenting"),
+    "input_in": ("{name} in {box}", "{name} i {box}"),
+    "input_in_of": ("{name} in {box} (of {full})", "{name} i {box} (av {full})"),
+    "calibration_line": (
+        "calibration: {count} points not ruled out (wave {wave}) on {observations} observations; "
+        "the best point's largest implausibility {best} (the {base} scenario: {at_base}) -> {path}",
+        "kalibrering: {count} punkter inte uteslutna (våg {wave}) på {observations} "
+        "observationer; den bästa punktens största implausibilitet {best} ({base}-scenariot: "
+        "{at_base}) -> {path}",
+    ),
+    "parameter_sets_line": (
+        "parameter sets: K = {count} (the points not ruled out in wave {wave}, best first) -> {path}",
+        "parameteruppsättningar: K = {count} (punkterna som inte uteslutits i våg {wave}, den "
+        "bästa först) -> {path}",
+    ),
+    "held_out_line": (
+        "held out {observation} (observed {observed}): {best} calibrated (I = {at_best}), {base} "
+        "uncalibrated (I = {at_base})",
+        "undanhållen {observation} (observerat {observed}): {best} kalibrerad (I = {at_best}), "
+        "{base} okalibrerad (I = {at_base})",
+    ),
+    "wave_line": (
+        "wave {wave}: {points} points, {kept} not ruled out; drawn in",
+        "våg {wave}: {points} punkter, {kept} inte uteslutna; dragna inom",
+    ),
+    # the fixed notes of sensitivity.csv (a note with numbers in it stays as written)
+    "note.outcome is the same at every point": (
+        "outcome is the same at every point",
+        "utfallet är detsamma i varje punkt",
+    ),
+    "note.non-finite": ("non-finite", "inte ändligt"),
+    # explore's charts
+    "what_drives": (
+        "{name}: what drives {outcome} ({stat})",
+        "{name}: vad som driver {outcome} ({stat})",
+    ),
+    "total_st": ("total (ST)", "total (ST)"),
+    "first_order_s1": ("first order (S1)", "första ordningen (S1)"),
+    "sobol_axis": (
+        "Sobol' index (share of the outcome's variance), 95 % CI",
+        "Sobol-index (andel av utfallets varians), 95 % KI",
+    ),
+    "morris_sigma": ("σ (interactions, non-linearity)", "σ (samspel, icke-linjäritet)"),
+    "morris_axis": (
+        "Morris μ* ({outcome} per input range), 95 % CI",
+        "Morris μ* ({outcome} per indataintervall), 95 % KI",
+    ),
+    "first_order_axis": ("first-order index S1", "första ordningens index S1"),
+    "inputs_restricted": ("inputs restricted", "begränsade indata"),
+    "chosen_box": ("chosen box", "vald box"),
+    "prim_step": (
+        "step {step}: coverage {coverage}, density {density}",
+        "steg {step}: täckning {coverage}, täthet {density}",
+    ),
+    "minimum_density": ("minimum density", "lägsta täthet"),
+    "coverage_axis": (
+        "coverage (share of the points of interest inside the box)",
+        "täckning (andel av de intressanta punkterna inom boxen)",
+    ),
+    "density_axis": (
+        "density (share of the box's points that are of interest)",
+        "täthet (andel av boxens punkter som är intressanta)",
+    ),
+    "prim_tradeoff_title": (
+        "{name}: PRIM trade-off for {condition}",
+        "{name}: PRIM-avvägning för {condition}",
+    ),
+    "box_restricts_nothing": ("the box restricts no input", "boxen begränsar inga indata"),
+    "prim_box_title": (
+        "{name}: where {condition} — coverage {coverage}, density {density}\n(grey: the sampled "
+        "range; red: the box)",
+        "{name}: där {condition} — täckning {coverage}, täthet {density}\n(grått: det samplade "
+        "intervallet; rött: boxen)",
+    ),
+    "over_replications": (
+        "{outcome} ({stat} over replications)",
+        "{outcome} ({stat} över upprepningarna)",
+    ),
+    "scatter_title": (
+        "{name}: {outcome} against its top inputs",
+        "{name}: {outcome} mot de viktigaste indata",
+    ),
+    "scatter_interest": (
+        " (red: points of interest for discovery)",
+        " (rött: intressanta punkter för PRIM)",
+    ),
 }
 
 
@@ -375,6 +477,12 @@ def label(key: str, lang: str = "en") -> str:
     if pair is None:
         return key
     return pair[1] if lang == "sv" else pair[0]
+
+
+def label_or(key: str, text: str, lang: str = "en") -> str:
+    """The label for ``key`` in ``lang``; ``text`` when there is none (a note or a status
+    written with numbers in it, say)."""
+    return label(key, lang) if key in _LABELS else text
 
 
 def column_label(name: str, lang: str = "en") -> str:
