@@ -623,6 +623,7 @@ def explore_command(
     "--force", is_flag=True, help="Replace a folder this tool wrote, or a stopped search."
 )
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
+@lang_option
 @debug_option
 def optimise_command(
     policy_file: Path,
@@ -634,6 +635,7 @@ def optimise_command(
     resume: bool,
     force: bool,
     no_plots: bool,
+    lang: str,
 ) -> None:
     """Which policy meets the targets for the least money? Search POLICY's levers
     with the simulator in the loop.
@@ -650,11 +652,13 @@ def optimise_command(
     candidates), out_of_sample.csv (the chosen policies re-run on fresh
     seeds), policy_<k>.toml (ready scenarios: clusterfund run them as they
     are), manifest.json and plots/. If nothing can meet a constraint, one line
-    names it with the best value reached, and nothing is written.
+    names it with the best value reached, and nothing is written. --lang sv
+    prints the summary and labels the charts in Swedish (not the tables).
 
     \b
     Examples:
       clusterfund optimise configs/policies/least_base_from_2019.toml --jobs 2
+      clusterfund optimise configs/policies/least_base_from_2019.toml --jobs 2 --lang sv
       clusterfund optimise configs/policies/base_per_cluster_front.toml --jobs 2 --budget 600
       clusterfund run results/least_base_from_2019/policy_1.toml
     """
@@ -665,11 +669,12 @@ def optimise_command(
         resume=resume,
         force=force,
         make_plots=not no_plots,
+        lang=lang,
     )
     with kept_on_stop("evaluations"):
         result = optimise(policy_file, request, note)
     click.echo(f"wrote {result.folder}/")
-    click.echo(describe_optimise(OptimiseFolder.open(result.folder)))
+    click.echo(describe_optimise(OptimiseFolder.open(result.folder), lang))
 
 
 @cli.command(context_settings=CONTEXT)

@@ -463,6 +463,48 @@ _LABELS: dict[str, tuple[str, str]] = {
         " (red: points of interest for discovery)",
         " (rött: intressanta punkter för PRIM)",
     ),
+    # optimise in the terminal and its charts
+    "optimise_head": (
+        "{evaluations} evaluations × {replications} runs ({algorithm}); {front} on the feasible "
+        "front",
+        "{evaluations} utvärderingar × {replications} körningar ({algorithm}); {front} på den "
+        "tillåtna fronten",
+    ),
+    "policy_line": (
+        "{policy} (evaluation {evaluation}): {path}.toml",
+        "{policy} (utvärdering {evaluation}): {path}.toml",
+    ),
+    "levers": ("levers", "styrmedel"),
+    "check_line": (
+        "{outcome}: {in_sample} in sample, {out_of_sample} on fresh seeds",
+        "{outcome}: {in_sample} i urvalet, {out_of_sample} med nya frön",
+    ),
+    "must_be": ("must be {bound}", "måste vara {bound}"),
+    "met": ("met", "uppfyllt"),
+    "missed_out_of_sample": ("MISSED out of sample", "MISSAT utanför urvalet"),
+    "bound.at least": ("at least", "minst"),
+    "bound.at most": ("at most", "högst"),
+    "still_improving": (
+        "still improving at the last generation: raise --budget (and --resume) for a better policy",
+        "förbättras fortfarande i sista generationen: höj --budget (med --resume) för en bättre "
+        "policy",
+    ),
+    "infeasible": ("infeasible", "otillåten"),
+    "feasible": ("feasible", "tillåten"),
+    "best_so_far": ("best feasible so far", "bästa tillåtna hittills"),
+    "pareto_front": ("Pareto front", "Paretofront"),
+    "evaluation_axis": (
+        "evaluation (candidate × its replications)",
+        "utvärdering (kandidat × dess upprepningar)",
+    ),
+    "maximised": ("{name} (maximised)", "{name} (maximeras)"),
+    "minimised": ("{name} (minimised)", "{name} (minimeras)"),
+    "convergence_title": ("{name}: convergence", "{name}: konvergens"),
+    "subject_to": (" subject to {constraints}", " givet {constraints}"),
+    "tradeoff_title": (
+        "{name}: trade-off between {x} and {y}",
+        "{name}: avvägning mellan {x} och {y}",
+    ),
 }
 
 
