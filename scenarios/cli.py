@@ -693,9 +693,15 @@ def optimise_command(
 )
 @click.option("--force", is_flag=True, help="Replace an existing backtest.csv.")
 @click.option("--no-plots", is_flag=True, help="Skip plots/backtest.png.")
+@lang_option
 @debug_option
 def backtest(
-    results: Path, observations: Path | None, split: int | None, force: bool, no_plots: bool
+    results: Path,
+    observations: Path | None,
+    split: int | None,
+    force: bool,
+    no_plots: bool,
+    lang: str,
 ) -> None:
     """Score the results folder RESULTS against observed figures.
 
@@ -709,15 +715,19 @@ def backtest(
     the model beats it) and the worst misses; plans and start figures are
     shown but not scored. Writes backtest.csv and plots/backtest.png into
     RESULTS (refusing to replace backtest.csv without --force). Rows outside
-    the run's years are listed as skipped.
+    the run's years are listed as skipped. --lang sv prints the scores and
+    labels the chart in Swedish (backtest.csv stays as it is).
 
     \b
     Examples:
       clusterfund backtest results/baseline --split 2019
+      clusterfund backtest results/baseline --lang sv
       clusterfund backtest results/baseline --observations my_figures.csv --force
     """
-    outcome = run_backtest(results, observations, force, make_plot=not no_plots, split=split)
-    click.echo(describe_backtest(outcome.table, results, outcome.observations, split))
+    outcome = run_backtest(
+        results, observations, force, make_plot=not no_plots, split=split, lang=lang
+    )
+    click.echo(describe_backtest(outcome.table, results, outcome.observations, split, lang))
     written = [outcome.csv] + ([outcome.plot] if outcome.plot else [])
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
 

@@ -299,6 +299,9 @@ _LABELS: dict[str, tuple[str, str]] = {
     "col.kind": ("kind", "slag"),
     "col.sample": ("sample", "urval"),
     "col.p50": ("P50", "P50"),
+    "col.p10": ("P10", "P10"),
+    "col.p90": ("P90", "P90"),
+    "col.reference_crps": ("reference CRPS", "referens-CRPS"),
     "col.band": ("P10–P90", "P10–P90"),
     "col.description_text": ("description", "beskrivning"),
     # workbook sheet names (English ones are the CSV file names of compare)
@@ -505,6 +508,112 @@ _LABELS: dict[str, tuple[str, str]] = {
         "{name}: trade-off between {x} and {y}",
         "{name}: avvägning mellan {x} och {y}",
     ),
+    # backtest in the terminal and its chart
+    "sample.all": ("all years", "alla år"),
+    "sample.in": ("in sample", "inom urvalet"),
+    "sample.out": ("out of sample", "utanför urvalet"),
+    "up_to": ("up to {year}", "till och med {year}"),
+    "after": ("after {year}", "efter {year}"),
+    "n/a": ("n/a", "saknas"),
+    "beats_persistence": ("beats persistence", "slår persistensprognosen"),
+    "no_better_than_persistence": (
+        "no better than persistence",
+        "inte bättre än persistensprognosen",
+    ),
+    "no_values": ("no values", "inga värden"),
+    "coverage_line": (
+        "P10–P90 coverage {coverage} over {values} observed value(s) with spread (ideally 0.80)",
+        "täckning av P10–P90 {coverage} (helst 0,80); observerade värden med spridning: {values}",
+    ),
+    "without_spread": ("{count} without spread left out", "utan spridning och utelämnade: {count}"),
+    "bounds_line": (
+        "bounds: {inside} of {bounds} overlap the band",
+        "gränser: {inside} av {bounds} överlappar bandet",
+    ),
+    "brier_skill": (
+        "Brier skill against persistence {skill} over {rows}",
+        "Brier-skicklighet mot persistensprognosen {skill}; gränser med en tidigare siffra: {rows}",
+    ),
+    "mean_crps": ("mean CRPS: {crps}", "medel-CRPS: {crps}"),
+    "crps_skill_line": (
+        "CRPS skill against persistence: {skill} over {rows} value(s) with an earlier figure",
+        "CRPS-skicklighet mot persistensprognosen: {skill}; värden med en tidigare siffra: {rows}",
+    ),
+    "backtest_headline": (
+        "{sample}: P10–P90 coverage {coverage} over {values} observed value(s) with spread "
+        "(ideally 0.80), {inside} of {bounds} bound(s) overlap the band, CRPS skill against "
+        "persistence {skill}.",
+        "{sample}: täckning av P10–P90 {coverage} (helst 0,80; observerade värden med "
+        "spridning: {values}), gränser som överlappar bandet: {inside} av {bounds}, "
+        "CRPS-skicklighet mot persistensprognosen {skill}.",
+    ),
+    "backtest_skipped": (
+        "{skipped} observation(s) skipped (outside the run's years or undated).",
+        "Överhoppade observationer (utanför körningens år eller odaterade): {skipped}.",
+    ),
+    "backtest_head": (
+        "backtest of {folder} against {observations}: {scored} scored, {skipped} skipped",
+        "test av {folder} mot {observations}: bedömda {scored}, överhoppade {skipped}",
+    ),
+    "backtest_scores_note": (
+        "Scores count observed rows only; skill compares the CRPS with that of persistence (the "
+        "last earlier figure, spread by the observed yearly changes).",
+        "Poängen räknar bara observerade rader; skickligheten jämför CRPS med "
+        "persistensprognosens (den senaste tidigare siffran, spridd med de observerade årliga "
+        "förändringarna).",
+    ),
+    "plan_rows": (
+        "{count} plan row(s) ({inside} inside the band)",
+        "planrader: {count} ({inside} inom bandet)",
+    ),
+    "start_rows": (
+        "{count} start row(s) (the model's inputs)",
+        "startrader: {count} (modellens indata)",
+    ),
+    "shown_not_scored": ("shown, not scored: ", "visade, inte bedömda: "),
+    "worst_misses": ("worst misses:", "största missar:"),
+    "and": ("and", "och"),
+    "p_bound": ("P(bound)", "P(gräns)"),
+    "miss_line": (
+        "line {line}: {cluster} {metric} {year}: observed {observed}, P10–P90 {band}, {score}",
+        "rad {line}: {cluster} {metric} {year}: observerat {observed}, P10–P90 {band}, {score}",
+    ),
+    "not_scored_lines": (
+        "{status} ({count}, not scored): lines ",
+        "{status} ({count}, inte bedömda): rader ",
+    ),
+    "status.undated": ("skipped: undated", "överhoppad: odaterad"),
+    "status.outside": (
+        "skipped: outside the run's years {years}",
+        "överhoppad: utanför körningens år {years}",
+    ),
+    "backtest_chart_title": (
+        "'{title}' against observations — ● value, ▲ lower bound, ▼ upper bound (red: outside "
+        "P10–P90; hollow grey: plan or start figure, not scored{split})",
+        "'{title}' mot observationer — ● värde, ▲ nedre gräns, ▼ övre gräns (rött: utanför "
+        "P10–P90; ihåligt grått: plan- eller startsiffra, inte bedömd{split})",
+    ),
+    "backtest_chart_split": (
+        "; dashed: after {year}, out of sample",
+        "; streckat: efter {year}, utanför urvalet",
+    ),
+    # an observed metric in the backtest chart (English: as the observations file names it)
+    "metric.members": ("members", "medlemmar"),
+    "metric.fee_income": ("fee_income", "medlemsavgifter (MSEK)"),
+    "metric.private_income": ("private_income", "privat finansiering (MSEK)"),
+    "metric.regional_base": ("regional_base", "regional basfinansiering (MSEK)"),
+    "metric.arena_income": ("arena_income", "arenamedel (MSEK)"),
+    "metric.other_public": ("other_public", "annan offentlig finansiering (MSEK)"),
+    "metric.total_income": ("total_income", "total intäkt (MSEK)"),
+    "metric.costs": ("costs", "kostnader (MSEK)"),
+    "metric.reserves": ("reserves", "reserver (MSEK)"),
+    "metric.joined": ("joined", "nya medlemmar"),
+    "metric.left": ("left", "medlemmar som lämnat"),
+    "metric.regional_share": ("regional_share", "regional andel av intäkterna"),
+    "metric.surplus_spent": ("surplus_spent", "använt överskott (MSEK)"),
+    "metric.settled": ("settled", "reglerat saldo vid nedläggning (MSEK)"),
+    "metric.active_clusters": ("active_clusters", "aktiva kluster"),
+    "metric.closed_clusters": ("closed_clusters", "nedlagda kluster"),
 }
 
 
