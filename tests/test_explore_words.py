@@ -21,6 +21,7 @@ from scenarios.core.labels import input_label
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.present.explore_charts import scatter_figure, sensitivity_figure
 from scenarios.present.explore_text import describe_explore
+from scenarios.present.html import explore_sections
 from scenarios.present.pyplot import plt
 from scenarios.studies.explore import execute_explore
 
@@ -133,10 +134,14 @@ def test_explore_speaks_swedish_with_decimal_commas(tmp_path: Path) -> None:
     assert "--lang [en|sv]" in invoke("explore", "--help").output
 
 
-def test_explore_charts_in_swedish(tmp_path: Path) -> None:
+def _morris_folder(tmp_path: Path) -> ExploreFolder:
     experiment = analytic_experiment(tmp_path, "morris", 8, {"x1": (0.0, 1.0), "x2": (0.0, 1.0)})
     model = Linear({"x1": 2.0, "x2": 0.5})
-    folder = ExploreFolder.open(execute_explore(experiment, quiet(tmp_path / "out"), model=model))
+    return ExploreFolder.open(execute_explore(experiment, quiet(tmp_path / "out"), model=model))
+
+
+def test_explore_charts_in_swedish(tmp_path: Path) -> None:
+    folder = _morris_folder(tmp_path)
     figure = sensitivity_figure(folder, "y", "sv")
     ax = figure.axes[0]
     assert ax.get_title().startswith("morris: vad som driver y")
@@ -154,3 +159,18 @@ def test_explore_charts_in_swedish(tmp_path: Path) -> None:
     english = sensitivity_figure(folder, "y")
     assert english.axes[0].get_title().startswith("morris: what drives y")
     plt.close(english)
+
+
+def test_the_reports_explore_section_in_swedish(tmp_path: Path) -> None:
+    (section,) = explore_sections([_morris_folder(tmp_path)], "sv")
+    assert section.ranking.head == [
+        "utfall",
+        "rang",
+        "indata",
+        "mu_star",
+        "95 % KI",
+        "S1",
+        "anmärkning",
+    ]
+    assert re.fullmatch(r"\d,\d{3}", section.ranking.rows[0][3].text)
+    assert section.summary.startswith("24 punkter × 1 upprepningar (morris)"), section.summary

@@ -150,6 +150,14 @@ _LABELS: dict[str, tuple[str, str]] = {
         "No paired brief: {why}",
         "Inget parat underlag: {why}",
     ),
+    "not_twins": (  # the baseline's value alone in English, with its word in Swedish
+        "{path}: {name} has {what} but the baseline {base_path} has {base_value}; a paired "
+        "difference needs the same seed and runs (run both with the same --seed and --runs)",
+        "{path}: {name} har {what} men baslinjen {base_path} har {base_what}; en parad skillnad "
+        "kräver samma frö och lika många körningar (kör båda med samma --seed och --runs)",
+    ),
+    "twins.seed": ("seed {value}", "frö {value}"),
+    "twins.runs": ("runs {value}", "{value} körningar"),
     # the brief's sentences ({name}: a scenario; amounts already formatted)
     "say_saves": (
         "{name} saves {amount} MSEK ({band}) over {years}",
