@@ -547,6 +547,7 @@ def brief_command(
     "--force", is_flag=True, help="Replace a folder this tool wrote, or a stopped run's chunks."
 )
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
+@lang_option
 @debug_option
 def explore_command(
     experiment_file: Path,
@@ -558,6 +559,7 @@ def explore_command(
     resume: bool,
     force: bool,
     no_plots: bool,
+    lang: str,
 ) -> None:
     """Which assumptions drive the answer? Sample EXPERIMENT's uncertain inputs,
     run every point, and rank the inputs for each outcome.
@@ -572,11 +574,13 @@ def explore_command(
     (mean/P10/P50/P90 per point x outcome), sensitivity.csv (Sobol S1/ST or
     Morris mu*, with CIs), discovery.csv (PRIM) and plots/. Finished chunks
     are saved as they come: after Ctrl-C, run again with --resume. Tables are
-    identical for any backend, --jobs or chunk size.
+    identical for any backend, --jobs or chunk size. --lang sv prints the
+    summary and labels the charts in Swedish (the tables stay as they are).
 
     \b
     Examples:
       clusterfund explore configs/experiments/what_matters.toml --jobs 2
+      clusterfund explore configs/experiments/what_matters.toml --jobs 2 --lang sv
       clusterfund explore configs/experiments/what_matters.toml --resume --jobs 2
       clusterfund explore configs/experiments/what_matters.toml --backend dask --jobs 2
       clusterfund explore configs/experiments/what_matters.toml --scheduler tcp://10.0.0.5:8786
@@ -588,11 +592,12 @@ def explore_command(
         force=force,
         make_plots=not no_plots,
         chunk_points=chunk_points,
+        lang=lang,
     )
     with kept_on_stop("chunks"):
         folder = explore(experiment_file, request, note)
     click.echo(f"wrote {folder}/")
-    click.echo(describe_explore(ExploreFolder.open(folder)))
+    click.echo(describe_explore(ExploreFolder.open(folder), lang))
 
 
 @cli.command("optimise", context_settings=CONTEXT)
@@ -618,6 +623,7 @@ def explore_command(
     "--force", is_flag=True, help="Replace a folder this tool wrote, or a stopped search."
 )
 @click.option("--no-plots", is_flag=True, help="Skip the PNG charts.")
+@lang_option
 @debug_option
 def optimise_command(
     policy_file: Path,
@@ -629,6 +635,7 @@ def optimise_command(
     resume: bool,
     force: bool,
     no_plots: bool,
+    lang: str,
 ) -> None:
     """Which policy meets the targets for the least money? Search POLICY's levers
     with the simulator in the loop.
@@ -648,11 +655,13 @@ def optimise_command(
     seeds, beside the base scenario's plan on the same seeds: the cost
     against the plan), policy_<k>.toml (ready scenarios: clusterfund run them as they
     are), manifest.json and plots/. If nothing can meet a constraint, one line
-    names it with the best value reached, and nothing is written.
+    names it with the best value reached, and nothing is written. --lang sv
+    prints the summary and labels the charts in Swedish (not the tables).
 
     \b
     Examples:
       clusterfund optimise configs/policies/least_base_from_2019.toml --jobs 2
+      clusterfund optimise configs/policies/least_base_from_2019.toml --jobs 2 --lang sv
       clusterfund optimise configs/policies/base_per_cluster_front.toml --jobs 2 --budget 600
       clusterfund run results/least_base_from_2019/policy_1.toml
     """
@@ -663,11 +672,12 @@ def optimise_command(
         resume=resume,
         force=force,
         make_plots=not no_plots,
+        lang=lang,
     )
     with kept_on_stop("evaluations"):
         result = optimise(policy_file, request, note)
     click.echo(f"wrote {result.folder}/")
-    click.echo(describe_optimise(OptimiseFolder.open(result.folder)))
+    click.echo(describe_optimise(OptimiseFolder.open(result.folder), lang))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -686,9 +696,15 @@ def optimise_command(
 )
 @click.option("--force", is_flag=True, help="Replace an existing backtest.csv.")
 @click.option("--no-plots", is_flag=True, help="Skip plots/backtest.png.")
+@lang_option
 @debug_option
 def backtest(
-    results: Path, observations: Path | None, split: int | None, force: bool, no_plots: bool
+    results: Path,
+    observations: Path | None,
+    split: int | None,
+    force: bool,
+    no_plots: bool,
+    lang: str,
 ) -> None:
     """Score the results folder RESULTS against observed figures.
 
@@ -702,15 +718,19 @@ def backtest(
     the model beats it) and the worst misses; plans and start figures are
     shown but not scored. Writes backtest.csv and plots/backtest.png into
     RESULTS (refusing to replace backtest.csv without --force). Rows outside
-    the run's years are listed as skipped.
+    the run's years are listed as skipped. --lang sv prints the scores and
+    labels the chart in Swedish (backtest.csv stays as it is).
 
     \b
     Examples:
       clusterfund backtest results/baseline --split 2019
+      clusterfund backtest results/baseline --lang sv
       clusterfund backtest results/baseline --observations my_figures.csv --force
     """
-    outcome = run_backtest(results, observations, force, make_plot=not no_plots, split=split)
-    click.echo(describe_backtest(outcome.table, results, outcome.observations, split))
+    outcome = run_backtest(
+        results, observations, force, make_plot=not no_plots, split=split, lang=lang
+    )
+    click.echo(describe_backtest(outcome.table, results, outcome.observations, split, lang))
     written = [outcome.csv] + ([outcome.plot] if outcome.plot else [])
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
 

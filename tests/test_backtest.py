@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from itertools import product
 from pathlib import Path
@@ -15,6 +16,7 @@ from conftest import BASELINE, CONFIGS, invoke
 
 from scenarios.analysis.backtest import bound_probability, crps_ensemble, pit, summarise
 from scenarios.config.observations import OBSERVATION_COLUMNS
+from scenarios.present.backtest_text import headline
 
 HELD_OUT = 10
 """Runs held out of the ensemble to play the part of the observed world."""
@@ -369,3 +371,20 @@ def test_split_reports_in_and_out_of_sample(run_folder: Path, tmp_path: Path) ->
     # the shipped seed plan of 10 MSEK base in 2021 is shown as a plan, never scored
     plan = scored[(scored.metric == "regional_base") & (scored.year == 2021)]
     assert list(plan.kind) == ["plan"]
+
+
+def test_backtest_speaks_swedish_with_decimal_commas(run_folder: Path, tmp_path: Path) -> None:
+    folder = _copy(run_folder, tmp_path / "run")
+    result = invoke("backtest", str(folder), "--split", "2019", "--no-plots", "--lang", "sv")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()[1:-1]  # the first and last name paths
+    text = "\n".join(lines)
+    assert "inom urvalet (till och med 2019):" in text and "största missar:" in text
+    assert re.search(r"täckning av P10–P90 (\d,\d\d|saknas) \(helst 0,80\)", text), text
+    assert re.search(r"P\(gräns\) \d,\d\d|PIT \d,\d\d", text), text
+    assert not re.search(r"\d\.\d", text), "no decimal points in Swedish"
+    assert "coverage" not in text and "worst misses" not in text
+    table = pd.read_csv(folder / "backtest.csv")
+    assert "skipped: undated" in set(table.status), "the table stays as it is"
+    assert "överhoppade observationer" in headline(summarise(table), "sv").lower()
+    assert "--lang [en|sv]" in invoke("backtest", "--help").output

@@ -281,7 +281,7 @@ def test_a_report_of_runs_that_are_not_twins_says_why_there_is_no_brief(
     result = invoke("report", str(real[0]), str(other_seed), "--out", str(out), "--lang", "sv")
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
-    assert "Inget parat underlag" in page and "same seed" in page
+    assert "Inget parat underlag" in page and "samma frö" in page and "same seed" not in page
     answer = page[page.index('id="answer"') : page.index('id="scenarios"')]
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", answer)
     assert any(re.fullmatch(r"[+−]?\d+,\d\d", c) for c in cells), "decimal commas"

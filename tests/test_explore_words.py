@@ -4,19 +4,25 @@ small to rank the inputs (on Ishigami: at N = 16, not at N = 1024)."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import BASELINE, invoke
 from test_explore import Ishigami, Linear, analytic_experiment, quiet
+from test_outputs_read_back import TINY_EXPERIMENT
 
 from scenarios.analysis.discovery import cut_share, real_restrictions
 from scenarios.analysis.sample_size import suggested_samples
 from scenarios.core.labels import input_label
 from scenarios.folders.explore_folder import ExploreFolder
+from scenarios.present.explore_charts import scatter_figure, sensitivity_figure
 from scenarios.present.explore_text import describe_explore
+from scenarios.present.html import explore_sections
+from scenarios.present.pyplot import plt
 from scenarios.studies.explore import execute_explore
 
 WARNING = "too few samples to rank these inputs"
@@ -111,3 +117,60 @@ def test_explore_text_names_inputs_for_readers(tmp_path: Path) -> None:
     folder = execute_explore(experiment, quiet(tmp_path / "out"), model=model)
     text = describe_explore(ExploreFolder.open(folder))
     assert "private income (every cluster)" in text and "clusters.*" not in text
+
+
+def test_explore_speaks_swedish_with_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_EXPERIMENT.format(base=BASELINE.as_posix()), encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("explore", str(path), "--out", str(out), "--no-plots", "--lang", "sv")
+    assert result.exit_code == 0, result.output
+    assert "2 punkter × 2 upprepningar (grid); indata rangordnade efter S1:" in result.output
+    assert re.search(r"members churn \d,\d\d$", result.output, re.MULTILINE), result.output
+    assert "replications" not in result.output and "ranked by" not in result.output
+    box = describe_explore(_folder_with_box([("b", 0.5, 1.0, 0.0, 1.0)]), "sv")
+    assert "box med täckning 0,80, täthet 0,90" in box and "b i [0,5; 1] (av [0; 1])" in box
+    assert "coverage" not in box and "restricting" not in box
+    assert "--lang [en|sv]" in invoke("explore", "--help").output
+
+
+def _morris_folder(tmp_path: Path) -> ExploreFolder:
+    experiment = analytic_experiment(tmp_path, "morris", 8, {"x1": (0.0, 1.0), "x2": (0.0, 1.0)})
+    model = Linear({"x1": 2.0, "x2": 0.5})
+    return ExploreFolder.open(execute_explore(experiment, quiet(tmp_path / "out"), model=model))
+
+
+def test_explore_charts_in_swedish(tmp_path: Path) -> None:
+    folder = _morris_folder(tmp_path)
+    figure = sensitivity_figure(folder, "y", "sv")
+    ax = figure.axes[0]
+    assert ax.get_title().startswith("morris: vad som driver y")
+    assert ax.get_xlabel() == "Morris μ* (y per indataintervall), 95 % KI"
+    legend = {text.get_text() for text in ax.get_legend().get_texts()}
+    assert legend == {"μ*", "σ (samspel, icke-linjäritet)"}
+    figure.canvas.draw()
+    ticks = [tick.get_text() for tick in ax.get_xticklabels()]
+    assert any("," in t for t in ticks) and not any("." in t for t in ticks), ticks
+    plt.close(figure)
+    scatter = scatter_figure(folder, "y", "sv")
+    assert scatter.get_suptitle() == "morris: y mot de viktigaste indata"
+    assert scatter.axes[0].get_ylabel().endswith("över upprepningarna)")
+    plt.close(scatter)
+    english = sensitivity_figure(folder, "y")
+    assert english.axes[0].get_title().startswith("morris: what drives y")
+    plt.close(english)
+
+
+def test_the_reports_explore_section_in_swedish(tmp_path: Path) -> None:
+    (section,) = explore_sections([_morris_folder(tmp_path)], "sv")
+    assert section.ranking.head == [
+        "utfall",
+        "rang",
+        "indata",
+        "mu_star",
+        "95 % KI",
+        "S1",
+        "anmärkning",
+    ]
+    assert re.fullmatch(r"\d,\d{3}", section.ranking.rows[0][3].text)
+    assert section.summary.startswith("24 punkter × 1 upprepningar (morris)"), section.summary

@@ -467,6 +467,22 @@ def test_a_lever_label_names_the_lever(toy: Path, tmp_path: Path) -> None:
     assert "levers: Base per cluster = " in result.output
 
 
+def test_optimise_speaks_swedish_with_decimal_commas(toy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke(
+        "optimise", str(toy), "--out", str(out), "--budget", "40", "--no-plots", "--lang", "sv"
+    )
+    assert result.exit_code == 0, result.output
+    assert "40 utvärderingar × 1 körningar (GA); 1 på den tillåtna fronten" in result.output
+    assert re.search(r"styrmedel: base funding value = 1,2\d", result.output), result.output
+    assert re.search(r"reserves_2021: \d,\d+ i urvalet, \d,\d+ med nya frön", result.output)
+    assert "(måste vara minst 0,0)  uppfyllt" in result.output
+    assert "levers" not in result.output and "in sample" not in result.output
+    checks = pd.read_csv(out / "out_of_sample.csv", keep_default_na=False)
+    assert "at least 0.0" in set(checks["bound"]), "the table stays as it is"
+    assert "--lang [en|sv]" in invoke("optimise", "--help").output
+
+
 def _search(generations: list[int], costs: list[float], feasible: list[int]) -> SimpleNamespace:
     evaluations = pd.DataFrame(
         {

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scenarios.core.errors import UserError
+from scenarios.core.labels import label
 from scenarios.folders.brief_files import BriefRow
 from scenarios.folders.run_folder import RunFolder
 from simulator.outcomes import ALL_CLUSTERS, BAND_QUANTILES
@@ -200,17 +201,21 @@ def _parts(found: Change) -> tuple[np.ndarray, ...]:
     return found.value, found.delta, found.delta_p10, found.delta_p90
 
 
-def paired_problem(runs: Sequence[RunFolder], names: Sequence[str]) -> str | None:
-    """Why the runs are not twins of the first (another seed or number of runs), or ``None``."""
+def paired_problem(runs: Sequence[RunFolder], names: Sequence[str], lang: str = "en") -> str | None:
+    """Why the runs are not twins of the first (another seed or number of runs), in ``lang``,
+    or ``None``."""
     first = runs[0].manifest
     for run, name in zip(runs[1:], names[1:], strict=True):
         manifest = run.manifest
         for key in ("seed", "runs"):
             if manifest[key] != first[key]:
-                return (
-                    f"{run.path}: {name} has {key} {manifest[key]} but the baseline "
-                    f"{runs[0].path} has {first[key]}; a paired difference needs the same seed "
-                    "and runs (run both with the same --seed and --runs)"
+                return label("not_twins", lang).format(
+                    path=run.path,
+                    name=name,
+                    what=label(f"twins.{key}", lang).format(value=manifest[key]),
+                    base_path=runs[0].path,
+                    base_value=first[key],
+                    base_what=label(f"twins.{key}", lang).format(value=first[key]),
                 )
     return None
 

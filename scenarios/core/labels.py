@@ -150,6 +150,14 @@ _LABELS: dict[str, tuple[str, str]] = {
         "No paired brief: {why}",
         "Inget parat underlag: {why}",
     ),
+    "not_twins": (  # the baseline's value alone in English, with its word in Swedish
+        "{path}: {name} has {what} but the baseline {base_path} has {base_value}; a paired "
+        "difference needs the same seed and runs (run both with the same --seed and --runs)",
+        "{path}: {name} har {what} men baslinjen {base_path} har {base_what}; en parad skillnad "
+        "kräver samma frö och lika många körningar (kör båda med samma --seed och --runs)",
+    ),
+    "twins.seed": ("seed {value}", "frö {value}"),
+    "twins.runs": ("runs {value}", "{value} körningar"),
     # the brief's sentences ({name}: a scenario; amounts already formatted)
     "say_saves": (
         "{name} saves {amount} MSEK ({band}) over {years}",
@@ -299,6 +307,9 @@ _LABELS: dict[str, tuple[str, str]] = {
     "col.kind": ("kind", "slag"),
     "col.sample": ("sample", "urval"),
     "col.p50": ("P50", "P50"),
+    "col.p10": ("P10", "P10"),
+    "col.p90": ("P90", "P90"),
+    "col.reference_crps": ("reference CRPS", "referens-CRPS"),
     "col.band": ("P10–P90", "P10–P90"),
     "col.description_text": ("description", "beskrivning"),
     # workbook sheet names (English ones are the CSV file names of compare)
@@ -361,6 +372,260 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "difference_members": ("Δ members", "Δ medlemmar"),
     "all_programme": ("all clusters together", "alla kluster tillsammans"),
+    # explore in the terminal
+    "explore_head": (
+        "{points} points × {replications} replications ({design}); inputs ranked by {column}:",
+        "{points} punkter × {replications} upprepningar ({design}); indata rangordnade efter "
+        "{column}:",
+    ),
+    "too_few_samples": (
+        "too few samples to rank these inputs (the 95 % intervals are as wide as the indices); "
+        "try samples = {samples}",
+        "för litet stickprov för att rangordna dessa indata (95 %-intervallen är lika breda som "
+        "indexen); prova samples = {samples}",
+    ),
+    "prim_box": (
+        "PRIM, {condition}: box with coverage {coverage}, density {density}, restricting",
+        "PRIM, {condition}: box med täckning {coverage}, täthet {density}, som begränsar",
+    ),
+    "nothing": ("nothing", "ingenting"),
+    "input_in": ("{name} in {box}", "{name} i {box}"),
+    "input_in_of": ("{name} in {box} (of {full})", "{name} i {box} (av {full})"),
+    "calibration_line": (
+        "calibration: {count} points not ruled out (wave {wave}) on {observations} observations; "
+        "the best point's largest implausibility {best} (the {base} scenario: {at_base}) -> {path}",
+        "kalibrering: {count} punkter inte uteslutna (våg {wave}) på {observations} "
+        "observationer; den bästa punktens största implausibilitet {best} ({base}-scenariot: "
+        "{at_base}) -> {path}",
+    ),
+    "parameter_sets_line": (
+        "parameter sets: K = {count} (the points not ruled out in wave {wave}, best first) -> {path}",
+        "parameteruppsättningar: K = {count} (punkterna som inte uteslutits i våg {wave}, den "
+        "bästa först) -> {path}",
+    ),
+    "held_out_line": (
+        "held out {observation} (observed {observed}): {best} calibrated (I = {at_best}), {base} "
+        "uncalibrated (I = {at_base})",
+        "undanhållen {observation} (observerat {observed}): {best} kalibrerad (I = {at_best}), "
+        "{base} okalibrerad (I = {at_base})",
+    ),
+    "wave_line": (
+        "wave {wave}: {points} points, {kept} not ruled out; drawn in",
+        "våg {wave}: {points} punkter, {kept} inte uteslutna; dragna inom",
+    ),
+    # the fixed notes of sensitivity.csv (a note with numbers in it stays as written)
+    "note.outcome is the same at every point": (
+        "outcome is the same at every point",
+        "utfallet är detsamma i varje punkt",
+    ),
+    "note.non-finite": ("non-finite", "inte ändligt"),
+    # explore's charts
+    "what_drives": (
+        "{name}: what drives {outcome} ({stat})",
+        "{name}: vad som driver {outcome} ({stat})",
+    ),
+    "total_st": ("total (ST)", "total (ST)"),
+    "first_order_s1": ("first order (S1)", "första ordningen (S1)"),
+    "sobol_axis": (
+        "Sobol' index (share of the outcome's variance), 95 % CI",
+        "Sobol-index (andel av utfallets varians), 95 % KI",
+    ),
+    "morris_sigma": ("σ (interactions, non-linearity)", "σ (samspel, icke-linjäritet)"),
+    "morris_axis": (
+        "Morris μ* ({outcome} per input range), 95 % CI",
+        "Morris μ* ({outcome} per indataintervall), 95 % KI",
+    ),
+    "first_order_axis": ("first-order index S1", "första ordningens index S1"),
+    "inputs_restricted": ("inputs restricted", "begränsade indata"),
+    "chosen_box": ("chosen box", "vald box"),
+    "prim_step": (
+        "step {step}: coverage {coverage}, density {density}",
+        "steg {step}: täckning {coverage}, täthet {density}",
+    ),
+    "minimum_density": ("minimum density", "lägsta täthet"),
+    "coverage_axis": (
+        "coverage (share of the points of interest inside the box)",
+        "täckning (andel av de intressanta punkterna inom boxen)",
+    ),
+    "density_axis": (
+        "density (share of the box's points that are of interest)",
+        "täthet (andel av boxens punkter som är intressanta)",
+    ),
+    "prim_tradeoff_title": (
+        "{name}: PRIM trade-off for {condition}",
+        "{name}: PRIM-avvägning för {condition}",
+    ),
+    "box_restricts_nothing": ("the box restricts no input", "boxen begränsar inga indata"),
+    "prim_box_title": (
+        "{name}: where {condition} — coverage {coverage}, density {density}\n(grey: the sampled "
+        "range; red: the box)",
+        "{name}: där {condition} — täckning {coverage}, täthet {density}\n(grått: det samplade "
+        "intervallet; rött: boxen)",
+    ),
+    "over_replications": (
+        "{outcome} ({stat} over replications)",
+        "{outcome} ({stat} över upprepningarna)",
+    ),
+    "scatter_title": (
+        "{name}: {outcome} against its top inputs",
+        "{name}: {outcome} mot de viktigaste indata",
+    ),
+    "scatter_interest": (
+        " (red: points of interest for discovery)",
+        " (rött: intressanta punkter för PRIM)",
+    ),
+    # optimise in the terminal and its charts
+    "optimise_head": (
+        "{evaluations} evaluations × {replications} runs ({algorithm}); {front} on the feasible "
+        "front",
+        "{evaluations} utvärderingar × {replications} körningar ({algorithm}); {front} på den "
+        "tillåtna fronten",
+    ),
+    "policy_line": (
+        "{policy} (evaluation {evaluation}): {path}.toml",
+        "{policy} (utvärdering {evaluation}): {path}.toml",
+    ),
+    "levers": ("levers", "styrmedel"),
+    "against_plan": (
+        "; under the plan {plan} ({against} with this policy)",
+        "; med planen {plan} ({against} med denna policy)",
+    ),
+    "check_line": (
+        "{outcome}: {in_sample} in sample, {out_of_sample} on fresh seeds",
+        "{outcome}: {in_sample} i urvalet, {out_of_sample} med nya frön",
+    ),
+    "must_be": ("must be {bound}", "måste vara {bound}"),
+    "met": ("met", "uppfyllt"),
+    "missed_out_of_sample": ("MISSED out of sample", "MISSAT utanför urvalet"),
+    "bound.at least": ("at least", "minst"),
+    "bound.at most": ("at most", "högst"),
+    "still_improving": (
+        "still improving at the last generation: raise --budget (and --resume) for a better policy",
+        "förbättras fortfarande i sista generationen: höj --budget (med --resume) för en bättre "
+        "policy",
+    ),
+    "infeasible": ("infeasible", "otillåten"),
+    "feasible": ("feasible", "tillåten"),
+    "best_so_far": ("best feasible so far", "bästa tillåtna hittills"),
+    "pareto_front": ("Pareto front", "Paretofront"),
+    "evaluation_axis": (
+        "evaluation (candidate × its replications)",
+        "utvärdering (kandidat × dess upprepningar)",
+    ),
+    "maximised": ("{name} (maximised)", "{name} (maximeras)"),
+    "minimised": ("{name} (minimised)", "{name} (minimeras)"),
+    "convergence_title": ("{name}: convergence", "{name}: konvergens"),
+    "subject_to": (" subject to {constraints}", " givet {constraints}"),
+    "tradeoff_title": (
+        "{name}: trade-off between {x} and {y}",
+        "{name}: avvägning mellan {x} och {y}",
+    ),
+    # backtest in the terminal and its chart
+    "sample.all": ("all years", "alla år"),
+    "sample.in": ("in sample", "inom urvalet"),
+    "sample.out": ("out of sample", "utanför urvalet"),
+    "up_to": ("up to {year}", "till och med {year}"),
+    "after": ("after {year}", "efter {year}"),
+    "n/a": ("n/a", "saknas"),
+    "beats_persistence": ("beats persistence", "slår persistensprognosen"),
+    "no_better_than_persistence": (
+        "no better than persistence",
+        "inte bättre än persistensprognosen",
+    ),
+    "no_values": ("no values", "inga värden"),
+    "coverage_line": (
+        "P10–P90 coverage {coverage} over {values} observed value(s) with spread (ideally 0.80)",
+        "täckning av P10–P90 {coverage} (helst 0,80); observerade värden med spridning: {values}",
+    ),
+    "without_spread": ("{count} without spread left out", "utan spridning och utelämnade: {count}"),
+    "bounds_line": (
+        "bounds: {inside} of {bounds} overlap the band",
+        "gränser: {inside} av {bounds} överlappar bandet",
+    ),
+    "brier_skill": (
+        "Brier skill against persistence {skill} over {rows}",
+        "Brier-skicklighet mot persistensprognosen {skill}; gränser med en tidigare siffra: {rows}",
+    ),
+    "mean_crps": ("mean CRPS: {crps}", "medel-CRPS: {crps}"),
+    "crps_skill_line": (
+        "CRPS skill against persistence: {skill} over {rows} value(s) with an earlier figure",
+        "CRPS-skicklighet mot persistensprognosen: {skill}; värden med en tidigare siffra: {rows}",
+    ),
+    "backtest_headline": (
+        "{sample}: P10–P90 coverage {coverage} over {values} observed value(s) with spread "
+        "(ideally 0.80), {inside} of {bounds} bound(s) overlap the band, CRPS skill against "
+        "persistence {skill}.",
+        "{sample}: täckning av P10–P90 {coverage} (helst 0,80; observerade värden med "
+        "spridning: {values}), gränser som överlappar bandet: {inside} av {bounds}, "
+        "CRPS-skicklighet mot persistensprognosen {skill}.",
+    ),
+    "backtest_skipped": (
+        "{skipped} observation(s) skipped (outside the run's years or undated).",
+        "Överhoppade observationer (utanför körningens år eller odaterade): {skipped}.",
+    ),
+    "backtest_head": (
+        "backtest of {folder} against {observations}: {scored} scored, {skipped} skipped",
+        "test av {folder} mot {observations}: bedömda {scored}, överhoppade {skipped}",
+    ),
+    "backtest_scores_note": (
+        "Scores count observed rows only; skill compares the CRPS with that of persistence (the "
+        "last earlier figure, spread by the observed yearly changes).",
+        "Poängen räknar bara observerade rader; skickligheten jämför CRPS med "
+        "persistensprognosens (den senaste tidigare siffran, spridd med de observerade årliga "
+        "förändringarna).",
+    ),
+    "plan_rows": (
+        "{count} plan row(s) ({inside} inside the band)",
+        "planrader: {count} ({inside} inom bandet)",
+    ),
+    "start_rows": (
+        "{count} start row(s) (the model's inputs)",
+        "startrader: {count} (modellens indata)",
+    ),
+    "shown_not_scored": ("shown, not scored: ", "visade, inte bedömda: "),
+    "worst_misses": ("worst misses:", "största missar:"),
+    "and": ("and", "och"),
+    "p_bound": ("P(bound)", "P(gräns)"),
+    "miss_line": (
+        "line {line}: {cluster} {metric} {year}: observed {observed}, P10–P90 {band}, {score}",
+        "rad {line}: {cluster} {metric} {year}: observerat {observed}, P10–P90 {band}, {score}",
+    ),
+    "not_scored_lines": (
+        "{status} ({count}, not scored): lines ",
+        "{status} ({count}, inte bedömda): rader ",
+    ),
+    "status.undated": ("skipped: undated", "överhoppad: odaterad"),
+    "status.outside": (
+        "skipped: outside the run's years {years}",
+        "överhoppad: utanför körningens år {years}",
+    ),
+    "backtest_chart_title": (
+        "'{title}' against observations — ● value, ▲ lower bound, ▼ upper bound (red: outside "
+        "P10–P90; hollow grey: plan or start figure, not scored{split})",
+        "'{title}' mot observationer — ● värde, ▲ nedre gräns, ▼ övre gräns (rött: utanför "
+        "P10–P90; ihåligt grått: plan- eller startsiffra, inte bedömd{split})",
+    ),
+    "backtest_chart_split": (
+        "; dashed: after {year}, out of sample",
+        "; streckat: efter {year}, utanför urvalet",
+    ),
+    # an observed metric in the backtest chart (English: as the observations file names it)
+    "metric.members": ("members", "medlemmar"),
+    "metric.fee_income": ("fee_income", "medlemsavgifter (MSEK)"),
+    "metric.private_income": ("private_income", "privat finansiering (MSEK)"),
+    "metric.regional_base": ("regional_base", "regional basfinansiering (MSEK)"),
+    "metric.arena_income": ("arena_income", "arenamedel (MSEK)"),
+    "metric.other_public": ("other_public", "annan offentlig finansiering (MSEK)"),
+    "metric.total_income": ("total_income", "total intäkt (MSEK)"),
+    "metric.costs": ("costs", "kostnader (MSEK)"),
+    "metric.reserves": ("reserves", "reserver (MSEK)"),
+    "metric.joined": ("joined", "nya medlemmar"),
+    "metric.left": ("left", "medlemmar som lämnat"),
+    "metric.regional_share": ("regional_share", "regional andel av intäkterna"),
+    "metric.surplus_spent": ("surplus_spent", "använt överskott (MSEK)"),
+    "metric.settled": ("settled", "reglerat saldo vid nedläggning (MSEK)"),
+    "metric.active_clusters": ("active_clusters", "aktiva kluster"),
+    "metric.closed_clusters": ("closed_clusters", "nedlagda kluster"),
 }
 
 
@@ -375,6 +640,12 @@ def label(key: str, lang: str = "en") -> str:
     if pair is None:
         return key
     return pair[1] if lang == "sv" else pair[0]
+
+
+def label_or(key: str, text: str, lang: str = "en") -> str:
+    """The label for ``key`` in ``lang``; ``text`` when there is none (a note or a status
+    written with numbers in it, say)."""
+    return label(key, lang) if key in _LABELS else text
 
 
 def column_label(name: str, lang: str = "en") -> str:

@@ -5,6 +5,7 @@ minus sign (``−``) for a negative number, and a signed form for a change (``+0
 from __future__ import annotations
 
 import math
+import re
 
 MINUS = "\u2212"
 """The minus sign (typography; not the hyphen ``-``)."""
@@ -35,6 +36,30 @@ def percent(value: float | None, digits: int = 0, lang: str = "en", sign: bool =
     if value is None or not math.isfinite(float(value)):
         return ""
     return f"{number(float(value) * 100, digits, lang, sign)} %"
+
+
+def written(value: object, spec: str = "", lang: str = "en") -> str:
+    """``value`` in Python's format ``spec`` (``.2f``, ``+.2f``, ``.4g``; none: as ``str``
+    writes it): as it is in English, in Swedish with :func:`decimal_commas`. For terminal and
+    chart text whose English form is kept as it was (``number`` adds thousands separators)."""
+    text = format(value, spec)
+    return decimal_commas(text) if lang == "sv" else text
+
+
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+_HYPHEN_MINUS = re.compile(r"(?<![\w.])-(?=\d)")
+
+
+def decimal_commas(text: str) -> str:
+    """The numbers in ``text`` as Swedish writes them: a decimal comma (``0,25``) and a true
+    minus sign (``−3``); a hyphen within a word or exponent (``1e-05``) stays."""
+    return _HYPHEN_MINUS.sub(MINUS, _DECIMAL_POINT.sub(",", text))
+
+
+def interval(low: str, high: str, lang: str = "en") -> str:
+    """A closed interval of two written numbers: ``[0.5, 1]``; in Swedish ``[0,5; 1]``, since
+    the comma is the decimal sign."""
+    return f"[{low}; {high}]" if lang == "sv" else f"[{low}, {high}]"
 
 
 def span(low: str, high: str) -> str:

@@ -9,6 +9,8 @@ import pandas as pd
 
 from scenarios.analysis.backtest import Ensemble
 from scenarios.config.observations import ALL, OBSERVED
+from scenarios.core.labels import label, label_or
+from scenarios.present.pyplot import decimal_comma_ticks
 from scenarios.present.run_charts import DPI, panel_grid, plt
 from simulator.outcomes import BAND_QUANTILES
 
@@ -22,11 +24,27 @@ def plot_backtest(
     title: str,
     path: Path,
     split: int | None = None,
+    lang: str = "en",
 ) -> Path:
+    """:func:`backtest_figure` as a PNG file."""
+    fig = backtest_figure(ensemble, table, names, title, split, lang)
+    fig.savefig(path, dpi=DPI, format="png")
+    plt.close(fig)
+    return path
+
+
+def backtest_figure(
+    ensemble: Ensemble,
+    table: pd.DataFrame,
+    names: dict[str, str],
+    title: str,
+    split: int | None = None,
+    lang: str = "en",
+) -> plt.Figure:
     """One panel per observed (cluster, metric): the P10–P90 band and P50 over the run's
     years; a value as a dot, a lower bound as ▲ and an upper bound as ▼ (red: outside the
     band; hollow: a plan or a start figure, shown but not scored); a dashed line after the
-    split year."""
+    split year. Labelled in ``lang``."""
     scored = table[table.status == "scored"]
     panels = list(scored.groupby(["cluster", "metric"], sort=True))
     fig, axes = panel_grid(len(panels))
@@ -47,19 +65,21 @@ def plot_backtest(
             for column, marker in (("value", "o"), ("lower", "^"), ("upper", "v")):
                 if pd.notna(getattr(row, column)):
                     ax.plot(row.year, getattr(row, column), marker, markersize=6, **style)
-        who = "all clusters" if cluster == ALL else names.get(str(cluster), str(cluster))
-        ax.set_title(f"{who}\n{metric}", fontsize=8)
+        who = (
+            label("all_clusters", lang) if cluster == ALL else names.get(str(cluster), str(cluster))
+        )
+        what = label_or(f"metric.{metric}", str(metric), lang)
+        ax.set_title(f"{who}\n{what}", fontsize=8)
         ax.tick_params(labelsize=7)
     if axes:
         axes[0].legend(fontsize=6, loc="best")
     fig.suptitle(
-        f"'{title}' against observations — ● value, ▲ lower bound, ▼ upper bound "
-        "(red: outside P10–P90; hollow grey: plan or start figure, not scored"
-        + ("" if split is None else f"; dashed: after {split}, out of sample")
-        + ")",
+        label("backtest_chart_title", lang).format(
+            title=title,
+            split="" if split is None else label("backtest_chart_split", lang).format(year=split),
+        ),
         fontsize=9,
     )
+    decimal_comma_ticks(fig, lang)
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI, format="png")
-    plt.close(fig)
-    return path
+    return fig

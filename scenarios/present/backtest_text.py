@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from scenarios.analysis.backtest import BacktestSummary, SampleSummary, summarise
+from scenarios.core.labels import column_label, label, label_or
+from scenarios.core.numbers import written
 
-SAMPLE_TITLES = {"all": "all years", "in": "in sample", "out": "out of sample"}
 SHOWN_COLUMNS = (
     "line",
     "cluster",
@@ -33,109 +34,162 @@ SHOWN_COLUMNS = (
 )
 
 
-def _number(value: float, digits: str = ".2f") -> str:
-    return "n/a" if not np.isfinite(value) else format(value, digits)
+def _number(value: float, digits: str = ".2f", lang: str = "en") -> str:
+    return label("n/a", lang) if not np.isfinite(value) else written(value, digits, lang)
 
 
-def _skill_words(value: float) -> str:
+def _skill_words(value: float, lang: str = "en") -> str:
     if not np.isfinite(value):
-        return "n/a"
-    verdict = "beats persistence" if value > 0 else "no better than persistence"
-    return f"{value:+.2f} ({verdict})"
+        return label("n/a", lang)
+    verdict = label("beats_persistence" if value > 0 else "no_better_than_persistence", lang)
+    return f"{written(value, '+.2f', lang)} ({verdict})"
 
 
-def describe_sample(sample: SampleSummary, split: int | None) -> list[str]:
-    """The lines of one sample: coverage, bounds, mean CRPS and skill."""
-    title = SAMPLE_TITLES[sample.name]
+def sample_title(sample: SampleSummary, split: int | None = None, lang: str = "en") -> str:
+    """``in sample``, and with a split ``in sample (up to 2019)``."""
+    title = label(f"sample.{sample.name}", lang)
     if split is not None:
-        title += f" ({'up to' if sample.name == 'in' else 'after'} {split})"
+        title += f" ({label('up_to' if sample.name == 'in' else 'after', lang).format(year=split)})"
+    return title
+
+
+def describe_sample(sample: SampleSummary, split: int | None, lang: str = "en") -> list[str]:
+    """The lines of one sample: coverage, bounds, mean CRPS and skill."""
     crps = (
-        ", ".join(f"{m} {c:.3g}" for m, c in sample.crps_by_metric.items())
+        ", ".join(f"{m} {written(c, '.3g', lang)}" for m, c in sample.crps_by_metric.items())
         if sample.crps_by_metric
-        else "no values"
+        else label("no_values", lang)
     )
-    skills = ", ".join(f"{m} {_number(v, '+.2f')}" for m, v in sample.skill_by_metric.items())
+    skills = ", ".join(f"{m} {_number(v, '+.2f', lang)}" for m, v in sample.skill_by_metric.items())
+    coverage = label("coverage_line", lang).format(
+        coverage=_number(sample.coverage, lang=lang), values=sample.values_with_spread
+    )
+    spread = label("without_spread", lang).format(count=sample.no_spread)
+    bounds = label("bounds_line", lang).format(inside=sample.bounds_in_band, bounds=sample.bounds)
+    brier = label("brier_skill", lang).format(
+        skill=_skill_words(sample.brier_skill, lang), rows=sample.brier_rows
+    )
+    skill = label("crps_skill_line", lang).format(
+        skill=_skill_words(sample.skill, lang), rows=sample.skill_rows
+    )
     return [
-        f"{title}:",
-        f"  P10–P90 coverage {_number(sample.coverage)} over {sample.values_with_spread} "
-        f"observed value(s) with spread (ideally 0.80)"
-        + (f"; {sample.no_spread} without spread left out" if sample.no_spread else ""),
-        f"  bounds: {sample.bounds_in_band} of {sample.bounds} overlap the band"
-        + (
-            f"; Brier skill against persistence {_skill_words(sample.brier_skill)} "
-            f"over {sample.brier_rows}"
-            if sample.brier_rows
-            else ""
-        ),
-        f"  mean CRPS: {crps}",
-        f"  CRPS skill against persistence: {_skill_words(sample.skill)} over "
-        f"{sample.skill_rows} value(s) with an earlier figure" + (f" [{skills}]" if skills else ""),
+        f"{sample_title(sample, split, lang)}:",
+        f"  {coverage}" + (f"; {spread}" if sample.no_spread else ""),
+        f"  {bounds}" + (f"; {brier}" if sample.brier_rows else ""),
+        f"  {label('mean_crps', lang).format(crps=crps)}",
+        f"  {skill}" + (f" [{skills}]" if skills else ""),
     ]
 
 
-def headline(summary: BacktestSummary) -> str:
+def headline(summary: BacktestSummary, lang: str = "en") -> str:
     """One sentence per sample for a report: coverage, bounds and skill."""
     parts = []
     for sample in summary.samples:
         parts.append(
-            f"{SAMPLE_TITLES[sample.name]}: P10–P90 coverage {_number(sample.coverage)} over "
-            f"{sample.values_with_spread} observed value(s) with spread (ideally 0.80), "
-            f"{sample.bounds_in_band} of {sample.bounds} bound(s) overlap the band, "
-            f"CRPS skill against persistence {_skill_words(sample.skill)}."
+            label("backtest_headline", lang).format(
+                sample=sample_title(sample, lang=lang),
+                coverage=_number(sample.coverage, lang=lang),
+                values=sample.values_with_spread,
+                inside=sample.bounds_in_band,
+                bounds=sample.bounds,
+                skill=_skill_words(sample.skill, lang),
+            )
         )
-    parts.append(f"{summary.skipped} observation(s) skipped (outside the run's years or undated).")
+    parts.append(label("backtest_skipped", lang).format(skipped=summary.skipped))
     return " ".join(parts)
 
 
+def status_text(status: str, lang: str = "en") -> str:
+    """A skipped row's status (``skipped: undated``) in ``lang``."""
+    kind, _, years = status.partition(": outside the run's years ")
+    if years and kind == "skipped":
+        return label("status.outside", lang).format(years=years)
+    return label_or(f"status.{status.removeprefix('skipped: ')}", status, lang)
+
+
+def _shown_table(scored: pd.DataFrame, split: int | None, lang: str) -> str:
+    """The scored rows as a table (headings and yes/no in Swedish with ``sv``)."""
+    shown = scored[[c for c in SHOWN_COLUMNS if c != "sample" or split is not None]]
+    if lang != "en":
+        shown = shown.assign(
+            in_band=shown["in_band"].map(
+                lambda v: v if pd.isna(v) else label("yes" if bool(v) else "no", lang)
+            )
+        ).rename(columns=lambda c: column_label(c, lang))
+    return shown.to_string(index=False, float_format=lambda v: written(v, ".4g", lang), na_rep="")
+
+
+def _observed(row: pd.Series, lang: str) -> str:
+    """What was observed: a value, or its bounds (``≥ 300``)."""
+    if pd.notna(row.value):
+        return written(row.value, "g", lang)
+    return f" {label('and', lang)} ".join(
+        f"{word} {written(row[col], 'g', lang)}"
+        for word, col in (("≥", "lower"), ("≤", "upper"))
+        if pd.notna(row[col])
+    )
+
+
 def describe_backtest(
-    table: pd.DataFrame, folder: Path, observations: Path, split: int | None = None
+    table: pd.DataFrame,
+    folder: Path,
+    observations: Path,
+    split: int | None = None,
+    lang: str = "en",
 ) -> str:
-    """The terminal view: the scored rows, the skipped ones, and the summary per sample."""
+    """The terminal view in ``lang``: the scored rows, the skipped ones, and the summary per
+    sample."""
     summary = summarise(table)
     scored = table[table.status == "scored"]
-    shown = scored[[c for c in SHOWN_COLUMNS if c != "sample" or split is not None]]
     lines = [
-        f"backtest of {folder} against {observations}: {summary.scored} scored, "
-        f"{summary.skipped} skipped",
-        shown.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep=""),
+        label("backtest_head", lang).format(
+            folder=folder,
+            observations=observations,
+            scored=summary.scored,
+            skipped=summary.skipped,
+        ),
+        _shown_table(scored, split, lang),
         "",
-        "Scores count observed rows only; skill compares the CRPS with that of persistence "
-        "(the last earlier figure, spread by the observed yearly changes).",
+        label("backtest_scores_note", lang),
     ]
     for sample in summary.samples:
-        lines += describe_sample(sample, split)
+        lines += describe_sample(sample, split, lang)
     left_out = []
     if summary.not_observed.get("plan"):
         left_out.append(
-            f"{summary.not_observed['plan']} plan row(s) ({summary.plans_in_band} inside the band)"
+            label("plan_rows", lang).format(
+                count=summary.not_observed["plan"], inside=summary.plans_in_band
+            )
         )
     if summary.not_observed.get("start"):
-        left_out.append(f"{summary.not_observed['start']} start row(s) (the model's inputs)")
+        left_out.append(label("start_rows", lang).format(count=summary.not_observed["start"]))
     if left_out:
-        lines.append("shown, not scored: " + "; ".join(left_out))
+        lines.append(label("shown_not_scored", lang) + "; ".join(left_out))
     if len(summary.worst):
-        lines.append("worst misses:")
+        lines.append(label("worst_misses", lang))
         for _, row in summary.worst.iterrows():
-            observed = (
-                f"{row.value:g}"
-                if pd.notna(row.value)
-                else " and ".join(
-                    f"{word} {row[col]:g}"
-                    for word, col in (("≥", "lower"), ("≤", "upper"))
-                    if pd.notna(row[col])
-                )
-            )
             score_text = (
-                f"PIT {row.pit:.2f}" if pd.notna(row.pit) else f"P(bound) {row.probability:.2f}"
+                f"PIT {written(row.pit, '.2f', lang)}"
+                if pd.notna(row.pit)
+                else f"{label('p_bound', lang)} {written(row.probability, '.2f', lang)}"
             )
-            lines.append(
-                f"  line {row.line}: {row.cluster} {row.metric} {row.year}: observed {observed}, "
-                f"P10–P90 {row.p10:.3g}–{row.p90:.3g}, {score_text}"
+            band = f"{written(row.p10, '.3g', lang)}–{written(row.p90, '.3g', lang)}"
+            line = label("miss_line", lang).format(
+                line=row.line,
+                cluster=row.cluster,
+                metric=row.metric,
+                year=row.year,
+                observed=_observed(row, lang),
+                band=band,
+                score=score_text,
             )
+            lines.append(f"  {line}")
     skipped = table[table.status != "scored"]
     for status, rows in skipped.groupby("status", sort=True):
         lines.append(
-            f"{status} ({len(rows)}, not scored): lines "
+            label("not_scored_lines", lang).format(
+                status=status_text(str(status), lang), count=len(rows)
+            )
             + ", ".join(str(line) for line in sorted(rows.line))
         )
     return "\n".join(lines)

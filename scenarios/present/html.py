@@ -20,14 +20,14 @@ from scenarios.analysis.backtest import summarise
 from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
 from scenarios.config.designs import ranking_column
 from scenarios.core.labels import column_label, input_label, label
-from scenarios.core.numbers import number, percent, span
+from scenarios.core.numbers import number, percent, span, written
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
 from scenarios.present.backtest_text import headline
 from scenarios.present.brief_page import brief_chart_src
 from scenarios.present.brief_text import BriefPage
 from scenarios.present.explore_charts import draw_explore_plots
-from scenarios.present.explore_text import TOP_INPUTS, describe_explore
+from scenarios.present.explore_text import TOP_INPUTS, describe_explore, note_text
 from scenarios.present.page_templates import render
 from scenarios.present.run_charts import MOSTLY_LEFT
 from scenarios.present.sheets import GENERATOR, side_by_side
@@ -387,7 +387,7 @@ def _backtests(comparison: Comparison, lang: str) -> list[dict[str, Any]]:
         parts.append(
             {
                 "name": name,
-                "summary": headline(summary),
+                "summary": headline(summary, lang),
                 "table": backtest_table(table, lang),
                 "image": image(chart) if chart.is_file() else None,
             }
@@ -395,7 +395,7 @@ def _backtests(comparison: Comparison, lang: str) -> list[dict[str, Any]]:
     return parts
 
 
-def _ranking_table(folder: ExploreFolder) -> Table:
+def _ranking_table(folder: ExploreFolder, lang: str = "en") -> Table:
     """The top inputs per outcome, with their index and confidence interval."""
     column = ranking_column(folder.design)
     conf = f"{column}_conf"
@@ -408,24 +408,30 @@ def _ranking_table(folder: ExploreFolder) -> Table:
                     "outcome": f"{outcome} ({row['stat']})",
                     "rank": int(row["rank"]),
                     "input": input_label(str(row["input"]), folder.input_labels),
-                    column: "" if pd.isna(value) else f"{value:.3f}",
-                    "95 % CI": f"±{row[conf]:.3f}" if conf in row and pd.notna(row[conf]) else "",
-                    "S1": f"{row['S1']:.3f}" if "S1" in row and pd.notna(row.get("S1")) else "",
-                    "note": "" if pd.isna(row["note"]) else str(row["note"]),
+                    column: "" if pd.isna(value) else written(value, ".3f", lang),
+                    "ci95": f"±{written(row[conf], '.3f', lang)}"
+                    if conf in row and pd.notna(row[conf])
+                    else "",
+                    "S1": written(row["S1"], ".3f", lang)
+                    if "S1" in row and pd.notna(row.get("S1"))
+                    else "",
+                    "note": "" if pd.isna(row["note"]) else note_text(row["note"], lang),
                 }
             )
-    return frame_table(pd.DataFrame(rows))
+    frame = pd.DataFrame(rows).rename(columns=lambda heading: column_label(heading, lang))
+    return frame_table(frame)
 
 
-def explore_sections(folders: Sequence[ExploreFolder]) -> list[ExploreSection]:
-    """Per experiment: what it varied, the ranking, PRIM, and its sensitivity and PRIM charts."""
+def explore_sections(folders: Sequence[ExploreFolder], lang: str = "en") -> list[ExploreSection]:
+    """Per experiment: what it varied, the ranking, PRIM, and its sensitivity and PRIM charts
+    (in ``lang``)."""
     sections = []
     for folder in folders:
         manifest = folder.manifest
         with tempfile.TemporaryDirectory() as scratch:
             images = [
                 image(path)
-                for path in draw_explore_plots(folder, Path(scratch))
+                for path in draw_explore_plots(folder, Path(scratch), lang)
                 if path.stem.startswith(("sensitivity_", "prim_"))
             ]
         sections.append(
@@ -438,8 +444,8 @@ def explore_sections(folders: Sequence[ExploreFolder]) -> list[ExploreSection]:
                 seed=manifest["seed"],
                 base_files=", ".join(manifest.get("base_files", [])),
                 ranked_by=ranking_column(folder.design),
-                ranking=_ranking_table(folder),
-                summary=describe_explore(folder),
+                ranking=_ranking_table(folder, lang),
+                summary=describe_explore(folder, lang),
                 images=images,
             )
         )
@@ -553,7 +559,7 @@ def build_html(
         scorecard=frame_table(card.drop(columns="year")),
         explorations=[
             (section, _explore_subtitle(section, lang))
-            for section in explore_sections(explorations)
+            for section in explore_sections(explorations, lang)
         ],
         charts=[(title, image(path)) for title, path in charts],
         backtests=backtests,

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.core.labels import label
+from scenarios.core.numbers import written
 from scenarios.folders.optimise_folder import OptimiseFolder
-from scenarios.present.pyplot import plt
+from scenarios.present.pyplot import decimal_comma_ticks, plt
 
 DPI = 110
 FEASIBLE = "#1f4e79"
@@ -25,8 +27,15 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def convergence_chart(
-    evaluations: pd.DataFrame, pareto: pd.DataFrame, manifest: dict, path: Path
+    evaluations: pd.DataFrame, pareto: pd.DataFrame, manifest: dict, path: Path, lang: str = "en"
 ) -> Path:
+    """:func:`convergence_figure` as a PNG file."""
+    return _save(convergence_figure(evaluations, pareto, manifest, lang), path)
+
+
+def convergence_figure(
+    evaluations: pd.DataFrame, pareto: pd.DataFrame, manifest: dict, lang: str = "en"
+) -> plt.Figure:
     """Every candidate's objective by evaluation, and the best feasible one so far."""
     objective = manifest["policy"]["objective"]
     name = (objective["minimise"] or objective["maximise"])[0]
@@ -38,14 +47,14 @@ def convergence_chart(
         evaluations.loc[~ok, name],
         s=10,
         color=INFEASIBLE,
-        label="infeasible",
+        label=label("infeasible", lang),
     )
     ax.scatter(
         evaluations.loc[ok, "evaluation"],
         evaluations.loc[ok, name],
         s=10,
         color=FEASIBLE,
-        label="feasible",
+        label=label("feasible", lang),
     )
     best = evaluations[name].where(ok)
     best = (best.cummax() if maximise else best.cummin()).ffill()
@@ -55,7 +64,7 @@ def convergence_chart(
         where="post",
         color=FRONT,
         lw=2,
-        label="best feasible so far",
+        label=label("best_so_far", lang),
     )
     chosen = pareto[pareto["policy"].fillna("") != ""]
     for _, row in chosen.iterrows():
@@ -66,24 +75,34 @@ def convergence_chart(
             xytext=(6, 6),
             fontsize=9,
         )
-    ax.set_xlabel("evaluation (candidate × its replications)")
-    ax.set_ylabel(f"{name} ({'maximised' if maximise else 'minimised'})")
+    ax.set_xlabel(label("evaluation_axis", lang))
+    ax.set_ylabel(label("maximised" if maximise else "minimised", lang).format(name=name))
     constraints = ", ".join(
-        f"{k} {'≥' if v.get('at_least') is not None else '≤'} {v.get('at_least', v.get('at_most'))}"
+        f"{k} {'≥' if v.get('at_least') is not None else '≤'} "
+        f"{written(v.get('at_least', v.get('at_most')), '', lang)}"
         for k, v in manifest["policy"]["constraints"].items()
     )
     ax.set_title(
-        f"{manifest['name']}: convergence" + (f" subject to {constraints}" if constraints else ""),
+        label("convergence_title", lang).format(name=manifest["name"])
+        + (label("subject_to", lang).format(constraints=constraints) if constraints else ""),
         fontsize=10,
     )
     ax.legend()
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    decimal_comma_ticks(fig, lang)
+    return fig
 
 
 def pareto_chart(
-    evaluations: pd.DataFrame, pareto: pd.DataFrame, manifest: dict, path: Path
+    evaluations: pd.DataFrame, pareto: pd.DataFrame, manifest: dict, path: Path, lang: str = "en"
 ) -> Path:
+    """:func:`pareto_figure` as a PNG file."""
+    return _save(pareto_figure(evaluations, pareto, manifest, lang), path)
+
+
+def pareto_figure(
+    evaluations: pd.DataFrame, pareto: pd.DataFrame, manifest: dict, lang: str = "en"
+) -> plt.Figure:
     """The first two objectives of every candidate, the feasible front and the chosen policies."""
     objective = manifest["policy"]["objective"]
     x_name, y_name = [*objective["minimise"], *objective["maximise"]][:2]
@@ -94,7 +113,7 @@ def pareto_chart(
         evaluations.loc[~ok, y_name],
         s=10,
         color=INFEASIBLE,
-        label="infeasible",
+        label=label("infeasible", lang),
     )
     ax.scatter(
         evaluations.loc[ok, x_name],
@@ -102,10 +121,12 @@ def pareto_chart(
         s=10,
         color=FEASIBLE,
         alpha=0.5,
-        label="feasible",
+        label=label("feasible", lang),
     )
     front = pareto.sort_values(x_name)
-    ax.plot(front[x_name], front[y_name], "o-", color=FRONT, ms=5, label="Pareto front")
+    ax.plot(
+        front[x_name], front[y_name], "o-", color=FRONT, ms=5, label=label("pareto_front", lang)
+    )
     for _, row in front[front["policy"].fillna("") != ""].iterrows():
         ax.annotate(
             row["policy"],
@@ -116,19 +137,24 @@ def pareto_chart(
         )
     ax.set_xlabel(x_name)
     ax.set_ylabel(y_name)
-    ax.set_title(f"{manifest['name']}: trade-off between {x_name} and {y_name}", fontsize=10)
+    ax.set_title(
+        label("tradeoff_title", lang).format(name=manifest["name"], x=x_name, y=y_name),
+        fontsize=10,
+    )
     ax.legend()
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    decimal_comma_ticks(fig, lang)
+    return fig
 
 
-def draw_optimise_plots(folder: OptimiseFolder, plots_dir: Path) -> list[Path]:
-    """``pareto.png`` for two or more objectives, else ``convergence.png``."""
+def draw_optimise_plots(folder: OptimiseFolder, plots_dir: Path, lang: str = "en") -> list[Path]:
+    """``pareto.png`` for two or more objectives, else ``convergence.png`` (labelled in
+    ``lang``)."""
     manifest = folder.manifest
     evaluations = folder.evaluations
     pareto = folder.pareto.replace("", np.nan)
     plots_dir.mkdir(parents=True, exist_ok=True)
     objective = manifest["policy"]["objective"]
     if len(objective["minimise"]) + len(objective["maximise"]) >= 2:
-        return [pareto_chart(evaluations, pareto, manifest, plots_dir / "pareto.png")]
-    return [convergence_chart(evaluations, pareto, manifest, plots_dir / "convergence.png")]
+        return [pareto_chart(evaluations, pareto, manifest, plots_dir / "pareto.png", lang)]
+    return [convergence_chart(evaluations, pareto, manifest, plots_dir / "convergence.png", lang)]

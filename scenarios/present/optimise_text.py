@@ -5,57 +5,80 @@ from __future__ import annotations
 
 import pandas as pd
 
-from scenarios.core.labels import input_label
+from scenarios.core.labels import input_label, label, label_or
+from scenarios.core.numbers import decimal_commas, written
 from scenarios.folders.optimise_folder import OptimiseFolder
 
 
-def describe_optimise(folder: OptimiseFolder) -> str:
-    """The chosen policies with their levers, and every constraint in and out of sample."""
+def describe_optimise(folder: OptimiseFolder, lang: str = "en") -> str:
+    """The chosen policies with their levers, and every constraint in and out of sample, in
+    ``lang``."""
     manifest, pareto, checks = folder.manifest, folder.pareto, folder.out_of_sample
     levers = list(manifest["levers"])
     lines = [
-        f"{manifest['evaluations']} evaluations × {manifest['replications']} runs "
-        f"({manifest['algorithm']}); {len(pareto)} on the feasible front"
+        label("optimise_head", lang).format(
+            evaluations=manifest["evaluations"],
+            replications=manifest["replications"],
+            algorithm=manifest["algorithm"],
+            front=len(pareto),
+        )
     ]
     for _, row in pareto[pareto["policy"] != ""].iterrows():
         policy = row["policy"]
-        lines.append(f"{policy} (evaluation {row['evaluation']}): {folder.path / policy}.toml")
         lines.append(
-            "  levers: "
+            label("policy_line", lang).format(
+                policy=policy, evaluation=row["evaluation"], path=folder.path / policy
+            )
+        )
+        lines.append(
+            f"  {label('levers', lang)}: "
             + ", ".join(
-                f"{input_label(name, folder.lever_labels)} = {row[name]:.4g}" for name in levers
+                f"{input_label(name, folder.lever_labels)} = {written(row[name], '.4g', lang)}"
+                for name in levers
             )
         )
         for _, check in checks[checks["policy"] == policy].iterrows():
-            bound = f" (must be {check['bound']})" if check["bound"] else ""
+            bound = (
+                f" ({label('must_be', lang).format(bound=bound_text(check['bound'], lang))})"
+                if check["bound"]
+                else ""
+            )
             verdict = ""
             if check["bound"]:
-                verdict = (
-                    "  met"
-                    if str(check["met_out_of_sample"]) == "1"
-                    else ("  MISSED out of sample")
+                verdict = "  " + label(
+                    "met" if str(check["met_out_of_sample"]) == "1" else "missed_out_of_sample",
+                    lang,
                 )
-            lines.append(
-                f"  {check['outcome']}: {float(check['in_sample']):.4g} in sample, "
-                f"{float(check['out_of_sample']):.4g} on fresh seeds{bound}{verdict}"
-                f"{against_plan(check)}"
+            line = label("check_line", lang).format(
+                outcome=check["outcome"],
+                in_sample=written(float(check["in_sample"]), ".4g", lang),
+                out_of_sample=written(float(check["out_of_sample"]), ".4g", lang),
             )
+            lines.append(f"  {line}{bound}{verdict}{against_plan(check, lang)}")
     if still_improving(folder):
-        lines.append(
-            "still improving at the last generation: raise --budget (and --resume) for a "
-            "better policy"
-        )
+        lines.append(label("still_improving", lang))
     return "\n".join(lines)
 
 
-def against_plan(check: pd.Series) -> str:
+def against_plan(check: pd.Series, lang: str = "en") -> str:
     """``; under the plan 5 (+1.1 with this policy)``: the base scenario as planned on the
     same fresh seeds, and the policy's difference from it (nothing for a folder written
-    before plans were run)."""
+    before plans were run, or whose plan could not run)."""
     if "plan" not in check or check["plan"] == "":
         return ""
-    plan, against = float(check["plan"]), float(check["against_plan"])
-    return f"; under the plan {plan:.4g} ({against:+.4g} with this policy)"
+    return label("against_plan", lang).format(
+        plan=written(float(check["plan"]), ".4g", lang),
+        against=written(float(check["against_plan"]), "+.4g", lang),
+    )
+
+
+def bound_text(bound: str, lang: str = "en") -> str:
+    """A constraint's bound as ``out_of_sample.csv`` writes it (``at least 0.9``) in ``lang``
+    (``minst 0,9``)."""
+    if lang == "en":
+        return bound
+    words, _, value = bound.rpartition(" ")
+    return f"{label_or(f'bound.{words}', words, lang)} {decimal_commas(value)}"
 
 
 IMPROVING = 1e-3

@@ -1,11 +1,13 @@
 """matplotlib's pyplot, imported on first use (with the non-interactive Agg backend), so
-commands that draw no chart do not pay for it at start-up."""
+commands that draw no chart do not pay for it at start-up; and Swedish tick numbers."""
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
 from typing import Any
+
+from scenarios.core.numbers import decimal_commas
 
 
 class _LazyPyplot:
@@ -24,3 +26,27 @@ class _LazyPyplot:
 
 plt: Any = _LazyPyplot()
 """``matplotlib.pyplot``, imported on first use."""
+
+
+def decimal_comma_ticks(figure: Any, lang: str) -> None:
+    """In Swedish (``sv``), the numbers on every numeric axis of ``figure`` with a decimal
+    comma (``0,25``); axes whose ticks are names are left alone."""
+    if lang != "sv":
+        return
+    for ax in figure.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is plt.ScalarFormatter:
+                axis.set_major_formatter(_comma_formatter())
+
+
+def _comma_formatter() -> Any:
+    """matplotlib's usual tick numbers, written with a decimal comma."""
+
+    class CommaFormatter(plt.ScalarFormatter):  # type: ignore[misc,name-defined]
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return decimal_commas(super().__call__(x, pos))
+
+        def get_offset(self) -> str:
+            return decimal_commas(super().get_offset())
+
+    return CommaFormatter()

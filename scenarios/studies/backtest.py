@@ -67,13 +67,14 @@ def run_backtest(
     force: bool,
     make_plot: bool = True,
     split: int | None = None,
+    lang: str = "en",
 ) -> BacktestResult:
     """Score ``folder`` against ``observations_path``; write backtest.csv and plots/backtest.png.
 
     With ``split``, rows up to that year are in sample and later rows out of sample, and
-    the persistence reference knows nothing after it. Everything is checked before
-    anything is written: the folder, the split, the observations, and an existing
-    backtest.csv (replaced only with ``force``).
+    the persistence reference knows nothing after it. The chart is labelled in ``lang``;
+    the table never is. Everything is checked before anything is written: the folder, the
+    split, the observations, and an existing backtest.csv (replaced only with ``force``).
     """
     observations_path = observations_path or default_observations()
     run = RunFolder.open(folder, "backtest")
@@ -98,7 +99,7 @@ def run_backtest(
         if plot_path is not None:
             names = {cid: c["name"] for cid, c in config["clusters"].items()}
             plot_backtest(
-                ensemble, table, names, str(manifest["name"]), staged.path(plot_path), split
+                ensemble, table, names, str(manifest["name"]), staged.path(plot_path), split, lang
             )
     return BacktestResult(table, target, plot_path, observations_path)
 

@@ -56,6 +56,8 @@ class ExploreRequest:
     make_plots: bool = True
     chunk_points: int | None = None
     """Points per chunk [default: about 96 model runs]."""
+    lang: str = "en"
+    """The language of the charts (``en`` or ``sv``)."""
 
 
 def explore(path: Path, request: ExploreRequest, notify: Callable[[str], None] = print) -> Path:
@@ -228,4 +230,4 @@ def write_explore_folder(
         [len(w.design.values) for w in match.waves] if match is not None else [],
     )
     if request.make_plots:
-        draw_explore_plots(ExploreFolder(folder, manifest), folder / PLOTS_DIR)
+        draw_explore_plots(ExploreFolder(folder, manifest), folder / PLOTS_DIR, request.lang)

@@ -80,6 +80,8 @@ class OptimiseRequest:
     force: bool = False
     progress: bool = True
     make_plots: bool = True
+    lang: str = "en"
+    """The language of the charts (``en`` or ``sv``)."""
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,9 @@ def execute_optimise(
                 backend=executor.backend.describe(),
             )
             if request.make_plots:
-                draw_optimise_plots(OptimiseFolder(folder, manifest), folder / PLOTS_DIR)
+                draw_optimise_plots(
+                    OptimiseFolder(folder, manifest), folder / PLOTS_DIR, request.lang
+                )
         work.remove()
     return OptimiseResult(out, chosen, out_of_sample)
 

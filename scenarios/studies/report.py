@@ -74,7 +74,7 @@ def report(request: CompareRequest, progress: bool = True) -> Report:
     explored = {sheet_title(k): v for k, v in explore_tables(explorations).items()}
     sheets = {**build_tables(comparison, tables, lang), **explored}
     brief, no_brief = None, ""
-    problem = paired_problem(comparison.runs, comparison.names)
+    problem = paired_problem(comparison.runs, comparison.names, lang)
     if problem is None:
         brief_sheet = sheet_label(BRIEF_SHEET, lang)
         numbers, brief = brief_of(comparison, lang, f"{workbook.name}, {brief_sheet}")
