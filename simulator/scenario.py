@@ -41,9 +41,7 @@ class StrictModel(BaseModel):
     every number is finite (no model value gives ``inf`` or ``nan`` a meaning: an open
     end, such as no ceiling, is an absent key)."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, allow_inf_nan=False
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --- schedules --------------------------------------------------------------

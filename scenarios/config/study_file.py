@@ -43,9 +43,7 @@ HORIZON_KEY = "programme.horizon"
 class StrictSpec(BaseModel):
     """Base of the experiment and policy file models: unknown keys refused, frozen, finite."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, allow_inf_nan=False
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Parameter(StrictSpec):
