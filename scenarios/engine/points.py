@@ -241,7 +241,7 @@ def make_chunks(
     return chunks
 
 
-def points_per_chunk(replications: int, points: int, jobs: int, runs_per_chunk: int = 96) -> int:
+def points_per_chunk(replications: int, points: int, jobs: int, runs_per_chunk: int = 128) -> int:
     """A chunk size of a few seconds: about ``runs_per_chunk`` model runs, and at
     least four chunks per worker so the last ones don't leave a core idle."""
     by_time = max(1, runs_per_chunk // max(1, replications))
