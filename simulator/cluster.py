@@ -82,7 +82,9 @@ def fee_rise_after(deficit: np.ndarray, fee_income: np.ndarray, max_rise: float)
     return np.where(rising, np.minimum(max_rise, ratio), 0.0)
 
 
-def private_income_step(underlying: np.ndarray, target: np.ndarray, lag_years: float) -> np.ndarray:
+def private_income_step(
+    underlying: np.ndarray, target: np.ndarray, lag_years: float | np.ndarray
+) -> np.ndarray:
     """Private income moves a ``1 / lag_years`` part of the way to its target each year."""
     return underlying + (target - underlying) / lag_years
 
@@ -180,6 +182,10 @@ class ClusterBatch:
         """Other public funding a year, per run."""
         self.absorption_probability = np.array([v.absorption.probability for v in per_run])
         """Chance of absorption after a year of low reserves and a deep deficit, per run."""
+        self.private_lag_years = np.array([v.management.private_lag_years for v in per_run])
+        """Years private income takes to reach its target, per run."""
+        self.max_effort = np.array([v.management.max_effort for v in per_run])
+        """The most private-funding effort management makes, per run."""
         self.reforms: list[FeeReform] = [
             reform for reform in scenario.fee_reforms if reform.cluster == cluster_id
         ]
@@ -403,7 +409,7 @@ class ClusterBatch:
                 self.private_income + management.private_per_member * (count - params.members),
             )
             self.private_underlying = private_income_step(
-                self.private_underlying, target * self.effort, management.private_lag_years
+                self.private_underlying, target * self.effort, self.private_lag_years
             )
         private_income = self.private_underlying * shock.private
         other_public = self.other_public * shock.other_public
@@ -540,7 +546,7 @@ class ClusterBatch:
         if management.private_effort:
             self.effort = np.where(
                 in_deficit,
-                np.minimum(management.max_effort, self.effort + management.effort_step),
+                np.minimum(self.max_effort, self.effort + management.effort_step),
                 self.effort,
             )
         low = management.reserve_threshold * costs

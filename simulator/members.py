@@ -255,6 +255,9 @@ class BaseRates:
     churn: np.ndarray
     first_year_churn: np.ndarray
     join_rate: np.ndarray
+    fee_sensitivity: np.ndarray
+    value_sensitivity: np.ndarray
+    arena_retention: np.ndarray
 
     @classmethod
     def of(cls, clusters: Sequence[Cluster], behaviours: Sequence[MemberBehaviour]) -> BaseRates:
@@ -266,6 +269,9 @@ class BaseRates:
             join_rate=np.array(
                 [c.join_rate if c.join_rate is not None else b.join_rate for c, b in pairs]
             ),
+            fee_sensitivity=np.array([b.fee_sensitivity for b in behaviours]),
+            value_sensitivity=np.array([b.value_sensitivity for b in behaviours]),
+            arena_retention=np.array([b.arena_retention for b in behaviours]),
         )
 
 
@@ -293,11 +299,12 @@ def churn_probability(
         rates.churn[members.run] * shock,
     )
     if behaviour.feedback:
-        fee_term = behaviour.fee_sensitivity * np.maximum(0.0, fee_rise - behaviour.fee_tolerance)
+        fee_term = rates.fee_sensitivity * np.maximum(0.0, fee_rise - behaviour.fee_tolerance)
         p *= np.exp(
-            fee_term[members.run] - behaviour.value_sensitivity * (data[:, SATISFACTION] - 1.0)
+            fee_term[members.run]
+            - rates.value_sensitivity[members.run] * (data[:, SATISFACTION] - 1.0)
         )
-        p *= 1.0 - behaviour.arena_retention * data[:, IN_ARENA]
+        p *= 1.0 - rates.arena_retention[members.run] * data[:, IN_ARENA]
     return np.minimum(p, 1.0, out=p)
 
 

@@ -92,11 +92,11 @@ def simulate_batch(
     """Run the scenario once per generator in ``rngs``, from its first year to its horizon.
 
     ``run_scenarios[r]``, when given, is run r's own variant of ``scenario`` (a parameter
-    set): it may differ only in the values a run can hold for itself, each cluster's base
-    rates (``members.churn``, ``first_year_churn``, ``join_rate`` and the clusters' own
-    ``churn`` and ``join_rate``), ``private_income``, ``other_public`` and
-    ``absorption.probability``
-    (:data:`simulator.parameter_sets.PER_RUN_KEYS`); everything else is read from ``scenario``.
+    set, or a study's point): it may differ only in the values a run can hold for itself,
+    :data:`simulator.parameter_sets.PER_RUN_KEYS` (each cluster's base rates, the members'
+    fee and value sensitivity and arena retention, ``private_income``, ``other_public``,
+    management's private-funding lag and effort ceiling, ``absorption.probability``);
+    everything else is read from ``scenario``.
 
     ``rngs[r]`` is run r's only source of randomness; ``allocator`` defaults to the one
     the scenario names and serves every run (pass a memoised one to share solutions

@@ -24,12 +24,18 @@ PER_RUN_KEYS = (
     "members.churn",
     "members.first_year_churn",
     "members.join_rate",
+    "members.fee_sensitivity",
+    "members.value_sensitivity",
+    "members.arena_retention",
+    "management.private_lag_years",
+    "management.max_effort",
     "clusters.*.churn",
     "clusters.*.join_rate",
     "clusters.*.private_income",
     "clusters.*.other_public",
 )
-"""The keys a parameter set may give a value to."""
+"""The keys a run of a batch can hold a value of its own for: a parameter set may give them
+a value, and study points that vary only these share batches."""
 
 
 def is_per_run_key(key: str) -> bool:
@@ -41,6 +47,14 @@ def is_per_run_key(key: str) -> bool:
         and all(fnmatch.fnmatchcase(part, want) for part, want in zip(parts, pattern, strict=True))
         for pattern in patterns
     )
+
+
+def per_run_value(scenario: Scenario, key: str) -> float:
+    """The value of a :data:`PER_RUN_KEYS` key (a concrete one) in ``scenario``."""
+    parts = key.split(".")
+    if parts[0] == "clusters":
+        return getattr(scenario.clusters[parts[1]], parts[2])
+    return getattr(getattr(scenario, parts[0]), parts[1])
 
 
 def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:

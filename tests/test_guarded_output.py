@@ -213,6 +213,10 @@ def test_an_output_appearing_during_explore_keeps_the_finished_chunks(tmp_path: 
             out.mkdir(exist_ok=True)  # somebody makes the folder meanwhile
             return super().evaluate(overrides, replications, seed)
 
+        def evaluate_points(self, points: Any, replications: int, seed: int) -> Any:
+            out.mkdir(exist_ok=True)  # (points that share batches come this way)
+            return super().evaluate_points(points, replications, seed)
+
     model = Intruder(experiment.document, tuple(experiment.spec.outcomes.values()))
     request = ExploreRequest(out=out, progress=False, make_plots=False)
     with pytest.raises(errors.UserError) as refused:

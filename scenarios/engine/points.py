@@ -29,7 +29,13 @@ from simulator.allocation import MemoisedAllocator
 from simulator.lp import InfeasibleAllocation
 from simulator.model import default_allocator, simulate_batch
 from simulator.outcomes import STATS, Outcome, OutcomeMeter, summarise_replications
-from simulator.parameter_sets import run_variants, set_variants
+from simulator.parameter_sets import (
+    is_per_run_key,
+    per_run_value,
+    run_variants,
+    set_variants,
+    with_values,
+)
 from simulator.records import OutOfRange
 
 
@@ -111,6 +117,64 @@ class ScenarioModel:
             values[runs.start : runs.stop] = meter.measure(result.yearly, result.allocations)
         return values
 
+    def evaluate_points(
+        self, points: Sequence[dict[str, Any]], replications: int, seed: int
+    ) -> list[np.ndarray]:
+        """(replications, outcomes) values for each of ``points``, as :meth:`evaluate` gives
+        them. Points that set only keys a run holds for itself
+        (:data:`simulator.parameter_sets.PER_RUN_KEYS`) share batches of up to ``MAX_BATCH``
+        runs, so a point of ten replications is not a batch of ten; a run's numbers never
+        depend on its batch companions (tested byte for byte), so sharing changes how fast,
+        not what. Other points run alone. When a shared batch fails, its points are run
+        alone in order, and the first that fails is named."""
+        values: list[np.ndarray | None] = [None] * len(points)
+        sharing = [i for i, point in enumerate(points) if all(map(is_per_run_key, point))]
+        for i, point in enumerate(points):
+            if i not in sharing:
+                values[i] = self.evaluate(point, replications, seed)
+        if sharing:
+            shared = self._evaluate_sharing([points[i] for i in sharing], replications, seed)
+            for i, point_values in zip(sharing, shared, strict=True):
+                values[i] = point_values
+        return [v for v in values if v is not None]
+
+    def _evaluate_sharing(
+        self, points: list[dict[str, Any]], replications: int, seed: int
+    ) -> list[np.ndarray]:
+        """:meth:`evaluate_points` for points that set only per-run keys: every (point,
+        replication) is one run of the base scenario with its own variant (the point's
+        values, and replication r's parameter set, r mod K, for the keys the point leaves)."""
+        base = validate_document(self.document, {}, self.source, check_sets=False)
+        point_values = []
+        for point in points:  # checked as evaluate checks them; the values as validated
+            scenario = validate_document(
+                self.scenario_document(point), {}, self.source, check_sets=False
+            )
+            point_values.append({key: per_run_value(scenario, key) for key in point})
+        units = [(p, r) for p in range(len(points)) for r in range(replications)]
+        variants = [set_variants(base, fixed=list(values)) for values in point_values]
+        allocator = MemoisedAllocator(default_allocator(base))
+        meter = OutcomeMeter(base, self.outcomes)
+        values = np.empty((len(units), len(self.outcomes)))
+        for batch in run_batches(len(units), MAX_BATCH):
+            members = units[batch.start : batch.stop]
+            run_scenarios = [
+                with_values(
+                    variants[p][r % len(variants[p])] if variants[p] else base, point_values[p]
+                )
+                for p, r in members
+            ]
+            try:
+                result = simulate_batch(
+                    base, [run_rng(seed, r) for _, r in members], allocator, run_scenarios
+                )
+            except (InfeasibleAllocation, OutOfRange) as exc:
+                for p in dict.fromkeys(p for p, _ in members):  # names the first that fails
+                    self.evaluate(points[p], replications, seed)
+                raise PointFailed(self.source, points[members[0][0]], str(exc)) from None
+            values[batch.start : batch.stop] = meter.measure(result.yearly, result.allocations)
+        return [values[p * replications : (p + 1) * replications] for p in range(len(points))]
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -144,13 +208,20 @@ def evaluate_chunk(job: ChunkJob, chunk: Chunk) -> tuple[int, np.ndarray]:
     """(first point, array (points, outcomes, 5)) of mean, P10, P50, P90, sd over replications.
 
     A point whose allocation cannot be met raises :class:`PointFailed` naming it."""
+    if isinstance(job.model, ScenarioModel):  # the simulator: points may share batches
+        try:
+            values = job.model.evaluate_points(chunk.overrides, job.replications, job.seed)
+        except PointFailed as exc:
+            index = chunk.first + chunk.overrides.index(exc.overrides)
+            raise exc.named(f"{job.what} {job.first_number + index}") from None
+        return chunk.first, np.stack([summarise_replications(v) for v in values])
     stats = []
     for index, overrides in enumerate(chunk.overrides, start=chunk.first):
         try:
-            values = job.model.evaluate(overrides, job.replications, job.seed)
+            values_of_point = job.model.evaluate(overrides, job.replications, job.seed)
         except PointFailed as exc:
             raise exc.named(f"{job.what} {job.first_number + index}") from None
-        stats.append(summarise_replications(values))
+        stats.append(summarise_replications(values_of_point))
     return chunk.first, np.stack(stats)
 
 
@@ -170,7 +241,7 @@ def make_chunks(
     return chunks
 
 
-def points_per_chunk(replications: int, points: int, jobs: int, runs_per_chunk: int = 96) -> int:
+def points_per_chunk(replications: int, points: int, jobs: int, runs_per_chunk: int = 128) -> int:
     """A chunk size of a few seconds: about ``runs_per_chunk`` model runs, and at
     least four chunks per worker so the last ones don't leave a core idle."""
     by_time = max(1, runs_per_chunk // max(1, replications))
