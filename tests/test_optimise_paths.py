@@ -18,6 +18,8 @@ from test_optimise import COSTS, FEES, OPENING, OTHER, PRIVATE, TOY, TOY_POLICY,
 from scenarios.config.policy import LEVER_RESOLUTION, YearPaths, load_policy, year_paths
 from scenarios.engine.points import PointFailed, ScenarioModel
 from scenarios.engine.search import keep_year_paths
+from scenarios.folders.optimise_folder import OptimiseFolder
+from scenarios.present.optimise_charts import convergence_figure, plan_value
 from scenarios.studies.optimise import execute_optimise
 
 YEARS_OF_TOY = range(2017, 2022)
@@ -157,6 +159,13 @@ def test_the_plan_is_the_base_scenario_on_the_same_fresh_seeds(tmp_path: Path) -
         f"under the plan {money['plan']:.4g} ({money['against_plan']:+.4g} with this policy)"
         in result.stdout
     )
+    folder = OptimiseFolder.open(tmp_path / "out")
+    plan = plan_value(folder, "regional_money")
+    assert plan == pytest.approx(YEARS * 1.0)
+    figure = convergence_figure(folder.evaluations, folder.pareto, folder.manifest, "en", plan)
+    dashed = [line for line in figure.axes[0].lines if line.get_linestyle() == "--"]
+    assert len(dashed) == 1 and set(dashed[0].get_ydata()) == {plan}
+    assert "the plan (base scenario, fresh seeds): 5" in dashed[0].get_label()
 
 
 def test_a_plan_the_model_cannot_run_leaves_its_cells_empty(tmp_path: Path) -> None:

@@ -486,6 +486,10 @@ _LABELS: dict[str, tuple[str, str]] = {
         "{policy} (utvärdering {evaluation}): {path}.toml",
     ),
     "levers": ("levers", "styrmedel"),
+    "plan_line": (
+        "the plan (base scenario, fresh seeds): {value}",
+        "planen (basscenariot, nya frön): {value}",
+    ),
     "against_plan": (
         "; under the plan {plan} ({against} with this policy)",
         "; med planen {plan} ({against} med denna policy)",

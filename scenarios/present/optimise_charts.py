@@ -27,16 +27,26 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def convergence_chart(
-    evaluations: pd.DataFrame, pareto: pd.DataFrame, manifest: dict, path: Path, lang: str = "en"
+    evaluations: pd.DataFrame,
+    pareto: pd.DataFrame,
+    manifest: dict,
+    path: Path,
+    lang: str = "en",
+    plan: float | None = None,
 ) -> Path:
     """:func:`convergence_figure` as a PNG file."""
-    return _save(convergence_figure(evaluations, pareto, manifest, lang), path)
+    return _save(convergence_figure(evaluations, pareto, manifest, lang, plan), path)
 
 
 def convergence_figure(
-    evaluations: pd.DataFrame, pareto: pd.DataFrame, manifest: dict, lang: str = "en"
+    evaluations: pd.DataFrame,
+    pareto: pd.DataFrame,
+    manifest: dict,
+    lang: str = "en",
+    plan: float | None = None,
 ) -> plt.Figure:
-    """Every candidate's objective by evaluation, and the best feasible one so far."""
+    """Every candidate's objective by evaluation, the best feasible one so far, and (given)
+    the objective under the base scenario's plan as a dashed line."""
     objective = manifest["policy"]["objective"]
     name = (objective["minimise"] or objective["maximise"])[0]
     maximise = bool(objective["maximise"])
@@ -66,6 +76,14 @@ def convergence_figure(
         lw=2,
         label=label("best_so_far", lang),
     )
+    if plan is not None:
+        ax.axhline(
+            plan,
+            color="#555555",
+            linestyle="--",
+            lw=1.2,
+            label=label("plan_line", lang).format(value=written(plan, ".4g", lang)),
+        )
     chosen = pareto[pareto["policy"].fillna("") != ""]
     for _, row in chosen.iterrows():
         ax.annotate(
@@ -157,4 +175,15 @@ def draw_optimise_plots(folder: OptimiseFolder, plots_dir: Path, lang: str = "en
     objective = manifest["policy"]["objective"]
     if len(objective["minimise"]) + len(objective["maximise"]) >= 2:
         return [pareto_chart(evaluations, pareto, manifest, plots_dir / "pareto.png", lang)]
-    return [convergence_chart(evaluations, pareto, manifest, plots_dir / "convergence.png", lang)]
+    name = (objective["minimise"] or objective["maximise"])[0]
+    path = plots_dir / "convergence.png"
+    return [convergence_chart(evaluations, pareto, manifest, path, lang, plan_value(folder, name))]
+
+
+def plan_value(folder: OptimiseFolder, outcome: str) -> float | None:
+    """``outcome`` under the base scenario's plan (``out_of_sample.csv``), if it was run."""
+    checks = folder.out_of_sample
+    if "plan" not in checks:
+        return None
+    planned = checks.loc[(checks["outcome"] == outcome) & (checks["plan"] != ""), "plan"]
+    return float(planned.iloc[0]) if len(planned) else None
