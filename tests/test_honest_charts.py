@@ -133,6 +133,17 @@ def test_money_axes_start_at_zero(runs) -> None:
         plt.close(figure)
 
 
+def test_a_scenario_keeps_its_colour_from_one_comparison_to_the_next() -> None:
+    alone = scenario_colours(["baseline", "faster_taper"])
+    others = scenario_colours(["baseline", "no_arena", "downturn_2020", "faster_taper"])
+    reordered = scenario_colours(["baseline", "faster_taper", "no_arena", "downturn_2020"])
+    assert alone["faster_taper"] == reordered["faster_taper"]
+    assert others["no_arena"] == reordered["no_arena"]
+    six = ["base", *(f"scenario_{k}" for k in range(6))]
+    assert len(set(scenario_colours(six).values())) == 7  # distinct while the palette lasts
+    assert scenario_colours(["no_arena", "baseline"])["no_arena"] == BASELINE_COLOUR
+
+
 def test_a_scenario_keeps_its_colour_in_every_chart(runs) -> None:
     names = ["baseline", "cut"]
     colours = scenario_colours(names)
