@@ -22,7 +22,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from simulator.scenario import Project
+from simulator.scenario import AnyProject
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class AllocationRequest:
     """(project id, fraction) of projects started earlier and still running."""
     started: frozenset[str] = frozenset()
     """Projects started in an earlier year (they cannot start again)."""
-    proposals: tuple[Project, ...] = ()
+    proposals: tuple[AnyProject, ...] = ()
     """Every open-call project the request refers to, beyond the allocator's own pool:
     this year's proposals and earlier ones among ``commitments``."""
     cuts: tuple[CommitmentCut, ...] = ()
@@ -93,12 +93,14 @@ class ArenaAllocator(Protocol):
         ...
 
 
-def request_pool(projects: Sequence[Project], request: AllocationRequest) -> list[Project]:
+def request_pool(projects: Sequence[AnyProject], request: AllocationRequest) -> list[AnyProject]:
     """The projects a request is allocated over: an allocator's pool and the request's proposals."""
     return [*projects, *request.proposals]
 
 
-def eligible_new_projects(projects: Sequence[Project], request: AllocationRequest) -> list[Project]:
+def eligible_new_projects(
+    projects: Sequence[AnyProject], request: AllocationRequest
+) -> list[AnyProject]:
     """Projects that may start this year: started never, open not before (nor lapsed), all
     clusters open."""
     year, started, open_clusters = request.year, request.started, request.eligible_clusters
@@ -113,7 +115,7 @@ def eligible_new_projects(projects: Sequence[Project], request: AllocationReques
 
 
 def live_commitments(
-    projects_by_id: Mapping[str, Project], request: AllocationRequest
+    projects_by_id: Mapping[str, AnyProject], request: AllocationRequest
 ) -> dict[str, float]:
     """Committed projects whose clusters are all still open (project id → fraction)."""
     open_clusters = request.eligible_clusters
@@ -125,7 +127,7 @@ def live_commitments(
 
 
 def problem_key(
-    projects: Sequence[Project], request: AllocationRequest, *, weights: bool
+    projects: Sequence[AnyProject], request: AllocationRequest, *, weights: bool
 ) -> Hashable:
     """A canonical key of the request's problem over ``projects``: requests with equal keys
     have the same program (and the same proportional split).
@@ -168,14 +170,14 @@ def problem_key(
 
 
 def commitments_cost(
-    fractions: Mapping[str, float], projects_by_id: Mapping[str, Project]
+    fractions: Mapping[str, float], projects_by_id: Mapping[str, AnyProject]
 ) -> float:
     """What ``fractions`` (project id → fraction) cost this year (MSEK), summed in their order."""
     return sum(projects_by_id[pid].cost_per_year * f for pid, f in fractions.items())
 
 
 def cluster_money(
-    fractions: Mapping[str, float], projects_by_id: Mapping[str, Project]
+    fractions: Mapping[str, float], projects_by_id: Mapping[str, AnyProject]
 ) -> dict[str, float]:
     """Money reaching each cluster from ``fractions``, as the cluster cap counts it (a
     project's money split equally among its clusters)."""
@@ -190,7 +192,7 @@ def cluster_money(
 
 def commitments_fit(
     fractions: Mapping[str, float],
-    projects_by_id: Mapping[str, Project],
+    projects_by_id: Mapping[str, AnyProject],
     budget: float,
     cluster_cap_share: float = 1.0,
 ) -> bool:
@@ -210,7 +212,7 @@ MAX_ROUNDING_STEPS = 1000
 
 def cut_commitments(
     committed: Mapping[str, float],
-    projects_by_id: Mapping[str, Project],
+    projects_by_id: Mapping[str, AnyProject],
     budget: float,
     cluster_cap_share: float = 1.0,
 ) -> dict[str, float]:
@@ -260,7 +262,7 @@ class ProportionalAllocator:
     cluster_cap_share = 1.0
     """No cap: the proportional split ignores clusters."""
 
-    def __init__(self, projects: Sequence[Project]) -> None:
+    def __init__(self, projects: Sequence[AnyProject]) -> None:
         self.projects = list(projects)
 
     def problem_key(self, request: AllocationRequest) -> Hashable:
@@ -343,12 +345,12 @@ class CommitmentBook:
     extended).
     """
 
-    def __init__(self, projects: Sequence[Project]) -> None:
+    def __init__(self, projects: Sequence[AnyProject]) -> None:
         self.projects = {p.id: p for p in projects}
         self.started: dict[str, tuple[int, float]] = {}
-        self.proposals: dict[str, Project] = {}
+        self.proposals: dict[str, AnyProject] = {}
 
-    def add(self, projects: Sequence[Project]) -> None:
+    def add(self, projects: Sequence[AnyProject]) -> None:
         """Open-call proposals join the book."""
         self.projects.update((p.id, p) for p in projects)
         self.proposals.update((p.id, p) for p in projects)

@@ -7,7 +7,7 @@ from itertools import combinations
 
 import numpy as np
 
-from simulator.scenario import AREAS, OpenCalls, Project
+from simulator.scenario import AREAS, OpenCalls, Proposal
 
 
 def pair_weights(calls: OpenCalls, clusters: list[str]) -> tuple[list[tuple[str, str]], np.ndarray]:
@@ -48,7 +48,7 @@ def draw_call(
     open_clusters: list[str],
     rng: np.random.Generator,
     pair_table: PairTable | None = None,
-) -> list[Project]:
+) -> list[Proposal]:
     """One year's proposals, area by area (in ``AREAS`` order), from the open clusters.
 
     Per area: ``n ~ Poisson(proposals_per_year)``; per proposal a pair of open clusters
@@ -59,9 +59,9 @@ def draw_call(
     (optional) keeps the pairs' cdf across calls.
 
     Every field is drawn inside the ranges of the validated :class:`CallArea`, so a
-    proposal is always a valid :class:`Project` (a cost rounds to at least 0.001 MSEK,
-    as ``cost_min >= 0.001``); it is built without validating it again, which a test
-    checks by validating drawn proposals.
+    proposal is always a valid project (a cost rounds to at least 0.001 MSEK, as
+    ``cost_min >= 0.001``): a light :class:`Proposal`, not a validated :class:`Project`
+    (a test validates drawn proposals as projects).
     """
     if year < calls.from_year:
         return []
@@ -82,11 +82,10 @@ def draw_call(
             cost = round(uniform(rng, spec.cost_min, spec.cost_max), 3)
             ratio = uniform(rng, spec.cofunding_ratio_min, spec.cofunding_ratio_max)
             proposals.append(
-                Project.model_construct(  # valid by construction (see above): not re-checked
+                Proposal(
                     id=f"call{year}_{area}_{number}",
-                    title=f"open call {year}, {area.replace('_', ' ')}, proposal {number}",
                     area=area,
-                    clusters=list(pair),
+                    clusters=pair,
                     cost_per_year=cost,
                     duration=int(rng.integers(spec.duration_min, spec.duration_max + 1)),
                     earliest_start=year,

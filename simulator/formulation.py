@@ -29,7 +29,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from simulator.scenario import AREAS, Allocator, Project
+from simulator.scenario import AREAS, Allocator, AnyProject
 
 INF = float("inf")
 _PULP_ILLEGAL = str.maketrans("-+[] ->/", "________")
@@ -41,7 +41,7 @@ class YearInputs:
 
     year: int
     budget: float
-    projects: tuple[Project, ...]
+    projects: tuple[AnyProject, ...]
     """Projects that get a variable this year (eligible new ones and live commitments)."""
     commitments: Mapping[str, float] = field(default_factory=dict)
     """Project id → least fraction (started earlier)."""
@@ -66,7 +66,7 @@ def column_name(kind: str, *parts: object) -> str:
     return "_".join([kind, *map(str, parts)]).translate(_PULP_ILLEGAL)
 
 
-def project_weight(project: Project, at_risk: frozenset[str], options: Allocator) -> float:
+def project_weight(project: AnyProject, at_risk: frozenset[str], options: Allocator) -> float:
     """Objective weight: growth seeds and projects with clusters at risk count more."""
     weight = options.growth_seed_weight if project.growth_seed else 1.0
     risky = sum(c in at_risk for c in project.clusters) if at_risk else 0

@@ -56,7 +56,7 @@ from simulator.allocation import (
     request_pool,
 )
 from simulator.formulation import INF, Program, YearInputs, formulate, project_weight
-from simulator.scenario import Allocator, Project
+from simulator.scenario import Allocator, AnyProject
 
 __all__ = ["YearInputs", "project_weight"]  # also here, where the formulation is described
 
@@ -293,7 +293,7 @@ def read_result(
     return ProgramResult(status, float(pulp.value(impact) or 0.0), fractions, prices, slack)
 
 
-def year_inputs(projects: Sequence[Project], request: AllocationRequest) -> YearInputs:
+def year_inputs(projects: Sequence[AnyProject], request: AllocationRequest) -> YearInputs:
     """The program's data for one allocation request, over ``projects`` and the request's
     proposals."""
     pool = request_pool(projects, request)
@@ -322,7 +322,7 @@ def nothing_to_allocate(inputs: YearInputs, request: AllocationRequest) -> Alloc
 class LinearProgramAllocator:
     """The LP behind the allocator interface, one year at a time, through PuLP."""
 
-    def __init__(self, projects: Sequence[Project], options: Allocator) -> None:
+    def __init__(self, projects: Sequence[AnyProject], options: Allocator) -> None:
         self.projects = list(projects)
         self.options = options
 

@@ -41,7 +41,7 @@ import numpy as np
 from simulator.allocation import Allocation, AllocationRequest, problem_key
 from simulator.formulation import Program, formulate
 from simulator.lp import LinearProgramAllocator, nothing_to_allocate, quiet_highs, year_inputs
-from simulator.scenario import Allocator, Project
+from simulator.scenario import Allocator, AnyProject
 
 _COLWISE = int(highspy.MatrixFormat.kColwise)
 _MINIMIZE = int(highspy.ObjSense.kMinimize)
@@ -74,7 +74,7 @@ class HighsAllocator:
     """The LP allocator for ensembles (continuous, HiGHS): the formulation's arrays, solved
     by highspy directly."""
 
-    def __init__(self, projects: Sequence[Project], options: Allocator) -> None:
+    def __init__(self, projects: Sequence[AnyProject], options: Allocator) -> None:
         self.projects = list(projects)
         self.options = options
         self.fallback = LinearProgramAllocator(projects, options)

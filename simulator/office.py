@@ -13,7 +13,7 @@ from simulator.cluster import Announcements, ClusterBatch, YearFunding
 from simulator.members import Members
 from simulator.planning import allocation_step
 from simulator.records import AllocationRow, Event
-from simulator.scenario import CLUSTER_SEPARATOR, Project, Scenario
+from simulator.scenario import CLUSTER_SEPARATOR, AnyProject, Scenario
 from simulator.schedules import base_value, rule_in_year, schedule_value
 
 
@@ -86,7 +86,7 @@ def programme_office(
 
 
 def cut_events(
-    year: int, cuts: Sequence[CommitmentCut], projects: dict[str, Project]
+    year: int, cuts: Sequence[CommitmentCut], projects: dict[str, AnyProject]
 ) -> list[Event]:
     """One ``arena_cut <project> <contracted>-><paid>`` event (the project's fractions of its
     yearly cost, 6 decimals) per cut commitment and each of its clusters, by project id."""
@@ -124,7 +124,7 @@ class Payouts:
         self.made: dict[tuple, tuple[tuple, np.ndarray, np.ndarray, list[AllocationRow]]] = {}
 
     def of(
-        self, allocation: Allocation, projects: dict[str, Project]
+        self, allocation: Allocation, projects: dict[str, AnyProject]
     ) -> tuple[np.ndarray, np.ndarray, list[AllocationRow]]:
         """Money and funded fractions per cluster, and the allocation rows, of one run."""
         funded = tuple(projects[pid] for pid in allocation.fractions)
@@ -140,7 +140,7 @@ class Payouts:
 
 def pay_out(
     fractions: dict[str, float],
-    projects: dict[str, Project],
+    projects: dict[str, AnyProject],
     cluster_ids: Sequence[str],
     money: np.ndarray,
     taking_part: np.ndarray,
@@ -162,7 +162,7 @@ def pay_out(
 
 
 def allocation_rows(
-    year: int, fractions: dict[str, float], projects: dict[str, Project]
+    year: int, fractions: dict[str, float], projects: dict[str, AnyProject]
 ) -> list[AllocationRow]:
     """One row per project funded in ``year``, in project id order."""
     return [

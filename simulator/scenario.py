@@ -444,6 +444,41 @@ class Project(StrictModel):
         return self.earliest_start <= year and (last is None or year < last + self.duration)
 
 
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """An open-call proposal: what the allocators read of a :class:`Project`, made without
+    validation, because every field is drawn inside the ranges of a validated
+    :class:`CallArea` (:func:`simulator.calls.draw_call`); a test validates drawn ones as
+    projects. Tens are drawn per run and year, so a pydantic model each would cost more
+    than the draw itself."""
+
+    id: str
+    area: Area
+    clusters: tuple[str, str]
+    cost_per_year: float
+    duration: int
+    earliest_start: int
+    cofunding_per_year: float
+    impact: float
+    growth_seed: bool = False
+    latest_start: int | None = None
+
+    @property
+    def title(self) -> str:
+        """What it is: ``open call 2023, personal health, proposal 2``."""
+        number = self.id.rsplit("_", 1)[-1]
+        return f"open call {self.earliest_start}, {self.area.replace('_', ' ')}, proposal {number}"
+
+    def may_run_in(self, year: int) -> bool:
+        """As :meth:`Project.may_run_in`."""
+        last = self.latest_start
+        return self.earliest_start <= year and (last is None or year < last + self.duration)
+
+
+AnyProject = Project | Proposal
+"""A project of the shipped pool or an open-call proposal: the allocators read either."""
+
+
 class CallArea(StrictModel):
     """The proposals of one innovation area in each year's open call."""
 
