@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def explore_file(scratch: Path) -> Path:
     """what_matters.toml with ``samples = 16``, its base named by absolute path."""
     text = WHAT_MATTERS.read_text(encoding="utf-8")
     lines = [
-        f"samples = {EXPLORE_SAMPLES}" if line.startswith("samples =") else line
+        f"samples = {EXPLORE_SAMPLES}" if re.match(r"samples = \d", line) else line
         for line in text.splitlines()
     ]
     text = "\n".join(lines).replace('base = "../baseline.toml"', f'base = "{BASELINE}"')

@@ -15,7 +15,7 @@ from scenarios.config.scenario import load_config
 from scenarios.core.errors import UserError
 from scenarios.core.stops import forget_stops, stop_on_signals
 from scenarios.core.text import terminal_safe
-from scenarios.engine.executor import Backend
+from scenarios.engine.executor import MAX_DEFAULT_JOBS, Backend, default_jobs
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.optimise_folder import OptimiseFolder
 from scenarios.folders.run_folder import RunFolder
@@ -103,8 +103,8 @@ def jobs_option(help_text: str):  # type: ignore[no-untyped-def]
         "--jobs",
         "-j",
         type=click.IntRange(min=1),
-        default=1,
-        show_default=True,
+        default=None,
+        show_default=f"the usable cores, at most {MAX_DEFAULT_JOBS}",
         help=help_text,
     )
 
@@ -134,9 +134,11 @@ def note(line: str) -> None:
     click.secho(terminal_safe(line), fg="yellow", err=True)
 
 
-def backend_of(backend: str, jobs: int, scheduler: str | None) -> Backend:
-    """Where the work runs (``--scheduler`` implies ``--backend dask``)."""
-    return Backend("dask" if scheduler is not None else backend, jobs, scheduler)
+def backend_of(backend: str, jobs: int | None, scheduler: str | None) -> Backend:
+    """Where the work runs (``--scheduler`` implies ``--backend dask``; no ``--jobs``: the
+    usable cores, at most ``MAX_DEFAULT_JOBS``)."""
+    workers = jobs if jobs is not None else default_jobs()
+    return Backend("dask" if scheduler is not None else backend, workers, scheduler)
 
 
 def comparison_options(out_help: str, out_required: bool = False):  # type: ignore[no-untyped-def]
@@ -314,7 +316,7 @@ def run(
     runs: int | None,
     seed: int | None,
     horizon: int | None,
-    jobs: int,
+    jobs: int | None,
     backend: str,
     scheduler: str | None,
     batch_size: int | None,
@@ -552,7 +554,7 @@ def brief_command(
 def explore_command(
     experiment_file: Path,
     out: Path | None,
-    jobs: int,
+    jobs: int | None,
     backend: str,
     scheduler: str | None,
     chunk_points: int | None,
@@ -628,7 +630,7 @@ def explore_command(
 def optimise_command(
     policy_file: Path,
     out: Path | None,
-    jobs: int,
+    jobs: int | None,
     backend: str,
     scheduler: str | None,
     budget: int | None,

@@ -19,6 +19,7 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -31,10 +32,20 @@ from scenarios.core.stops import quiet_worker
 CONNECT_TIMEOUT_SECONDS = 5
 """How long a Dask scheduler has to accept a connection and answer Dask's handshake."""
 BACKENDS = ("local", "dask")
+MAX_DEFAULT_JOBS = 8
+"""The most worker processes the default ``--jobs`` starts (more cores need ``--jobs``)."""
 SCHEDULER_ADDRESS = re.compile(
     r"(?:(?:tcp|tls)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})"
 )
 """A Dask scheduler's address: ``tcp://HOST:PORT`` (``tls://`` too; the scheme may be left out)."""
+
+
+def default_jobs() -> int:
+    """The worker processes a command starts unless told: the cores this process may use,
+    at most ``MAX_DEFAULT_JOBS`` (results are the same for any number)."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    cores = len(usable) if usable else (os.cpu_count() or 1)
+    return max(1, min(MAX_DEFAULT_JOBS, cores))
 
 
 def check_scheduler_address(address: str) -> None:
