@@ -1,10 +1,11 @@
 """Where work runs: this process, a local process pool, or a Dask cluster. The one executor
 of ``run`` (batches of runs), ``explore`` (chunks of points) and ``optimise`` (candidates).
 
-A backend only decides where ``func(shared, item)`` runs: ``run`` takes the results in
-item order (:meth:`Executor.map`), explore and optimise in the order they finish
-(:meth:`Executor.map_unordered`) and sort them by point, so nothing written depends on the
-backend, the number of workers or the order in which work finishes. ``shared`` (the job:
+A backend only decides where ``func(shared, item)`` runs: ``run``, explore and optimise take
+the results in item order (:meth:`Executor.map`; the items still run side by side), so
+nothing written depends on the backend, the number of workers or the order in which work
+finishes, and when several points fail, the first of them in point order is the one
+named. (:meth:`Executor.map_unordered` gives results as they finish.) ``shared`` (the job:
 a scenario, a seed, a model) goes to each worker process once and stays there, so what a
 worker learns along the way (a memoised allocator's answers) serves all its items.
 

@@ -263,7 +263,7 @@ def run_points(
     progress: bool = True,
 ) -> np.ndarray:
     """Evaluate every point not yet saved in ``work`` (in chunks of ``chunk_points``, by
-    default :func:`points_per_chunk`), saving each chunk as it finishes; (points,
+    default :func:`points_per_chunk`), saving each chunk as it comes back (in point order); (points,
     ``outcomes``, ``STATS``) statistics of every point, in point order."""
     points = len(overrides)
     stats, done = work.load_chunks(points, (outcomes, len(STATS)))
@@ -279,7 +279,7 @@ def run_points(
         disable=None if progress else True,
     )
     with bar:
-        for first, chunk_stats in executor.map_unordered(evaluate_chunk, job, chunks):
+        for first, chunk_stats in executor.map(evaluate_chunk, job, chunks):
             work.save_chunk(first, chunk_stats)
             stats[first : first + len(chunk_stats)] = chunk_stats
             bar.update(len(chunk_stats))

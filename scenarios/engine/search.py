@@ -113,7 +113,7 @@ class CandidateEvaluator:
         )
         spec = self.policy.spec
         job = ChunkJob(self.model, spec.replications, spec.seed, what="evaluation")
-        for start, chunk_stats in self.executor.map_unordered(evaluate_chunk, job, chunks):
+        for start, chunk_stats in self.executor.map(evaluate_chunk, job, chunks):
             rows = candidates[start - first : start - first + len(chunk_stats)]
             self.work.save_chunk(start, np.hstack([rows, chunk_stats.reshape(len(rows), -1)]))
             stats[start - first : start - first + len(chunk_stats)] = chunk_stats

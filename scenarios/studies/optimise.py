@@ -293,6 +293,6 @@ def evaluate_points(
     point a chunk."""
     chunks = make_chunks(overrides, range(len(overrides)), 1)
     stats = np.full((len(overrides), outcomes, len(STATS)), np.nan)
-    for first, chunk_stats in executor.map_unordered(evaluate_chunk, job, chunks):
+    for first, chunk_stats in executor.map(evaluate_chunk, job, chunks):
         stats[first : first + len(chunk_stats)] = chunk_stats
     return stats
