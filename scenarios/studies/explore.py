@@ -3,7 +3,7 @@ which assumptions drive each outcome (SALib) and under which conditions a target
 is lost (PRIM).
 
 The points' outcome statistics are computed in chunks on a backend (local pool
-or Dask) and saved as they finish, so a stopped experiment resumes where it
+or Dask) and saved as they come back, so a stopped experiment resumes where it
 stopped; the tables are written from the saved chunks in point order, so they
 are byte-identical whatever the backend, ``--jobs``, chunk size or order of
 completion.
