@@ -12,7 +12,6 @@ out to be an invalid scenario halfway through a long experiment.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from scenarios.config.study_file import (
     read_spec,
     resolve_study,
 )
-from scenarios.core.errors import UserError, problem_line
+from scenarios.core.errors import UserError, did_you_mean, problem_line
 from simulator.outcomes import Outcome
 
 
@@ -221,8 +220,7 @@ def _spec_problems(path: Path, spec: ExperimentSpec) -> list[str]:
     """The problems found in the file alone, without its base scenario."""
     problems = design_problems(path, spec)
     if spec.discover is not None and spec.discover.outcome not in spec.outcomes:
-        guess = difflib.get_close_matches(spec.discover.outcome, list(spec.outcomes), n=1)
-        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        hint = did_you_mean(spec.discover.outcome, spec.outcomes)
         problems.append(
             problem_line(
                 str(path),

@@ -7,7 +7,6 @@ reported at once, each naming the file that set the key and the key path.
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from scenarios.config.job_size import runs_problem
 from scenarios.config.keys import apply_set, deep_merge, flatten, parse_set
 from scenarios.config.parameter_sets_file import read_parameter_sets
 from scenarios.config.provenance import flatten_provenance, provenance_problem
-from scenarios.core.errors import UserError, problem_line
+from scenarios.core.errors import UserError, did_you_mean, problem_line
 from simulator.parameter_sets import set_problems
 from simulator.scenario import CLUSTER_SEPARATOR, Problem, Scenario, scenario_problems
 
@@ -198,8 +197,7 @@ def _error_message(error: Any, owner: type[BaseModel] | None, name: str) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = list(owner.model_fields) if owner else []
-        guess = difflib.get_close_matches(name, allowed, n=1)
-        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        hint = did_you_mean(name, allowed)
         return f"unknown key '{name}'{hint} (allowed: {', '.join(allowed)})"
     if kind == "missing":
         return "required key is missing"
@@ -343,11 +341,9 @@ def refuse_unsettable(document: dict[str, Any], key: str, path: str) -> None:
         and not any(c in parts[1] for c in "*?[")
     )
     if new_cluster:
-        guess = difflib.get_close_matches(parts[1], list(clusters), n=1)
-        hint = f"did you mean '{guess[0]}'? " if guess else ""
         raise UserError(
-            f"--set {key}: {path} has no cluster '{parts[1]}'; {hint}"
-            f"its clusters: {', '.join(clusters)}"
+            f"--set {key}: {path} has no cluster '{parts[1]}'; its clusters: "
+            f"{', '.join(clusters)}{did_you_mean(parts[1], clusters)}"
         )
 
 

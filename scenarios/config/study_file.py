@@ -16,7 +16,6 @@ every range. Every problem is reported at once, as ``file: key: what``.
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from scenarios.config.scenario import (
     validation_problems,
     walk_key_path,
 )
-from scenarios.core.errors import UserError, problem_line
+from scenarios.core.errors import UserError, did_you_mean, problem_line
 from simulator.outcomes import Outcome, last_year_needed, outcome_problems
 
 HORIZON_KEY = "programme.horizon"
@@ -167,8 +166,7 @@ def read_spec(path: Path, model: type[BaseModel], what: str) -> Any:
 
 def unknown_outcome(path: Path, where: str, name: str, known: list[str]) -> str:
     """The line for a name that is not one of the file's outcomes (with a did-you-mean)."""
-    guess = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean '{guess[0]}'?" if guess else ""
+    hint = did_you_mean(name, known)
     return problem_line(
         str(path),
         where,
@@ -202,8 +200,7 @@ def key_problem(key: str, document: dict[str, Any], flat: dict[str, Any]) -> str
     known_field = owner is None or key.rsplit(".", 1)[-1] in owner.model_fields
     if parent and is_table(document, parent) and known_field:
         return None
-    guess = difflib.get_close_matches(key, list(flat), n=1)
-    hint = f"; did you mean '{guess[0]}'?" if guess else ""
+    hint = did_you_mean(key, flat)
     return f"'{key}' is not a key of the base scenario{hint}"
 
 

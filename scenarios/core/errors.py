@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class UserError(Exception):
     """Bad input from the user: one line per problem, each naming file and key."""
@@ -14,3 +17,10 @@ class UserError(Exception):
 def problem_line(file: str, key: str | None, message: str) -> str:
     """Format one problem as ``file: key: message`` (the key is left out when unknown)."""
     return f"{file}: {key}: {message}" if key else f"{file}: {message}"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the known name closest to ``name``, or ``""`` when none is
+    close: the hint every "unknown name" line ends with."""
+    guess = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean '{guess[0]}'?" if guess else ""
