@@ -469,11 +469,6 @@ class Proposal:
         number = self.id.rsplit("_", 1)[-1]
         return f"open call {self.earliest_start}, {self.area.replace('_', ' ')}, proposal {number}"
 
-    def may_run_in(self, year: int) -> bool:
-        """As :meth:`Project.may_run_in`."""
-        last = self.latest_start
-        return self.earliest_start <= year and (last is None or year < last + self.duration)
-
 
 AnyProject = Project | Proposal
 """A project of the shipped pool or an open-call proposal: the allocators read either."""

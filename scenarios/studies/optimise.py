@@ -246,23 +246,16 @@ def check_out_of_sample(
     spec = policy.spec
     replications = spec.out_of_sample_replications or spec.replications
     seed = out_of_sample_seed(policy)
+    outcomes = len(policy.outcome_names)
     job = ChunkJob(model, replications, seed, "out-of-sample run of policy", 1)
     overrides = [policy.overrides(evaluations.levers[c.evaluation]) for c in chosen]
-    fresh_values = chosen_values(
-        policy, evaluate_points(executor, job, overrides, len(policy.outcome_names))
-    )
+    fresh_values = chosen_values(policy, points_stats(executor, job, overrides, outcomes))
+    plan_job = ChunkJob(model, replications, seed, "the base scenario's plan", 0)
     try:
-        plan_job = ChunkJob(model, replications, seed, "the base scenario's plan", 0)
-        plan_values: list[float | str] = list(
-            map(
-                float,
-                chosen_values(
-                    policy, evaluate_points(executor, plan_job, [{}], len(policy.outcome_names))
-                )[0],
-            )
-        )
+        plan = chosen_values(policy, points_stats(executor, plan_job, [{}], outcomes))[0]
+        plan_values: list[float | str] = [float(value) for value in plan]
     except PointFailed:
-        plan_values = [""] * len(policy.outcome_names)
+        plan_values = [""] * outcomes
     names = policy.outcome_names
     rows = []
     for k, (pick, out_values) in enumerate(zip(chosen, fresh_values, strict=True), start=1):
@@ -286,7 +279,7 @@ def check_out_of_sample(
     return rows
 
 
-def evaluate_points(
+def points_stats(
     executor: Executor, job: ChunkJob, overrides: list[dict[str, Any]], outcomes: int
 ) -> np.ndarray:
     """(points, ``outcomes``, statistics) of each of ``overrides`` run as ``job`` says, one
