@@ -172,6 +172,12 @@ def test_swedish_labels(runs, tmp_path: Path) -> None:
     assert label("answer_title", "sv").format(year=2021) in page
     assert label("answer_title", "en").format(year=2021) not in page
     assert label("fee_income", "sv") == "Medlemsavgifter" != label("fee_income", "en")
+    # the scenarios' and scorecard's tables: Swedish headings, decimal commas
+    assert "<th>körningar</th>" in page and "<th>runs</th>" not in page
+    assert "<th>mål</th>" in page and "<th>target</th>" not in page
+    scorecard = page[page.index('id="scorecard"') :]
+    assert re.search(r"<td[^>]*>\d,\d\d</td>", scorecard)
+    assert not re.search(r"<td[^>]*>\d\.\d\d</td>", scorecard)
     english = tmp_path / "en"
     swedish = tmp_path / "sv"
     assert invoke("compare", str(runs[0]), str(runs[1]), "--out", str(english)).exit_code == 0

@@ -19,7 +19,7 @@ import pandas as pd
 from scenarios.analysis.backtest import summarise
 from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
 from scenarios.config.designs import ranking_column
-from scenarios.core.labels import column_label, input_label, label
+from scenarios.core.labels import column_label, input_label, label, label_or
 from scenarios.core.numbers import number, percent, span, written
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
@@ -114,16 +114,18 @@ def cell(
     return Cell(str(value), "text")
 
 
-def frame_table(frame: pd.DataFrame, max_rows: int | None = None) -> Table:
-    """A DataFrame as a table (at most ``max_rows`` rows, the rest named in a note)."""
+def frame_table(frame: pd.DataFrame, lang: str = "en", max_rows: int | None = None) -> Table:
+    """A DataFrame as a table in ``lang``: its headings (``col.<name>`` labels), its numbers
+    (decimal commas in Swedish), at most ``max_rows`` rows and the rest named in a note."""
     shown = frame if max_rows is None else frame.head(max_rows)
-    rows = [[cell(v) for v in row] for row in shown.itertuples(index=False)]
+    rows = [[cell(v, lang=lang) for v in row] for row in shown.itertuples(index=False)]
     more = (
-        f"{len(frame) - max_rows} more rows in the Excel workbook."
+        label("more_rows", lang).format(count=len(frame) - max_rows)
         if max_rows is not None and len(frame) > max_rows
         else ""
     )
-    return Table([str(c) for c in shown.columns], rows, more)
+    heads = [label_or(f"col.{str(c).replace(' ', '_')}", str(c), lang) for c in shown.columns]
+    return Table(heads, rows, more)
 
 
 def _answer_heads(base: str, others: list[str], lang: str) -> list[str]:
@@ -256,7 +258,7 @@ def _headline(comparison: Comparison, year: int, lang: str) -> list[str]:
     return items
 
 
-def _scenarios_table(comparison: Comparison) -> Table:
+def _scenarios_table(comparison: Comparison, lang: str) -> Table:
     rows = []
     for name, run in zip(comparison.names, comparison.runs, strict=True):
         m = run.manifest
@@ -270,10 +272,10 @@ def _scenarios_table(comparison: Comparison) -> Table:
                 "folder": str(run.path),
             }
         )
-    return frame_table(pd.DataFrame(rows))
+    return frame_table(pd.DataFrame(rows), lang)
 
 
-def _provenance(comparison: Comparison) -> tuple[Table, list[tuple[str, Table]]]:
+def _provenance(comparison: Comparison, lang: str) -> tuple[Table, list[tuple[str, Table]]]:
     rows = []
     for name, run in zip(comparison.names, comparison.runs, strict=True):
         m = run.manifest
@@ -297,12 +299,13 @@ def _provenance(comparison: Comparison) -> tuple[Table, list[tuple[str, Table]]]
             frame_table(
                 pd.DataFrame(
                     sorted(run.manifest.get("provenance", {}).items()), columns=["key", "source"]
-                )
+                ),
+                lang,
             ),
         )
         for name, run in zip(comparison.names, comparison.runs, strict=True)
     ]
-    return frame_table(pd.DataFrame(rows)), details
+    return frame_table(pd.DataFrame(rows), lang), details
 
 
 def _digits(*values: object) -> int:
@@ -418,8 +421,7 @@ def _ranking_table(folder: ExploreFolder, lang: str = "en") -> Table:
                     "note": "" if pd.isna(row["note"]) else note_text(row["note"], lang),
                 }
             )
-    frame = pd.DataFrame(rows).rename(columns=lambda heading: column_label(heading, lang))
-    return frame_table(frame)
+    return frame_table(pd.DataFrame(rows), lang)
 
 
 def explore_sections(folders: Sequence[ExploreFolder], lang: str = "en") -> list[ExploreSection]:
@@ -503,7 +505,7 @@ def build_html(
         if others
         else label("answer_note_single", lang)
     )
-    provenance, details = _provenance(comparison)
+    provenance, details = _provenance(comparison, lang)
     labels = {
         key: label(key, lang)
         for key in (
@@ -554,9 +556,9 @@ def build_html(
             tables=answer_tables(comparison, compared.clusters, lang),
             note=note,
         ),
-        scenarios=_scenarios_table(comparison),
-        input_diff=frame_table(diff) if not diff.empty else None,
-        scorecard=frame_table(card.drop(columns="year")),
+        scenarios=_scenarios_table(comparison, lang),
+        input_diff=frame_table(diff, lang) if not diff.empty else None,
+        scorecard=frame_table(card.drop(columns="year"), lang),
         explorations=[
             (section, _explore_subtitle(section, lang))
             for section in explore_sections(explorations, lang)
