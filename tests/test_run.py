@@ -15,7 +15,9 @@ from conftest import BASELINE, CONFIGS, invoke
 
 from scenarios.config.scenario import load_config
 from scenarios.engine.executor import Backend, Executor
-from scenarios.present.run_charts import RUN_PLOTS
+from scenarios.folders.run_folder import RunFolder
+from scenarios.present.run_charts import RUN_PLOTS, draw_run_plots
+from scenarios.studies.run import draw_plots
 from simulator.records import LEFT_STATUSES
 
 CSVS = ("yearly.csv", "allocation.csv", "summary.csv", "scorecard.csv", "events.csv")
@@ -101,6 +103,18 @@ def test_same_output_whatever_the_number_of_jobs(baseline_run: Path, tmp_path: P
     parallel = _run(tmp_path / "parallel", "--jobs", "2", "--no-plots")
     for name in CSVS:
         assert (parallel / name).read_bytes() == (baseline_run / name).read_bytes(), name
+
+
+def test_charts_drawn_side_by_side_are_the_bytes_drawn_one_by_one(
+    baseline_run: Path, tmp_path: Path
+) -> None:
+    run = RunFolder.open(baseline_run)
+    with Executor(Backend(jobs=2)) as executor:  # two worker processes, five charts
+        draw_plots(executor, run, tmp_path / "side_by_side", "en")
+    one_by_one = draw_run_plots(run, tmp_path / "one_by_one")
+    assert [path.name for path in one_by_one] == [f"{name}.png" for name in RUN_PLOTS]
+    for path in one_by_one:
+        assert (tmp_path / "side_by_side" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_other_seed_other_members(baseline_run: Path, tmp_path: Path) -> None:

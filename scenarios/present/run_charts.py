@@ -7,6 +7,7 @@ Labels come in English or Swedish (``lang``).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -417,20 +418,55 @@ def plot_overlay(
     return save_figure(overlay_figure(summaries, metric, ctx), path)
 
 
-RUN_PLOTS = ("funding_mix", "members", "regional_share", "arena", "scorecard")
+RUN_PLOTS = ("funding_mix", "members", "arena", "regional_share", "scorecard")
+"""The charts of a run, longest to draw first (so two workers finish together)."""
+
+
+@dataclass(frozen=True)
+class RunCharts:
+    """What a run's charts are drawn from: its tables and chart settings (no files, so a
+    worker on another machine can draw them too)."""
+
+    name: str
+    summary: pd.DataFrame
+    area_money: pd.DataFrame
+    scorecard: pd.DataFrame
+    ctx: ChartContext
+
+    @classmethod
+    def of(cls, run: RunFolder, lang: str = "en") -> RunCharts:
+        """The charts' data of a results folder."""
+        return cls(run.name, run.summary, run.area_money, run.scorecard, chart_context(run, lang))
+
+
+def draw_run_chart(charts: RunCharts, name: str, path: Path) -> Path:
+    """Draw the run chart ``name`` (one of :data:`RUN_PLOTS`) as a PNG file at ``path``."""
+    summary, ctx = charts.summary, charts.ctx
+    if name == "funding_mix":
+        return plot_funding_mix(summary, ctx, path)
+    if name == "members":
+        return plot_members_fan(summary, ctx, path)
+    if name == "regional_share":
+        return plot_regional_share(summary, ctx, path)
+    if name == "arena":
+        return plot_arena_heatmaps(summary, charts.area_money, ctx, path)
+    if name == "scorecard":
+        return plot_scorecard({charts.name: charts.scorecard}, ctx, path)
+    raise ValueError(f"no run chart {name!r}; the charts are {', '.join(RUN_PLOTS)}")
+
+
+def run_chart_png(charts: RunCharts, name: str) -> bytes:
+    """The run chart ``name`` as PNG bytes (drawn where an executor sends it)."""
+    with tempfile.TemporaryDirectory(prefix="clusterfund-chart-") as scratch:
+        return draw_run_chart(charts, name, Path(scratch) / f"{name}.png").read_bytes()
 
 
 def draw_run_plots(run: RunFolder, out: Path, lang: str = "en") -> list[Path]:
-    """The standard charts of one run, written as PNG files in ``out``."""
+    """The standard charts of one run, written as PNG files in ``out`` (one after another;
+    ``clusterfund run`` draws them side by side with :func:`run_chart_png`)."""
     out.mkdir(parents=True, exist_ok=True)
-    ctx = chart_context(run, lang)
-    return [
-        plot_funding_mix(run.summary, ctx, out / "funding_mix.png"),
-        plot_members_fan(run.summary, ctx, out / "members.png"),
-        plot_regional_share(run.summary, ctx, out / "regional_share.png"),
-        plot_arena_heatmaps(run.summary, run.area_money, ctx, out / "arena.png"),
-        plot_scorecard({run.name: run.scorecard}, ctx, out / "scorecard.png"),
-    ]
+    charts = RunCharts.of(run, lang)
+    return [draw_run_chart(charts, name, out / f"{name}.png") for name in RUN_PLOTS]
 
 
 def chart_context(run: RunFolder, lang: str = "en") -> ChartContext:

@@ -25,7 +25,7 @@ from scenarios.engine.summary import EnsembleSummary, ScorecardTally
 from scenarios.folders.manifest import write_manifest
 from scenarios.folders.publish import StagedFolder, default_folder
 from scenarios.folders.run_folder import PLOTS_DIR, RunFolder, RunTables
-from scenarios.present.run_charts import draw_run_plots
+from scenarios.present.run_charts import RUN_PLOTS, RunCharts, run_chart_png
 from scenarios.present.scenario_text import sets_note
 from scenarios.studies.input_kinds import SCENARIO, check_input_kind
 from simulator.lp import InfeasibleAllocation
@@ -101,6 +101,16 @@ def run_scenario(request: RunRequest, notify: Callable[[str], None] = print) -> 
     return RunResult(out, scenario.runs, scenario.seed)
 
 
+def draw_plots(executor: Executor, run: RunFolder, out: Path, lang: str) -> None:
+    """The run's charts, drawn side by side on the executor's workers (each takes one to two
+    seconds) and written in ``out``; the same bytes as drawn one after another."""
+    out.mkdir(parents=True, exist_ok=True)
+    charts = RunCharts.of(run, lang)
+    pictures = executor.map(run_chart_png, charts, RUN_PLOTS)
+    for name, png in zip(RUN_PLOTS, pictures, strict=True):
+        (out / f"{name}.png").write_bytes(png)
+
+
 def infeasible(config: Path, exc: InfeasibleAllocation) -> UserError:
     """The one-line error for an infeasible allocation (``allocate`` and ``run`` alike)."""
     return UserError(f"{config}: allocator: {exc}")
@@ -118,38 +128,38 @@ def execute_run(loaded: LoadedConfig, out: Path, request: RunRequest) -> Path:
         folder = staging.path
         summary = EnsembleSummary(folder, runs, scenario.years, list(scenario.clusters))
         tally = ScorecardTally(scenario, scored_years(scenario))
-        with (
-            Executor(request.backend) as executor,
-            RunTables(folder) as tables,
-            # closed on the way out, so a failure or Ctrl-C ends the worker processes at once
-            closing(run_stream(scenario, runs, seed, executor, request.batch_size)) as stream,
-        ):
-            bar = tqdm(
-                total=runs,
-                desc=f"{scenario.name}",
-                unit="run",
-                disable=None if request.progress else True,
+        with Executor(request.backend) as executor:
+            with (
+                RunTables(folder) as tables,
+                # closed on the way out, so a failure or Ctrl-C ends the worker processes at once
+                closing(run_stream(scenario, runs, seed, executor, request.batch_size)) as stream,
+            ):
+                bar = tqdm(
+                    total=runs,
+                    desc=f"{scenario.name}",
+                    unit="run",
+                    disable=None if request.progress else True,
+                )
+                with bar:
+                    for batch in stream:
+                        tables.add(batch.yearly_csv, batch.allocation_csv, batch.events_csv)
+                        summary.add(batch.first_run, batch.metrics)
+                        tally.add(batch.score_met, batch.score_value)
+                        bar.update(batch.runs)
+                tables.write_summary(summary.rows())
+                summary.close()
+                tables.write_scorecard(tally.rows())
+            manifest = write_manifest(
+                folder,
+                resolved=scenario.model_dump(mode="json"),
+                provenance=loaded.provenance,
+                files=loaded.files,
+                seed=seed,
+                runs=runs,
+                jobs=request.backend.jobs,
+                solver=scenario.allocator.solver if scenario.allocator.method == "lp" else "none",
+                extra={"allocator": scenario.allocator.method},
             )
-            with bar:
-                for batch in stream:
-                    tables.add(batch.yearly_csv, batch.allocation_csv, batch.events_csv)
-                    summary.add(batch.first_run, batch.metrics)
-                    tally.add(batch.score_met, batch.score_value)
-                    bar.update(batch.runs)
-            tables.write_summary(summary.rows())
-            summary.close()
-            tables.write_scorecard(tally.rows())
-        manifest = write_manifest(
-            folder,
-            resolved=scenario.model_dump(mode="json"),
-            provenance=loaded.provenance,
-            files=loaded.files,
-            seed=seed,
-            runs=runs,
-            jobs=request.backend.jobs,
-            solver=scenario.allocator.solver if scenario.allocator.method == "lp" else "none",
-            extra={"allocator": scenario.allocator.method},
-        )
-        if request.make_plots:
-            draw_run_plots(RunFolder(folder, manifest), folder / PLOTS_DIR, request.lang)
+            if request.make_plots:
+                draw_plots(executor, RunFolder(folder, manifest), folder / PLOTS_DIR, request.lang)
     return out
