@@ -154,6 +154,10 @@ def test_report_is_one_offline_file_with_a_workbook(runs, tmp_path: Path) -> Non
     assert label("answer_title").format(year=2021) in first_screen
     assert "Media Evolution" in first_screen and "Δ members" in first_screen
     assert "config sha256" in page and "20170101" in page
+    start = page.index('id="scorecard"')
+    scorecard = page[start : page.index("<h2", start)]
+    assert "members ≥ target: Media Evolution" in scorecard and "no cluster lost" in scorecard
+    assert "cluster_members_min" not in scorecard and "no_closures" not in scorecard
     book = load_workbook(out.with_suffix(".xlsx"))
     assert {"clusters_2021", "scorecard", "input_diff", "deltas"} <= set(book.sheetnames)
     sheet = book["clusters_2021"]

@@ -19,7 +19,7 @@ import pandas as pd
 from scenarios.analysis.backtest import summarise
 from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
 from scenarios.config.designs import ranking_column
-from scenarios.core.labels import column_label, input_label, label, label_or
+from scenarios.core.labels import column_label, input_label, label, label_or, target_label
 from scenarios.core.numbers import number, percent, span, written
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
@@ -498,6 +498,8 @@ def build_html(
     card = side_by_side(
         card[card.year == year], ["target", "year"], "probability", comparison.names
     )
+    names = {cid: c["name"] for cid, c in comparison.baseline.config["clusters"].items()}
+    card["target"] = [target_label(str(target), names, lang) for target in card["target"]]
     diff = side_by_side(compared.input_diff, ["key"], "value", comparison.names)
     base, others = comparison.names[0], comparison.names[1:]
     note = (
