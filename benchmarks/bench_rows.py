@@ -13,6 +13,9 @@ checkout's reference, so a before and an after share one reference:
 
     python benchmarks/bench_rows.py
     python benchmarks/bench_rows.py --code /tmp/before --repeat 3
+
+``--jobs-speedup`` instead times row 1 at ``--jobs 1`` and ``--jobs 2`` (with its plots, and
+with ``--no-plots``), alternating, and gives each speed-up of two workers over one.
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ RUN_RUNS, EXPLORE_SAMPLES = 1000, 16
 
 def time_command(code: Path, args: list[str]) -> float:
     """Wall seconds of ``clusterfund ARGS`` run from the checkout ``code``."""
+    # as a user's machine runs it: compiled modules cached (this sandbox sets PYTHONDONTWRITEBYTECODE)
     environment = {**os.environ, "PYTHONPATH": str(code)}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [sys.executable, "-m", "scenarios.cli", *args]
     started = time.perf_counter()
     subprocess.run(command, cwd=code, env=environment, check=True, capture_output=True)
@@ -68,12 +73,34 @@ def shown(times: list[float]) -> str:
     return f"{statistics.median(times):6.2f} s ({min(times):.2f}–{max(times):.2f})"
 
 
+def jobs_speedup(code: Path, repeat: int) -> None:
+    """Row 1 with one worker and with two, with and without plots: the speed-up of two."""
+    times: dict[tuple[str, int], list[float]] = {}
+    with tempfile.TemporaryDirectory() as scratch_name:
+        for attempt in range(repeat):
+            for plots in ("plots", "--no-plots"):
+                for jobs in (1, 2):
+                    out = Path(scratch_name) / f"run{attempt}_{jobs}{plots}"
+                    args = ["run", str(BASELINE), "--runs", str(RUN_RUNS), "--out", str(out)]
+                    args += ["--jobs", str(jobs)] + ([plots] if plots != "plots" else [])
+                    times.setdefault((plots, jobs), []).append(time_command(code, args))
+    print(f"code timed: {code}")
+    for plots in ("plots", "--no-plots"):
+        one, two = times[(plots, 1)], times[(plots, 2)]
+        speedup = statistics.median(one) / statistics.median(two)
+        print(f"{plots:10s} --jobs 1 {shown(one)}  --jobs 2 {shown(two)}  speed-up {speedup:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to time")
+    parser.add_argument("--jobs-speedup", action="store_true", help="time row 1 at 1 and 2 jobs")
     options = parser.parse_args()
     code = options.code.resolve()
+    if options.jobs_speedup:
+        jobs_speedup(code, options.repeat)
+        return
     baseline = load_config(BASELINE).scenario
     to_2025 = baseline.model_copy(
         update={"programme": baseline.programme.model_copy(update={"horizon": 2025})}
