@@ -29,6 +29,10 @@ make the problem infeasible.
 
 Projects with a closed cluster get no variable (they are not eligible).
 
+Where several allocations are optimal, the continuous LP's answer is the one the
+documented tie-break prefers (:mod:`simulator.tie_break`: the most money to the projects
+first by id), whatever the solver (:func:`break_ties`).
+
 The rules above are written once, in :mod:`simulator.formulation`, which gives the
 program as arrays; :func:`build_program` turns them into a PuLP model (binary mode,
 CBC, the elastic relaxation, the conflict search, slacks and MPS export), and
@@ -45,6 +49,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+import numpy as np
 import pulp
 
 from simulator.allocation import (
@@ -57,6 +62,7 @@ from simulator.allocation import (
 )
 from simulator.formulation import INF, Program, YearInputs, formulate, project_weight
 from simulator.scenario import Allocator, AnyProject
+from simulator.tie_break import optimal_face, ties_possible
 
 __all__ = ["YearInputs", "project_weight"]  # also here, where the formulation is described
 
@@ -100,6 +106,10 @@ class BuiltProgram:
     """The impact score (the objective without penalties)."""
     budget_rows: dict[int, pulp.LpConstraint] = field(default_factory=dict)
     """Year → its budget constraint."""
+    program: Program | None = None
+    """The program the model was made from."""
+    by_column: dict[int, pulp.LpVariable] = field(default_factory=dict)
+    """The program's column → its variable (every column the model holds)."""
 
 
 def build_program(
@@ -143,13 +153,21 @@ def to_pulp(
             upBound=None if upper == INF else upper,
             cat=pulp.LpContinuous if j in shortfalls or j in program.fractional else category,
         )
-    built = BuiltProgram(problem, {key: column[j] for key, j in program.columns.items()})
+    built = BuiltProgram(
+        problem,
+        {key: column[j] for key, j in program.columns.items()},
+        program=program,
+        by_column=column,
+    )
     for r, pairs in enumerate(program.row_entries()):
         if not kept[r]:
             continue
         name = program.row_names[r]
         lower, upper = float(program.row_lower[r]), float(program.row_upper[r])
-        sense = pulp.LpConstraintLE if lower == -INF else pulp.LpConstraintGE
+        if lower == upper:  # a row held at its bound (:func:`simulator.tie_break.optimal_face`)
+            sense = pulp.LpConstraintEQ
+        else:
+            sense = pulp.LpConstraintLE if lower == -INF else pulp.LpConstraintGE
         terms = [(column[j], coef) for j, coef in pairs]
         if elastic:
             slack = problem.add_variable(f"slack_{name}", lowBound=0)
@@ -210,7 +228,8 @@ def solver_for(name: str, time_limit: float | None = None) -> pulp.LpSolver:
     if name == "highs":
         if highs_available():
             quiet_highs()
-            return pulp.HiGHS(msg=False, timeLimit=time_limit)
+            # without presolve, as the fast path (simulator.lp_highs) solves: the same vertex
+            return pulp.HiGHS(msg=False, timeLimit=time_limit, presolve="off")
         name = "cbc"
     return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
 
@@ -293,6 +312,33 @@ def read_result(
     return ProgramResult(status, float(pulp.value(impact) or 0.0), fractions, prices, slack)
 
 
+def break_ties(built: BuiltProgram, result: ProgramResult, solver: pulp.LpSolver) -> ProgramResult:
+    """The solved continuous program's answer under the documented tie-break
+    (:mod:`simulator.tie_break`): when another optimum might exist, the optimum that the
+    tie-break prefers, found by a second solve over the set of optima. The budget's shadow
+    price stays the first solve's."""
+    program = built.program
+    if program is None or program.integer:
+        return result
+    x = np.array([_number(built.by_column[j].value()) for j in range(program.num_col)])
+    reduced = np.array([_number(built.by_column[j].dj) for j in range(program.num_col)])
+    dual = np.array([_number(built.rows[name].pi) for name in program.row_names])
+    if not ties_possible(program, x, reduced, dual):
+        return result
+    face = to_pulp(optimal_face(program, x, reduced, dual))
+    status = solve(face, solver)
+    if status != SOLVED:
+        return result  # the set of optima is too thin for the solver: keep the first optimum
+    chosen = read_result(face, status, list(result.budget_shadow_price), binary=False)
+    return ProgramResult(
+        result.status, chosen.objective, chosen.fractions, result.budget_shadow_price, chosen.slack
+    )
+
+
+def _number(value: float | None) -> float:
+    return 0.0 if value is None else float(value)
+
+
 def year_inputs(projects: Sequence[AnyProject], request: AllocationRequest) -> YearInputs:
     """The program's data for one allocation request, over ``projects`` and the request's
     proposals."""
@@ -353,7 +399,8 @@ class LinearProgramAllocator:
             raise RuntimeError(
                 f"the arena allocation for {request.year} ended with status {status}"
             )
-        return inputs, built, read_result(built, status, [request.year], self.options.binary)
+        result = read_result(built, status, [request.year], self.options.binary)
+        return inputs, built, break_ties(built, result, solver)
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money by the LP."""

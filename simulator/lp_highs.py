@@ -20,12 +20,14 @@ lists, the arrays go into ``passModel`` directly and HiGHS runs on one thread, a
 solve takes about 0.75–0.9 ms (best of alternating runs on a shared 2-core machine,
 against 1.05–1.1 ms before), of which HiGHS's own ``run`` is about 0.4–0.45 ms,
 ``formulate`` about 0.2 ms and passing the model about 0.02 ms
-(``benchmarks/bench_lp_replay.py``). Options that would make HiGHS do less
-(``presolve = "off"``) change the vertex it returns on many of these degenerate
-problems, so none is set; the one option set, ``threads = 1``, changes how fast
-HiGHS answers, never what. Nothing carries over from one solve to the next
-(``passModel`` replaces the model and its basis), so an answer does not depend on
-what was solved before (and so not on ``--jobs``).
+(``benchmarks/bench_lp_replay.py``). HiGHS runs without presolve: on these small
+programs that halves its own ``run`` (0.56 → 0.26 ms a distinct problem of a 100-run
+baseline ensemble with open calls). Without presolve HiGHS may return another vertex of a
+degenerate problem; the tie-break (:meth:`HighsAllocator.break_ties`,
+:mod:`simulator.tie_break`) makes the answer the same either way. The other option set,
+``threads = 1``, changes how fast HiGHS answers, never what. Nothing
+carries over from one solve to the next (``passModel`` replaces the model and its basis),
+so an answer does not depend on what was solved before (and so not on ``--jobs``).
 
 An infeasible (or otherwise unsolved) request is handed to the PuLP allocator,
 which names the conflict and the smallest relaxation.
@@ -42,6 +44,7 @@ from simulator.allocation import Allocation, AllocationRequest, problem_key
 from simulator.formulation import Program, formulate
 from simulator.lp import LinearProgramAllocator, nothing_to_allocate, quiet_highs, year_inputs
 from simulator.scenario import Allocator, AnyProject
+from simulator.tie_break import TIE_TOLERANCE, optimal_face
 
 _COLWISE = int(highspy.MatrixFormat.kColwise)
 _MINIMIZE = int(highspy.ObjSense.kMinimize)
@@ -84,6 +87,9 @@ class HighsAllocator:
         # one thread: the models are tiny, and waiting on HiGHS's spare worker only costs time
         self.threads = 1
         self.highs.setOptionValue("threads", self.threads)
+        # presolve halves the time of a solve on these tiny models and, with the tie-break
+        # deciding between optima, changes nothing else
+        self.highs.setOptionValue("presolve", "off")
 
     @property
     def cluster_cap_share(self) -> float:
@@ -117,7 +123,7 @@ class HighsAllocator:
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return self.fallback.allocate(request)  # names the conflict, or reports the status
         solution = highs.getSolution()
-        values = solution.col_value
+        values = self.break_ties(program, solution)
         impact = program.impact.tolist()
         fractions = {}
         objective = 0.0
@@ -128,3 +134,40 @@ class HighsAllocator:
                 fractions[pid] = round(value, 12)
         shadow = abs(solution.row_dual[program.budget_rows[request.year]])
         return Allocation(request.year, fractions, "Optimal", objective, shadow)
+
+    def break_ties(self, program: Program, solution: highspy.HighsSolution) -> list[float]:
+        """The solved program's column values under the documented tie-break
+        (:mod:`simulator.tie_break`): the first optimum when the basis proves it the only one
+        (no nonbasic column or row has a zero reduced cost or dual), else the optimum the
+        tie-break prefers, from a second solve over the set of optima."""
+        values = solution.col_value
+        basis = self.highs.getBasis()
+        if not dual_degenerate(
+            solution.col_dual, solution.row_dual, basis.col_status, basis.row_status
+        ):
+            return values
+        x = np.array(values)
+        face = optimal_face(program, x, np.array(solution.col_dual), np.array(solution.row_dual))
+        pass_program(self.highs, face)
+        self.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return values  # the set of optima is too thin for the solver: keep the first optimum
+        return self.highs.getSolution().col_value
+
+
+_BASIC = highspy.HighsBasisStatus.kBasic
+
+
+def dual_degenerate(
+    col_dual: Sequence[float],
+    row_dual: Sequence[float],
+    col_status: Sequence[highspy.HighsBasisStatus],
+    row_status: Sequence[highspy.HighsBasisStatus],
+) -> bool:
+    """Whether some nonbasic column or row has a zero reduced cost or dual (to
+    :data:`simulator.tie_break.TIE_TOLERANCE`): only then may another optimum exist."""
+    return any(
+        status != _BASIC and abs(dual) <= TIE_TOLERANCE
+        for duals, statuses in ((col_dual, col_status), (row_dual, row_status))
+        for dual, status in zip(duals, statuses, strict=True)
+    )

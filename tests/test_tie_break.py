@@ -1,0 +1,140 @@
+"""The documented tie-break: among optimal allocations, the most money to the projects that
+come first by id; the same answer from HiGHS (fast path and PuLP) and from CBC, with the
+optimal impact unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+import pytest
+from conftest import BASELINE
+from test_lp import OPEN, options, project
+
+from scenarios.config.scenario import load_config
+from scenarios.engine.ensemble import run_rng
+from simulator.allocation import Allocation, AllocationRequest
+from simulator.formulation import YearInputs, formulate
+from simulator.lp import (
+    LinearProgramAllocator,
+    build_program,
+    read_result,
+    solve,
+    solver_for,
+    year_inputs,
+)
+from simulator.lp_highs import HighsAllocator
+from simulator.model import simulate_batch
+from simulator.tie_break import optimal_face, tie_break_weights
+
+# the same impact per MSEK (2): any split of the budget between them is optimal
+TIED = [project("P2", 0.5, 1.0), project("P1", 1.0, 2.0), project("P3", 0.25, 0.5)]
+
+
+def allocators(pool, opts):
+    return {
+        "fast path (HiGHS)": HighsAllocator(pool, opts),
+        "PuLP with HiGHS": LinearProgramAllocator(pool, opts),
+        "PuLP with CBC": LinearProgramAllocator(pool, opts.model_copy(update={"solver": "cbc"})),
+    }
+
+
+@pytest.mark.parametrize("budget", [1.0, 1.3, 1.6])
+def test_tied_money_goes_to_the_lowest_id_first_by_every_method(budget: float) -> None:
+    # by hand: P1 (first by id) takes up to 1.0 MSEK, then P2 up to 0.5, then P3
+    expected = {
+        "P1": min(1.0, budget),
+        "P2": min(0.5, max(0.0, budget - 1.0)) / 0.5,
+        "P3": min(0.25, max(0.0, budget - 1.5)) / 0.25,
+    }
+    expected = {pid: fraction for pid, fraction in expected.items() if fraction > 0}
+    request = AllocationRequest(2019, budget, OPEN)
+    for method, allocator in allocators(TIED, options()).items():
+        got = allocator.allocate(request)
+        assert got.fractions == pytest.approx(expected, abs=1e-9), method
+        assert got.objective == pytest.approx(2 * budget, abs=1e-9), method  # the optimum
+
+
+def test_the_tie_break_weights_by_hand() -> None:
+    program = formulate([YearInputs(2019, 1.0, tuple(TIED))], options())
+    weights = dict(zip(program.column_names, tie_break_weights(program), strict=True))
+    # three project columns ordered by id: (3 - rank) * cost
+    assert weights == pytest.approx({"x_P1_2019": 3 * 1.0, "x_P2_2019": 2 * 0.5, "x_P3_2019": 0.25})
+
+
+def test_the_set_of_optima_keeps_the_optimum_and_pins_what_is_not_tied() -> None:
+    # a fourth project with a better ratio must be funded fully in every optimum
+    pool = [*TIED, project("P0", 0.5, 3.0)]
+    program = formulate([YearInputs(2019, 1.2, tuple(pool))], options())
+    built = build_program([YearInputs(2019, 1.2, tuple(pool))], options())
+    solver = solver_for("highs")
+    solve(built, solver)
+    x = np.array([built.by_column[j].value() for j in range(program.num_col)])
+    reduced = np.array([built.by_column[j].dj for j in range(program.num_col)])
+    dual = np.array([built.rows[name].pi for name in program.row_names])
+    face = optimal_face(program, x, reduced, dual)
+    p0 = program.columns[("P0", 2019)]
+    # P0 brings 6 per MSEK against the tied 2: its reduced cost, 3 - 2·0.5, is not 0
+    assert face.col_lower[p0] == face.col_upper[p0] == 1.0
+    budget = program.budget_rows[2019]
+    assert face.row_lower[budget] == face.row_upper[budget] == 1.2  # the budget is spent
+    for pid in ("P1", "P2", "P3"):  # the tied ones stay free
+        j = program.columns[(pid, 2019)]
+        assert (face.col_lower[j], face.col_upper[j]) == (0.0, 1.0)
+
+
+class Recorder:
+    """Answers through the fast path and notes each distinct request."""
+
+    def __init__(self, inner: HighsAllocator) -> None:
+        self.inner = inner
+        self.distinct: dict[Hashable, AllocationRequest] = {}
+
+    @property
+    def cluster_cap_share(self) -> float:
+        return self.inner.cluster_cap_share
+
+    def problem_key(self, request: AllocationRequest) -> Hashable:
+        return self.inner.problem_key(request)
+
+    def allocate(self, request: AllocationRequest) -> Allocation:
+        self.distinct.setdefault(self.problem_key(request), request)
+        return self.inner.allocate(request)
+
+
+def check_ensemble(runs: int) -> tuple[int, int]:
+    """Every distinct program of a ``runs``-run baseline ensemble (open calls from 2022): the
+    fast path, PuLP with HiGHS and PuLP with CBC give the same fractions, and their impact is
+    the optimum of the program without the tie-break. To 1e-9, but CBC's answers come through
+    a solution file with 8 significant digits: to 1e-7 for them. Returns the programs
+    checked, and on how many a plain solve (PuLP with HiGHS, no tie-break) returned another
+    optimal allocation than the tie-break's."""
+    scenario = load_config(BASELINE).scenario
+    recorder = Recorder(HighsAllocator(scenario.projects, scenario.allocator))
+    simulate_batch(scenario, [run_rng(20170101, r) for r in range(runs)], recorder)
+    methods = allocators(scenario.projects, scenario.allocator)
+    highs = solver_for("highs")
+    checked = tied = 0
+    for request in recorder.distinct.values():
+        answers = {name: allocator.allocate(request) for name, allocator in methods.items()}
+        fast = answers["fast path (HiGHS)"]
+        if not fast.fractions:
+            continue
+        plain = build_program([year_inputs(scenario.projects, request)], scenario.allocator)
+        first = read_result(plain, solve(plain, highs), [request.year], False)
+        for name, answer in answers.items():
+            digits = 1e-7 if "CBC" in name else 1e-9
+            for pid in set(fast.fractions) | set(answer.fractions):
+                got, want = answer.fractions.get(pid, 0.0), fast.fractions.get(pid, 0.0)
+                assert got == pytest.approx(want, abs=digits), (name, request.year, pid)
+            assert answer.objective == pytest.approx(first.objective, rel=digits, abs=digits), name
+        checked += 1
+        first_fractions = {pid: f for (pid, _), f in first.fractions.items() if f > 1e-9}
+        tied += first_fractions != pytest.approx(fast.fractions, abs=1e-9)
+    return checked, tied
+
+
+def test_every_program_of_an_ensemble_gets_one_answer_from_every_method() -> None:
+    """``benchmarks/check_tie_break.py`` runs the same check on 200 runs."""
+    checked, _tied = check_ensemble(12)
+    assert checked > 100  # the ensemble asked for many distinct programs
