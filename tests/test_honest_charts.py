@@ -70,12 +70,13 @@ def test_a_cluster_that_has_left_is_not_drawn_at_zero_share(runs, left_summary) 
     after = years >= GONE_FROM
     assert np.isnan(share[after]).all(), "drawn after it left"
     assert np.isfinite(share[~after]).all() and (share[~after] > 0).all()
-    marks = [
-        line
-        for line in figure.axes[0].get_lines()
-        if line.get_marker() == "x" and line.get_label() == label("left_marker")
-    ]
-    assert len(marks) == 1 and list(marks[0].get_xdata()) == [GONE_FROM - 1]
+    marks = [line for line in figure.axes[0].get_lines() if line.get_marker() == "x"]
+    colour = next(
+        line.get_color() for line in figure.axes[0].get_lines() if line.get_label() == name
+    )
+    ours = [line for line in marks if line.get_color() == colour]  # other clusters may leave too
+    assert len(ours) == 1 and list(ours[0].get_xdata()) == [GONE_FROM - 1]
+    assert [line.get_label() for line in marks].count(label("left_marker")) == 1  # one legend entry
     plt.close(figure)
     # the overlay of scenarios: the same cluster in the scenario where it has left
     overlay = overlay_figure(
