@@ -141,33 +141,38 @@ class HighsAllocator:
         (no nonbasic column or row has a zero reduced cost or dual), else the optimum the
         tie-break prefers, from a second solve over the set of optima."""
         values = solution.col_value
-        basis = self.highs.getBasis()
-        if not dual_degenerate(
-            solution.col_dual, solution.row_dual, basis.col_status, basis.row_status
-        ):
+        col_dual, row_dual = np.asarray(solution.col_dual), np.asarray(solution.row_dual)
+        if not self.dual_degenerate(col_dual, row_dual, program.num_row):
             return values
-        x = np.array(values)
-        face = optimal_face(program, x, np.array(solution.col_dual), np.array(solution.row_dual))
+        face = optimal_face(program, np.asarray(values), col_dual, row_dual)
         pass_program(self.highs, face)
         self.run()
         if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return values  # the set of optima is too thin for the solver: keep the first optimum
         return self.highs.getSolution().col_value
 
+    def dual_degenerate(self, col_dual: np.ndarray, row_dual: np.ndarray, num_row: int) -> bool:
+        """Whether some nonbasic column or row has a zero reduced cost or dual (to
+        :data:`simulator.tie_break.TIE_TOLERANCE`): only then may another optimum exist.
+
+        A basis holds ``num_row`` columns and rows, each with a zero reduced cost or dual; so
+        when no more than ``num_row`` values are zero, none of them is nonbasic. Reading the
+        basis itself (a Python list of enums) costs ten times more, and is only needed when
+        fewer than ``num_row`` values are zero (a basic one with a dual of rounding noise)."""
+        zeros = np.count_nonzero(np.abs(col_dual) <= TIE_TOLERANCE)
+        zeros += np.count_nonzero(np.abs(row_dual) <= TIE_TOLERANCE)
+        if zeros != num_row:
+            return bool(zeros > num_row) or self.nonbasic_zero(col_dual, row_dual)
+        return False
+
+    def nonbasic_zero(self, col_dual: np.ndarray, row_dual: np.ndarray) -> bool:
+        """Whether a nonbasic column or row of the solved basis has a zero reduced cost or dual."""
+        basis = self.highs.getBasis()
+        return any(
+            status != _BASIC and abs(dual) <= TIE_TOLERANCE
+            for duals, statuses in ((col_dual, basis.col_status), (row_dual, basis.row_status))
+            for dual, status in zip(duals.tolist(), statuses, strict=True)
+        )
+
 
 _BASIC = highspy.HighsBasisStatus.kBasic
-
-
-def dual_degenerate(
-    col_dual: Sequence[float],
-    row_dual: Sequence[float],
-    col_status: Sequence[highspy.HighsBasisStatus],
-    row_status: Sequence[highspy.HighsBasisStatus],
-) -> bool:
-    """Whether some nonbasic column or row has a zero reduced cost or dual (to
-    :data:`simulator.tie_break.TIE_TOLERANCE`): only then may another optimum exist."""
-    return any(
-        status != _BASIC and abs(dual) <= TIE_TOLERANCE
-        for duals, statuses in ((col_dual, col_status), (row_dual, row_status))
-        for dual, status in zip(duals, statuses, strict=True)
-    )

@@ -23,7 +23,7 @@ from simulator.lp import (
     solver_for,
     year_inputs,
 )
-from simulator.lp_highs import HighsAllocator
+from simulator.lp_highs import HighsAllocator, pass_program
 from simulator.model import simulate_batch
 from simulator.tie_break import optimal_face, tie_break_weights
 
@@ -138,3 +138,18 @@ def test_every_program_of_an_ensemble_gets_one_answer_from_every_method() -> Non
     """``benchmarks/check_tie_break.py`` runs the same check on 200 runs."""
     checked, _tied = check_ensemble(12)
     assert checked > 100  # the ensemble asked for many distinct programs
+
+
+@pytest.mark.parametrize(
+    ("pool", "tied"),
+    [(TIED, True), ([project("P1", 1.0, 3.0), project("P2", 0.5, 1.0)], False)],
+)
+def test_counting_zero_duals_tells_a_tie_as_the_basis_does(pool, tied: bool) -> None:
+    allocator = HighsAllocator(pool, options())
+    program = formulate([YearInputs(2019, 1.2, tuple(pool))], options())
+    pass_program(allocator.highs, program)
+    allocator.run()
+    solution = allocator.highs.getSolution()
+    col_dual, row_dual = np.asarray(solution.col_dual), np.asarray(solution.row_dual)
+    assert allocator.nonbasic_zero(col_dual, row_dual) is tied  # read from the basis
+    assert allocator.dual_degenerate(col_dual, row_dual, program.num_row) is tied
