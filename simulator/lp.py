@@ -62,7 +62,7 @@ from simulator.allocation import (
 )
 from simulator.formulation import INF, Program, YearInputs, formulate, project_weight
 from simulator.scenario import Allocator, AnyProject
-from simulator.tie_break import optimal_face, ties_possible
+from simulator.tie_break import optimal_face, same_impact, ties_possible
 
 __all__ = ["YearInputs", "project_weight"]  # also here, where the formulation is described
 
@@ -223,12 +223,15 @@ def highs_available() -> bool:
     return bool(pulp.HiGHS().available())
 
 
-def solver_for(name: str, time_limit: float | None = None) -> pulp.LpSolver:
-    """HiGHS in-process (``highs``), or PuLP's bundled CBC (``cbc``)."""
+def solver_for(name: str, time_limit: float | None = None, *, mip: bool = False) -> pulp.LpSolver:
+    """HiGHS in-process (``highs``), or PuLP's bundled CBC (``cbc``). A continuous LP is
+    solved by HiGHS without presolve, as the fast path (:mod:`simulator.lp_highs`) solves
+    it; a MIP (``mip``, binary mode) with HiGHS's defaults."""
     if name == "highs":
         if highs_available():
             quiet_highs()
-            # without presolve, as the fast path (simulator.lp_highs) solves: the same vertex
+            if mip:
+                return pulp.HiGHS(msg=False, timeLimit=time_limit)
             return pulp.HiGHS(msg=False, timeLimit=time_limit, presolve="off")
         name = "cbc"
     return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
@@ -329,6 +332,9 @@ def break_ties(built: BuiltProgram, result: ProgramResult, solver: pulp.LpSolver
     status = solve(face, solver)
     if status != SOLVED:
         return result  # the set of optima is too thin for the solver: keep the first optimum
+    second = np.array([_number(face.by_column[j].value()) for j in range(program.num_col)])
+    if not same_impact(program, x, second):
+        return result
     chosen = read_result(face, status, list(result.budget_shadow_price), binary=False)
     return ProgramResult(
         result.status, chosen.objective, chosen.fractions, result.budget_shadow_price, chosen.slack
@@ -387,7 +393,7 @@ class LinearProgramAllocator:
         """Build and solve one year's program; raise ``InfeasibleAllocation`` naming the conflict."""
         inputs = year_inputs(self.projects, request)
         built = build_program([inputs], self.options)
-        solver = solver_for(self.options.solver)
+        solver = solver_for(self.options.solver, mip=self.options.binary)
         status = solve(built, solver)
         if status == "Infeasible":
             raise InfeasibleAllocation(

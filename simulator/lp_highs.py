@@ -44,7 +44,7 @@ from simulator.allocation import Allocation, AllocationRequest, problem_key
 from simulator.formulation import Program, formulate
 from simulator.lp import LinearProgramAllocator, nothing_to_allocate, quiet_highs, year_inputs
 from simulator.scenario import Allocator, AnyProject
-from simulator.tie_break import TIE_TOLERANCE, optimal_face
+from simulator.tie_break import DUAL_TOLERANCE, optimal_face, same_impact
 
 _COLWISE = int(highspy.MatrixFormat.kColwise)
 _MINIMIZE = int(highspy.ObjSense.kMinimize)
@@ -87,9 +87,14 @@ class HighsAllocator:
         # one thread: the models are tiny, and waiting on HiGHS's spare worker only costs time
         self.threads = 1
         self.highs.setOptionValue("threads", self.threads)
-        # presolve halves the time of a solve on these tiny models and, with the tie-break
-        # deciding between optima, changes nothing else
+        # without presolve a solve of these tiny models takes half the time; it may return
+        # another optimal vertex, and the tie-break decides between optima
         self.highs.setOptionValue("presolve", "off")
+        self.second_solves = 0
+        """Programs whose optimum may not be the only one (solved again over the optima)."""
+        self.ties_left = 0
+        """Of those, the ones the tie-break did not settle (its weighted sum tied too, or the
+        second solve failed or lost impact): the second solve's or first solve's vertex stands."""
 
     @property
     def cluster_cap_share(self) -> float:
@@ -137,41 +142,64 @@ class HighsAllocator:
 
     def break_ties(self, program: Program, solution: highspy.HighsSolution) -> list[float]:
         """The solved program's column values under the documented tie-break
-        (:mod:`simulator.tie_break`): the first optimum when the basis proves it the only one
-        (no nonbasic column or row has a zero reduced cost or dual), else the optimum the
-        tie-break prefers, from a second solve over the set of optima."""
+        (:mod:`simulator.tie_break`): the first optimum when the duals prove it the only one,
+        else the optimum the tie-break prefers, from a second solve over the set of optima
+        (kept if it has the first solve's impact)."""
         values = solution.col_value
         col_dual, row_dual = np.asarray(solution.col_dual), np.asarray(solution.row_dual)
         if not self.dual_degenerate(col_dual, row_dual, program.num_row):
             return values
-        face = optimal_face(program, np.asarray(values), col_dual, row_dual)
+        self.second_solves += 1
+        first = np.asarray(values)
+        face = optimal_face(program, first, col_dual, row_dual)
         pass_program(self.highs, face)
         self.run()
         if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            self.ties_left += 1
             return values  # the set of optima is too thin for the solver: keep the first optimum
-        return self.highs.getSolution().col_value
+        second = self.highs.getSolution()
+        if not same_impact(program, first, np.asarray(second.col_value)):
+            self.ties_left += 1
+            return values
+        # a tie left: a column or row the face leaves free, nonbasic with a zero reduced cost
+        movable = (face.col_lower < face.col_upper, face.row_lower < face.row_upper)
+        col_dual, row_dual = np.asarray(second.col_dual), np.asarray(second.row_dual)
+        self.ties_left += self.nonbasic_zero(col_dual, row_dual, movable)
+        return second.col_value
 
     def dual_degenerate(self, col_dual: np.ndarray, row_dual: np.ndarray, num_row: int) -> bool:
-        """Whether some nonbasic column or row has a zero reduced cost or dual (to
-        :data:`simulator.tie_break.TIE_TOLERANCE`): only then may another optimum exist.
+        """Whether some nonbasic column or row of the model just solved has a zero reduced
+        cost or dual (to :data:`simulator.tie_break.DUAL_TOLERANCE`): only then may another
+        optimum exist.
 
-        A basis holds ``num_row`` columns and rows, each with a zero reduced cost or dual; so
-        when no more than ``num_row`` values are zero, none of them is nonbasic. Reading the
-        basis itself (a Python list of enums) costs ten times more, and is only needed when
-        fewer than ``num_row`` values are zero (a basic one with a dual of rounding noise)."""
-        zeros = np.count_nonzero(np.abs(col_dual) <= TIE_TOLERANCE)
-        zeros += np.count_nonzero(np.abs(row_dual) <= TIE_TOLERANCE)
-        if zeros != num_row:
-            return bool(zeros > num_row) or self.nonbasic_zero(col_dual, row_dual)
-        return False
+        A basis holds ``num_row`` columns and rows, and HiGHS gives each of them a zero
+        reduced cost or dual. So exactly ``num_row`` zeros are the basic ones (no nonbasic
+        one is zero), and more than ``num_row`` zeros mean some nonbasic one is. With fewer
+        (a basic value that is not quite zero), the basis itself is read
+        (:meth:`nonbasic_zero`): a Python list of enums, ten times slower to read."""
+        zeros = np.count_nonzero(np.abs(col_dual) <= DUAL_TOLERANCE)
+        zeros += np.count_nonzero(np.abs(row_dual) <= DUAL_TOLERANCE)
+        if zeros < num_row:
+            return self.nonbasic_zero(col_dual, row_dual)
+        return bool(zeros > num_row)
 
-    def nonbasic_zero(self, col_dual: np.ndarray, row_dual: np.ndarray) -> bool:
-        """Whether a nonbasic column or row of the solved basis has a zero reduced cost or dual."""
+    def nonbasic_zero(
+        self,
+        col_dual: np.ndarray,
+        row_dual: np.ndarray,
+        movable: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> bool:
+        """Whether a nonbasic column or row of the solved basis has a zero reduced cost or dual
+        (only among the ``movable`` columns and rows, when given: a fixed one makes no tie)."""
         basis = self.highs.getBasis()
+        cols, rows = movable or (np.ones(len(col_dual), bool), np.ones(len(row_dual), bool))
         return any(
-            status != _BASIC and abs(dual) <= TIE_TOLERANCE
-            for duals, statuses in ((col_dual, basis.col_status), (row_dual, basis.row_status))
-            for dual, status in zip(duals.tolist(), statuses, strict=True)
+            status != _BASIC and free and abs(dual) <= DUAL_TOLERANCE
+            for duals, statuses, frees in (
+                (col_dual, basis.col_status, cols),
+                (row_dual, basis.row_status, rows),
+            )
+            for dual, status, free in zip(duals.tolist(), statuses, frees.tolist(), strict=True)
         )
 
 

@@ -5,6 +5,7 @@ optimal impact unchanged."""
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from test_lp import OPEN, options, project
 
 from scenarios.config.scenario import load_config
 from scenarios.engine.ensemble import run_rng
+from simulator import lp, lp_highs
 from simulator.allocation import Allocation, AllocationRequest
 from simulator.formulation import YearInputs, formulate
 from simulator.lp import (
@@ -32,8 +34,11 @@ TIED = [project("P2", 0.5, 1.0), project("P1", 1.0, 2.0), project("P3", 0.25, 0.
 
 
 def allocators(pool, opts):
+    with_presolve = HighsAllocator(pool, opts)
+    with_presolve.highs.setOptionValue("presolve", "on")  # another vertex, often
     return {
         "fast path (HiGHS)": HighsAllocator(pool, opts),
+        "HiGHS with presolve": with_presolve,
         "PuLP with HiGHS": LinearProgramAllocator(pool, opts),
         "PuLP with CBC": LinearProgramAllocator(pool, opts.model_copy(update={"solver": "cbc"})),
     }
@@ -53,6 +58,15 @@ def test_tied_money_goes_to_the_lowest_id_first_by_every_method(budget: float) -
         got = allocator.allocate(request)
         assert got.fractions == pytest.approx(expected, abs=1e-9), method
         assert got.objective == pytest.approx(2 * budget, abs=1e-9), method  # the optimum
+
+
+def test_ids_are_ranked_as_text_not_by_column_name() -> None:
+    # as text "P_1" < "P_10"; their column names sort the other way ("x_P_10_" < "x_P_1_")
+    pool = [project("P_10", 1.0, 2.0), project("P_1", 1.0, 2.0)]
+    request = AllocationRequest(2019, 1.5, OPEN)
+    for method, allocator in allocators(pool, options()).items():
+        got = allocator.allocate(request).fractions
+        assert got == pytest.approx({"P_1": 1.0, "P_10": 0.5}, abs=1e-9), method
 
 
 def test_the_tie_break_weights_by_hand() -> None:
@@ -102,25 +116,40 @@ class Recorder:
         return self.inner.allocate(request)
 
 
-def check_ensemble(runs: int) -> tuple[int, int]:
+@dataclass
+class EnsembleCheck:
+    """What :func:`check_ensemble` found."""
+
+    programs: int = 0
+    """Distinct programs checked (each with money to allocate)."""
+    plain_differs: int = 0
+    """Programs where a plain solve (PuLP with HiGHS, no tie-break) returns another optimal
+    allocation than the tie-break's."""
+    second_solves: int = 0
+    """Programs the fast path solved again over the set of optima."""
+    ties_left: int = 0
+    """Programs whose tie the rule did not settle (see :mod:`simulator.tie_break`)."""
+
+
+def check_ensemble(runs: int) -> EnsembleCheck:
     """Every distinct program of a ``runs``-run baseline ensemble (open calls from 2022): the
-    fast path, PuLP with HiGHS and PuLP with CBC give the same fractions, and their impact is
-    the optimum of the program without the tie-break. To 1e-9, but CBC's answers come through
-    a solution file with 8 significant digits: to 1e-7 for them. Returns the programs
-    checked, and on how many a plain solve (PuLP with HiGHS, no tie-break) returned another
-    optimal allocation than the tie-break's."""
+    fast path, HiGHS with presolve, PuLP with HiGHS and PuLP with CBC give the same
+    fractions, and their impact is the optimum of the program without the tie-break. To 1e-9,
+    but CBC's answers come through a solution file with 8 significant digits: to 1e-7 for
+    them. The fast path's count of zero duals tells a possible tie as its basis does."""
     scenario = load_config(BASELINE).scenario
     recorder = Recorder(HighsAllocator(scenario.projects, scenario.allocator))
     simulate_batch(scenario, [run_rng(20170101, r) for r in range(runs)], recorder)
     methods = allocators(scenario.projects, scenario.allocator)
     highs = solver_for("highs")
-    checked = tied = 0
+    found = EnsembleCheck()
     for request in recorder.distinct.values():
         answers = {name: allocator.allocate(request) for name, allocator in methods.items()}
         fast = answers["fast path (HiGHS)"]
         if not fast.fractions:
             continue
-        plain = build_program([year_inputs(scenario.projects, request)], scenario.allocator)
+        inputs = year_inputs(scenario.projects, request)
+        plain = build_program([inputs], scenario.allocator)
         first = read_result(plain, solve(plain, highs), [request.year], False)
         for name, answer in answers.items():
             digits = 1e-7 if "CBC" in name else 1e-9
@@ -128,16 +157,32 @@ def check_ensemble(runs: int) -> tuple[int, int]:
                 got, want = answer.fractions.get(pid, 0.0), fast.fractions.get(pid, 0.0)
                 assert got == pytest.approx(want, abs=digits), (name, request.year, pid)
             assert answer.objective == pytest.approx(first.objective, rel=digits, abs=digits), name
-        checked += 1
+        assert_count_tells_ties_as_the_basis(scenario.projects, scenario.allocator, inputs)
+        found.programs += 1
         first_fractions = {pid: f for (pid, _), f in first.fractions.items() if f > 1e-9}
-        tied += first_fractions != pytest.approx(fast.fractions, abs=1e-9)
-    return checked, tied
+        found.plain_differs += first_fractions != pytest.approx(fast.fractions, abs=1e-9)
+    found.second_solves = methods["fast path (HiGHS)"].second_solves
+    found.ties_left = methods["fast path (HiGHS)"].ties_left
+    return found
+
+
+def assert_count_tells_ties_as_the_basis(projects, opts, inputs: YearInputs) -> None:
+    allocator = HighsAllocator(projects, opts)
+    program = formulate([inputs], opts, binary=False)
+    pass_program(allocator.highs, program)
+    allocator.run()
+    solution = allocator.highs.getSolution()
+    col_dual, row_dual = np.asarray(solution.col_dual), np.asarray(solution.row_dual)
+    by_basis = allocator.nonbasic_zero(col_dual, row_dual)
+    assert allocator.dual_degenerate(col_dual, row_dual, program.num_row) is by_basis
 
 
 def test_every_program_of_an_ensemble_gets_one_answer_from_every_method() -> None:
     """``benchmarks/check_tie_break.py`` runs the same check on 200 runs."""
-    checked, _tied = check_ensemble(12)
-    assert checked > 100  # the ensemble asked for many distinct programs
+    found = check_ensemble(12)
+    assert found.programs > 100  # the ensemble asked for many distinct programs
+    assert found.plain_differs > 0  # without the tie-break, answers would differ
+    assert found.ties_left == 0
 
 
 @pytest.mark.parametrize(
@@ -153,3 +198,28 @@ def test_counting_zero_duals_tells_a_tie_as_the_basis_does(pool, tied: bool) -> 
     col_dual, row_dual = np.asarray(solution.col_dual), np.asarray(solution.row_dual)
     assert allocator.nonbasic_zero(col_dual, row_dual) is tied  # read from the basis
     assert allocator.dual_degenerate(col_dual, row_dual, program.num_row) is tied
+
+
+def test_a_second_solve_that_fails_keeps_the_first_optimum(monkeypatch) -> None:
+    def infeasible_face(program, *_):
+        return replace(program, col_lower=program.col_upper + 1.0)  # lower above upper
+
+    monkeypatch.setattr(lp_highs, "optimal_face", infeasible_face)
+    allocator = HighsAllocator(TIED, options())
+    got = allocator.allocate(AllocationRequest(2019, 1.3, OPEN))
+    assert (allocator.second_solves, allocator.ties_left) == (1, 1)
+    assert got.objective == pytest.approx(2 * 1.3, abs=1e-9)  # still an optimum
+    assert sum(f * p.cost_per_year for p in TIED for f in [got.fractions.get(p.id, 0.0)]) == (
+        pytest.approx(1.3, abs=1e-9)
+    )
+
+
+def test_binary_mode_keeps_the_mip_answer(monkeypatch) -> None:
+    def no_face(*_):
+        raise AssertionError("binary mode breaks no tie")
+
+    monkeypatch.setattr(lp, "optimal_face", no_face)
+    got = LinearProgramAllocator(TIED, options(binary=True)).allocate(
+        AllocationRequest(2019, 1.5, OPEN)
+    )
+    assert set(got.fractions.values()) == {1.0} and got.objective == pytest.approx(3.0)
