@@ -660,8 +660,8 @@ def test_a_budget_over_the_bound_is_refused(tmp_path: Path) -> None:
 
 def test_a_long_job_gets_an_estimate_and_a_short_one_none() -> None:
     assert time_estimate(100, 14, 10, 2) is None
-    note = time_estimate(100_000, 14, 10, 2)
-    assert note is not None and "about 70 min" in note and "an estimate" in note
+    note = time_estimate(100_000, 14, 10, 2)  # 100,000 × 14 × 10 × 0.25 ms / 2 = 29 min
+    assert note is not None and "about 29 min" in note and "an estimate" in note
 
 
 # --- one problem does not hide the others --------------------------------------------------

@@ -25,10 +25,11 @@ settings are held in memory (~1 kB each) and its statistics saved in chunks."""
 POINTS_REASON = "every point's settings are held in memory and its runs take ~0.1 s each"
 MAX_MODEL_RUNS = 10_000_000
 """Model runs of one explore or optimise (points × replications): ~10 days on one process."""
-SECONDS_PER_CLUSTER_YEAR = 0.0006
-"""Measured: the baseline (10 clusters, 2017–2030, open calls from 2022), 200 runs on one
-process in 16 s after start-up, on a 2-core development machine. Years with open calls
-cost most (their LPs are rarely the same twice), so short horizons run faster."""
+SECONDS_PER_CLUSTER_YEAR = 0.00025
+"""Measured: the baseline (10 clusters, 2017–2030, open calls from 2022), 1,000 runs on one
+process in 35.5 s after start-up (``benchmarks/bench_rows.py --jobs-speedup``), on a 2-core
+development machine. Years with open calls cost most (their LPs are rarely the same
+twice), so short horizons run faster (the full what_matters.toml: 0.16 ms)."""
 LONG_JOB_SECONDS = 300.0
 """A job estimated to take longer than this gets the estimate printed before it starts."""
 
