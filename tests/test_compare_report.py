@@ -181,6 +181,9 @@ def test_swedish_labels(runs, tmp_path: Path) -> None:
     assert "<th>mål</th>" in page and "<th>target</th>" not in page
     scorecard = page[page.index('id="scorecard"') :]
     assert re.search(r"<td[^>]*>\d,\d\d</td>", scorecard)
+    assert (
+        "medlemmar ≥ målet: Media Evolution" in scorecard and "inget kluster förlorat" in scorecard
+    )
     assert not re.search(r"<td[^>]*>\d\.\d\d</td>", scorecard)
     english = tmp_path / "en"
     swedish = tmp_path / "sv"

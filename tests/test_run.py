@@ -16,7 +16,7 @@ from conftest import BASELINE, CONFIGS, invoke
 from scenarios.config.scenario import load_config
 from scenarios.engine.executor import Backend, Executor
 from scenarios.folders.run_folder import RunFolder
-from scenarios.present.run_charts import RUN_PLOTS, draw_run_plots
+from scenarios.present.run_charts import LONGEST_TO_DRAW_FIRST, RUN_PLOTS, draw_run_plots
 from scenarios.studies.run import draw_plots
 from simulator.records import LEFT_STATUSES
 
@@ -113,6 +113,7 @@ def test_charts_drawn_side_by_side_are_the_bytes_drawn_one_by_one(
         draw_plots(executor, run, tmp_path / "side_by_side", "en")
     one_by_one = draw_run_plots(run, tmp_path / "one_by_one")
     assert [path.name for path in one_by_one] == [f"{name}.png" for name in RUN_PLOTS]
+    assert sorted(LONGEST_TO_DRAW_FIRST) == sorted(RUN_PLOTS)
     for path in one_by_one:
         assert (tmp_path / "side_by_side" / path.name).read_bytes() == path.read_bytes(), path.name
 

@@ -199,9 +199,8 @@ def cluster_figures(comparison: Comparison, year: int) -> pd.DataFrame:
     ``scenario, cluster, name, metric, stat, value, delta``; ``delta`` is the scenario's
     value minus the baseline's (NaN on the baseline's rows). Figures in
     ``CLUSTER_FIGURES`` order, scenarios in comparison order, clusters in config order."""
-    config_clusters = comparison.baseline.config["clusters"]
-    clusters = list(config_clusters)
-    names = [config_clusters[c]["name"] for c in clusters]
+    cluster_names = comparison.baseline.cluster_names
+    clusters, names = list(cluster_names), list(cluster_names.values())
     per_run = [_cluster_values(run, year, clusters) for run in comparison.runs]
     frames = []
     for metric, stat in CLUSTER_FIGURES:

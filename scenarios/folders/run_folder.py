@@ -181,6 +181,11 @@ class RunFolder:
         """The cluster ids, in config order."""
         return list(self.config["clusters"])
 
+    @property
+    def cluster_names(self) -> dict[str, str]:
+        """Cluster id → its name as the config gives it, in config order."""
+        return {cid: str(cluster["name"]) for cid, cluster in self.config["clusters"].items()}
+
     @cached_property
     def summary(self) -> pd.DataFrame:
         """``summary.csv``: every year × cluster × metric once, each statistic a number."""

@@ -498,7 +498,7 @@ def build_html(
     card = side_by_side(
         card[card.year == year], ["target", "year"], "probability", comparison.names
     )
-    names = {cid: c["name"] for cid, c in comparison.baseline.config["clusters"].items()}
+    names = comparison.baseline.cluster_names
     card["target"] = [target_label(str(target), names, lang) for target in card["target"]]
     diff = side_by_side(compared.input_diff, ["key"], "value", comparison.names)
     base, others = comparison.names[0], comparison.names[1:]

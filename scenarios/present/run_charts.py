@@ -418,8 +418,10 @@ def plot_overlay(
     return save_figure(overlay_figure(summaries, metric, ctx), path)
 
 
-RUN_PLOTS = ("funding_mix", "members", "arena", "regional_share", "scorecard")
-"""The charts of a run, longest to draw first (so two workers finish together)."""
+RUN_PLOTS = ("funding_mix", "members", "regional_share", "arena", "scorecard")
+"""The charts of a run, in the order a reader meets them."""
+LONGEST_TO_DRAW_FIRST = ("funding_mix", "members", "arena", "regional_share", "scorecard")
+""":data:`RUN_PLOTS` in the order they are handed to workers (so two finish together)."""
 
 
 @dataclass(frozen=True)
@@ -477,7 +479,7 @@ def chart_context(run: RunFolder, lang: str = "en") -> ChartContext:
     title = f"'{run.name}'" + (f" ({short})" if short and len(short) < 60 else "")
     return ChartContext(  # control characters would be missing glyphs
         title=terminal_safe(title),
-        names={cid: terminal_safe(c["name"]) for cid, c in config["clusters"].items()},
+        names={cid: terminal_safe(name) for cid, name in run.cluster_names.items()},
         target_year=int(config["programme"]["target_year"]),
         min_members=int(config["scorecard"]["min_members"]),
         max_regional_share=float(config["scorecard"]["max_regional_share"]),

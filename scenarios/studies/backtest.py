@@ -78,7 +78,7 @@ def run_backtest(
     """
     observations_path = observations_path or default_observations()
     run = RunFolder.open(folder, "backtest")
-    manifest, config = run.manifest, run.config
+    manifest = run.manifest
     check_split(split, list(run.years), folder)
     observations = read_observations(observations_path, run.clusters, run.years)
     target = folder / BACKTEST_CSV
@@ -97,9 +97,14 @@ def run_backtest(
     with staged:  # the table and its chart together, or neither
         staged.path(target).write_text(text, encoding="utf-8", newline="")
         if plot_path is not None:
-            names = {cid: c["name"] for cid, c in config["clusters"].items()}
             plot_backtest(
-                ensemble, table, names, str(manifest["name"]), staged.path(plot_path), split, lang
+                ensemble,
+                table,
+                run.cluster_names,
+                str(manifest["name"]),
+                staged.path(plot_path),
+                split,
+                lang,
             )
     return BacktestResult(table, target, plot_path, observations_path)
 

@@ -61,7 +61,7 @@ def brief_of(comparison: Comparison, lang: str, numbers: str) -> tuple[Brief, Br
     are not twins), and the page that says it in ``lang``; ``numbers`` says where its
     numbers are written."""
     brief = paired_brief(comparison.runs, comparison.names)
-    names = {cid: c["name"] for cid, c in comparison.baseline.config["clusters"].items()}
+    names = comparison.baseline.cluster_names
     content = brief_page(
         brief,
         names,

@@ -25,7 +25,7 @@ from scenarios.engine.summary import EnsembleSummary, ScorecardTally
 from scenarios.folders.manifest import write_manifest
 from scenarios.folders.publish import StagedFolder, default_folder
 from scenarios.folders.run_folder import PLOTS_DIR, RunFolder, RunTables
-from scenarios.present.run_charts import RUN_PLOTS, RunCharts, run_chart_png
+from scenarios.present.run_charts import LONGEST_TO_DRAW_FIRST, RunCharts, run_chart_png
 from scenarios.present.scenario_text import sets_note
 from scenarios.studies.input_kinds import SCENARIO, check_input_kind
 from simulator.lp import InfeasibleAllocation
@@ -102,13 +102,18 @@ def run_scenario(request: RunRequest, notify: Callable[[str], None] = print) -> 
 
 
 def draw_plots(executor: Executor, run: RunFolder, out: Path, lang: str) -> None:
-    """The run's charts, drawn side by side on the executor's workers (each takes one to two
-    seconds) and written in ``out``; the same bytes as drawn one after another."""
+    """The run's charts, written in ``out``: drawn side by side on the workers of a local
+    ``executor`` (each takes one to two seconds), the same bytes as drawn one after another.
+    With Dask they are drawn here, one after another: a worker on another machine may have
+    other fonts or another matplotlib, and so draw other bytes."""
     out.mkdir(parents=True, exist_ok=True)
     charts = RunCharts.of(run, lang)
-    pictures = executor.map(run_chart_png, charts, RUN_PLOTS)
-    for name, png in zip(RUN_PLOTS, pictures, strict=True):
-        (out / f"{name}.png").write_bytes(png)
+    if executor.backend.name != "local":
+        executor = Executor(Backend())  # this process
+    order = LONGEST_TO_DRAW_FIRST
+    with closing(executor.map(run_chart_png, charts, order)) as pictures:
+        for name, png in zip(order, pictures, strict=True):
+            (out / f"{name}.png").write_bytes(png)
 
 
 def infeasible(config: Path, exc: InfeasibleAllocation) -> UserError:
