@@ -102,19 +102,9 @@ def optimal_face(
     has it, each row with a nonzero dual fixed at the bound it holds. (A column or row
     with a nonzero dual that is not at a bound, which only rounding noise can give, is
     left free.)"""
-    col_lower, col_upper = program.col_lower.copy(), program.col_upper.copy()
-    priced = np.abs(reduced_cost) > DUAL_TOLERANCE
-    at_upper = priced & _at(x, program.col_upper)
-    at_lower = priced & ~at_upper & _at(x, program.col_lower)
-    col_lower[at_upper] = program.col_upper[at_upper]
-    col_upper[at_lower] = program.col_lower[at_lower]
+    col_lower, col_upper = _held(x, program.col_lower, program.col_upper, reduced_cost)
     activity = row_activity(program, x)
-    row_lower, row_upper = program.row_lower.copy(), program.row_upper.copy()
-    priced = np.abs(row_dual) > DUAL_TOLERANCE
-    upper_held = priced & _at(activity, program.row_upper)
-    lower_held = priced & ~upper_held & _at(activity, program.row_lower)
-    row_lower[upper_held] = program.row_upper[upper_held]
-    row_upper[lower_held] = program.row_lower[lower_held]
+    row_lower, row_upper = _held(activity, program.row_lower, program.row_upper, row_dual)
     return replace(
         program,
         cost=tie_break_weights(program),
@@ -123,6 +113,17 @@ def optimal_face(
         row_lower=row_lower,
         row_upper=row_upper,
     )
+
+
+def _held(
+    values: np.ndarray, lower: np.ndarray, upper: np.ndarray, dual: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """New bounds: each value with a nonzero dual held at the bound it is at (both bounds
+    set to it); the others keep theirs."""
+    priced = np.abs(dual) > DUAL_TOLERANCE
+    at_upper = priced & _at(values, upper)
+    at_lower = priced & ~at_upper & _at(values, lower)
+    return np.where(at_upper, upper, lower), np.where(at_lower, lower, upper)
 
 
 def same_impact(program: Program, first: np.ndarray, second: np.ndarray) -> bool:
