@@ -10,8 +10,8 @@ import pandas as pd
 from scenarios.analysis.backtest import Ensemble
 from scenarios.config.observations import ALL, OBSERVED
 from scenarios.core.labels import label, label_or
-from scenarios.present.pyplot import decimal_comma_ticks
-from scenarios.present.run_charts import DPI, panel_grid, plt
+from scenarios.present.pyplot import decimal_comma_ticks, plt, save_png
+from scenarios.present.run_charts import panel_grid
 from simulator.outcomes import BAND_QUANTILES
 
 IN_BAND, MISSED = "#1f4e79", "#cc3366"
@@ -28,8 +28,7 @@ def plot_backtest(
 ) -> Path:
     """:func:`backtest_figure` as a PNG file."""
     fig = backtest_figure(ensemble, table, names, title, split, lang)
-    fig.savefig(path, dpi=DPI, format="png")
-    plt.close(fig)
+    save_png(fig, path)
     return path
 
 

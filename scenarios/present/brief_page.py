@@ -24,8 +24,7 @@ from pathlib import Path
 from scenarios.folders.brief_files import BRIEF_GENERATOR
 from scenarios.present.brief_text import BriefPage, BriefTable
 from scenarios.present.page_templates import render
-from scenarios.present.pyplot import plt
-from scenarios.present.run_charts import DPI
+from scenarios.present.pyplot import plt, save_png
 
 PAGE = (11.69, 8.27)
 """A4 landscape, inches."""
@@ -296,13 +295,12 @@ def brief_chart_src(page: BriefPage) -> str | None:
     if page.chart is None:
         return None
     figure = plt.figure(figsize=CHART_SIZE)
+    buffer = io.BytesIO()
     try:
-        axes = figure.add_axes((0.05, 0.26, 0.93, 0.62))
-        page.chart(axes)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=DPI)
+        page.chart(figure.add_axes((0.05, 0.26, 0.93, 0.62)))
+        save_png(figure, buffer)
     finally:
-        plt.close(figure)
+        plt.close(figure)  # also when the chart fails (save_png closes it otherwise)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -15,9 +15,8 @@ from scenarios.core.labels import input_label, label
 from scenarios.core.numbers import interval, written
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.present.explore_text import condition_text, note_text
-from scenarios.present.pyplot import decimal_comma_ticks, plt
+from scenarios.present.pyplot import decimal_comma_ticks, plt, save_png
 
-DPI = 110
 MAIN = "#1f4e79"
 SECOND = "#e69f00"
 INTEREST = "#cc3366"
@@ -30,8 +29,7 @@ def _file_name(text: str) -> str:
 
 def _save(fig: plt.Figure, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    save_png(fig, path)
     return path
 
 

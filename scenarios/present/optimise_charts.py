@@ -11,9 +11,8 @@ import pandas as pd
 from scenarios.core.labels import label
 from scenarios.core.numbers import written
 from scenarios.folders.optimise_folder import OptimiseFolder
-from scenarios.present.pyplot import decimal_comma_ticks, plt
+from scenarios.present.pyplot import decimal_comma_ticks, plt, save_png
 
-DPI = 110
 FEASIBLE = "#1f4e79"
 INFEASIBLE = "#bbbbbb"
 FRONT = "#cc3366"
@@ -21,8 +20,7 @@ FRONT = "#cc3366"
 
 def _save(fig: plt.Figure, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    save_png(fig, path)
     return path
 
 

@@ -1,13 +1,19 @@
 """matplotlib's pyplot, imported on first use (with the non-interactive Agg backend), so
-commands that draw no chart do not pay for it at start-up; and Swedish tick numbers."""
+commands that draw no chart do not pay for it at start-up; how every chart is saved; and
+Swedish tick numbers."""
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 from scenarios.core.numbers import decimal_commas
+
+DPI = 110
+"""Every chart's resolution (dots per inch). Figures are made at it too, so a layout is
+measured with the text sizes the saved chart has (and they are measured once)."""
 
 
 class _LazyPyplot:
@@ -20,12 +26,31 @@ class _LazyPyplot:
         if _LazyPyplot._module is None:
             matplotlib = importlib.import_module("matplotlib")
             matplotlib.use("Agg")
+            matplotlib.rcParams["figure.dpi"] = DPI
             _LazyPyplot._module = importlib.import_module("matplotlib.pyplot")
         return getattr(_LazyPyplot._module, name)
 
 
 plt: Any = _LazyPyplot()
 """``matplotlib.pyplot``, imported on first use."""
+
+
+def save_png(figure: Any, target: Path | IO[bytes]) -> None:
+    """Write ``figure`` as a PNG at :data:`DPI` to ``target`` (a path or a binary file) and
+    close it.
+
+    ``Figure.tight_layout`` leaves a placeholder layout engine on the figure, and a
+    figure with any engine is drawn twice when saved (once only to lay it out). The
+    placeholder lays nothing out, so it is taken off first: the same bytes, in about a
+    quarter less time."""
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    if isinstance(figure.get_layout_engine(), PlaceHolderLayoutEngine):
+        figure.set_layout_engine(None)
+    try:
+        figure.savefig(target, format="png", dpi=DPI)
+    finally:
+        plt.close(figure)
 
 
 def decimal_comma_ticks(figure: Any, lang: str) -> None:

@@ -21,12 +21,11 @@ from scenarios.core.numbers import percent
 from scenarios.core.text import terminal_safe
 from scenarios.folders.run_folder import RunFolder
 from scenarios.present.colours import SOURCE_COLOURS, scenario_colours
-from scenarios.present.pyplot import plt
+from scenarios.present.pyplot import plt, save_png
 from simulator.scenario import AREAS
 from simulator.scorecard import is_cluster_target
 
 SOURCES = tuple(SOURCE_COLOURS)
-DPI = 110
 MOSTLY_LEFT = 0.5
 """From this share of runs in which a cluster has left the programme, its P50 is a cluster
 that has left: a median share or income of it is not drawn (it is not 0 %, it is gone)."""
@@ -84,8 +83,7 @@ def _metric(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def save_figure(fig: plt.Figure, path: Path) -> Path:
     """Write ``fig`` as a PNG file at ``path`` and close it."""
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
+    save_png(fig, path)
     return path
 
 
