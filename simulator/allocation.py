@@ -298,6 +298,11 @@ class MemoisedAllocator:
     It keeps the last ``max_entries`` problems solved (first in, first out), so its memory
     does not grow with the ensemble; a problem solved again gets the same answer, so
     what is forgotten changes no result.
+
+    A request with open-call proposals is solved without a look-up. Proposals are drawn
+    from each run's own random stream (costs and impacts to 3 decimals), so no other run
+    asks the same problem: its key would cost about as much as formulating the program,
+    for no hit.
     """
 
     def __init__(self, inner: ArenaAllocator, max_entries: int = MEMO_ENTRIES) -> None:
@@ -306,6 +311,8 @@ class MemoisedAllocator:
         self.cache: dict[Hashable, Allocation] = {}
         self.hits = 0
         self.misses = 0
+        self.own_runs = 0
+        """Requests with open-call proposals (one run's own problem: solved, not looked up)."""
 
     @property
     def cluster_cap_share(self) -> float:
@@ -318,6 +325,9 @@ class MemoisedAllocator:
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """The inner allocator's answer, from the cache when its problem was solved before."""
+        if request.proposals:
+            self.own_runs += 1
+            return self.inner.allocate(request)
         key = self.inner.problem_key(request)
         found = self.cache.get(key)
         if found is not None:

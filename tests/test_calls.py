@@ -121,6 +121,17 @@ def test_bad_calls_are_refused(sets: list[str], needle: str) -> None:
         load_config(BASELINE, sets)
 
 
+def test_a_memo_solves_requests_with_proposals_without_keeping_them() -> None:
+    """Proposals are each run's own, so a request with any is solved, not looked up, and
+    the memo keeps only problems of the shipped pool (which other runs ask again)."""
+    scenario = scenario_with({"programme.horizon": 2025})
+    memo = MemoisedAllocator(default_allocator(scenario))
+    simulate(scenario, np.random.default_rng(1), memo)
+    assert memo.own_runs >= 4  # a request a year from the first open call (2022) on
+    kept = [entry[0] for _year, _budget, entries, _none in memo.cache for entry in entries]
+    assert kept and not [pid for pid in kept if pid.startswith("call")]
+
+
 def test_a_shared_allocator_cannot_mix_runs() -> None:
     """Runs given one memoised allocator (as an ensemble does) equal runs on their own."""
     scenario = scenario_with({"programme.horizon": 2025})
