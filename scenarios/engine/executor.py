@@ -140,6 +140,12 @@ class Executor:
         self._client: Any = None
         self._cluster: Any = None
 
+    @property
+    def runs_elsewhere(self) -> bool:
+        """Whether work runs in other processes (Dask, or a pool of more than one), so
+        this process only waits while it runs."""
+        return self.backend.name == "dask" or self.backend.jobs > 1
+
     def __enter__(self) -> Executor:
         if self.backend.name == "dask":
             self._connect()

@@ -8,6 +8,7 @@ byte-identical whatever the backend, ``--jobs`` or ``--batch-size``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from scenarios.engine.summary import EnsembleSummary, ScorecardTally
 from scenarios.folders.manifest import write_manifest
 from scenarios.folders.publish import StagedFolder, default_folder
 from scenarios.folders.run_folder import PLOTS_DIR, RunFolder, RunTables
+from scenarios.present.pyplot import warm_up
 from scenarios.present.run_charts import LONGEST_TO_DRAW_FIRST, RunCharts, run_chart_png
 from scenarios.present.scenario_text import sets_note
 from scenarios.studies.input_kinds import SCENARIO, check_input_kind
@@ -101,6 +103,30 @@ def run_scenario(request: RunRequest, notify: Callable[[str], None] = print) -> 
     return RunResult(out, scenario.runs, scenario.seed)
 
 
+class ChartsWarmUp:
+    """Charts made ready (:func:`scenarios.present.pyplot.warm_up`) in a thread while the
+    ensemble runs elsewhere, if ``wanted``; a context manager that waits for the thread on
+    the way out, so no thread is busy when the chart workers are forked."""
+
+    def __init__(self, wanted: bool) -> None:
+        self.wanted = wanted
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread (once; call it when the worker processes have started, as a
+        fork during an import could leave a worker waiting on a lock held by the thread)."""
+        if self.wanted and self.thread is None:
+            self.thread = threading.Thread(target=warm_up, name="charts-warm-up", daemon=True)
+            self.thread.start()
+
+    def __enter__(self) -> ChartsWarmUp:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+
 def draw_plots(executor: Executor, run: RunFolder, out: Path, lang: str) -> None:
     """The run's charts, written in ``out``: drawn side by side on the workers of a local
     ``executor`` (each takes one to two seconds), the same bytes as drawn one after another.
@@ -145,8 +171,10 @@ def execute_run(loaded: LoadedConfig, out: Path, request: RunRequest) -> Path:
                     unit="run",
                     disable=None if request.progress else True,
                 )
-                with bar:
+                charts_ready = ChartsWarmUp(request.make_plots and executor.runs_elsewhere)
+                with bar, charts_ready:
                     for batch in stream:
+                        charts_ready.start()  # the workers have started: this process waits
                         tables.add(batch.yearly_csv, batch.allocation_csv, batch.events_csv)
                         summary.add(batch.first_run, batch.metrics)
                         tally.add(batch.score_met, batch.score_value)
