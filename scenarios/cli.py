@@ -303,7 +303,8 @@ def show(config: Path, overrides: tuple[str, ...], provenance: bool, resolved: b
     "--batch-size",
     type=click.IntRange(min=1),
     help="Runs simulated together in one step (vectorised); results are identical for "
-    "any value [default: up to 64, at least four batches per process].",
+    "any value [default: up to 64, at least four batches per process, smaller "
+    "towards the end so the processes finish together].",
 )
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--force", is_flag=True, help="Replace a results folder this tool wrote.")

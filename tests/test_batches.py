@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference_writers import write_allocations, write_yearly, write_yearly_rows
 
-from scenarios.engine.ensemble import default_batch_size, run_rng
+from scenarios.engine.ensemble import default_batch_size, default_batches, run_rng
 from scenarios.folders.run_rows import column_texts, events_text, tidy_table
 from scenarios.folders.tables import round_half_even
 from simulator.allocation import MemoisedAllocator
@@ -27,12 +27,13 @@ CSVS = ("yearly.csv", "allocation.csv", "events.csv", "summary.csv", "scorecard.
 @pytest.mark.parametrize("config", ["baseline.toml", "downturn_2020.toml"])
 def test_batch_size_and_jobs_give_byte_identical_files(tmp_path: Path, config: str) -> None:
     folders = {}
-    for batch, jobs in ((1, 1), (7, 1), (64, 1), (7, 2)):
+    # None: the default batches, smaller towards the end (9, 9, 9, 9, 9, 7, 5, 4, 3, 2, 2, 2)
+    for batch, jobs in ((1, 1), (7, 1), (64, 1), (7, 2), (None, 2)):
         out = tmp_path / f"b{batch}j{jobs}"
+        size = [] if batch is None else ["--batch-size", str(batch)]
         result = invoke(
             "run", str(CONFIGS / config), "--out", str(out), "--runs", "70",
-            "--horizon", "2023", "--seed", "3", "--no-plots",
-            "--batch-size", str(batch), "--jobs", str(jobs),
+            "--horizon", "2023", "--seed", "3", "--no-plots", "--jobs", str(jobs), *size,
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         folders[(batch, jobs)] = {name: (out / name).read_bytes() for name in CSVS}
@@ -217,6 +218,22 @@ def test_default_batches_spread_over_the_processes() -> None:
     assert default_batch_size(10_000, 2) == 64
     assert default_batch_size(100, 2) == 13  # eight batches of up to 13 runs
     assert default_batch_size(1, 4) == 1
+    # two processes: 64 a batch while at least 4 x 64 runs are left, then a quarter of
+    # what is left (ceil), down to 16
+    sizes = [len(batch) for batch in default_batches(1000, 2)]
+    assert sizes == [64] * 12 + [58, 44, 33, 25, 18, 16, 16, 16, 6]
+    assert [len(batch) for batch in default_batches(1000, 1)] == [64] * 15 + [40]
+
+
+@settings(max_examples=200, deadline=None)
+@given(runs=st.integers(1, 20_000), jobs=st.integers(1, 16))
+def test_default_batches_cover_every_run_once_in_order_and_shrink(runs: int, jobs: int) -> None:
+    batches = default_batches(runs, jobs)
+    assert [run for batch in batches for run in batch] == list(range(runs))
+    sizes = [len(batch) for batch in batches]
+    usual = default_batch_size(runs, jobs)
+    assert max(sizes) == usual and sizes == sorted(sizes, reverse=True)
+    assert min(sizes[:-1], default=usual) >= max(1, usual // 4)  # only the last may be smaller
 
 
 def test_a_bounded_memo_forgets_without_changing_an_answer() -> None:
