@@ -541,7 +541,8 @@ def brief_command(
 @click.option(
     "--chunk-points",
     type=click.IntRange(min=1),
-    help="Points per chunk [default: about 96 model runs, at least 4 chunks per worker].",
+    help="Points per chunk [default: about 128 model runs, at least 4 chunks per worker, "
+    "smaller towards the end so the workers finish together].",
 )
 @click.option(
     "--resume", is_flag=True, help="Finish a stopped experiment: only missing chunks run."

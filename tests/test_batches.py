@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from reference_writers import write_allocations, write_yearly, write_yearly_rows
 
 from scenarios.engine.ensemble import default_batch_size, default_batches, run_rng
+from scenarios.engine.points import make_chunks
 from scenarios.folders.run_rows import column_texts, events_text, tidy_table
 from scenarios.folders.tables import round_half_even
 from simulator.allocation import MemoisedAllocator
@@ -223,6 +224,32 @@ def test_default_batches_spread_over_the_processes() -> None:
     sizes = [len(batch) for batch in default_batches(1000, 2)]
     assert sizes == [64] * 12 + [58, 44, 33, 25, 18, 16, 16, 16, 6]
     assert [len(batch) for batch in default_batches(1000, 1)] == [64] * 15 + [40]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    todo=st.sets(st.integers(0, 400), min_size=1).map(sorted),
+    usual=st.integers(1, 30),
+    jobs=st.integers(1, 8),
+)
+def test_chunks_of_points_keep_runs_of_consecutive_points_and_shrink(
+    todo: list[int], usual: int, jobs: int
+) -> None:
+    points = [{"point": i} for i in range(401)]
+    chunks = make_chunks(points, todo, usual, jobs)
+    assert [p["point"] for chunk in chunks for p in chunk.overrides] == todo
+    for chunk in chunks:
+        assert [p["point"] for p in chunk.overrides] == list(
+            range(chunk.first, chunk.first + len(chunk.overrides))
+        )
+    sizes = [len(chunk.overrides) for chunk in chunks]
+    assert max(sizes) <= usual
+    if jobs == 1 and todo == list(range(todo[0], todo[-1] + 1)):
+        assert sizes[:-1] == [usual] * (len(sizes) - 1)
+    left = len(todo)
+    for size in sizes:  # a chunk ends at a gap, or at the size for what was left
+        assert size <= max(-(-left // (2 * jobs)), usual // 4, 1) or jobs == 1
+        left -= size
 
 
 @settings(max_examples=200, deadline=None)

@@ -44,23 +44,27 @@ def default_batch_size(runs: int, jobs: int) -> int:
     return max(1, min(MAX_BATCH, -(-runs // (4 * max(1, jobs)))))
 
 
-def default_batches(runs: int, jobs: int) -> list[range]:
-    """Runs ``0 .. runs - 1`` in consecutive batches of :func:`default_batch_size` runs, and
-    with more than one process, smaller towards the end so the processes finish together.
+def shrinking_size(left: int, usual: int, jobs: int) -> int:
+    """How many items the next batch (or chunk) takes when ``left`` are still to go: ``usual``,
+    and with more than one process, smaller towards the end so the processes finish
+    together: at most what is left over twice the processes, and at least a quarter of
+    ``usual`` (a batch has a cost of its own).
 
-    A batch holds at most the runs still to go over twice the processes, and at least a
-    quarter of the usual size (a batch has a cost of its own). With batches of 64 to the
-    end, one process could sit idle for most of a batch (about 2 s) while the other ran the
-    last; a run's numbers do not depend on its batch, so this changes how fast, never what.
-    """
-    usual = default_batch_size(runs, jobs)
+    With batches of ``usual`` to the end, one process could sit idle for most of a batch
+    while another ran the last one (about 2 s with 64 runs a batch). A run's numbers do not
+    depend on its batch, so this changes how fast, never what."""
     if jobs <= 1:
-        return run_batches(runs, usual)
-    least = max(1, usual // 4)
+        return min(left, usual)
+    return min(left, max(max(1, usual // 4), min(usual, -(-left // (2 * jobs)))))
+
+
+def default_batches(runs: int, jobs: int) -> list[range]:
+    """Runs ``0 .. runs - 1`` in consecutive batches of :func:`default_batch_size` runs,
+    smaller towards the end with more than one process (:func:`shrinking_size`)."""
+    usual = default_batch_size(runs, jobs)
     batches, first = [], 0
     while first < runs:
-        left = runs - first
-        size = min(left, max(least, min(usual, -(-left // (2 * jobs)))))
+        size = shrinking_size(runs - first, usual, jobs)
         batches.append(range(first, first + size))
         first += size
     return batches

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from scenarios.config.keys import with_set_values
 from scenarios.config.scenario import validate_document
 from scenarios.core.errors import UserError, problem_line
-from scenarios.engine.ensemble import MAX_BATCH, run_batches, run_rng
+from scenarios.engine.ensemble import MAX_BATCH, run_batches, run_rng, shrinking_size
 from scenarios.engine.executor import Executor
 from scenarios.folders.work_folder import WorkFolder
 from simulator.allocation import MemoisedAllocator
@@ -226,15 +226,19 @@ def evaluate_chunk(job: ChunkJob, chunk: Chunk) -> tuple[int, np.ndarray]:
 
 
 def make_chunks(
-    points: Sequence[dict[str, Any]], todo: Sequence[int], points_per_chunk: int
+    points: Sequence[dict[str, Any]], todo: Sequence[int], points_per_chunk: int, jobs: int = 1
 ) -> list[Chunk]:
-    """Cut the points still to do into chunks of consecutive points."""
+    """Cut the points still to do into chunks of consecutive points: ``points_per_chunk``
+    each, and for more than one process (``jobs``) smaller towards the end
+    (:func:`scenarios.engine.ensemble.shrinking_size`)."""
     chunks: list[Chunk] = []
     run: list[int] = []
-    for index in todo:
-        if run and (index != run[-1] + 1 or len(run) == points_per_chunk):
+    size = shrinking_size(len(todo), points_per_chunk, jobs)
+    for done, index in enumerate(todo):
+        if run and (index != run[-1] + 1 or len(run) == size):
             chunks.append(Chunk(run[0], tuple(points[i] for i in run)))
             run = []
+            size = shrinking_size(len(todo) - done, points_per_chunk, jobs)
         run.append(index)
     if run:
         chunks.append(Chunk(run[0], tuple(points[i] for i in run)))
@@ -263,13 +267,16 @@ def run_points(
     progress: bool = True,
 ) -> np.ndarray:
     """Evaluate every point not yet saved in ``work`` (in chunks of ``chunk_points``, by
-    default :func:`points_per_chunk`), saving each chunk as it comes back (in point
+    default :func:`points_per_chunk`, smaller towards the end), saving each chunk as it comes back (in point
     order); (points, ``outcomes``, ``STATS``) statistics of every point, in point order."""
     points = len(overrides)
     stats, done = work.load_chunks(points, (outcomes, len(STATS)))
     todo = [i for i in range(points) if not done[i]]
-    size = chunk_points or points_per_chunk(replications, len(todo), executor.backend.jobs)
-    chunks = make_chunks(overrides, todo, size)
+    jobs = executor.backend.jobs
+    if chunk_points:  # as asked
+        chunks = make_chunks(overrides, todo, chunk_points)
+    else:
+        chunks = make_chunks(overrides, todo, points_per_chunk(replications, len(todo), jobs), jobs)
     job = ChunkJob(model, replications, seed)
     bar = tqdm(
         total=points,

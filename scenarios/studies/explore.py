@@ -55,7 +55,7 @@ class ExploreRequest:
     progress: bool = True
     make_plots: bool = True
     chunk_points: int | None = None
-    """Points per chunk [default: about 96 model runs]."""
+    """Points per chunk [default: about 128 model runs, smaller towards the end]."""
     lang: str = "en"
     """The language of the charts (``en`` or ``sv``)."""
 
