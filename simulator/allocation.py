@@ -300,9 +300,10 @@ class MemoisedAllocator:
     what is forgotten changes no result.
 
     A request with open-call proposals is solved without a look-up. Proposals are drawn
-    from each run's own random stream (costs and impacts to 3 decimals), so no other run
-    asks the same problem: its key would cost about as much as formulating the program,
-    for no hit.
+    from each run's own random stream (costs and impacts to 3 decimals), so another run
+    almost never asks the same problem: its key would cost about as much as formulating
+    the program, for no hit. (Solving it again gives the same answer, so this changes
+    how fast, never what.)
     """
 
     def __init__(self, inner: ArenaAllocator, max_entries: int = MEMO_ENTRIES) -> None:

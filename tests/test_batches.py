@@ -261,6 +261,10 @@ def test_default_batches_cover_every_run_once_in_order_and_shrink(runs: int, job
     usual = default_batch_size(runs, jobs)
     assert max(sizes) == usual and sizes == sorted(sizes, reverse=True)
     assert min(sizes[:-1], default=usual) >= max(1, usual // 4)  # only the last may be smaller
+    if jobs > 1:  # at most ceil(left / (2 jobs)) unless that is below a quarter of the usual
+        for batch in batches:
+            left = runs - batch.start
+            assert len(batch) <= max(-(-left // (2 * jobs)), usual // 4, 1)
 
 
 def test_a_bounded_memo_forgets_without_changing_an_answer() -> None:

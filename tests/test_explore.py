@@ -247,8 +247,18 @@ def load_experiment_document() -> dict[str, Any]:
 def test_explore_cli_writes_the_folder_and_is_the_same_for_any_jobs(
     small_experiment: Path, tmp_path: Path
 ) -> None:
-    one = invoke("explore", str(small_experiment), "--out", str(tmp_path / "one"), "--no-plots")
+    one = invoke(
+        "explore", str(small_experiment), "--out", str(tmp_path / "one"), "--no-plots",
+        "--jobs", "1",
+    )  # fmt: skip
     assert one.exit_code == 0, one.output
+    # two workers, chunks of the default size, smaller towards the end
+    shrinking = invoke(
+        "explore", str(small_experiment), "--out", str(tmp_path / "shrinking"), "--no-plots",
+        "--jobs", "2",
+    )  # fmt: skip
+    assert shrinking.exit_code == 0, shrinking.output
+    assert tables(tmp_path / "one") == tables(tmp_path / "shrinking")
     two = invoke(
         "explore",
         str(small_experiment),

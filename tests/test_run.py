@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -13,9 +16,11 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, CONFIGS, invoke
 
+import scenarios.studies.run as run_module
 from scenarios.config.scenario import load_config
 from scenarios.engine.executor import Backend, Executor
 from scenarios.folders.run_folder import RunFolder
+from scenarios.present.pyplot import DPI, plt, save_png
 from scenarios.present.run_charts import LONGEST_TO_DRAW_FIRST, RUN_PLOTS, draw_run_plots
 from scenarios.studies.run import draw_plots
 from simulator.records import LEFT_STATUSES
@@ -116,6 +121,53 @@ def test_charts_drawn_side_by_side_are_the_bytes_drawn_one_by_one(
     assert sorted(LONGEST_TO_DRAW_FIRST) == sorted(RUN_PLOTS)
     for path in one_by_one:
         assert (tmp_path / "side_by_side" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_save_png_writes_the_bytes_of_a_plain_savefig() -> None:
+    """Taking off the placeholder layout engine ``tight_layout`` leaves (which made savefig
+    draw the figure twice) changes no byte of the PNG."""
+
+    def laid_out_figure() -> plt.Figure:
+        figure, axes = plt.subplots(figsize=(3, 2))
+        axes.plot([2017, 2021], [1.0, 0.5])
+        axes.set_title("members")
+        figure.tight_layout()
+        return figure
+
+    plain, ours = io.BytesIO(), io.BytesIO()
+    figure = laid_out_figure()
+    figure.savefig(plain, format="png", dpi=DPI)
+    plt.close(figure)
+    save_png(laid_out_figure(), ours)
+    assert ours.getvalue() == plain.getvalue()
+
+
+def test_a_run_on_two_workers_draws_the_charts_of_one_and_forks_no_busy_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two workers, pyplot is imported in a thread while they run the ensemble (made
+    slow here, so it is busy for a while): no process is forked while that thread is busy
+    (the workers are forked before it starts, the chart workers after it ends), and the
+    charts are the bytes drawn with one worker."""
+    busy_at_fork: list[str] = []
+    watching = True
+
+    def note_a_busy_thread() -> None:
+        if watching and any(t.name == "charts-warm-up" for t in threading.enumerate()):
+            busy_at_fork.append("busy")
+
+    os.register_at_fork(before=note_a_busy_thread)
+    monkeypatch.setattr(run_module, "warm_up", lambda: time.sleep(1.5))
+    try:
+        two = _run(tmp_path / "two", "--jobs", "2")
+    finally:
+        watching = False
+    one = _run(tmp_path / "one", "--jobs", "1")
+    assert not busy_at_fork
+    for name in RUN_PLOTS:
+        assert (two / "plots" / f"{name}.png").read_bytes() == (
+            one / "plots" / f"{name}.png"
+        ).read_bytes(), name
 
 
 def test_other_seed_other_members(baseline_run: Path, tmp_path: Path) -> None:

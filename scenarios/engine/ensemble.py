@@ -47,8 +47,8 @@ def default_batch_size(runs: int, jobs: int) -> int:
 def shrinking_size(left: int, usual: int, jobs: int) -> int:
     """How many items the next batch (or chunk) takes when ``left`` are still to go: ``usual``,
     and with more than one process, smaller towards the end so the processes finish
-    together: at most what is left over twice the processes, and at least a quarter of
-    ``usual`` (a batch has a cost of its own).
+    together: at most ``ceil(left / (2 * jobs))``, and at least a quarter of ``usual`` (a
+    batch has a cost of its own).
 
     With batches of ``usual`` to the end, one process could sit idle for most of a batch
     while another ran the last one (about 2 s with 64 runs a batch). A run's numbers do not

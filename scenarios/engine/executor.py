@@ -142,8 +142,8 @@ class Executor:
 
     @property
     def runs_elsewhere(self) -> bool:
-        """Whether work runs in other processes (Dask, or a pool of more than one), so
-        this process only waits while it runs."""
+        """Whether work runs in other processes (Dask, or a pool of more than one), so this
+        process mostly waits while it runs (a single item still runs here)."""
         return self.backend.name == "dask" or self.backend.jobs > 1
 
     def __enter__(self) -> Executor:

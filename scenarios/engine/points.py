@@ -276,7 +276,8 @@ def run_points(
     if chunk_points:  # as asked
         chunks = make_chunks(overrides, todo, chunk_points)
     else:
-        chunks = make_chunks(overrides, todo, points_per_chunk(replications, len(todo), jobs), jobs)
+        size = points_per_chunk(replications, len(todo), jobs)
+        chunks = make_chunks(overrides, todo, size, jobs)
     job = ChunkJob(model, replications, seed)
     bar = tqdm(
         total=points,

@@ -36,17 +36,13 @@ plt: Any = _LazyPyplot()
 
 
 def warm_up() -> None:
-    """Import pyplot and load the charts' font: most of a second, paid once per process.
+    """Import pyplot: most of a second, paid once per process.
 
     ``clusterfund run`` calls this in a thread of its own while worker processes run the
-    ensemble (the main process only waits then), so the chart workers it starts
-    afterwards (forked from it) begin drawing at once."""
-    figure = plt.figure(figsize=(1, 1))
-    try:
-        figure.text(0.5, 0.5, "0")
-        figure.canvas.draw()
-    finally:
-        plt.close(figure)
+    ensemble, so the chart workers it forks afterwards have pyplot and begin drawing at
+    once. (Fonts are not worth loading here: matplotlib keeps them per thread and clears
+    them in a forked process.)"""
+    plt.get_backend()
 
 
 def save_png(figure: Any, target: Path | IO[bytes]) -> None:

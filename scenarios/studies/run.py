@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,9 @@ def run_scenario(request: RunRequest, notify: Callable[[str], None] = print) -> 
 class ChartsWarmUp:
     """Charts made ready (:func:`scenarios.present.pyplot.warm_up`) in a thread while the
     ensemble runs elsewhere, if ``wanted``; a context manager that waits for the thread on
-    the way out, so no thread is busy when the chart workers are forked."""
+    the way out, so no thread is busy when the chart workers are forked. (When the
+    ensemble stops or fails, it does not wait: no chart is drawn, and the thread, a
+    daemon, ends by itself.)"""
 
     def __init__(self, wanted: bool) -> None:
         self.wanted = wanted
@@ -116,15 +118,22 @@ class ChartsWarmUp:
         """Start the thread (once; call it when the worker processes have started, as a
         fork during an import could leave a worker waiting on a lock held by the thread)."""
         if self.wanted and self.thread is None:
-            self.thread = threading.Thread(target=warm_up, name="charts-warm-up", daemon=True)
+            self.thread = threading.Thread(target=_warm_up, name="charts-warm-up", daemon=True)
             self.thread.start()
 
     def __enter__(self) -> ChartsWarmUp:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        if self.thread is not None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        if self.thread is not None and exc_type is None:
             self.thread.join()
+
+
+def _warm_up() -> None:
+    """:func:`scenarios.present.pyplot.warm_up`, quietly: if it fails, drawing the charts
+    meets the same error and reports it in one line."""
+    with suppress(Exception):  # reported when the charts are drawn
+        warm_up()
 
 
 def draw_plots(executor: Executor, run: RunFolder, out: Path, lang: str) -> None:
