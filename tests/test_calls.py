@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-from bisect import bisect_right
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +14,9 @@ from hypothesis import strategies as st
 from scenarios.config.scenario import load_config
 from scenarios.core.errors import UserError
 from simulator.allocation import AllocationRequest, MemoisedAllocator, eligible_new_projects
-from simulator.calls import draw_call, uniform
+from simulator.calls import PairTable, draw_call, pair_weights
 from simulator.model import default_allocator, simulate
-from simulator.scenario import Project
+from simulator.scenario import AREAS, OpenCalls, Project, Proposal
 from simulator.schedules import schedule_value
 
 AREA_RATES = [
@@ -185,7 +183,7 @@ def test_drawn_proposals_are_valid_projects(
     assert len(proposals) > 0 or open_count < 2
     assert all(proposal.cost_per_year >= 0.001 for proposal in proposals)
     for proposal in proposals:  # a light proposal is a valid project, field for field
-        checked = Project.model_validate({**dataclasses.asdict(proposal), "title": proposal.title})
+        checked = Project.model_validate({**proposal._asdict(), "title": proposal.title})
         for name in Project.model_fields:
             value = getattr(proposal, name)
             value = list(value) if name == "clusters" else value
@@ -197,22 +195,84 @@ def test_a_proposal_cost_below_a_thousandth_is_refused() -> None:
         load_config(BASELINE, ["open_calls.areas.personal_health.cost_min=0.0004"])
 
 
+CALLS_SCENARIO = scenario_with({"open_calls.from_year": 2022})
+
+
+def reference_draw(calls: OpenCalls, year: int, open_clusters: list[str], rng) -> list[tuple]:
+    """draw_call as its docstring states it, with numpy's own calls: per area (in AREAS
+    order) a Poisson count, then per proposal a pair by ``Generator.choice`` with the
+    affinity weights, cost, co-funding ratio, duration and impact."""
+    if year < calls.from_year:
+        return []
+    pairs, probability = pair_weights(calls, sorted(open_clusters))
+    if not pairs or probability.sum() == 0:
+        return []
+    drawn = []
+    for area in AREAS:
+        spec = calls.areas.get(area)
+        if spec is None:
+            continue
+        for number in range(1, rng.poisson(spec.proposals_per_year) + 1):
+            pair = pairs[rng.choice(len(pairs), p=probability)]
+            cost = round(rng.uniform(spec.cost_min, spec.cost_max), 3)
+            ratio = rng.uniform(spec.cofunding_ratio_min, spec.cofunding_ratio_max)
+            duration = int(rng.integers(spec.duration_min, spec.duration_max + 1))
+            impact = round(rng.uniform(spec.impact_min, spec.impact_max), 3)
+            proposal = Proposal(
+                id=f"call{year}_{area}_{number}",
+                area=area,
+                clusters=pair,
+                cost_per_year=cost,
+                duration=duration,
+                earliest_start=year,
+                latest_start=year,
+                cofunding_per_year=round(cost * ratio, 3),
+                impact=impact,
+            )
+            drawn.append(tuple(proposal))
+    return drawn
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
-    bounds=st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(0.0, 1e6)), min_size=1, max_size=8),
-    weights=st.lists(st.floats(0.0, 10.0), min_size=1, max_size=45).filter(lambda w: sum(w) > 0),
+    year=st.integers(2021, 2030),
+    open_count=st.integers(0, 10),
+    ranges=st.lists(
+        st.tuples(st.floats(0.001, 5.0), st.floats(0.0, 5.0), st.integers(1, 5), st.integers(0, 3)),
+        min_size=3,
+        max_size=3,
+    ),
 )
-def test_call_draws_are_numpys_draws(
-    seed: int, bounds: list[tuple[float, float]], weights: list[float]
+def test_drawn_proposals_are_numpys_draws(
+    seed: int, year: int, open_count: int, ranges: list[tuple[float, float, int, int]]
 ) -> None:
-    # draw_call's cheaper uniform and its pair pick by bisection are numpy's own draws
+    # draw_call's cheaper uniforms, its pair pick by bisection on a cdf made once and its
+    # Proposal tuples give what numpy's own calls give, field for field, in the same order
+    calls = CALLS_SCENARIO.open_calls
+    areas = {
+        area: spec.model_copy(
+            update={
+                "cost_min": low,
+                "cost_max": low + width,
+                "impact_max": spec.impact_min + width,
+                "duration_min": shortest,
+                "duration_max": shortest + longer,
+                "proposals_per_year": 1.0 + width,
+            }
+        )
+        for (area, spec), (low, width, shortest, longer) in zip(
+            sorted(calls.areas.items()), ranges, strict=True
+        )
+    }
+    calls = calls.model_copy(update={"areas": areas})
+    open_clusters = sorted(CALLS_SCENARIO.clusters)[:open_count]
+    table = PairTable(calls)
     ours, numpy_s = np.random.default_rng(seed), np.random.default_rng(seed)
-    for low, width in bounds:
-        assert uniform(ours, low, low + width) == numpy_s.uniform(low, low + width)
-    cumulative = np.cumsum(weights) / np.sum(weights)
-    cumulative /= cumulative[-1]
-    for _ in range(5):
-        u = ours.random()
-        assert bisect_right(cumulative.tolist(), u) == int(cumulative.searchsorted(u, "right"))
-        numpy_s.random()
+    for call_year in (year, year + 1):  # the second year uses the table made in the first
+        drawn = draw_call(calls, call_year, open_clusters, ours, table)
+        expected = reference_draw(calls, call_year, open_clusters, numpy_s)
+        assert [tuple(proposal) for proposal in drawn] == expected
+        # plain Python values (a numpy scalar would print otherwise in the tables)
+        assert {type(value) for proposal in drawn for value in proposal[3:]} <= {float, int, bool}
+    assert ours.random() == numpy_s.random()  # both streams used the same draws
