@@ -206,6 +206,9 @@ def _year_rows(
     # per cluster taking part (sorted): the cap on money reaching it, and the cover rule
     cap = options.cluster_cap_share < 1.0
     cover = options.cover_every_cluster and budget > 0
+    cost_per_cluster = (
+        [c / len(p.clusters) for c, p in zip(cost, projects, strict=True)] if cap else []
+    )
     for c in sorted(by_cluster):
         members = by_cluster[c]
         member_keys = [keys[i] for i in members]
@@ -213,7 +216,7 @@ def _year_rows(
             rows.add(
                 ("cluster_cap", (c, y)),
                 member_keys,
-                [cost[i] / len(projects[i].clusters) for i in members],
+                [cost_per_cluster[i] for i in members],
                 -INF,
                 options.cluster_cap_share * budget,
             )
@@ -273,8 +276,12 @@ def formulate(
     """
     binary = options.binary if binary is None else binary
     shortfalls = options.soft_targets if shortfalls is None else shortfalls
-    impact = {
-        (p.id, inputs.year): project_weight(p, inputs.at_risk, options) * p.impact
+    impact = {  # a project neither a growth seed nor at risk weighs 1 (most do: no call)
+        (p.id, inputs.year): (
+            project_weight(p, inputs.at_risk, options) * p.impact
+            if p.growth_seed or inputs.at_risk
+            else p.impact
+        )
         for inputs in years
         for p in inputs.projects
     }
@@ -336,7 +343,8 @@ def _column_wise(
     (start, index, value), rows ascending within a column; zero coefficients left out."""
     coefs = rows.term_coef + [1.0] * len(shortfall)
     row = np.array(rows.term_row + list(shortfall), dtype=np.int32)
-    col = np.array([x_columns[k] for k in rows.term_key] + list(shortfall.values()), np.int32)
+    col = np.array(x_columns + list(shortfall.values()), np.int32)  # x columns by key, then soft
+    col = col[rows.term_key + list(range(len(x_columns), len(col)))]
     value = np.array(coefs, dtype=float)
     if 0.0 in coefs:
         kept = value != 0
