@@ -354,6 +354,9 @@ class CommitmentBook:
     lists the cuts. The cut is that year's payment only: the book keeps the contracted
     fraction, and later years pay it again while the project runs (its duration is not
     extended).
+
+    Years are asked in order: a request forgets the proposals no later year can refer to
+    (lapsed unstarted, or started and run out), so each year's scan stays short.
     """
 
     def __init__(self, projects: Sequence[AnyProject]) -> None:
@@ -396,16 +399,18 @@ class CommitmentBook:
             for pid, fraction in running
             if paid.get(pid, fraction) > 0
         )
-        proposals = tuple(
-            p
-            for pid, p in self.proposals.items()
-            if pid in committed
-            or (
-                pid not in self.started
-                and p.earliest_start <= year
-                and (p.latest_start is None or year <= p.latest_start)
-            )
-        )
+        proposals = []
+        for pid, p in list(self.proposals.items()):
+            if pid in committed:
+                proposals.append(p)
+            elif pid not in self.started:
+                if p.latest_start is None or year <= p.latest_start:
+                    if p.earliest_start <= year:
+                        proposals.append(p)
+                else:
+                    del self.proposals[pid]  # lapsed: no later request refers to it
+            else:
+                del self.proposals[pid]  # its commitment has run out, for good
         return AllocationRequest(
             year,
             budget,
@@ -413,7 +418,7 @@ class CommitmentBook:
             at_risk,
             commitments,
             frozenset(self.started),
-            proposals,
+            tuple(proposals),
             cuts,
         )
 

@@ -473,6 +473,8 @@ def test_commitment_book_carries_the_proposals_a_request_refers_to() -> None:
     assert [p.id for p in second.proposals] == ["call2019", "call2020"]  # lapsed one gone
     third = book.request(2021, 1.0, CLUSTERS, frozenset())
     assert third.proposals == ()
+    assert book.proposals == {}  # none can come back in a later year: the book forgot them
+    assert book.request(2022, 1.0, CLUSTERS, frozenset()).proposals == ()
 
 
 def test_one_memo_serves_runs_with_open_calls() -> None:
