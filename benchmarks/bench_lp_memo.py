@@ -36,9 +36,7 @@ from simulator.scenario import Scenario  # noqa: E402
 
 def whole_request(request: AllocationRequest) -> Hashable:
     """The whole request as a key (its proposals as plain data)."""
-    proposals = tuple(
-        tuple(sorted(p.model_dump(mode="json").items(), key=str)) for p in request.proposals
-    )
+    proposals = tuple(tuple(proposal) for proposal in request.proposals)  # named tuples
     return (
         request.year,
         request.budget,

@@ -355,14 +355,18 @@ class CommitmentBook:
     fraction, and later years pay it again while the project runs (its duration is not
     extended).
 
-    Years are asked in order: a request forgets the proposals no later year can refer to
-    (lapsed unstarted, or started and run out), so each year's scan stays short.
+    Years are asked in increasing order (the same year may be asked again; an earlier one
+    is refused): a request forgets the proposals no later year can refer to (lapsed
+    unstarted, or started and run out), so each year's scan stays short. Only those
+    proposals are forgotten: every project stays known, for the durations of the running.
     """
 
     def __init__(self, projects: Sequence[AnyProject]) -> None:
         self.projects = {p.id: p for p in projects}
         self.started: dict[str, tuple[int, float]] = {}
         self.proposals: dict[str, AnyProject] = {}
+        self.last_year: int | None = None
+        """The latest year asked (an earlier one would need proposals already forgotten)."""
 
     def add(self, projects: Sequence[AnyProject]) -> None:
         """Open-call proposals join the book."""
@@ -381,6 +385,11 @@ class CommitmentBook:
         proposals still running (committed) or still able to start, and the commitments
         cut to fit ``budget`` and ``cluster_cap_share`` (the allocator's cap) where they
         do not."""
+        if self.last_year is not None and year < self.last_year:
+            raise ValueError(
+                f"a commitment book asked for {year} after {self.last_year}: years go forward"
+            )
+        self.last_year = year
         running = sorted(
             (pid, fraction)
             for pid, (began, fraction) in self.started.items()

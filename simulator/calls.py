@@ -51,9 +51,10 @@ def draw_call(
 ) -> list[Proposal]:
     """One year's proposals, area by area (in ``AREAS`` order), from the open clusters.
 
-    Per area: ``n ~ Poisson(proposals_per_year)``; per proposal a pair of open clusters
-    by affinity, then cost, impact and co-funding ratio uniform in their ranges and a
-    whole number of years uniform in the duration range. A proposal may start only in
+    Per area: ``n ~ Poisson(proposals_per_year)``; per proposal, drawn in this order, a
+    pair of open clusters by affinity (as ``Generator.choice`` with the pairs' weights
+    draws it), the cost and the co-funding ratio uniform in their ranges, a whole number
+    of years uniform in the duration range, and the impact uniform in its range. A proposal may start only in
     its call year (``latest_start``). No proposals before ``from_year``, or when fewer
     than two clusters are open or every open pair has affinity 0. ``pair_table``
     (optional) keeps the pairs' cdf across calls.
@@ -79,8 +80,7 @@ def draw_call(
         if spec is None:
             continue
         # uniform(low, high) as numpy computes it, low + (high - low) * random(), a third
-        # of the cost of rng.uniform; the draws in this order: pair, cost, ratio, duration,
-        # impact
+        # of the cost of rng.uniform
         cost_low, cost_span = spec.cost_min, spec.cost_max - spec.cost_min
         ratio_low = spec.cofunding_ratio_min
         ratio_span = spec.cofunding_ratio_max - ratio_low

@@ -206,8 +206,10 @@ def _year_rows(
     # per cluster taking part (sorted): the cap on money reaching it, and the cover rule
     cap = options.cluster_cap_share < 1.0
     cover = options.cover_every_cluster and budget > 0
-    cost_per_cluster = (
-        [c / len(p.clusters) for c, p in zip(cost, projects, strict=True)] if cap else []
+    cost_per_cluster = (  # each project's money per cluster (none without a cluster: no row)
+        [c / len(p.clusters) if p.clusters else 0.0 for c, p in zip(cost, projects, strict=True)]
+        if cap
+        else []
     )
     for c in sorted(by_cluster):
         members = by_cluster[c]
@@ -276,7 +278,7 @@ def formulate(
     """
     binary = options.binary if binary is None else binary
     shortfalls = options.soft_targets if shortfalls is None else shortfalls
-    impact = {  # a project neither a growth seed nor at risk weighs 1 (most do: no call)
+    impact = {  # not a growth seed, no cluster at risk this year: weight 1, no project_weight call
         (p.id, inputs.year): (
             project_weight(p, inputs.at_risk, options) * p.impact
             if p.growth_seed or inputs.at_risk

@@ -449,8 +449,9 @@ class Proposal(NamedTuple):
     validation, because every field is drawn inside the ranges of a validated
     :class:`CallArea` (:func:`simulator.calls.draw_call`); a test validates drawn ones as
     projects. Tens are drawn per run and year, so a pydantic model each would cost more
-    than the draw itself. A named tuple: immutable like a frozen dataclass, and made in a
-    third of its time (0.8 µs against 2.4 µs)."""
+    than the draw itself. A named tuple: immutable and hashable like a frozen dataclass,
+    and made in about a third of its time (0.8 µs against 2.4–2.8 µs on a 2-core machine);
+    being a tuple, it also equals a plain tuple of its values, and iterates over them."""
 
     id: str
     area: Area

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from scenarios.core.errors import UserError
 from simulator.allocation import AllocationRequest, MemoisedAllocator, eligible_new_projects
 from simulator.calls import PairTable, draw_call, pair_weights
 from simulator.model import default_allocator, simulate
-from simulator.scenario import AREAS, OpenCalls, Project, Proposal
+from simulator.scenario import AREAS, CLUSTER_SEPARATOR, OpenCalls, Project, Proposal
 from simulator.schedules import schedule_value
 
 AREA_RATES = [
@@ -243,12 +244,22 @@ def reference_draw(calls: OpenCalls, year: int, open_clusters: list[str], rng) -
         min_size=3,
         max_size=3,
     ),
+    ratio=st.tuples(st.floats(0.0, 2.0), st.floats(0.0, 2.0)),
+    affinities=st.lists(st.floats(0.0, 10.0), min_size=45, max_size=45),
+    default_affinity=st.sampled_from([0.0, 0.5, 1.0]),
 )
 def test_drawn_proposals_are_numpys_draws(
-    seed: int, year: int, open_count: int, ranges: list[tuple[float, float, int, int]]
+    seed: int,
+    year: int,
+    open_count: int,
+    ranges: list[tuple[float, float, int, int]],
+    ratio: tuple[float, float],
+    affinities: list[float],
+    default_affinity: float,
 ) -> None:
     # draw_call's cheaper uniforms, its pair pick by bisection on a cdf made once and its
-    # Proposal tuples give what numpy's own calls give, field for field, in the same order
+    # Proposal tuples give what numpy's own calls give, field for field, in the same order,
+    # with unequal pair weights (some pairs unlisted, some 0)
     calls = CALLS_SCENARIO.open_calls
     areas = {
         area: spec.model_copy(
@@ -259,17 +270,26 @@ def test_drawn_proposals_are_numpys_draws(
                 "duration_min": shortest,
                 "duration_max": shortest + longer,
                 "proposals_per_year": 1.0 + width,
+                "cofunding_ratio_min": min(ratio),
+                "cofunding_ratio_max": max(ratio),
             }
         )
         for (area, spec), (low, width, shortest, longer) in zip(
             sorted(calls.areas.items()), ranges, strict=True
         )
     }
-    calls = calls.model_copy(update={"areas": areas})
-    open_clusters = sorted(CALLS_SCENARIO.clusters)[:open_count]
+    clusters = sorted(CALLS_SCENARIO.clusters)
+    listed = {  # every third pair keeps the default
+        CLUSTER_SEPARATOR.join(pair): weight
+        for n, (pair, weight) in enumerate(zip(combinations(clusters, 2), affinities, strict=True))
+        if n % 3
+    }
+    update = {"areas": areas, "affinity": listed, "default_affinity": default_affinity}
+    calls = calls.model_copy(update=update)
+    open_clusters = clusters[:open_count]
     table = PairTable(calls)
     ours, numpy_s = np.random.default_rng(seed), np.random.default_rng(seed)
-    for call_year in (year, year + 1):  # the second year uses the table made in the first
+    for call_year in (year, year + 1):  # from_year 2022: one year or two share the table
         drawn = draw_call(calls, call_year, open_clusters, ours, table)
         expected = reference_draw(calls, call_year, open_clusters, numpy_s)
         assert [tuple(proposal) for proposal in drawn] == expected

@@ -475,6 +475,9 @@ def test_commitment_book_carries_the_proposals_a_request_refers_to() -> None:
     assert third.proposals == ()
     assert book.proposals == {}  # none can come back in a later year: the book forgot them
     assert book.request(2022, 1.0, CLUSTERS, frozenset()).proposals == ()
+    assert book.request(2022, 1.0, CLUSTERS, frozenset()).proposals == ()  # the same year again
+    with pytest.raises(ValueError, match="asked for 2020 after 2022"):
+        book.request(2020, 1.0, CLUSTERS, frozenset())
 
 
 def test_one_memo_serves_runs_with_open_calls() -> None:
