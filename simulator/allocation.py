@@ -412,14 +412,10 @@ class CommitmentBook:
         for pid, p in list(self.proposals.items()):
             if pid in committed:
                 proposals.append(p)
-            elif pid not in self.started:
-                if p.latest_start is None or year <= p.latest_start:
-                    if p.earliest_start <= year:
-                        proposals.append(p)
-                else:
-                    del self.proposals[pid]  # lapsed: no later request refers to it
-            else:
-                del self.proposals[pid]  # its commitment has run out, for good
+            elif pid in self.started or (p.latest_start is not None and p.latest_start < year):
+                del self.proposals[pid]  # run out, or lapsed unstarted: no later year needs it
+            elif p.earliest_start <= year:
+                proposals.append(p)
         return AllocationRequest(
             year,
             budget,

@@ -54,10 +54,10 @@ def draw_call(
     Per area: ``n ~ Poisson(proposals_per_year)``; per proposal, drawn in this order, a
     pair of open clusters by affinity (as ``Generator.choice`` with the pairs' weights
     draws it), the cost and the co-funding ratio uniform in their ranges, a whole number
-    of years uniform in the duration range, and the impact uniform in its range. A proposal may start only in
-    its call year (``latest_start``). No proposals before ``from_year``, or when fewer
-    than two clusters are open or every open pair has affinity 0. ``pair_table``
-    (optional) keeps the pairs' cdf across calls.
+    of years uniform in the duration range, and the impact uniform in its range. A
+    proposal may start only in its call year (``latest_start``). No proposals before
+    ``from_year``, or when fewer than two clusters are open or every open pair has
+    affinity 0. ``pair_table`` (optional) keeps the pairs' cdf across calls.
 
     Every field is drawn inside the ranges of the validated :class:`CallArea`, so a
     proposal is always a valid project (a cost rounds to at least 0.001 MSEK, as
