@@ -267,8 +267,9 @@ def run_points(
     progress: bool = True,
 ) -> np.ndarray:
     """Evaluate every point not yet saved in ``work`` (in chunks of ``chunk_points``, by
-    default :func:`points_per_chunk`, smaller towards the end), saving each chunk as it comes back (in point
-    order); (points, ``outcomes``, ``STATS``) statistics of every point, in point order."""
+    default :func:`points_per_chunk`, smaller towards the end), saving each chunk as it
+    comes back (in point order); (points, ``outcomes``, ``STATS``) statistics of every
+    point, in point order."""
     points = len(overrides)
     stats, done = work.load_chunks(points, (outcomes, len(STATS)))
     todo = [i for i in range(points) if not done[i]]
