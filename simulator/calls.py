@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from itertools import combinations
 
 import numpy as np
 
-from simulator.scenario import AREAS, OpenCalls, Proposal
+from simulator.scenario import AREAS, Area, OpenCalls, Proposal
 
 
 def pair_weights(calls: OpenCalls, clusters: list[str]) -> tuple[list[tuple[str, str]], np.ndarray]:
@@ -18,15 +17,39 @@ def pair_weights(calls: OpenCalls, clusters: list[str]) -> tuple[list[tuple[str,
     return pairs, weights / total if total > 0 else weights
 
 
-class PairTable:
-    """The pairs of each set of open clusters and their cumulative draw probabilities, made
-    once per set (a year's calls in many runs mostly see the same few sets)."""
+class CallTables:
+    """What every year's draw of one set of open calls reads, made once: the areas the calls
+    name (in ``AREAS`` order) with their ranges as arrays, and per set of open clusters its
+    pairs and their cumulative draw probabilities (a year's calls in many runs mostly see
+    the same few sets)."""
 
     def __init__(self, calls: OpenCalls) -> None:
         self.calls = calls
-        self.made: dict[tuple[str, ...], tuple[list[tuple[str, str]], list[float] | None]] = {}
+        specs = [(area, calls.areas[area]) for area in AREAS if area in calls.areas]
+        self.areas: tuple[Area, ...] = tuple(area for area, _ in specs)
+        self.expected: list[float] = [spec.proposals_per_year for _, spec in specs]
+        """Expected proposals a year, per area."""
+        self.ranges = (
+            np.array(
+                [
+                    (
+                        *(s.cost_min, s.cost_max - s.cost_min),
+                        *(s.cofunding_ratio_min, s.cofunding_ratio_max - s.cofunding_ratio_min),
+                        *(s.duration_min, s.duration_max - s.duration_min + 1),
+                        *(s.impact_min, s.impact_max - s.impact_min),
+                    )
+                    for _, s in specs
+                ],
+                dtype=float,
+            )
+            .reshape(len(specs), 8)
+            .T
+        )
+        """Per area (columns), the low end and the width of each drawn range: cost, co-funding
+        ratio, duration (the number of whole years it can take) and impact (rows)."""
+        self.made: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray | None]] = {}
 
-    def of(self, open_clusters: list[str]) -> tuple[list[tuple[str, str]], list[float] | None]:
+    def pairs_of(self, open_clusters: list[str]) -> tuple[list[tuple[str, str]], np.ndarray | None]:
         """The pairs of ``open_clusters`` (sorted) and their cdf (``None``: no pair can form)."""
         key = tuple(sorted(open_clusters))
         if key not in self.made:
@@ -34,12 +57,16 @@ class PairTable:
             if not pairs or probability.sum() == 0:
                 self.made[key] = (pairs, None)
             else:
-                # what Generator.choice(len(pairs), p=probability) does, with the cdf made
-                # once: one uniform a pair, the same draws and the same pairs
                 cumulative = probability.cumsum()
                 cumulative /= cumulative[-1]
-                self.made[key] = (pairs, cumulative.tolist())
+                self.made[key] = (pairs, cumulative)
         return self.made[key]
+
+
+def thousandths(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded to 3 decimals, as ``np.round(values, 3)`` rounds them (half to
+    even after scaling by 1000), without its wrapper's cost."""
+    return np.rint(values * 1e3) / 1e3
 
 
 def draw_call(
@@ -47,17 +74,22 @@ def draw_call(
     year: int,
     open_clusters: list[str],
     rng: np.random.Generator,
-    pair_table: PairTable | None = None,
+    tables: CallTables | None = None,
 ) -> list[Proposal]:
-    """One year's proposals, area by area (in ``AREAS`` order), from the open clusters.
+    """One year's proposals from the open clusters, area by area (in ``AREAS`` order),
+    numbered from 1 in each area.
 
-    Per area: ``n ~ Poisson(proposals_per_year)``; per proposal, drawn in this order, a
-    pair of open clusters by affinity (as ``Generator.choice`` with the pairs' weights
-    draws it), the cost and the co-funding ratio uniform in their ranges, a whole number
-    of years uniform in the duration range, and the impact uniform in its range. A
-    proposal may start only in its call year (``latest_start``). No proposals before
-    ``from_year``, or when fewer than two clusters are open or every open pair has
-    affinity 0. ``pair_table`` (optional) keeps the pairs' cdf across calls.
+    The draws, in this order: each area's number of proposals, ``Poisson(proposals_per_year)``;
+    then, as one ``5 × n`` block of uniforms ``u`` in [0, 1) over the year's ``n``
+    proposals, each proposal's pair of open clusters (the first pair whose cumulative
+    affinity share exceeds ``u``: ``Generator.choice``'s pick with the pairs' weights),
+    cost, co-funding ratio, duration and impact. A range ``[low, high]`` gives
+    ``low + (high - low) * u``; a duration is ``duration_min + floor(k * u)`` with ``k``
+    the number of whole years it can take, each as likely. Costs, co-funding
+    (cost × ratio) and impacts are rounded to 3 decimals. A proposal may start only in
+    its call year (``latest_start``). No proposals before ``from_year``, or when fewer
+    than two clusters are open or every open pair has affinity 0. ``tables`` (optional)
+    keeps what the draws share across years and runs.
 
     Every field is drawn inside the ranges of the validated :class:`CallArea`, so a
     proposal is always a valid project (a cost rounds to at least 0.001 MSEK, as
@@ -66,44 +98,42 @@ def draw_call(
     """
     if year < calls.from_year:
         return []
-    if pair_table is None:
-        pair_table = PairTable(calls)
-    elif pair_table.calls is not calls:
-        raise ValueError("draw_call's pair_table was made for other open calls")
-    pairs, cumulative = pair_table.of(open_clusters)
+    if tables is None:
+        tables = CallTables(calls)
+    elif tables.calls is not calls:
+        raise ValueError("draw_call's tables were made for other open calls")
+    pairs, cumulative = tables.pairs_of(open_clusters)
     if cumulative is None:
         return []
-    proposals = []
-    random, integers = rng.random, rng.integers
-    for area in AREAS:
-        spec = calls.areas.get(area)
-        if spec is None:
-            continue
-        # uniform(low, high) as numpy computes it, low + (high - low) * random(), a third
-        # of the cost of rng.uniform
-        cost_low, cost_span = spec.cost_min, spec.cost_max - spec.cost_min
-        ratio_low = spec.cofunding_ratio_min
-        ratio_span = spec.cofunding_ratio_max - ratio_low
-        impact_low, impact_span = spec.impact_min, spec.impact_max - spec.impact_min
-        duration_low, duration_high = spec.duration_min, spec.duration_max + 1
-        for number in range(1, int(rng.poisson(spec.proposals_per_year)) + 1):
-            pair = pairs[bisect_right(cumulative, random())]
-            cost = round(cost_low + cost_span * random(), 3)
-            ratio = ratio_low + ratio_span * random()
-            duration = int(integers(duration_low, duration_high))
-            impact = round(impact_low + impact_span * random(), 3)
-            proposals.append(
-                Proposal(  # by position, in the fields' order (keywords double the cost)
-                    f"call{year}_{area}_{number}",
-                    area,
-                    pair,
-                    cost,
-                    duration,
-                    year,
-                    round(cost * ratio, 3),
-                    impact,
-                    False,
-                    year,
-                )
-            )
-    return proposals
+    poisson = rng.poisson
+    counts = [int(poisson(expected)) for expected in tables.expected]
+    total = sum(counts)
+    if not total:
+        return []
+    area_of = np.repeat(np.arange(len(counts)), counts)
+    cost_low, cost_span, ratio_low, ratio_span, shortest, lengths, impact_low, impact_span = (
+        tables.ranges[:, area_of]
+    )
+    pair_u, cost_u, ratio_u, duration_u, impact_u = rng.random((5, total))
+    cost = thousandths(cost_low + cost_span * cost_u)
+    cofunding = thousandths(cost * (ratio_low + ratio_span * ratio_u))
+    duration = (shortest + np.floor(lengths * duration_u)).astype(np.int64)
+    impact = thousandths(impact_low + impact_span * impact_u)
+    picked = cumulative.searchsorted(pair_u, side="right")
+    areas = tables.areas
+    numbers = [number for count in counts for number in range(1, count + 1)]
+    return [
+        Proposal(  # by position, in the fields' order (keywords double the cost)
+            f"call{year}_{areas[a]}_{number}", areas[a], pairs[i], c, d, year, f, m, False, year
+        )
+        for a, number, i, c, d, f, m in zip(
+            area_of.tolist(),
+            numbers,
+            picked.tolist(),
+            cost.tolist(),
+            duration.tolist(),
+            cofunding.tolist(),
+            impact.tolist(),
+            strict=True,
+        )
+    ]

@@ -8,7 +8,7 @@ import numpy as np
 import simpy
 
 from simulator.allocation import Allocation, ArenaAllocator, CommitmentBook, CommitmentCut
-from simulator.calls import PairTable, draw_call
+from simulator.calls import CallTables, draw_call
 from simulator.cluster import Announcements, ClusterBatch, YearFunding
 from simulator.members import Members
 from simulator.planning import allocation_step
@@ -53,7 +53,7 @@ def programme_office(
     start = scenario.programme.start_year
     use_at_risk = scenario.allocator.at_risk_weight != 1.0
     cluster_sets = ClusterSets(ids)
-    pair_table = PairTable(scenario.open_calls) if scenario.open_calls is not None else None
+    call_tables = CallTables(scenario.open_calls) if scenario.open_calls is not None else None
     for year in scenario.years:
         closed = np.column_stack([cluster.closed for cluster in clusters])
         place_transfers(scenario, clusters, closed, year, events)
@@ -67,7 +67,7 @@ def programme_office(
             risky = cluster_sets.of(at_risk[r]) if use_at_risk else frozenset()
             if scenario.open_calls is not None and calls_rngs is not None:
                 proposals = draw_call(
-                    scenario.open_calls, year, sorted(open_ids), calls_rngs[r], pair_table
+                    scenario.open_calls, year, sorted(open_ids), calls_rngs[r], call_tables
                 )
                 if proposals:
                     pools[r].update((p.id, p) for p in proposals)

@@ -380,17 +380,17 @@ def test_runs_sharing_an_answer_are_paid_by_their_own_projects() -> None:
     assert money_again is money_a  # the same projects share the worked-out pay-out
 
 
-def test_the_pair_table_does_not_depend_on_the_order_of_the_open_clusters() -> None:
-    from simulator.calls import PairTable, draw_call
+def test_the_call_tables_do_not_depend_on_the_order_of_the_open_clusters() -> None:
+    from simulator.calls import CallTables, draw_call
 
     scenario = scenario_with({"open_calls.from_year": 2022})
-    table = PairTable(scenario.open_calls)
+    table = CallTables(scenario.open_calls)
     ids = sorted(scenario.clusters)[:5]
-    assert table.of(ids) is table.of(list(reversed(ids)))
-    assert table.of(ids[:1])[1] is None  # one cluster: no pair can form
+    assert table.pairs_of(ids) is table.pairs_of(list(reversed(ids)))
+    assert table.pairs_of(ids[:1])[1] is None  # one cluster: no pair can form
     a = draw_call(scenario.open_calls, 2023, ids, np.random.default_rng(4), table)
     b = draw_call(scenario.open_calls, 2023, ids[::-1], np.random.default_rng(4))
     assert a == b and a
     other = scenario.open_calls.model_copy(update={"default_affinity": 2.0})
-    with pytest.raises(ValueError, match="other open calls"):
+    with pytest.raises(ValueError, match="made for other open calls"):
         draw_call(other, 2023, ids, np.random.default_rng(4), table)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scenarios.config.scenario import load_config
 from scenarios.core.errors import UserError
 from simulator.allocation import AllocationRequest, MemoisedAllocator, eligible_new_projects
-from simulator.calls import PairTable, draw_call, pair_weights
+from simulator.calls import CallTables, draw_call, pair_weights
 from simulator.model import default_allocator, simulate
 from simulator.scenario import AREAS, CLUSTER_SEPARATOR, OpenCalls, Project, Proposal
 from simulator.schedules import schedule_value
@@ -200,25 +200,33 @@ CALLS_SCENARIO = scenario_with({"open_calls.from_year": 2022})
 
 
 def reference_draw(calls: OpenCalls, year: int, open_clusters: list[str], rng) -> list[tuple]:
-    """draw_call as its docstring states it, with numpy's own calls: per area (in AREAS
-    order) a Poisson count, then per proposal a pair by ``Generator.choice`` with the
-    affinity weights, cost, co-funding ratio, duration and impact."""
+    """draw_call as its docstring states it, written plainly: per area (in AREAS order) a
+    Poisson count; then a 5 × n block of uniforms, whose rows give each proposal's pair
+    (``Generator.choice``'s pick with the affinity weights, by inverting its cdf), cost,
+    co-funding ratio, duration and impact, one proposal at a time in Python floats."""
     if year < calls.from_year:
         return []
     pairs, probability = pair_weights(calls, sorted(open_clusters))
     if not pairs or probability.sum() == 0:
         return []
+    specs = [(area, calls.areas[area]) for area in AREAS if area in calls.areas]
+    counts = [rng.poisson(spec.proposals_per_year) for _, spec in specs]
+    if sum(counts) == 0:
+        return []
+    block = rng.random((5, sum(counts))).T.tolist()
+    cumulative = probability.cumsum()  # as Generator.choice makes its cdf
+    cumulative /= cumulative[-1]
     drawn = []
-    for area in AREAS:
-        spec = calls.areas.get(area)
-        if spec is None:
-            continue
-        for number in range(1, rng.poisson(spec.proposals_per_year) + 1):
-            pair = pairs[rng.choice(len(pairs), p=probability)]
-            cost = round(rng.uniform(spec.cost_min, spec.cost_max), 3)
-            ratio = rng.uniform(spec.cofunding_ratio_min, spec.cofunding_ratio_max)
-            duration = int(rng.integers(spec.duration_min, spec.duration_max + 1))
-            impact = round(rng.uniform(spec.impact_min, spec.impact_max), 3)
+    for (area, spec), count in zip(specs, counts, strict=True):
+        for number in range(1, count + 1):
+            pair_u, cost_u, ratio_u, duration_u, impact_u = block.pop(0)
+            pair = pairs[int(np.flatnonzero(cumulative > pair_u)[0])]
+            cost = _thousandths(spec.cost_min + (spec.cost_max - spec.cost_min) * cost_u)
+            low, high = spec.cofunding_ratio_min, spec.cofunding_ratio_max
+            ratio = low + (high - low) * ratio_u
+            years = spec.duration_max - spec.duration_min + 1
+            duration = spec.duration_min + int(years * duration_u)
+            impact = spec.impact_min + (spec.impact_max - spec.impact_min) * impact_u
             proposal = Proposal(
                 id=f"call{year}_{area}_{number}",
                 area=area,
@@ -227,11 +235,16 @@ def reference_draw(calls: OpenCalls, year: int, open_clusters: list[str], rng) -
                 duration=duration,
                 earliest_start=year,
                 latest_start=year,
-                cofunding_per_year=round(cost * ratio, 3),
-                impact=impact,
+                cofunding_per_year=_thousandths(cost * ratio),
+                impact=_thousandths(impact),
             )
             drawn.append(tuple(proposal))
     return drawn
+
+
+def _thousandths(value: float) -> float:
+    """``value`` to 3 decimals as numpy rounds it (``np.round``), a Python float."""
+    return float(np.round(value, 3))
 
 
 @settings(max_examples=60, deadline=None)
@@ -248,7 +261,7 @@ def reference_draw(calls: OpenCalls, year: int, open_clusters: list[str], rng) -
     affinities=st.lists(st.floats(0.0, 10.0), min_size=45, max_size=45),
     default_affinity=st.sampled_from([0.0, 0.5, 1.0]),
 )
-def test_drawn_proposals_are_numpys_draws(
+def test_drawn_proposals_are_the_documented_draws(
     seed: int,
     year: int,
     open_count: int,
@@ -257,8 +270,8 @@ def test_drawn_proposals_are_numpys_draws(
     affinities: list[float],
     default_affinity: float,
 ) -> None:
-    # draw_call's cheaper uniforms, its pair pick by bisection on a cdf made once and its
-    # Proposal tuples give what numpy's own calls give, field for field, in the same order,
+    # draw_call's array draws, its pair pick by a search in a cdf made once and its
+    # Proposal tuples give what the plain draw gives, field for field, in the same order,
     # with unequal pair weights (some pairs unlisted, some 0)
     calls = CALLS_SCENARIO.open_calls
     areas = {
@@ -287,7 +300,7 @@ def test_drawn_proposals_are_numpys_draws(
     update = {"areas": areas, "affinity": listed, "default_affinity": default_affinity}
     calls = calls.model_copy(update=update)
     open_clusters = clusters[:open_count]
-    table = PairTable(calls)
+    table = CallTables(calls)
     ours, numpy_s = np.random.default_rng(seed), np.random.default_rng(seed)
     for call_year in (year, year + 1):  # from_year 2022: one year or two share the table
         drawn = draw_call(calls, call_year, open_clusters, ours, table)
@@ -296,3 +309,69 @@ def test_drawn_proposals_are_numpys_draws(
         # plain Python values (a numpy scalar would print otherwise in the tables)
         assert {type(value) for proposal in drawn for value in proposal[3:]} <= {float, int, bool}
     assert ours.random() == numpy_s.random()  # both streams used the same draws
+
+
+def per_proposal_draw(calls: OpenCalls, year: int, open_clusters: list[str], rng) -> list[tuple]:
+    """The draw before proposals were drawn as arrays, with numpy's own calls: per area a
+    Poisson count, then per proposal a pair by ``Generator.choice`` with the affinity
+    weights, cost, co-funding ratio, duration (``integers``) and impact."""
+    pairs, probability = pair_weights(calls, sorted(open_clusters))
+    drawn = []
+    for area in AREAS:
+        spec = calls.areas[area]
+        for _ in range(rng.poisson(spec.proposals_per_year)):
+            pair = pairs[rng.choice(len(pairs), p=probability)]
+            cost = round(rng.uniform(spec.cost_min, spec.cost_max), 3)
+            rng.uniform(spec.cofunding_ratio_min, spec.cofunding_ratio_max)
+            duration = int(rng.integers(spec.duration_min, spec.duration_max + 1))
+            impact = round(rng.uniform(spec.impact_min, spec.impact_max), 3)
+            drawn.append((year, area, pair, cost, duration, impact))
+    return drawn
+
+
+def test_the_array_draw_keeps_the_per_proposal_draws_distribution() -> None:
+    """Drawing a year's proposals as arrays changed the draws, not their distribution: over
+    3,000 call years each, the proposals per area and year, the (area, pair) counts with
+    unequal affinities and the durations per area agree with the per-proposal draw
+    (chi-square), and so do costs and impacts (Kolmogorov–Smirnov)."""
+    from scipy import stats
+
+    clusters = sorted(CALLS_SCENARIO.clusters)[:5]
+    affinity = {
+        CLUSTER_SEPARATOR.join(p): float(n) for n, p in enumerate(combinations(clusters, 2))
+    }
+    calls = CALLS_SCENARIO.open_calls.model_copy(update={"affinity": affinity})
+    assert sorted(calls.areas) == sorted(AREAS)
+    years = range(3000)
+    new_rng, old_rng = np.random.default_rng(11), np.random.default_rng(12)
+    new = pd.DataFrame(
+        [
+            (y, p.area, p.clusters, p.cost_per_year, p.duration, p.impact)
+            for y in years
+            for p in draw_call(calls, 2030, clusters, new_rng)
+        ],
+        columns=["year", "area", "pair", "cost", "duration", "impact"],
+    )
+    old = pd.DataFrame(
+        [row for y in years for row in per_proposal_draw(calls, y, clusters, old_rng)],
+        columns=new.columns,
+    )
+    both = pd.concat([new.assign(draw="new"), old.assign(draw="old")])
+    every = pd.MultiIndex.from_product(
+        [["new", "old"], AREAS, years], names=["draw", "area", "year"]
+    )
+    per_year = both.groupby(["draw", "area", "year"]).size().reindex(every, fill_value=0)
+    per_year = per_year.rename("n").reset_index()  # years without a proposal count as 0
+
+    def same(column: str | list[str], data: pd.DataFrame = both) -> float:
+        return stats.chi2_contingency(pd.crosstab(data["draw"], [data[c] for c in column])).pvalue
+
+    assert same(["area", "pair"]) > 1e-3
+    assert same(["area", "duration"]) > 1e-3
+    assert same(["area", "n"], per_year.assign(n=per_year.n.clip(upper=12))) > 1e-3
+    for column in ("cost", "impact"):
+        for area in AREAS:
+            a, b = new[new.area == area][column], old[old.area == area][column]
+            assert stats.ks_2samp(a, b).pvalue > 1e-3, (column, area)
+    # and the pairs follow the affinities (pair n has weight n: pair 0 never forms)
+    assert not (new.pair == tuple(clusters[:2])).any() and len(new) > 40_000
