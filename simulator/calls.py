@@ -6,7 +6,7 @@ from itertools import combinations
 
 import numpy as np
 
-from simulator.scenario import AREAS, Area, OpenCalls, Proposal
+from simulator.scenario import AREAS, Area, CallArea, OpenCalls, Proposal
 
 
 def pair_weights(calls: OpenCalls, clusters: list[str]) -> tuple[list[tuple[str, str]], np.ndarray]:
@@ -29,24 +29,10 @@ class CallTables:
         self.areas: tuple[Area, ...] = tuple(area for area, _ in specs)
         self.expected: list[float] = [spec.proposals_per_year for _, spec in specs]
         """Expected proposals a year, per area."""
-        self.ranges = (
-            np.array(
-                [
-                    (
-                        *(s.cost_min, s.cost_max - s.cost_min),
-                        *(s.cofunding_ratio_min, s.cofunding_ratio_max - s.cofunding_ratio_min),
-                        *(s.duration_min, s.duration_max - s.duration_min + 1),
-                        *(s.impact_min, s.impact_max - s.impact_min),
-                    )
-                    for _, s in specs
-                ],
-                dtype=float,
-            )
-            .reshape(len(specs), 8)
-            .T
-        )
-        """Per area (columns), the low end and the width of each drawn range: cost, co-funding
-        ratio, duration (the number of whole years it can take) and impact (rows)."""
+        lows_and_widths = [_lows_and_widths(spec) for _, spec in specs]
+        self.ranges = np.array(lows_and_widths, dtype=float).reshape(len(specs), 8).T
+        """Per area (columns), the low end and width of each drawn range (rows, as
+        :func:`_lows_and_widths` gives them)."""
         self.made: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray | None]] = {}
 
     def pairs_of(self, open_clusters: list[str]) -> tuple[list[tuple[str, str]], np.ndarray | None]:
@@ -61,6 +47,17 @@ class CallTables:
                 cumulative /= cumulative[-1]
                 self.made[key] = (pairs, cumulative)
         return self.made[key]
+
+
+def _lows_and_widths(spec: CallArea) -> tuple[float, ...]:
+    """The low end and the width of each range a proposal of ``spec`` is drawn from, in turn:
+    cost, co-funding ratio, duration (its width: the number of whole years it can take) and
+    impact."""
+    cost = (spec.cost_min, spec.cost_max - spec.cost_min)
+    ratio = (spec.cofunding_ratio_min, spec.cofunding_ratio_max - spec.cofunding_ratio_min)
+    duration = (spec.duration_min, spec.duration_max - spec.duration_min + 1)
+    impact = (spec.impact_min, spec.impact_max - spec.impact_min)
+    return (*cost, *ratio, *duration, *impact)
 
 
 def thousandths(values: np.ndarray) -> np.ndarray:
