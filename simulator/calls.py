@@ -29,8 +29,7 @@ class CallTables:
         self.areas: tuple[Area, ...] = tuple(area for area, _ in specs)
         self.expected: list[float] = [spec.proposals_per_year for _, spec in specs]
         """Expected proposals a year, per area."""
-        lows_and_widths = [_lows_and_widths(spec) for _, spec in specs]
-        self.ranges = np.array(lows_and_widths, dtype=float).reshape(len(specs), 8).T
+        self.ranges = np.array([_lows_and_widths(spec) for _, spec in specs], dtype=float).T
         """Per area (columns), the low end and width of each drawn range (rows, as
         :func:`_lows_and_widths` gives them)."""
         self.made: dict[tuple[str, ...], tuple[list[tuple[str, str]], np.ndarray | None]] = {}
@@ -60,12 +59,6 @@ def _lows_and_widths(spec: CallArea) -> tuple[float, ...]:
     return (*cost, *ratio, *duration, *impact)
 
 
-def thousandths(values: np.ndarray) -> np.ndarray:
-    """``values`` rounded to 3 decimals, as ``np.round(values, 3)`` rounds them (half to
-    even after scaling by 1000), without its wrapper's cost."""
-    return np.rint(values * 1e3) / 1e3
-
-
 def draw_call(
     calls: OpenCalls,
     year: int,
@@ -83,7 +76,8 @@ def draw_call(
     cost, co-funding ratio, duration and impact. A range ``[low, high]`` gives
     ``low + (high - low) * u``; a duration is ``duration_min + floor(k * u)`` with ``k``
     the number of whole years it can take, each as likely. Costs, co-funding
-    (cost × ratio) and impacts are rounded to 3 decimals. A proposal may start only in
+    (the rounded cost × the ratio) and impacts are rounded to 3 decimals by Python's
+    ``round``, as the per-proposal draw before rounded them. A proposal may start only in
     its call year (``latest_start``). No proposals before ``from_year``, or when fewer
     than two clusters are open or every open pair has affinity 0. ``tables`` (optional)
     keeps what the draws share across years and runs.
@@ -112,25 +106,27 @@ def draw_call(
         tables.ranges[:, area_of]
     )
     pair_u, cost_u, ratio_u, duration_u, impact_u = rng.random((5, total))
-    cost = thousandths(cost_low + cost_span * cost_u)
-    cofunding = thousandths(cost * (ratio_low + ratio_span * ratio_u))
-    duration = (shortest + np.floor(lengths * duration_u)).astype(np.int64)
-    impact = thousandths(impact_low + impact_span * impact_u)
-    picked = cumulative.searchsorted(pair_u, side="right")
+    cost = [round(c, 3) for c in (cost_low + cost_span * cost_u).tolist()]
+    ratio = (ratio_low + ratio_span * ratio_u).tolist()
+    duration = (shortest + np.floor(lengths * duration_u)).astype(np.int64).tolist()
+    impact = (impact_low + impact_span * impact_u).tolist()
+    picked = cumulative.searchsorted(pair_u, side="right").tolist()
     areas = tables.areas
     numbers = [number for count in counts for number in range(1, count + 1)]
     return [
         Proposal(  # by position, in the fields' order (keywords double the cost)
-            f"call{year}_{areas[a]}_{number}", areas[a], pairs[i], c, d, year, f, m, False, year
+            f"call{year}_{areas[a]}_{n}",
+            areas[a],
+            pairs[i],
+            c,
+            d,
+            year,
+            round(c * r, 3),
+            round(m, 3),
+            False,
+            year,
         )
-        for a, number, i, c, d, f, m in zip(
-            area_of.tolist(),
-            numbers,
-            picked.tolist(),
-            cost.tolist(),
-            duration.tolist(),
-            cofunding.tolist(),
-            impact.tolist(),
-            strict=True,
+        for a, n, i, c, r, d, m in zip(
+            area_of.tolist(), numbers, picked, cost, ratio, duration, impact, strict=True
         )
     ]
