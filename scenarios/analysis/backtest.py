@@ -30,9 +30,9 @@ and the headline is the average over metrics weighted by their number of rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from scenarios.analysis.persistence import PersistenceForecast
 from scenarios.config.observations import (
@@ -44,6 +44,11 @@ from scenarios.config.observations import (
 from scenarios.folders.run_folder import BACKTEST_COLUMNS
 from simulator.outcomes import BAND_QUANTILES, Outcome, yearly_values
 from simulator.records import YearlyTable
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from scenarios.core.lazy import pandas as pd
 
 WORST = 5
 SPREAD_TOLERANCE = 1e-9

@@ -19,10 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import pandas as pd
 
 from scenarios.config.experiment import Experiment
 from scenarios.config.observations import Target
@@ -34,6 +33,11 @@ from scenarios.folders.manifest import job_source_fields, read_manifest, write_j
 from scenarios.folders.publish import MANIFEST_JSON
 from scenarios.folders.tables import write_csv, write_tidy_csv
 from simulator.outcomes import STATS
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from scenarios.core.lazy import pandas as pd
 
 EXPERIMENTS_CSV = "experiments.csv"
 OUTCOMES_CSV = "outcomes.csv"

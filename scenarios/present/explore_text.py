@@ -3,7 +3,7 @@ PRIM's box, and the calibration's verdict."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from scenarios.analysis.calibration import BASE_POINT
 from scenarios.analysis.discovery import real_restrictions
@@ -16,6 +16,11 @@ from scenarios.folders.explore_folder import (
     PARAMETER_SETS_CSV,
     ExploreFolder,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from scenarios.core.lazy import pandas as pd
 
 TOP_INPUTS = 5
 """How many inputs are shown per outcome (terminal and report)."""

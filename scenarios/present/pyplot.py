@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from types import ModuleType
 from typing import IO, Any
 
+from scenarios.core.lazy import LazyModule, pandas
 from scenarios.core.numbers import decimal_commas
 
 DPI = 110
@@ -16,32 +16,27 @@ DPI = 110
 measured with the text sizes the saved chart has (and they are measured once)."""
 
 
-class _LazyPyplot:
-    """Stands for ``matplotlib.pyplot``: the module is imported when an attribute is first
-    asked for."""
-
-    _module: ModuleType | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if _LazyPyplot._module is None:
-            matplotlib = importlib.import_module("matplotlib")
-            matplotlib.use("Agg")
-            matplotlib.rcParams["figure.dpi"] = DPI
-            _LazyPyplot._module = importlib.import_module("matplotlib.pyplot")
-        return getattr(_LazyPyplot._module, name)
+def _agg_at_dpi() -> None:
+    """matplotlib set up before pyplot is imported: the non-interactive Agg backend, figures
+    at :data:`DPI`."""
+    matplotlib = importlib.import_module("matplotlib")
+    matplotlib.use("Agg")
+    matplotlib.rcParams["figure.dpi"] = DPI
 
 
-plt: Any = _LazyPyplot()
+plt: Any = LazyModule("matplotlib.pyplot", set_up=_agg_at_dpi)
 """``matplotlib.pyplot``, imported on first use."""
 
 
 def warm_up() -> None:
-    """Import pyplot: most of a second, paid once per process.
+    """Import pyplot and pandas (which the charts read their tables with): most of a second,
+    paid once per process.
 
     ``clusterfund run`` calls this in a thread of its own while worker processes run the
-    ensemble, so the chart workers it forks afterwards have pyplot and begin drawing at
+    ensemble, so the chart workers it forks afterwards have both and begin drawing at
     once. (Fonts are not worth loading here: matplotlib keeps them per thread and clears
     them in a forked process.)"""
+    pandas.load()
     plt.get_backend()
 
 

@@ -11,10 +11,9 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from scenarios.core.labels import label, target_label
 from scenarios.core.numbers import percent
@@ -24,6 +23,11 @@ from scenarios.present.colours import SOURCE_COLOURS, scenario_colours
 from scenarios.present.pyplot import plt, save_png
 from simulator.scenario import AREAS
 from simulator.scorecard import is_cluster_target
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from scenarios.core.lazy import pandas as pd
 
 SOURCES = tuple(SOURCE_COLOURS)
 MOSTLY_LEFT = 0.5
