@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from scenarios.core.lazy import LazyModule
@@ -49,3 +51,25 @@ def test_a_lazy_module_is_imported_and_set_up_once_on_first_use() -> None:
     assert lazy.loads("[3]") == [3]
     assert calls == ["set up"] and "not imported yet" not in repr(lazy)
     assert lazy.load() is sys.modules["json"]
+
+
+def test_threads_asking_at_once_set_a_lazy_module_up_once() -> None:
+    calls: list[str] = []
+    started = threading.Barrier(8)
+
+    def slow_set_up() -> None:
+        calls.append("set up")
+        time.sleep(0.05)  # the others ask meanwhile
+
+    lazy = LazyModule("json", set_up=slow_set_up)
+
+    def ask() -> None:
+        started.wait()
+        assert lazy.dumps(1) == "1"
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == ["set up"]

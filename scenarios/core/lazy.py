@@ -12,25 +12,27 @@ writes::
         from scenarios.core.lazy import pandas as pd
 
 and uses ``pd`` as usual: pandas is imported the first time an attribute of ``pd`` is asked
-for, in whichever thread asks first (Python's import lock makes that safe).
+for, in whichever thread asks first.
 """
 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 
 class LazyModule:
-    """Stands for the module ``name``: it is imported (and ``set_up`` called with it, once)
-    when an attribute is first asked for."""
+    """Stands for the module ``name``: when an attribute is first asked for, ``set_up`` (if
+    given) is called, once, and then the module is imported."""
 
     def __init__(self, name: str, set_up: Callable[[], None] | None = None) -> None:
         self._name = name
         self._set_up = set_up
         self._module: ModuleType | None = None
+        self._loading = threading.Lock()
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self.load(), attribute)
@@ -38,9 +40,11 @@ class LazyModule:
     def load(self) -> ModuleType:
         """The module, imported now if it was not yet."""
         if self._module is None:
-            if self._set_up is not None:
-                self._set_up()
-            self._module = importlib.import_module(self._name)
+            with self._loading:  # two threads asking first: one sets up and imports
+                if self._module is None:
+                    if self._set_up is not None:
+                        self._set_up()
+                    self._module = importlib.import_module(self._name)
         return self._module
 
     def __repr__(self) -> str:
