@@ -5,9 +5,9 @@ Times, from one or more checkouts (``--code``, alternating, ``--repeat`` times e
 - ``clusterfund --help``;
 - ``clusterfund validate configs/baseline.toml``;
 - ``clusterfund run configs/baseline.toml --runs 1 --no-plots --jobs 1``: a one-run command;
-- the start of ``clusterfund run configs/baseline.toml`` (its default two jobs): the
-  seconds from the program's first line until the ensemble's batches are handed out
-  (``scenarios.engine.ensemble.run_stream`` called), when the worker processes fork;
+- the start of ``clusterfund run configs/baseline.toml --jobs 2``: the seconds from the
+  program's first line until it asks for the ensemble's batches (``run_stream`` called, just
+  before the worker processes fork);
 - the start of ``clusterfund explore`` of ``what_matters.toml``: the seconds until its
   points are handed out (``scenarios.engine.points.run_points`` called), which includes
   sampling the design with SALib.
@@ -101,7 +101,7 @@ def measures(scratch: Path) -> dict[str, tuple[str, ...]]:
         "run, to batches": (
             "scenarios.studies.run",
             "run_stream",
-            *("run", str(BASELINE), "--out", out, "--force"),
+            *("run", str(BASELINE), "--jobs", "2", "--out", out, "--force"),
         ),
         "explore, to points": (
             "scenarios.studies.explore",

@@ -3,24 +3,33 @@
 
 from __future__ import annotations
 
+import copy
+import json
+import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from scenarios.core.lazy import LazyModule
+from scenarios.core.lazy import LazyModule, loaded
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = "('pandas', 'matplotlib')"
 
 
-def loaded_after(code: str) -> str:
-    """Which of pandas and matplotlib a fresh interpreter has loaded after ``code``."""
+def loaded_after(code: str, *args: str) -> str:
+    """Which of pandas and matplotlib a fresh interpreter of this checkout has loaded after
+    ``code`` (run with ``args`` as ``sys.argv[1:]``)."""
     probe = f"{code}\nimport sys\nprint(sorted(m for m in {HEAVY} if m in sys.modules))"
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe, *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
     )
+    assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -28,8 +37,30 @@ def test_the_command_line_starts_without_pandas_or_matplotlib() -> None:
     assert loaded_after("import scenarios.cli") == "[]"
 
 
+def test_run_reaches_its_batches_without_pandas_or_matplotlib(tmp_path: Path) -> None:
+    """``clusterfund run`` up to the moment it hands out its batches (when its worker
+    processes fork): stopped there, it has loaded neither."""
+    code = """
+import sys
+import scenarios.studies.run as run
+from scenarios.cli import main
+def reached(*args, **kwargs):
+    raise SystemExit(0)
+run.run_stream = reached
+sys.argv = ["clusterfund", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as stop:
+    assert stop.code == 0, stop.code
+"""
+    out = tmp_path / "run"
+    args = ("run", "configs/baseline.toml", "--jobs", "2", "--out", str(out))
+    assert loaded_after(code, *args) == "[]"
+    assert not out.exists()
+
+
 def test_an_ensemble_runs_without_pandas_or_matplotlib() -> None:
-    """What ``clusterfund run``'s workers do: a batch of the baseline, open calls and all."""
+    """What ``clusterfund run``'s workers do: batches of the baseline, open calls and all."""
     code = """
 from pathlib import Path
 from scenarios.config.scenario import load_config
@@ -50,11 +81,19 @@ def test_a_lazy_module_is_imported_and_set_up_once_on_first_use() -> None:
     assert lazy.dumps([1, 2]) == "[1, 2]"
     assert lazy.loads("[3]") == [3]
     assert calls == ["set up"] and "not imported yet" not in repr(lazy)
-    assert lazy.load() is sys.modules["json"]
+    assert loaded(lazy) is json and loaded(json) is json
+
+
+def test_a_lazy_module_hides_none_of_the_modules_names() -> None:
+    lazy = LazyModule("json")
+    assert lazy.load is json.load  # no method of its own stands in front of the module's
+    assert "JSONDecoder" in dir(lazy)
+    assert copy.copy(LazyModule("json")).dumps(None) == "null"  # no endless lookup
 
 
 def test_threads_asking_at_once_set_a_lazy_module_up_once() -> None:
     calls: list[str] = []
+    answers: list[str] = []
     started = threading.Barrier(8)
 
     def slow_set_up() -> None:
@@ -65,11 +104,11 @@ def test_threads_asking_at_once_set_a_lazy_module_up_once() -> None:
 
     def ask() -> None:
         started.wait()
-        assert lazy.dumps(1) == "1"
+        answers.append(lazy.dumps(1))
 
     threads = [threading.Thread(target=ask) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert calls == ["set up"]
+    assert calls == ["set up"] and answers == ["1"] * 8

@@ -30,7 +30,6 @@ and the headline is the average over metrics weighted by their number of rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,14 +40,10 @@ from scenarios.config.observations import (
     Observation,
     ObservationSet,
 )
+from scenarios.core.lazy import pandas as pd
 from scenarios.folders.run_folder import BACKTEST_COLUMNS
 from simulator.outcomes import BAND_QUANTILES, Outcome, yearly_values
 from simulator.records import YearlyTable
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 WORST = 5
 SPREAD_TOLERANCE = 1e-9

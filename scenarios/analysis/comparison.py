@@ -14,17 +14,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from scenarios.config.keys import flatten
 from scenarios.core.errors import UserError
+from scenarios.core.lazy import pandas as pd
 from scenarios.folders.run_folder import RunFolder
 from simulator.scorecard import is_member_target, target_cluster
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 SUMMARY_FIGURES = (
     ("members", "p50"),

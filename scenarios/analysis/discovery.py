@@ -14,16 +14,11 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scenarios.config.experiment import Discover
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
+from scenarios.core.lazy import pandas as pd
 
 
 @dataclass(frozen=True)

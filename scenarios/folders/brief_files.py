@@ -12,14 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
+from scenarios.core.lazy import pandas as pd
 from scenarios.folders.tables import tidy_frame, write_csv
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 BRIEF_GENERATOR = "clusterfund brief"
 """Marks a brief's page as written by this tool (``--force`` replaces only such pages)."""

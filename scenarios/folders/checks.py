@@ -14,14 +14,12 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scenarios.core.errors import UserError
-
-if TYPE_CHECKING:  # pandas only when a table is read
-    import pandas as pd
+from scenarios.core.lazy import pandas as pd
 
 RUN_KIND = "run"
 EXPLORE_KIND = "explore"
@@ -255,8 +253,6 @@ def read_table(
     ``numeric`` columns holding numbers (an empty cell is NaN), the ``text`` columns
     present, and no two rows with the same ``unique`` columns; a ``UserError`` naming the
     first thing wrong otherwise. ``options`` go to ``pandas.read_csv``."""
-    import pandas as pd
-
     path = folder / name
     if not path.is_file():
         raise UserError(f"{path}: missing; the results folder is incomplete")

@@ -6,16 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from scenarios.core.lazy import pandas as pd
 from scenarios.folders.checks import COMPARE_KIND
 from scenarios.folders.manifest import write_job_manifest
 from scenarios.folders.tables import frame_csv_text, tidy_frame
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 
 def write_compare_folder(

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -28,16 +28,12 @@ from scenarios.config.observations import Target
 from scenarios.config.parameter_sets_file import SET_COLUMN
 from scenarios.config.scenario_file import ScenarioFile
 from scenarios.core.errors import UserError
+from scenarios.core.lazy import pandas as pd
 from scenarios.folders.checks import EXPLORE_KIND, read_table
 from scenarios.folders.manifest import job_source_fields, read_manifest, write_job_manifest
 from scenarios.folders.publish import MANIFEST_JSON
 from scenarios.folders.tables import write_csv, write_tidy_csv
 from simulator.outcomes import STATS
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 EXPERIMENTS_CSV = "experiments.csv"
 OUTCOMES_CSV = "outcomes.csv"

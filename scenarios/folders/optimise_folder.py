@@ -22,21 +22,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from scenarios.config.policy import Policy
 from scenarios.config.scenario_file import ScenarioFile, point_scenario
+from scenarios.core.lazy import pandas as pd
 from scenarios.folders.checks import OPTIMISE_KIND
 from scenarios.folders.manifest import job_source_fields, read_manifest, write_job_manifest
 from scenarios.folders.tables import write_csv
 from simulator.outcomes import STATS
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 EVALUATIONS_CSV = "evaluations.csv"
 OUTCOMES_CSV = "outcomes.csv"

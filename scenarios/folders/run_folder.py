@@ -13,11 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from scenarios.core.errors import UserError
+from scenarios.core.lazy import pandas as pd
 from scenarios.folders.checks import (
     RUN_KIND,
     foreign,
@@ -34,10 +35,6 @@ from simulator.records import (
     YEARLY_FIELDS,
     YearlyTable,
 )
-
-if TYPE_CHECKING:  # pandas only when a table is read back, matplotlib when a chart is drawn
-    import pandas as pd
-
 
 YEARLY_CSV = "yearly.csv"
 ALLOCATION_CSV = "allocation.csv"
@@ -310,8 +307,6 @@ class RunFolder:
 
 def read_backtest(folder: Path) -> pd.DataFrame | None:
     """A folder's backtest.csv, or ``None`` when it has none."""
-    import pandas as pd
-
     path = folder / BACKTEST_CSV
     if not path.is_file():
         return None

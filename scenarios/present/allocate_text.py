@@ -4,17 +4,12 @@ shadow price), the funded projects and the binding constraints."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.text import terminal_safe
 from simulator.allocation import CommitmentCut
 from simulator.lp import ProgramResult, YearInputs
 from simulator.scenario import Scenario
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 BINDING_TOLERANCE = 1e-7
 

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scenarios.analysis.backtest import Ensemble
 from scenarios.config.observations import ALL, OBSERVED
 from scenarios.core.labels import label, label_or
+from scenarios.core.lazy import pandas as pd
 from scenarios.present.pyplot import decimal_comma_ticks, plt, save_png
 from scenarios.present.run_charts import panel_grid
 from simulator.outcomes import BAND_QUANTILES
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 IN_BAND, MISSED = "#1f4e79", "#cc3366"
 

@@ -5,18 +5,13 @@ skill against persistence; then the worst misses."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scenarios.analysis.backtest import BacktestSummary, SampleSummary, summarise
 from scenarios.core.labels import column_label, label, label_or
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.numbers import written
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 SHOWN_COLUMNS = (
     "line",

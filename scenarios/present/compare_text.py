@@ -3,16 +3,10 @@ the year, baseline → other, and the scorecards."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.text import terminal_safe
 from scenarios.present.sheets import side_by_side
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 SHORT_DIFF_ROWS = 15
 

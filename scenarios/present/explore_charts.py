@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scenarios.analysis.discovery import real_restrictions
 from scenarios.analysis.sensitivity import ranking_column
 from scenarios.core.labels import input_label, label
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.numbers import interval, written
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.present.explore_text import condition_text, note_text
 from scenarios.present.pyplot import decimal_comma_ticks, plt, save_png
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 MAIN = "#1f4e79"
 SECOND = "#e69f00"

@@ -3,24 +3,18 @@ PRIM's box, and the calibration's verdict."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from scenarios.analysis.calibration import BASE_POINT
 from scenarios.analysis.discovery import real_restrictions
 from scenarios.analysis.sample_size import suggested_samples
 from scenarios.config.designs import ranking_column
 from scenarios.core.labels import input_label, label, label_or
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.numbers import interval, written
 from scenarios.folders.explore_folder import (
     CALIBRATED_TOML,
     PARAMETER_SETS_CSV,
     ExploreFolder,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 TOP_INPUTS = 5
 """How many inputs are shown per outcome (terminal and report)."""

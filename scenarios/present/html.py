@@ -12,12 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scenarios.analysis.backtest import summarise
 from scenarios.analysis.comparison import Comparison, ComparisonTables, figure
 from scenarios.config.designs import ranking_column
 from scenarios.core.labels import column_label, input_label, label, label_or, target_label
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.numbers import number, percent, span, written
 from scenarios.folders.explore_folder import ExploreFolder
 from scenarios.folders.run_folder import BACKTEST_PNG, PLOTS_DIR, read_backtest
@@ -29,11 +30,6 @@ from scenarios.present.explore_text import TOP_INPUTS, describe_explore, note_te
 from scenarios.present.page_templates import render
 from scenarios.present.run_charts import MOSTLY_LEFT
 from scenarios.present.sheets import GENERATOR, side_by_side
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 GENERATOR_META = f'<meta name="generator" content="{GENERATOR}">'
 """How a report page marks itself (``--force`` replaces only such pages)."""

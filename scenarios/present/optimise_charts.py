@@ -4,19 +4,14 @@ convergence curve (one objective), drawn from evaluations.csv."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scenarios.core.labels import label
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.numbers import written
 from scenarios.folders.optimise_folder import OptimiseFolder
 from scenarios.present.pyplot import decimal_comma_ticks, plt, save_png
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 FEASIBLE = "#1f4e79"
 INFEASIBLE = "#bbbbbb"

@@ -3,16 +3,10 @@ and every outcome in and out of sample and against the base scenario's plan."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from scenarios.core.labels import input_label, label, label_or
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.numbers import decimal_commas, written
 from scenarios.folders.optimise_folder import OptimiseFolder
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 
 def describe_optimise(folder: OptimiseFolder, lang: str = "en") -> str:

@@ -8,7 +8,7 @@ import importlib
 from pathlib import Path
 from typing import IO, Any
 
-from scenarios.core.lazy import LazyModule, pandas
+from scenarios.core.lazy import LazyModule, loaded, pandas
 from scenarios.core.numbers import decimal_commas
 
 DPI = 110
@@ -36,8 +36,8 @@ def warm_up() -> None:
     ensemble, so the chart workers it forks afterwards have both and begin drawing at
     once. (Fonts are not worth loading here: matplotlib keeps them per thread and clears
     them in a forked process.)"""
-    pandas.load()
-    plt.get_backend()
+    loaded(pandas)
+    loaded(plt)
 
 
 def save_png(figure: Any, target: Path | IO[bytes]) -> None:

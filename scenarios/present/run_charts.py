@@ -11,11 +11,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from scenarios.core.labels import label, target_label
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.numbers import percent
 from scenarios.core.text import terminal_safe
 from scenarios.folders.run_folder import RunFolder
@@ -23,11 +24,6 @@ from scenarios.present.colours import SOURCE_COLOURS, scenario_colours
 from scenarios.present.pyplot import plt, save_png
 from simulator.scenario import AREAS
 from simulator.scorecard import is_cluster_target
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 SOURCES = tuple(SOURCE_COLOURS)
 MOSTLY_LEFT = 0.5

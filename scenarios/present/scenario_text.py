@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scenarios.config.keys import flatten
 from scenarios.config.provenance import UNLABELLED, label_numbers
 from scenarios.config.scenario import LoadedConfig
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.text import terminal_safe
 from scenarios.folders.run_folder import PLOTS_DIR, RunFolder
 from simulator.schedules import funding_schedule
 from simulator.scorecard import is_cluster_target, is_member_target, target_cluster
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 
 def describe_valid(config: Path, loaded: LoadedConfig) -> str:

@@ -16,15 +16,13 @@ from typing import TYPE_CHECKING
 
 from scenarios.analysis.comparison import CLUSTER_FIGURES, Comparison, ComparisonTables, figure
 from scenarios.core.labels import column_label, figure_label, label
+from scenarios.core.lazy import pandas as pd
 from scenarios.core.text import terminal_safe
 from scenarios.folders.run_folder import MONEY_METRICS, read_backtest
 from scenarios.folders.tables import tidy_frame
 
 if TYPE_CHECKING:  # openpyxl is imported by pandas when a workbook is written
-    import pandas as pd
     from openpyxl.worksheet.worksheet import Worksheet
-else:
-    from scenarios.core.lazy import pandas as pd
 
 CSV_LANG = "en"
 """The compare CSVs keep English headings whatever ``--lang`` is, so scripts can read them."""

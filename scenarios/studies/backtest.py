@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from scenarios.analysis.backtest import Ensemble, backtest_table
 from scenarios.config.observations import read_observations
 from scenarios.core.errors import UserError, problem_line
+from scenarios.core.lazy import pandas as pd
 from scenarios.folders.publish import StagedFiles
 from scenarios.folders.run_folder import (
     BACKTEST_COLUMNS,
@@ -22,11 +22,6 @@ from scenarios.folders.run_folder import (
 )
 from scenarios.folders.tables import frame_csv_text, tidy_frame
 from scenarios.present.backtest_chart import plot_backtest
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:
-    from scenarios.core.lazy import pandas as pd
 
 SHIPPED_OBSERVATIONS = Path(__file__).resolve().parents[2] / "configs" / "observations.csv"
 """The observations shipped with the tool (used when the current folder has none)."""
