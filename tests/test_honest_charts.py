@@ -4,6 +4,9 @@ start at zero, and a scenario keeps its colour from chart to chart."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,12 +16,20 @@ from matplotlib.colors import to_hex
 from scenarios.analysis.paired import paired_brief, yearly_changes
 from scenarios.core.labels import label
 from scenarios.folders.run_folder import RunFolder
+from scenarios.present import run_charts
 from scenarios.present.colours import BASELINE_COLOUR, scenario_colours
-from scenarios.present.difference_charts import difference_figure, draw_brief_bars
+from scenarios.present.difference_charts import (
+    difference_figure,
+    draw_brief_bars,
+    plot_differences,
+)
 from scenarios.present.pyplot import plt
 from scenarios.present.run_charts import (
+    RUN_PLOTS,
+    RunCharts,
     arena_heatmap_figure,
     chart_context,
+    draw_run_chart,
     funding_mix_figure,
     overlay_figure,
     regional_share_figure,
@@ -204,3 +215,43 @@ def test_the_brief_chart_band_may_miss_the_mean(runs) -> None:
     draw_brief_bars(ax, brief, chart_context(runs[0]).names, "en")
     assert ax.patches[0].get_height() == pytest.approx(found.delta[0])
     plt.close(figure)
+
+
+def _tick_texts(figure: plt.Figure) -> list[str]:
+    figure.canvas.draw()
+    return [
+        tick.get_text()
+        for ax in figure.axes
+        for tick in (*ax.get_xticklabels(), *ax.get_yticklabels())
+    ]
+
+
+def test_swedish_charts_write_numbers_with_decimal_commas(runs, tmp_path, monkeypatch) -> None:
+    """``--lang sv``: a run's charts, the comparison's difference chart and the brief's bars
+    write 2,5 where English writes 2.5 (as explore, optimise and backtest charts do)."""
+    drawn: dict[str, list[str]] = {}
+
+    def keep_ticks(figure: plt.Figure, target) -> None:
+        drawn[Path(target).stem] = _tick_texts(figure)
+        plt.close(figure)
+
+    monkeypatch.setattr(run_charts, "save_png", keep_ticks)
+    for lang in ("en", "sv"):
+        charts = RunCharts.of(runs[0], lang)
+        for name in RUN_PLOTS:
+            draw_run_chart(charts, name, tmp_path / f"{name}_{lang}.png")
+        ctx = chart_context(runs[0], lang)
+        changes = {"cut": yearly_changes(runs[0].yearly_table, runs[1].yearly_table, "members")}
+        plot_differences(changes, "members", "baseline", ctx, tmp_path / f"difference_{lang}.png")
+        figure, ax = plt.subplots()
+        draw_brief_bars(ax, paired_brief(list(runs), ["baseline", "cut"]), ctx.names, lang)
+        drawn[f"brief_{lang}"] = _tick_texts(figure)
+        plt.close(figure)
+    for name in [*RUN_PLOTS, "difference", "brief"]:
+        english, swedish = drawn[f"{name}_en"], drawn[f"{name}_sv"]
+        assert not [t for t in swedish if re.search(r"\d\.\d", t)], (name, swedish)
+        commas = [t for t in english if re.search(r"\d\.\d", t)]
+        assert [t.replace(".", ",") for t in commas] == [
+            t for t in swedish if re.search(r"\d,\d", t)
+        ], name
+    assert any("," in t for name in RUN_PLOTS for t in drawn[f"{name}_sv"]), "some decimals"

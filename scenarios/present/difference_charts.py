@@ -13,7 +13,7 @@ import numpy as np
 from scenarios.analysis.paired import Brief, YearlyChange
 from scenarios.core.labels import label
 from scenarios.present.colours import scenario_colours
-from scenarios.present.pyplot import plt
+from scenarios.present.pyplot import decimal_comma_ticks, plt
 from scenarios.present.run_charts import ChartContext, mark_target, panel_grid, save_figure
 
 DIFFERENCE_MEASURES = ("regional_money", "members")
@@ -62,7 +62,7 @@ def plot_differences(
     changes: dict[str, YearlyChange], measure: str, base: str, ctx: ChartContext, path: Path
 ) -> Path:
     """:func:`difference_figure` as a PNG file."""
-    return save_figure(difference_figure(changes, measure, base, ctx), path)
+    return save_figure(difference_figure(changes, measure, base, ctx), path, ctx.lang)
 
 
 def draw_brief_bars(ax: plt.Axes, brief: Brief, names: dict[str, str], lang: str) -> None:
@@ -97,6 +97,7 @@ def draw_brief_bars(ax: plt.Axes, brief: Brief, names: dict[str, str], lang: str
         fontsize=8,
         loc="left",
     )
+    decimal_comma_ticks(ax.figure, lang)
 
 
 def _short(name: str) -> str:

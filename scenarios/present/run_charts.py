@@ -21,7 +21,7 @@ from scenarios.core.numbers import percent
 from scenarios.core.text import terminal_safe
 from scenarios.folders.run_folder import RunFolder
 from scenarios.present.colours import SOURCE_COLOURS, scenario_colours
-from scenarios.present.pyplot import plt, save_png
+from scenarios.present.pyplot import decimal_comma_ticks, plt, save_png
 from simulator.scenario import AREAS
 from simulator.scorecard import is_cluster_target
 
@@ -81,8 +81,10 @@ def _metric(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
     return summary[summary["metric"] == metric]
 
 
-def save_figure(fig: plt.Figure, path: Path) -> Path:
-    """Write ``fig`` as a PNG file at ``path`` and close it."""
+def save_figure(fig: plt.Figure, path: Path, lang: str) -> Path:
+    """Write ``fig`` as a PNG file at ``path`` (numbers with decimal commas in Swedish) and
+    close it."""
+    decimal_comma_ticks(fig, lang)
     save_png(fig, path)
     return path
 
@@ -118,7 +120,7 @@ def plot_members_fan(summary: pd.DataFrame, ctx: ChartContext, path: Path) -> Pa
     axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(ctx.heading("members_title"), fontsize=11)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, ctx.lang)
 
 
 def left_share(summary: pd.DataFrame, cluster: str) -> pd.Series:
@@ -152,7 +154,7 @@ def _title_left(ax: plt.Axes, name: str, summary: pd.DataFrame, cluster: str, la
 
 def plot_funding_mix(summary: pd.DataFrame, ctx: ChartContext, path: Path) -> Path:
     """:func:`funding_mix_figure` as a PNG file."""
-    return save_figure(funding_mix_figure(summary, ctx), path)
+    return save_figure(funding_mix_figure(summary, ctx), path, ctx.lang)
 
 
 def funding_mix_figure(summary: pd.DataFrame, ctx: ChartContext) -> plt.Figure:
@@ -248,7 +250,7 @@ def regional_share_figure(summary: pd.DataFrame, ctx: ChartContext) -> plt.Figur
 
 def plot_regional_share(summary: pd.DataFrame, ctx: ChartContext, path: Path) -> Path:
     """:func:`regional_share_figure` as a PNG file."""
-    return save_figure(regional_share_figure(summary, ctx), path)
+    return save_figure(regional_share_figure(summary, ctx), path, ctx.lang)
 
 
 def plot_scorecard(scorecards: dict[str, pd.DataFrame], ctx: ChartContext, path: Path) -> Path:
@@ -281,7 +283,7 @@ def plot_scorecard(scorecards: dict[str, pd.DataFrame], ctx: ChartContext, path:
     axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle(ctx.heading("scorecard_title"), fontsize=11)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, ctx.lang)
 
 
 def money_colours() -> Any:
@@ -333,7 +335,7 @@ def plot_arena_heatmaps(
     summary: pd.DataFrame, area_money: pd.DataFrame, ctx: ChartContext, path: Path
 ) -> Path:
     """:func:`arena_heatmap_figure` as a PNG file."""
-    return save_figure(arena_heatmap_figure(summary, area_money, ctx), path)
+    return save_figure(arena_heatmap_figure(summary, area_money, ctx), path, ctx.lang)
 
 
 def arena_heatmap_figure(
@@ -413,7 +415,7 @@ def plot_overlay(
     summaries: dict[str, pd.DataFrame], metric: str, ctx: ChartContext, path: Path
 ) -> Path:
     """:func:`overlay_figure` as a PNG file."""
-    return save_figure(overlay_figure(summaries, metric, ctx), path)
+    return save_figure(overlay_figure(summaries, metric, ctx), path, ctx.lang)
 
 
 RUN_PLOTS = ("funding_mix", "members", "regional_share", "arena", "scorecard")
