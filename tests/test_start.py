@@ -87,6 +87,7 @@ def test_a_lazy_module_is_imported_and_set_up_once_on_first_use() -> None:
 def test_a_lazy_module_hides_none_of_the_modules_names() -> None:
     lazy = LazyModule("json")
     assert lazy.load is json.load  # no method of its own stands in front of the module's
+    assert lazy.__version__ == json.__version__ and lazy._default_decoder is json._default_decoder
     assert "JSONDecoder" in dir(lazy)
     assert copy.copy(LazyModule("json")).dumps(None) == "null"  # no endless lookup
 

@@ -22,14 +22,18 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+_OWN = frozenset({"_name", "_set_up", "_module", "_loading"})
+"""A :class:`LazyModule`'s own attributes: never looked up in the module."""
+
 
 class LazyModule:
     """Stands for the module ``name``: when an attribute is first asked for, ``set_up`` (if
     given) is called, once, and then the module is imported.
 
-    Only the module's attributes are reached through it: its own are ``_``-named, and
-    :func:`loaded` imports it without asking for an attribute (a method of its own would
-    hide the module's attribute of that name, ``numpy.load`` say)."""
+    Every attribute but its own four (``_name``, ``_set_up``, ``_module``, ``_loading``) is
+    the module's, ``__version__`` included; :func:`loaded` imports it without asking for
+    an attribute (a method of its own would hide the module's attribute of that name,
+    ``numpy.load`` say)."""
 
     def __init__(self, name: str, set_up: Callable[[], None] | None = None) -> None:
         self._name = name
@@ -53,7 +57,7 @@ class LazyModule:
         return self._module
 
     def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("_"):  # one of its own, not made yet (a copy, say)
+        if attribute in _OWN:  # not made yet (on a copy, say): never the module's
             raise AttributeError(attribute)
         return getattr(self._load(), attribute)
 
