@@ -18,7 +18,7 @@ import argparse
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -63,8 +63,11 @@ class Recorder:
         return self.memo.problem_key(request)
 
     def allocate(self, request: AllocationRequest) -> Allocation:
-        self.seen.append(request)
-        return self.memo.allocate(request)
+        return self.allocate_all([request])[0]
+
+    def allocate_all(self, requests: Sequence[AllocationRequest]) -> list[Allocation]:
+        self.seen.extend(requests)
+        return self.memo.allocate_all(requests)
 
 
 def ensemble_requests(scenario: Scenario, runs: int, seed: int) -> list[AllocationRequest]:

@@ -7,11 +7,13 @@ request per distinct problem key, and replays them ``--repeat`` times, timing
 - ``key``: ``problem_key`` of every request the memo looks up (what it pays per such
   request, hit or miss; a request with open-call proposals is solved without one),
 - ``inputs``: ``year_inputs`` of each distinct request,
-- ``formulate``: the one-year program of each,
-- ``objects``: what building the programs of a whole batch at once (issue #22's item 3)
-  would still do per program in Python: read the projects' fields, name and sort the
-  columns, make the column map, the row labels and the ``Program`` (here copied from the
-  programs already made): a floor under such a build's cost per program,
+- ``formulate``: the one-year program of each, built one by one,
+- ``batched``: the same programs built together, ``BATCH`` at a time
+  (``formulate_years``, as an ensemble builds a year's programs of its batch's runs),
+- ``objects``: what any build of the programs still does per program in Python: read
+  the projects' fields, name and sort the columns, make the column map, the row labels
+  and the ``Program`` (here copied from the programs already made): a floor under a
+  batched build's cost per program,
 - ``highs``: HiGHS's own ``run`` on each program (passed beforehand, outside the
   clock): the part of a solve no change to our code can remove,
 - ``allocate``: the whole fast-path solve of each (inputs, program, HiGHS, answer),
@@ -43,10 +45,14 @@ from scenarios.config.scenario import load_config  # noqa: E402
 from scenarios.engine.ensemble import default_batch_size, run_batches, run_rng  # noqa: E402
 from simulator.allocation import AllocationRequest  # noqa: E402
 from simulator.formulation import Program, YearInputs, column_name, formulate  # noqa: E402
+from simulator.formulation_batch import formulate_years  # noqa: E402
 from simulator.lp import nothing_to_allocate, year_inputs  # noqa: E402
 from simulator.lp_highs import HighsAllocator, pass_program  # noqa: E402
 from simulator.model import simulate_batch  # noqa: E402
 from simulator.scenario import Scenario  # noqa: E402
+
+BATCH = 64
+"""Programs built together in ``batched`` (a batch of 64 runs asks for at most 64 a year)."""
 
 
 def ensemble_requests(scenario: Scenario, runs: int, seed: int) -> list[AllocationRequest]:
@@ -128,6 +134,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         ),
         "formulate": best_mean(
             lambda: [formulate([i], options, binary=False) for i in inputs],
+            len(inputs),
+            args.repeat,
+        ),
+        "batched": best_mean(
+            lambda: [
+                program
+                for first in range(0, len(inputs), BATCH)
+                for program in formulate_years(inputs[first : first + BATCH], options)
+            ],
             len(inputs),
             args.repeat,
         ),

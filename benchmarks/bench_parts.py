@@ -5,8 +5,9 @@ makes them: 64 runs from 256 runs on) in this process, after a warm-up on a job 
 own (imports, caches; its memo is not the timed job's), with a wall-clock timer around
 each part:
 
-- ``allocation step``: a run's whole yearly arena decision (request, allocate, record);
-  inside it ``request`` (the commitment book's request), ``year inputs``, ``formulate``,
+- ``allocation step``: the yearly arena decision of all the batch's runs (requests,
+  allocate, record); inside it ``request`` (the commitment book's request), ``year
+  inputs``, ``formulate`` (the year's programs of every run, built together),
   ``pass program`` (the arrays handed to HiGHS), ``highs run`` (HiGHS's own solves,
   first and second) and ``break ties`` (the tie-break); the tie-break's second solves
   count in ``break ties`` and again in ``pass program`` and ``highs run``;
@@ -17,8 +18,8 @@ each part:
 - the rest: the clusters' year (members, money, management), SimPy and the office's own
   bookkeeping.
 
-It then gives the cost per run if ``formulate`` (issue #22's item 3) and ``draw call``
-(item 2) took no time at all: an upper bound on what those items can save.
+It then gives the cost per run if ``formulate`` and ``draw call`` took no time at all:
+an upper bound on what making them faster still could save.
 
     python benchmarks/bench_parts.py               # 320 runs
     python benchmarks/bench_parts.py --runs 640
@@ -44,10 +45,10 @@ from scenarios.engine import ensemble  # noqa: E402
 
 BASELINE = ROOT / "configs" / "baseline.toml"
 PARTS: list[tuple[Any, str, str]] = [
-    (office, "allocation_step", "allocation step"),
+    (office, "allocation_steps", "allocation step"),
     (allocation.CommitmentBook, "request", "  request"),
     (lp_highs, "year_inputs", "  year inputs"),
-    (lp_highs, "formulate", "  formulate"),
+    (lp_highs, "formulate_years", "  formulate"),
     (lp_highs, "pass_program", "  pass program"),
     (lp_highs.HighsAllocator, "run", "  highs run"),
     (lp_highs.HighsAllocator, "break_ties", "  break ties"),
@@ -99,7 +100,7 @@ def main() -> None:
     print(f"  {'the rest':18s} {rest / options.runs * 1e3:6.2f} ms a run  {rest / whole:6.1%}")
     free = totals["  formulate"] + totals["draw call"]
     print(
-        f"with formulate and the call draw free (#22 items 3 and 2 at no cost): "
+        f"with formulate and the call draw free: "
         f"{(whole - free) / options.runs * 1e3:.2f} ms a run, {free / whole:.1%} less"
     )
 

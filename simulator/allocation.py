@@ -88,6 +88,11 @@ class ArenaAllocator(Protocol):
         """Allocate one year's arena money."""
         ...
 
+    def allocate_all(self, requests: Sequence[AllocationRequest]) -> list[Allocation]:
+        """Allocate each of ``requests`` (the same year in many runs, say), in order: each
+        answer is what :meth:`allocate` gives that request alone."""
+        ...
+
     def problem_key(self, request: AllocationRequest) -> Hashable:
         """What the answer depends on: requests with equal keys get equal allocations."""
         ...
@@ -287,6 +292,10 @@ class ProportionalAllocator:
             fractions.update({p.id: share for p in new})
         return Allocation(request.year, fractions)
 
+    def allocate_all(self, requests: Sequence[AllocationRequest]) -> list[Allocation]:
+        """Each request's :meth:`allocate`."""
+        return [self.allocate(request) for request in requests]
+
 
 MEMO_ENTRIES = 20_000
 """Problems a memo keeps (the oldest go first): about 100 MiB, whatever the ensemble size."""
@@ -326,20 +335,44 @@ class MemoisedAllocator:
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """The inner allocator's answer, from the cache when its problem was solved before."""
-        if request.proposals:
-            self.own_runs += 1
-            return self.inner.allocate(request)
-        key = self.inner.problem_key(request)
-        found = self.cache.get(key)
-        if found is not None:
-            self.hits += 1
-            return found
-        self.misses += 1
-        allocation = self.inner.allocate(request)
-        if len(self.cache) >= self.max_entries:
-            del self.cache[next(iter(self.cache))]
-        self.cache[key] = allocation
-        return allocation
+        return self.allocate_all([request])[0]
+
+    def allocate_all(self, requests: Sequence[AllocationRequest]) -> list[Allocation]:
+        """The inner allocator's answers, each problem looked up in the cache (or among the
+        requests before it) and the rest solved together, in one call to the inner allocator."""
+        answers: list[Allocation | None] = [None] * len(requests)
+        solve: list[int] = []  # requests the inner allocator answers
+        first_of: dict[Hashable, int] = {}  # a key's first request among those solved now
+        same_as: list[tuple[int, int]] = []  # (request, the earlier request with its key)
+        keys: dict[int, Hashable] = {}
+        for i, request in enumerate(requests):
+            if request.proposals:
+                self.own_runs += 1
+                solve.append(i)
+                continue
+            key = self.inner.problem_key(request)
+            found = self.cache.get(key)
+            if found is not None:
+                self.hits += 1
+                answers[i] = found
+            elif key in first_of:
+                self.hits += 1
+                same_as.append((i, first_of[key]))
+            else:
+                self.misses += 1
+                first_of[key] = i
+                keys[i] = key
+                solve.append(i)
+        solved = self.inner.allocate_all([requests[i] for i in solve])
+        for i, allocation in zip(solve, solved, strict=True):
+            answers[i] = allocation
+            if i in keys:
+                if len(self.cache) >= self.max_entries:
+                    del self.cache[next(iter(self.cache))]
+                self.cache[keys[i]] = allocation
+        for i, earlier in same_as:
+            answers[i] = answers[earlier]
+        return answers  # type: ignore[return-value]  # every request answered above
 
 
 class CommitmentBook:

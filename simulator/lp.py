@@ -425,3 +425,7 @@ class LinearProgramAllocator:
             shadow_price=result.budget_shadow_price[request.year],
             details=result.slack,
         )
+
+    def allocate_all(self, requests: Sequence[AllocationRequest]) -> list[Allocation]:
+        """Each request's :meth:`allocate`."""
+        return [self.allocate(request) for request in requests]

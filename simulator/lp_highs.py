@@ -1,9 +1,12 @@
 """The arena LP on the fast path: the program's arrays handed straight to HiGHS.
 
 For the continuous LP with HiGHS (what an ensemble runs) each request's program is
-built by :func:`simulator.formulation.formulate`, the one formulation, over just the
-projects that take part, and passed to ``highspy`` as arrays: no PuLP objects, and
-no rule of its own. The columns are in the order PuLP would give them and the
+the one :func:`simulator.formulation.formulate` makes, over just the projects that take
+part, and is passed to ``highspy`` as arrays: no PuLP objects, and no rule of its own.
+:meth:`HighsAllocator.allocate_all` builds the programs of many requests (a year of every
+run in a batch) together, with :func:`simulator.formulation_batch.formulate_years`, which
+gives ``formulate``'s programs bit for bit in about two thirds of the time; it then solves them
+one by one. The columns are in the order PuLP would give them and the
 objective is passed as PuLP passes it (minimise the negated impact), so HiGHS sees
 the same model as on the PuLP path and returns the same vertex.
 
@@ -20,7 +23,8 @@ lists, the arrays go into ``passModel`` directly and HiGHS runs on one thread, a
 solve takes about 0.75–0.9 ms (best of alternating runs on a shared 2-core machine,
 against 1.05–1.1 ms before), of which HiGHS's own ``run`` is about 0.4–0.45 ms,
 ``formulate`` about 0.2 ms and passing the model about 0.02 ms
-(``benchmarks/bench_lp_replay.py``). HiGHS runs without presolve: on these small
+(``benchmarks/bench_lp_replay.py``; those were one-by-one builds: a batch's build takes
+about two thirds of ``formulate``'s time). HiGHS runs without presolve: on these small
 programs that halves its own ``run`` (0.56 → 0.26 ms a distinct problem of a 100-run
 baseline ensemble with open calls). Without presolve HiGHS may return another vertex of a
 degenerate problem; the tie-break (:meth:`HighsAllocator.break_ties`,
@@ -41,7 +45,8 @@ import highspy
 import numpy as np
 
 from simulator.allocation import Allocation, AllocationRequest, problem_key
-from simulator.formulation import Program, formulate
+from simulator.formulation import Program
+from simulator.formulation_batch import formulate_years
 from simulator.lp import LinearProgramAllocator, nothing_to_allocate, quiet_highs, year_inputs
 from simulator.scenario import Allocator, AnyProject
 from simulator.tie_break import DUAL_TOLERANCE, optimal_face, same_impact
@@ -117,11 +122,24 @@ class HighsAllocator:
 
     def allocate(self, request: AllocationRequest) -> Allocation:
         """Allocate one year's arena money by the LP."""
-        inputs = year_inputs(self.projects, request)
-        nothing = nothing_to_allocate(inputs, request)
-        if nothing is not None:
-            return nothing
-        program = formulate([inputs], self.options, binary=False)
+        return self.allocate_all([request])[0]
+
+    def allocate_all(self, requests: Sequence[AllocationRequest]) -> list[Allocation]:
+        """Allocate each request by the LP: their programs built together
+        (:func:`simulator.formulation_batch.formulate_years`), then solved one by one."""
+        inputs = [year_inputs(self.projects, request) for request in requests]
+        answers = [
+            nothing_to_allocate(one, request) for one, request in zip(inputs, requests, strict=True)
+        ]
+        to_solve = [i for i, answer in enumerate(answers) if answer is None]
+        programs = formulate_years([inputs[i] for i in to_solve], self.options)
+        for i, program in zip(to_solve, programs, strict=True):
+            answers[i] = self.solve(program, requests[i])
+        return answers  # type: ignore[return-value]  # each one answered or solved
+
+    def solve(self, program: Program, request: AllocationRequest) -> Allocation:
+        """The allocation of ``request`` from its program, by HiGHS and the tie-break (the
+        PuLP allocator answers a request HiGHS does not solve to optimality)."""
         highs = self.highs
         pass_program(highs, program)
         self.run()

@@ -11,7 +11,7 @@ from simulator.allocation import Allocation, ArenaAllocator, CommitmentBook, Com
 from simulator.calls import CallTables, draw_call
 from simulator.cluster import Announcements, ClusterBatch, YearFunding
 from simulator.members import Members
-from simulator.planning import allocation_step
+from simulator.planning import allocation_steps
 from simulator.records import AllocationRow, Event
 from simulator.scenario import CLUSTER_SEPARATOR, AnyProject, Scenario
 from simulator.schedules import base_value, rule_in_year, schedule_value
@@ -62,19 +62,18 @@ def programme_office(
         money = np.zeros((runs, len(ids)))
         taking_part = np.zeros((runs, len(ids)))
         payouts = Payouts(year, ids)
-        for r in range(runs):
-            open_ids = cluster_sets.of(~closed[r])
-            risky = cluster_sets.of(at_risk[r]) if use_at_risk else frozenset()
-            if scenario.open_calls is not None and calls_rngs is not None:
+        open_ids = [cluster_sets.of(~closed[r]) for r in range(runs)]
+        risky = [cluster_sets.of(at_risk[r]) if use_at_risk else frozenset() for r in range(runs)]
+        if scenario.open_calls is not None and calls_rngs is not None:
+            for r in range(runs):
                 proposals = draw_call(
-                    scenario.open_calls, year, sorted(open_ids), calls_rngs[r], call_tables
+                    scenario.open_calls, year, sorted(open_ids[r]), calls_rngs[r], call_tables
                 )
                 if proposals:
                     pools[r].update((p.id, p) for p in proposals)
                     books[r].add(proposals)
-            request, allocation = allocation_step(
-                books[r], allocator, year, budget, open_ids, risky
-            )
+        steps = allocation_steps(books, allocator, year, budget, open_ids, risky)
+        for r, (request, allocation) in enumerate(steps):
             events[r].extend(cut_events(year, request.cuts, pools[r]))
             money[r], taking_part[r], rows = payouts.of(allocation, pools[r])
             allocations[r].extend(rows)

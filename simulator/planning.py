@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from simulator.allocation import Allocation, AllocationRequest, ArenaAllocator, CommitmentBook
 from simulator.scenario import Scenario
 from simulator.schedules import schedule_value
@@ -19,13 +21,36 @@ def allocation_step(
     commitments cut pro rata where the budget or the allocator's cluster cap cannot cover
     them; the request lists the cuts), the allocator's answer (nothing to decide without
     money or commitments), and the projects it starts noted in ``book``. The programme
-    office and the plan outside a simulation (:func:`planned_request`) both take this step."""
-    request = book.request(year, budget, open_clusters, at_risk, allocator.cluster_cap_share)
-    allocation = (
-        allocator.allocate(request) if budget > 0 or request.commitments else Allocation(year, {})
-    )
-    book.record(allocation)
-    return request, allocation
+    office (for many runs at once, :func:`allocation_steps`) and the plan outside a
+    simulation (:func:`planned_request`) both take this step."""
+    return allocation_steps([book], allocator, year, budget, [open_clusters], [at_risk])[0]
+
+
+def allocation_steps(
+    books: Sequence[CommitmentBook],
+    allocator: ArenaAllocator,
+    year: int,
+    budget: float,
+    open_clusters: Sequence[frozenset[str]],
+    at_risk: Sequence[frozenset[str]],
+) -> list[tuple[AllocationRequest, Allocation]]:
+    """:func:`allocation_step` for each of ``books`` (one per run, with that run's open
+    clusters and clusters at risk), the allocator asked once for all of them
+    (:meth:`simulator.allocation.ArenaAllocator.allocate_all`): each answer is the one its
+    request gets alone."""
+    cap = allocator.cluster_cap_share
+    requests = [
+        book.request(year, budget, open_ids, risky, cap)
+        for book, open_ids, risky in zip(books, open_clusters, at_risk, strict=True)
+    ]
+    asked = [r for r, request in enumerate(requests) if budget > 0 or request.commitments]
+    answers = dict(zip(asked, allocator.allocate_all([requests[r] for r in asked]), strict=True))
+    steps = []
+    for r, (book, request) in enumerate(zip(books, requests, strict=True)):
+        allocation = answers.get(r) or Allocation(year, {})
+        book.record(allocation)
+        steps.append((request, allocation))
+    return steps
 
 
 def planned_request(

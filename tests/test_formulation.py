@@ -213,6 +213,27 @@ IDS = ("P0", "P-1", "P_1", "Q+2", "a b", "P[3]", "P>4", "R/5", "S6", "T7")
 """Project ids, some of which PuLP spells alike (``P-1`` and ``P_1`` both become ``P_1``);
 in pools of more than ten, two projects share an id."""
 
+
+def generated_case(
+    raw, opts: Allocator, soft: bool, cover: bool, seeds: set[int]
+) -> tuple[Allocator, list[Project]]:
+    """Generated options (weighted, with or without soft targets and cover rows) and pool
+    (ids from :data:`IDS`, the projects in ``seeds`` growth seeds)."""
+    opts = opts.model_copy(
+        update={
+            "soft_targets": soft,
+            "cover_every_cluster": cover,
+            "at_risk_weight": 1.5,
+            "growth_seed_weight": 2.0,
+        }
+    )
+    pool = [
+        p.model_copy(update={"id": IDS[i % len(IDS)], "growth_seed": i in seeds})
+        for i, p in enumerate(_pool(raw))
+    ]
+    return opts, pool
+
+
 year_asks = st.lists(
     st.tuples(
         st.floats(0.0, 8.0),  # budget
@@ -241,18 +262,7 @@ def test_formulate_gives_the_reference_program(
 ) -> None:
     """The fast build gives exactly the arrays, orders, maps and names of the program as it
     was written before (tests/reference_formulation.py), over one or more years."""
-    opts = opts.model_copy(
-        update={
-            "soft_targets": soft,
-            "cover_every_cluster": cover,
-            "at_risk_weight": 1.5,
-            "growth_seed_weight": 2.0,
-        }
-    )
-    pool = [
-        p.model_copy(update={"id": IDS[i % len(IDS)], "growth_seed": i in seeds})
-        for i, p in enumerate(_pool(raw))
-    ]
+    opts, pool = generated_case(raw, opts, soft, cover, seeds)
     years = []
     for offset, (budget, open_clusters, at_risk, chosen, committed) in enumerate(raw_years):
         chosen = [i for i in chosen if i < len(pool)]

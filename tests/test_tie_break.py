@@ -4,7 +4,7 @@ optimal impact unchanged."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -113,8 +113,12 @@ class Recorder:
         return self.inner.problem_key(request)
 
     def allocate(self, request: AllocationRequest) -> Allocation:
-        self.distinct.setdefault(self.problem_key(request), request)
-        return self.inner.allocate(request)
+        return self.allocate_all([request])[0]
+
+    def allocate_all(self, requests: Sequence[AllocationRequest]) -> list[Allocation]:
+        for request in requests:
+            self.distinct.setdefault(self.problem_key(request), request)
+        return self.inner.allocate_all(requests)
 
 
 @dataclass
