@@ -15,7 +15,10 @@ checkout's reference, so a before and an after share one reference:
     python benchmarks/bench_rows.py --code /tmp/before --repeat 3
 
 ``--jobs-speedup`` instead times row 1 at ``--jobs 1`` and ``--jobs 2`` (with its plots, and
-with ``--no-plots``), alternating, and gives each speed-up of two workers over one.
+with ``--no-plots``), alternating, and gives each speed-up of two workers over one. Between
+them it times the machine's ceiling: one pure-Python loop, then two at once (two
+processes that share nothing). On a shared machine two cores are not always two cores'
+worth, and no ``--jobs 2`` can beat that ceiling.
 """
 
 from __future__ import annotations
@@ -73,11 +76,27 @@ def shown(times: list[float]) -> str:
     return f"{statistics.median(times):6.2f} s ({min(times):.2f}–{max(times):.2f})"
 
 
+SPIN = "x = 0\nfor i in range(10_000_000):\n    x += i\n"
+"""A pure-Python loop of about a second: what two cores give two processes."""
+
+
+def spin_seconds(at_once: int) -> float:
+    """Wall seconds for ``at_once`` processes, started together, each running :data:`SPIN`."""
+    started = time.perf_counter()
+    processes = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(at_once)]
+    for process in processes:
+        process.wait()
+    return time.perf_counter() - started
+
+
 def jobs_speedup(code: Path, repeat: int) -> None:
-    """Row 1 with one worker and with two, with and without plots: the speed-up of two."""
+    """Row 1 with one worker and with two, with and without plots: the speed-up of two; and
+    the machine's ceiling, timed between them: two loops at once against one."""
     times: dict[tuple[str, int], list[float]] = {}
     with tempfile.TemporaryDirectory() as scratch_name:
         for attempt in range(repeat):
+            times.setdefault(("spin", 1), []).append(spin_seconds(1))
+            times.setdefault(("spin", 2), []).append(spin_seconds(2))
             for plots in ("plots", "--no-plots"):
                 for jobs in (1, 2):
                     out = Path(scratch_name) / f"run{attempt}_{jobs}{plots}"
@@ -89,6 +108,12 @@ def jobs_speedup(code: Path, repeat: int) -> None:
         one, two = times[(plots, 1)], times[(plots, 2)]
         speedup = statistics.median(one) / statistics.median(two)
         print(f"{plots:10s} --jobs 1 {shown(one)}  --jobs 2 {shown(two)}  speed-up {speedup:.2f}x")
+    one, two = times[("spin", 1)], times[("spin", 2)]
+    ceiling = 2 * statistics.median(one) / statistics.median(two)
+    print(
+        f"ceiling    one loop {shown(one)}  two at once {shown(two)}  "
+        f"{ceiling:.2f}x (the speed-up two processes with nothing to share got)"
+    )
 
 
 def main() -> None:

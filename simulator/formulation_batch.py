@@ -82,7 +82,7 @@ class _Pairs:
         ids, cost, cofunding, areas, clusters, impact, seeds = fields
         self.ids: list[str] = list(ids)
         self.x_named = _x_named(years, self.ids, self.first.tolist())
-        """Each year's column names and keys ``(pid, year)`` by project id."""
+        """Each pair's column name and key ``(pid, year)``."""
         self.cost_list: list[float] = list(cost)
         self.cost = np.array(cost, dtype=float)
         self.cofunding = np.array(cofunding, dtype=float)
@@ -113,7 +113,7 @@ class _Pairs:
         weighted = seed | np.array([bool(inputs.at_risk) for inputs in years])[self.program]
         if not weighted.any():
             return impact
-        at_risk = self.cluster_mask(years, [inputs.at_risk for inputs in years])
+        at_risk = self.cluster_mask([inputs.at_risk for inputs in years])
         risky = np.bincount(
             self.member_pair[at_risk[self.program[self.member_pair], self.member_cluster]],
             minlength=len(impact),
@@ -123,9 +123,9 @@ class _Pairs:
         values = np.array(impact, dtype=float)
         return np.where(weighted, weight * values, values).tolist()
 
-    def cluster_mask(self, years: Sequence[YearInputs], sets: list[frozenset[str]]) -> np.ndarray:
+    def cluster_mask(self, sets: list[frozenset[str]]) -> np.ndarray:
         """Per program, which of the batch's clusters are in its set of ``sets``."""
-        mask = np.zeros((len(years), len(self.cluster_ids)), dtype=bool)
+        mask = np.zeros((len(sets), len(self.cluster_ids)), dtype=bool)
         index = self.cluster_index
         for k, chosen in enumerate(sets):
             mask[k, [index[c] for c in chosen if c in index]] = True
@@ -212,7 +212,7 @@ class _Slots:
                 options.cluster_cap_share * budget
             )[:, None]
         if options.cover_every_cluster:
-            open_cluster = pairs.cluster_mask(years, [inputs.open_clusters for inputs in years])
+            open_cluster = pairs.cluster_mask([inputs.open_clusters for inputs in years])
             filled[:, self.cover_slot : self.cofunding_slot : 2] = (
                 present & open_cluster & (budget > 0)[:, None]
             )
