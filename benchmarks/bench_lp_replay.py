@@ -9,7 +9,7 @@ request per distinct problem key, and replays them ``--repeat`` times, timing
 - ``inputs``: ``year_inputs`` of each distinct request,
 - ``formulate``: the one-year program of each, built one by one,
 - ``batched``: the same programs built together, ``BATCH`` at a time
-  (``formulate_years``, as an ensemble builds a year's programs of its batch's runs),
+  (``formulate_each``, as an ensemble builds a year's programs of its batch's runs),
 - ``objects``: what any build of the programs still does per program in Python: read
   the projects' fields, name and sort the columns, make the column map, the row labels
   and the ``Program`` (here copied from the programs already made): a floor under a
@@ -45,7 +45,7 @@ from scenarios.config.scenario import load_config  # noqa: E402
 from scenarios.engine.ensemble import default_batch_size, run_batches, run_rng  # noqa: E402
 from simulator.allocation import AllocationRequest  # noqa: E402
 from simulator.formulation import Program, YearInputs, column_name, formulate  # noqa: E402
-from simulator.formulation_batch import formulate_years  # noqa: E402
+from simulator.formulation_batch import formulate_each  # noqa: E402
 from simulator.lp import nothing_to_allocate, year_inputs  # noqa: E402
 from simulator.lp_highs import HighsAllocator, pass_program  # noqa: E402
 from simulator.model import simulate_batch  # noqa: E402
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             lambda: [
                 program
                 for first in range(0, len(inputs), BATCH)
-                for program in formulate_years(inputs[first : first + BATCH], options)
+                for program in formulate_each(inputs[first : first + BATCH], options)
             ],
             len(inputs),
             args.repeat,

@@ -48,7 +48,7 @@ PARTS: list[tuple[Any, str, str]] = [
     (office, "allocation_steps", "allocation step"),
     (allocation.CommitmentBook, "request", "  request"),
     (lp_highs, "year_inputs", "  year inputs"),
-    (lp_highs, "formulate_years", "  formulate"),
+    (lp_highs, "formulate_each", "  formulate"),
     (lp_highs, "pass_program", "  pass program"),
     (lp_highs.HighsAllocator, "run", "  highs run"),
     (lp_highs.HighsAllocator, "break_ties", "  break ties"),

@@ -339,7 +339,12 @@ class MemoisedAllocator:
 
     def allocate_all(self, requests: Sequence[AllocationRequest]) -> list[Allocation]:
         """The inner allocator's answers, each problem looked up in the cache (or among the
-        requests before it) and the rest solved together, in one call to the inner allocator."""
+        requests before it) and the rest solved together, in one call to the inner allocator.
+
+        The answers are those of asking one request at a time, and so are the hits and
+        misses while the cache has room. Once it is full they may differ: asked one at a
+        time, a problem solved early in the batch may push out one that a later request
+        asks for (a miss, solved again); here every request is looked up first (a hit)."""
         answers: list[Allocation | None] = [None] * len(requests)
         solve: list[int] = []  # requests the inner allocator answers
         first_of: dict[Hashable, int] = {}  # a key's first request among those solved now

@@ -10,7 +10,10 @@ exist, their bounds and coefficients, the objective weights and the shortfall
 penalty. The PuLP model (:func:`simulator.lp.build_program`) and the HiGHS fast
 path (:mod:`simulator.lp_highs`) are both made from a :class:`Program`, so
 neither decides anything of its own, and nothing finds a row or column by its
-name.
+name. The fast path builds an ensemble's one-year programs many at once, in arrays
+(:mod:`simulator.formulation_batch`): that is a second writing of these rules, and
+``tests/test_formulation_batch.py`` holds it to this one, program for program and bit
+for bit. A change of rule here must be made there too; those tests fail until it is.
 
 The rows are written straight into flat lists of terms (row, column key,
 coefficient), which become the column-wise matrix in a few numpy steps; a row's name

@@ -1,6 +1,6 @@
 """A batch of one-year allocation programs built at once, in arrays.
 
-:func:`formulate_years` makes, for each of many :class:`YearInputs` (a year's requests
+:func:`formulate_each` makes, for each of many :class:`YearInputs` (a year's requests
 from every run of a batch), the continuous one-year program that
 :func:`simulator.formulation.formulate` makes for it, array for array and name for
 name. ``formulate`` stays the formulation as written for a reader (and the only one
@@ -34,37 +34,32 @@ from simulator.formulation import INF, Program, YearInputs, column_name, formula
 from simulator.scenario import AREAS, Allocator
 
 
-def formulate_years(
-    years: Sequence[YearInputs], options: Allocator, *, shortfalls: bool | None = None
-) -> list[Program]:
-    """For each of ``years``, the program ``formulate([inputs], options, binary=False,
-    shortfalls=shortfalls)`` makes (``shortfalls`` defaults to ``options.soft_targets``).
+def formulate_each(years: Sequence[YearInputs], options: Allocator) -> list[Program]:
+    """For each of ``years``, its own program: the one ``formulate([inputs], options,
+    binary=False)`` makes.
 
     A year that lists a project id twice (which no allocator asks, but ``formulate``
     accepts: the id gets one column and both terms) is left to ``formulate``."""
-    shortfalls = options.soft_targets if shortfalls is None else shortfalls
     programs: list[Program | None] = [None] * len(years)
     batch = []
     for k, inputs in enumerate(years):
         if len({p.id for p in inputs.projects}) == len(inputs.projects):
             batch.append(k)
         else:
-            programs[k] = formulate([inputs], options, binary=False, shortfalls=shortfalls)
+            programs[k] = formulate([inputs], options, binary=False)
     if batch:
-        built = _formulate_batch([years[k] for k in batch], options, shortfalls)
+        built = _formulate_batch([years[k] for k in batch], options)
         for k, program in zip(batch, built, strict=True):
             programs[k] = program
     return programs  # type: ignore[return-value]  # every year built above
 
 
-def _formulate_batch(
-    years: Sequence[YearInputs], options: Allocator, shortfalls: bool
-) -> list[Program]:
-    """:func:`formulate_years` for years that list each project once."""
+def _formulate_batch(years: Sequence[YearInputs], options: Allocator) -> list[Program]:
+    """:func:`formulate_each` for years that list each project once."""
     pairs = _Pairs(years, options)
     slots = _Slots(years, pairs, options)
     columns = [
-        _columns(inputs, slots, k, shortfalls, *pairs.of_program(k))
+        _columns(inputs, slots, k, options.soft_targets, *pairs.of_program(k))
         for k, inputs in enumerate(years)
     ]
     return _split(years, _batch_arrays(years, pairs, slots, columns, options), columns)
@@ -83,7 +78,6 @@ class _Pairs:
         self.ids: list[str] = list(ids)
         self.x_named = _x_named(years, self.ids, self.first.tolist())
         """Each pair's column name and key ``(pid, year)``."""
-        self.cost_list: list[float] = list(cost)
         self.cost = np.array(cost, dtype=float)
         self.cofunding = np.array(cofunding, dtype=float)
         area_index = {area: a for a, area in enumerate(AREAS)}
@@ -98,6 +92,10 @@ class _Pairs:
         )
         self.cluster_count = np.array(cluster_count, dtype=float)
         self.committed = np.array(_committed(years, self.ids, self.first.tolist()), dtype=bool)
+        """Whether each pair is a commitment of its year (else a new start)."""
+        share = [options.area_min_share.get(area, 0.0) for area in AREAS]
+        self.in_area = np.array([a >= 0 and share[a] > 0 for a in self.area.tolist()], dtype=bool)
+        """Whether each pair's area has a least share (and so an area row)."""
         self.impact_list = self._impacts(years, list(impact), list(seeds), options)
 
     def _impacts(
@@ -199,11 +197,9 @@ class _Slots:
         upper = np.full((programs, num_slots), INF)
         filled[:, 0] = True
         upper[:, 0] = budget
-        in_area = pairs.area >= 0
-        in_area[in_area] = share[pairs.area[in_area]] > 0
-        self.in_area = in_area
+        in_area = pairs.in_area
         filled[pairs.program[in_area], self.area_slot + pairs.area[in_area]] = True
-        lower[:, self.area_slot : self.cap_slot] = _area_needs(years, pairs, share, in_area)
+        lower[:, self.area_slot : self.cap_slot] = _area_needs(years, pairs, share)
         present = np.zeros((programs, num_clusters), dtype=bool)
         present[pairs.program[pairs.member_pair], pairs.member_cluster] = True
         if options.cluster_cap_share < 1.0:
@@ -217,9 +213,8 @@ class _Slots:
                 present & open_cluster & (budget > 0)[:, None]
             )
             lower[:, self.cover_slot : self.cofunding_slot : 2] = options.min_cover_fraction
-        self.new_start = ~pairs.committed
         if options.cofunding_min_ratio > 0:
-            filled[pairs.program[self.new_start], self.cofunding_slot] = True
+            filled[pairs.program[~pairs.committed], self.cofunding_slot] = True
             lower[:, self.cofunding_slot] = 0.0
         self.filled = filled
         self.fixed_rows = filled.sum(axis=1)
@@ -255,13 +250,11 @@ class _Slots:
         return self.words[year]
 
 
-def _area_needs(
-    years: Sequence[YearInputs], pairs: _Pairs, share: np.ndarray, in_area: np.ndarray
-) -> np.ndarray:
+def _area_needs(years: Sequence[YearInputs], pairs: _Pairs, share: np.ndarray) -> np.ndarray:
     """Each program's need per area, ``min(share * budget, eligible cost in the area)``
     (the cost summed by Python in project order, as ``formulate`` sums it); -inf where none."""
     needs = np.full((len(years), len(AREAS)), -INF)
-    chosen = np.flatnonzero(in_area)
+    chosen = np.flatnonzero(pairs.in_area)
     if not len(chosen):
         return needs
     program, area = pairs.program[chosen], pairs.area[chosen]
@@ -410,7 +403,7 @@ def _terms(
         values.append(np.broadcast_to(np.asarray(value, dtype=float), program.shape))
 
     write(pairs.program, 0, pair_col, pairs.cost)
-    area = slots.in_area
+    area = pairs.in_area
     write(pairs.program[area], slots.area_slot + pairs.area[area], pair_col[area], pairs.cost[area])
     member_program = pairs.program[pairs.member_pair]
     member_col = pair_col[pairs.member_pair]
@@ -421,7 +414,7 @@ def _terms(
     cover = slots.filled[member_program, cap_slot + 1]
     write(member_program[cover], cap_slot[cover] + 1, member_col[cover], 1.0)
     if options.cofunding_min_ratio > 0:
-        new = slots.new_start
+        new = ~pairs.committed
         cofunding = pairs.cofunding[new] - options.cofunding_min_ratio * pairs.cost[new]
         write(pairs.program[new], slots.cofunding_slot, pair_col[new], cofunding)
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(values)

@@ -4,7 +4,7 @@ For the continuous LP with HiGHS (what an ensemble runs) each request's program 
 the one :func:`simulator.formulation.formulate` makes, over just the projects that take
 part, and is passed to ``highspy`` as arrays: no PuLP objects, and no rule of its own.
 :meth:`HighsAllocator.allocate_all` builds the programs of many requests (a year of every
-run in a batch) together, with :func:`simulator.formulation_batch.formulate_years`, which
+run in a batch) together, with :func:`simulator.formulation_batch.formulate_each`, which
 gives ``formulate``'s programs bit for bit in about two thirds of the time; it then solves them
 one by one. The columns are in the order PuLP would give them and the
 objective is passed as PuLP passes it (minimise the negated impact), so HiGHS sees
@@ -46,7 +46,7 @@ import numpy as np
 
 from simulator.allocation import Allocation, AllocationRequest, problem_key
 from simulator.formulation import Program
-from simulator.formulation_batch import formulate_years
+from simulator.formulation_batch import formulate_each
 from simulator.lp import LinearProgramAllocator, nothing_to_allocate, quiet_highs, year_inputs
 from simulator.scenario import Allocator, AnyProject
 from simulator.tie_break import DUAL_TOLERANCE, optimal_face, same_impact
@@ -126,13 +126,13 @@ class HighsAllocator:
 
     def allocate_all(self, requests: Sequence[AllocationRequest]) -> list[Allocation]:
         """Allocate each request by the LP: their programs built together
-        (:func:`simulator.formulation_batch.formulate_years`), then solved one by one."""
+        (:func:`simulator.formulation_batch.formulate_each`), then solved one by one."""
         inputs = [year_inputs(self.projects, request) for request in requests]
         answers = [
             nothing_to_allocate(one, request) for one, request in zip(inputs, requests, strict=True)
         ]
         to_solve = [i for i, answer in enumerate(answers) if answer is None]
-        programs = formulate_years([inputs[i] for i in to_solve], self.options)
+        programs = formulate_each([inputs[i] for i in to_solve], self.options)
         for i, program in zip(to_solve, programs, strict=True):
             answers[i] = self.solve(program, requests[i])
         return answers  # type: ignore[return-value]  # each one answered or solved

@@ -47,7 +47,7 @@ def allocation_steps(
     answers = dict(zip(asked, allocator.allocate_all([requests[r] for r in asked]), strict=True))
     steps = []
     for r, (book, request) in enumerate(zip(books, requests, strict=True)):
-        allocation = answers.get(r) or Allocation(year, {})
+        allocation = answers[r] if r in answers else Allocation(year, {})
         book.record(allocation)
         steps.append((request, allocation))
     return steps

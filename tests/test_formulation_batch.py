@@ -27,7 +27,8 @@ from simulator.allocation import (
     ProportionalAllocator,
 )
 from simulator.formulation import Program, YearInputs, formulate
-from simulator.formulation_batch import formulate_years
+from simulator.formulation_batch import formulate_each
+from simulator.lp_highs import HighsAllocator
 from simulator.model import simulate_batch
 
 
@@ -106,9 +107,9 @@ def test_a_batch_gives_the_programs_formulate_gives(
         )
     if each_id_once:  # the batch build itself, not formulate, answers every program
         with mock.patch.object(formulation_batch, "formulate", side_effect=AssertionError):
-            built = formulate_years(years, opts)
+            built = formulate_each(years, opts)
     else:
-        built = formulate_years(years, opts)
+        built = formulate_each(years, opts)
     assert len(built) == len(years)
     for inputs, program in zip(years, built, strict=True):
         assert_same_program(program, formulate([inputs], opts, binary=False))
@@ -122,7 +123,7 @@ def test_an_areas_need_is_summed_as_formulate_sums_it() -> None:
     pool = tuple(project(f"P{i:02d}", cost, 1.0) for i, cost in enumerate(costs))
     opts = options(area_min_share={"smart_materials": 0.3})
     inputs = YearInputs(2021, 100.0, pool, open_clusters=frozenset("ab"))
-    (built,) = formulate_years([inputs], opts)
+    (built,) = formulate_each([inputs], opts)
     assert built.row_lower[
         built.row_labels.index(("area_min_share", ("smart_materials", 2021)))
     ] == sum(costs)
@@ -136,11 +137,11 @@ def test_every_program_of_an_ensemble_is_the_one_formulate_gives() -> None:
     asked: list[tuple[list[YearInputs], list[Program]]] = []
 
     def recording(years, options, **kw):
-        programs = formulate_years(years, options, **kw)
+        programs = formulate_each(years, options, **kw)
         asked.append((list(years), programs))
         return programs
 
-    with mock.patch.object(lp_highs, "formulate_years", recording):
+    with mock.patch.object(lp_highs, "formulate_each", recording):
         simulate_batch(scenario, [run_rng(3, r) for r in range(64)])
     assert sum(len(years) for years, _ in asked) > 500
     assert max(len(years) for years, _ in asked) > 40  # built together, not one by one
@@ -160,14 +161,74 @@ def test_programs_built_together_share_no_array_they_could_change() -> None:
         )
         for k in range(3)
     ]
-    built = formulate_years(years, scenario.allocator)
+    built = formulate_each(years, scenario.allocator)
     expected = [formulate([inputs], scenario.allocator, binary=False) for inputs in years]
-    built[1].cost[:] = 99.0
-    built[1].row_upper[:] = -1.0
-    built[1].col_upper[:] = 7.0
+    for name in ARRAYS:
+        getattr(built[1], name)[:] = 7
     for k in (0, 2):
         assert_same_program(built[k], expected[k])
-    assert np.all(built[1].cost == 99.0)
+    assert np.all(built[1].cost == 7.0)
+
+
+def test_edge_programs_in_one_batch() -> None:
+    """A zero coefficient (co-funding exactly the ratio of the cost: no term), a program with
+    no project (a budget row and nothing else), one with commitments only (no co-funding
+    row), and growth seeds beside clusters at risk, built together."""
+    pool = (
+        project("A", 1.0, 3.0, cofunding=0.5),
+        project("B", 0.5, 2.0, "personal_health", cofunding=0.1, growth_seed=True),
+        project("C", 0.4, 1.0, "personal_health", clusters=("b", "c"), cofunding=0.3),
+    )
+    opts = options(
+        cofunding_min_ratio=0.5,
+        cover_every_cluster=True,
+        soft_targets=True,
+        area_min_share={"personal_health": 0.2},
+        cluster_cap_share=0.6,
+        growth_seed_weight=2.0,
+        at_risk_weight=1.5,
+    )
+    everyone = frozenset("abc")
+    years = [
+        YearInputs(2019, 1.0, pool, open_clusters=everyone),
+        YearInputs(2020, 1.0, (), open_clusters=everyone),
+        YearInputs(2020, 2.0, pool[:2], {"A": 0.5, "B": 1.0}, everyone, frozenset("a")),
+        YearInputs(2021, 0.5, pool, {"C": 0.25}, everyone, frozenset("bc"), frozenset("C")),
+    ]
+    with mock.patch.object(formulation_batch, "formulate", side_effect=AssertionError):
+        built = formulate_each(years, opts)
+    assert built[1].num_col == 0 and built[1].row_labels == (("arena_budget", (2020,)),)
+    assert 0.0 not in built[0].value.tolist()
+    assert "cofunding_ratio" not in {kind for kind, _ in built[2].row_labels}
+    for inputs, program in zip(years, built, strict=True):
+        assert_same_program(program, formulate([inputs], opts, binary=False))
+
+
+def test_highs_answers_a_batch_as_it_answers_each_request_alone() -> None:
+    """Requests with nothing to allocate, with commitments, with proposals and plain ones,
+    asked together, get exactly the answers each gets alone (fractions, objective, shadow
+    price, status), in their order."""
+    scenario = baseline_scenario()
+    everyone = frozenset(scenario.clusters)
+    first, second = scenario.projects[0], scenario.projects[1]
+    proposal = first.model_copy(update={"id": "call2021_x", "impact": 9.0})
+    requests = [
+        AllocationRequest(2021, 4.0, everyone),
+        AllocationRequest(2021, 4.0, frozenset()),  # no cluster open: nothing to allocate
+        AllocationRequest(2021, 3.0, everyone, commitments=((first.id, 0.5),)),
+        AllocationRequest(2021, 5.0, everyone, frozenset({second.clusters[0]})),
+        AllocationRequest(2021, 4.0, everyone, proposals=(proposal,)),
+    ]
+    together = HighsAllocator(scenario.projects, scenario.allocator).allocate_all(requests)
+    alone = HighsAllocator(scenario.projects, scenario.allocator)
+    assert together[1].status == "No eligible projects"
+    assert "call2021_x" in together[4].fractions
+    assert len({tuple(a.fractions.items()) for a in together}) == len(requests)  # all differ
+    for got, request in zip(together, requests, strict=True):
+        expected = alone.allocate(request)
+        assert (got.year, got.status) == (expected.year, expected.status)
+        assert got.fractions == expected.fractions
+        assert (got.objective, got.shadow_price) == (expected.objective, expected.shadow_price)
 
 
 class Counting:
@@ -196,22 +257,29 @@ class Counting:
 
 def test_a_memo_answers_a_batch_as_it_answers_each_request_alone() -> None:
     """Requests repeated within a batch are solved once, in one call to the inner allocator;
-    the answers, hits and misses are those of asking one request at a time."""
+    the answers, hits and misses are those of asking one request at a time (the cache has
+    room); a request with proposals is solved, never looked up."""
     scenario = baseline_scenario()
     clusters = frozenset(scenario.clusters)
     budgets = [3.0, 4.0, 3.0, 5.0, 4.0, 3.0]
     requests = [AllocationRequest(2019, b, clusters) for b in budgets]
+    proposal = scenario.projects[0].model_copy(update={"id": "call2019_x"})
+    with_call = AllocationRequest(2019, 3.0, clusters, proposals=(proposal,))
+    requests = [*requests[:3], with_call, *requests[3:], with_call]
     inner = Counting(ProportionalAllocator(scenario.projects))
     memo = MemoisedAllocator(inner)
     together = memo.allocate_all(requests)
     assert inner.calls == 1
-    assert [r.budget for r in inner.asked] == [3.0, 4.0, 5.0]  # each problem once, in order
-    assert (memo.hits, memo.misses) == (3, 3)
+    # each problem once, in order; each request with proposals solved
+    assert [r.budget for r in inner.asked] == [3.0, 4.0, 3.0, 5.0, 3.0]
+    assert [bool(r.proposals) for r in inner.asked] == [False, False, True, False, True]
+    assert (memo.hits, memo.misses, memo.own_runs) == (3, 3, 2)
+    assert "call2019_x" in together[3].fractions
     alone_memo = MemoisedAllocator(ProportionalAllocator(scenario.projects))
     alone = [alone_memo.allocate(r) for r in requests]
     assert [a.fractions for a in together] == [a.fractions for a in alone]
     assert (alone_memo.hits, alone_memo.misses) == (memo.hits, memo.misses)
-    assert together[0] is together[2] is together[5]  # one answer, shared
+    assert together[0] is together[2] is together[6]  # one answer, shared
     again = memo.allocate_all(requests[:2])
-    assert inner.calls == 2 and len(inner.asked) == 3  # all from the cache: nothing asked
+    assert len(inner.asked) == 5  # all from the cache: nothing asked
     assert again == together[:2]
