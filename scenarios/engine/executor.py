@@ -29,6 +29,7 @@ from typing import Any
 
 from scenarios.core.errors import UserError
 from scenarios.core.stops import quiet_worker
+from scenarios.engine.collector import collect_less, collecting_less
 
 CONNECT_TIMEOUT_SECONDS = 5
 """How long a Dask scheduler has to accept a connection and answer Dask's handshake."""
@@ -216,8 +217,9 @@ class Executor:
         if self._client is not None:
             yield from self._dask_map(func, shared, items, ordered)
         elif self.backend.jobs <= 1 or len(items) == 1:
-            for item in items:
-                yield func(shared, item)
+            with collecting_less():
+                for item in items:
+                    yield func(shared, item)
         else:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -255,6 +257,7 @@ def _install(shared: Any) -> None:
     global _installed
     quiet_worker()
     _installed = shared
+    collect_less()
 
 
 def _call_installed(func: Callable[[Any, Any], Any], item: Any) -> Any:
