@@ -29,7 +29,10 @@ def programme_office(
 ) -> Generator:
     """Each year, in every run: set every open cluster's regional base from its schedule
     (or its funding rule, from the cluster's books of the year before), set the arena
-    budget, ask the allocator to split it over the eligible projects, and pay out.
+    budget, ask the allocator to split it over the eligible projects, and pay out. The
+    allocator is asked once a year for every run (:func:`simulator.planning.allocation_steps`),
+    after every run's open-call proposals are drawn; each run's answer is the one its own
+    request gets alone.
 
     A funded project's money (fraction × yearly cost) is split equally between its
     clusters. A project started in year s at fraction f stays committed at f for its
