@@ -349,7 +349,6 @@ class MemoisedAllocator:
         solve: list[int] = []  # requests the inner allocator answers
         first_of: dict[Hashable, int] = {}  # a key's first request among those solved now
         same_as: list[tuple[int, int]] = []  # (request, the earlier request with its key)
-        keys: dict[int, Hashable] = {}
         for i, request in enumerate(requests):
             if request.proposals:
                 self.own_runs += 1
@@ -366,15 +365,14 @@ class MemoisedAllocator:
             else:
                 self.misses += 1
                 first_of[key] = i
-                keys[i] = key
                 solve.append(i)
         solved = self.inner.allocate_all([requests[i] for i in solve])
         for i, allocation in zip(solve, solved, strict=True):
             answers[i] = allocation
-            if i in keys:
-                if len(self.cache) >= self.max_entries:
-                    del self.cache[next(iter(self.cache))]
-                self.cache[keys[i]] = allocation
+        for key, i in first_of.items():  # the problems solved now, in the order first asked
+            if len(self.cache) >= self.max_entries:
+                del self.cache[next(iter(self.cache))]
+            self.cache[key] = answers[i]
         for i, earlier in same_as:
             answers[i] = answers[earlier]
         return answers  # type: ignore[return-value]  # every request answered above
