@@ -352,7 +352,9 @@ def _batch_arrays(
     soft_row = np.array([r for c in columns for r in c.shortfall], dtype=np.int64)
     soft_col = np.array([j for c in columns for j in c.shortfall.values()], dtype=np.int64)
     soft_col += col_first[soft_program]
-    commit_program, commit_row, commit_col = _commitments(years, slots, columns, col_first)
+    commit_program, commit_row, commit_col, committed = _commitments(
+        years, slots, columns, col_first
+    )
     row, col, value = _terms(pairs, slots, pair_col, options)
     row = np.concatenate([row, commit_row, soft_row])
     col = np.concatenate([col, commit_col, soft_col])
@@ -367,7 +369,9 @@ def _batch_arrays(
     span = num_col + 1
     at = np.repeat(col_first - (np.cumsum(span) - span), span) + np.arange(int(span.sum()))
     start = (entry_of_col[at] - np.repeat(entry_of_col[col_first], span)).astype(np.int32)
-    row_first, row_lower, row_upper = _row_bounds(years, slots, commit_program, commit_row)
+    row_first, row_lower, row_upper = _row_bounds(
+        years, slots, commit_program, commit_row, committed
+    )
     impact = np.zeros(total_col)
     impact[pair_col] = pairs.impact_list
     cost = impact.copy()
@@ -422,10 +426,10 @@ def _terms(
 
 def _commitments(
     years: Sequence[YearInputs], slots: _Slots, columns: list[_Columns], col_first: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each commitment's program, row (after its program's other rows, by project id) and
-    column (in the batch's numbering)."""
-    program, row, col = [], [], []
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float]]:
+    """Each commitment's program, row (after its program's other rows, by project id),
+    column (in the batch's numbering) and committed fraction (its row's lower bound)."""
+    program, row, col, fraction = [], [], [], []
     fixed_rows, first = slots.fixed_rows.tolist(), col_first.tolist()
     for k, inputs in enumerate(years):
         column_of = columns[k].columns
@@ -433,15 +437,21 @@ def _commitments(
             program.append(k)
             row.append(r)
             col.append(column_of[(pid, inputs.year)] + first[k])
+            fraction.append(inputs.commitments[pid])
     return (
         np.array(program, dtype=np.int64),
         np.array(row, dtype=np.int64),
         np.array(col, dtype=np.int64),
+        fraction,
     )
 
 
 def _row_bounds(
-    years: Sequence[YearInputs], slots: _Slots, commit_program: np.ndarray, commit_row: np.ndarray
+    years: Sequence[YearInputs],
+    slots: _Slots,
+    commit_program: np.ndarray,
+    commit_row: np.ndarray,
+    committed: list[float],
 ) -> tuple[list[int], np.ndarray, np.ndarray]:
     """Each program's first row in the batch (and, last, the number of rows), and the row
     bounds of every program, its filled slots' then its commitments'."""
@@ -452,7 +462,7 @@ def _row_bounds(
     lower, upper = np.empty(int(num_row.sum())), np.empty(int(num_row.sum()))
     lower[at], upper[at] = slots.lower[program, slot], slots.upper[program, slot]
     at = row_first[commit_program] + commit_row
-    lower[at] = [inputs.commitments[pid] for inputs in years for pid in sorted(inputs.commitments)]
+    lower[at] = committed
     upper[at] = INF
     return [*row_first.tolist(), int(num_row.sum())], lower, upper
 
